@@ -1,0 +1,77 @@
+package lifeline
+
+import (
+	"context"
+	"time"
+)
+
+// InboundMessage is one SMS received through the gateway, kept so that a
+// retried MessageSid gets the same reply and is processed once.
+type InboundMessage struct {
+	Sid        string
+	From       string // E.164
+	Command    string
+	Reply      string
+	ReceivedAt time.Time
+}
+
+// OutboxState is where an outbound message stands.
+type OutboxState string
+
+// Outbox states: queued → accepted (Twilio took it) → delivered/failed, or
+// queued → failed on a permanent error, or dropped when the number opted out.
+const (
+	OutboxQueued    OutboxState = "queued"
+	OutboxAccepted  OutboxState = "accepted"
+	OutboxDelivered OutboxState = "delivered"
+	OutboxFailed    OutboxState = "failed"
+	OutboxDropped   OutboxState = "dropped"
+)
+
+// OutboxMessage is one notification waiting in, or gone through, the durable
+// outbox.
+type OutboxMessage struct {
+	ID            int64
+	To            string // E.164
+	Body          string
+	Kind          string // "result", "expiry"
+	DedupeKey     string // the same key is queued once
+	State         OutboxState
+	Attempts      int
+	NextAttemptAt time.Time
+	ClaimedBy     string
+	ClaimedUntil  time.Time
+	ProviderID    string // Twilio's message SID once accepted
+	Error         string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// MessageService stores what the SMS gateway must not lose or double.
+type MessageService interface {
+	// BeginInbound records that a MessageSid is being processed. If it was
+	// seen before, it returns the stored message (with its reply) and
+	// first=false, and the caller replies with that instead.
+	BeginInbound(ctx context.Context, m *InboundMessage) (prev *InboundMessage, first bool, err error)
+	// FinishInbound stores the reply sent for a MessageSid.
+	FinishInbound(ctx context.Context, sid, reply string) error
+	// Enqueue adds a message to the outbox; a message with a DedupeKey
+	// already queued is not added again.
+	Enqueue(ctx context.Context, m *OutboxMessage) error
+	// ClaimOutbox leases up to n due messages to one sender for a while, so
+	// that two senders never send the same message.
+	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error)
+	// MarkAccepted records that the provider accepted a message.
+	MarkAccepted(ctx context.Context, id int64, providerID string) error
+	// MarkRetry puts a message back with the error and the next attempt time.
+	MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error
+	// MarkFailed ends a message on a permanent error.
+	MarkFailed(ctx context.Context, id int64, errMsg string) error
+	// RecordDelivery stores a status callback for a provider id.
+	RecordDelivery(ctx context.Context, providerID, status, errCode string) error
+	// OutboxDepth returns how many messages wait to be sent.
+	OutboxDepth(ctx context.Context) (int, error)
+	// SetOptOut turns outbound notifications to a number off or back on.
+	SetOptOut(ctx context.Context, phone string, out bool) error
+	OptedOut(ctx context.Context, phone string) (bool, error)
+}

@@ -1,0 +1,68 @@
+package lifeline
+
+import (
+	"context"
+	"time"
+)
+
+// ReviewState is where a relative link stands.
+type ReviewState string
+
+// Review states. Links inside one household are approved automatically;
+// others wait for staff.
+const (
+	AutoApproved  ReviewState = "auto_approved"
+	ReviewPending ReviewState = "pending"
+	Approved      ReviewState = "approved"
+	Rejected      ReviewState = "rejected"
+)
+
+// Active reports whether the link lets the relative act for the resident.
+func (s ReviewState) Active() bool { return s == AutoApproved || s == Approved }
+
+// Label returns the state's words.
+func (s ReviewState) Label(l Lang) string {
+	switch s {
+	case AutoApproved:
+		return l.Pick("自动通过", "auto-approved")
+	case ReviewPending:
+		return l.Pick("待审核", "pending review")
+	case Approved:
+		return l.Pick("已通过", "approved")
+	case Rejected:
+		return l.Pick("已驳回", "rejected")
+	}
+	return string(s)
+}
+
+// Relative links a resident (the person cared for) to someone who may ask
+// for them: another resident, or a bare phone number.
+type Relative struct {
+	ID                 int64
+	ResidentID         int64  // the person cared for
+	RelativeResidentID int64  // 0 if the relative is a bare phone
+	Phone              string // E.164; for a resident relative, empty (their phones are used)
+	Relation           string // 子女, 配偶, 父母…
+	State              ReviewState
+	Reason             string // why rejected
+	CreatedBy          string
+	ReviewedBy         string
+	CreatedAt          time.Time
+	ReviewedAt         time.Time
+}
+
+// RelativeService links relatives and reviews the links.
+type RelativeService interface {
+	// LinkRelative stores a link; it is approved automatically when both are
+	// residents of the same household, otherwise it waits for review.
+	LinkRelative(ctx context.Context, r *Relative) error
+	// ReviewRelative approves or rejects a pending link.
+	ReviewRelative(ctx context.Context, id int64, approve bool, reason, by string) error
+	// Relatives returns the links of one resident (the cared-for side).
+	Relatives(ctx context.Context, residentID int64) ([]Relative, error)
+	// PendingRelatives returns links waiting for review, oldest first.
+	PendingRelatives(ctx context.Context, community string) ([]Relative, error)
+	// CaredForByPhone returns the residents a phone may ask about: its own
+	// residents and those linked to it (or to its residents) by an active link.
+	CaredForByPhone(ctx context.Context, phone string) ([]*Resident, error)
+}

@@ -1,0 +1,273 @@
+package lifeline
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Sex as encoded in a mainland ID number or given on a roster.
+type Sex string
+
+// Sexes.
+const (
+	Male    Sex = "M"
+	Female  Sex = "F"
+	SexNone Sex = ""
+)
+
+// Address is where a household lives: community (社区), building (楼栋),
+// unit (单元) and room (房号). Its short form is "12-3-501".
+type Address struct {
+	Community string
+	Building  string
+	Unit      string
+	Room      string
+}
+
+// Short returns building-unit-room, the form staff type and say.
+func (a Address) Short() string {
+	parts := []string{a.Building, a.Unit, a.Room}
+	return strings.Join(parts, "-")
+}
+
+// Household is the people living in one room of a building.
+type Household struct {
+	ID      int64
+	Address Address
+}
+
+// Color is a health-code colour.
+type Color string
+
+// Health-code colours. The empty colour means "no status known".
+const (
+	Green  Color = "green"
+	Yellow Color = "yellow"
+	Red    Color = "red"
+)
+
+// Label returns the colour's words, which are always shown beside the colour
+// itself: nothing is conveyed by colour alone.
+func (c Color) Label(l Lang) string {
+	switch c {
+	case Green:
+		return l.Pick("绿码", "GREEN")
+	case Yellow:
+		return l.Pick("黄码", "YELLOW")
+	case Red:
+		return l.Pick("红码", "RED")
+	}
+	return l.Pick("无状态", "NO STATUS")
+}
+
+// ParseColor reads a colour in English or Chinese.
+func ParseColor(s string) (Color, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "green", "g", "绿码", "绿", "绿色":
+		return Green, nil
+	case "yellow", "y", "黄码", "黄", "黄色":
+		return Yellow, nil
+	case "red", "r", "红码", "红", "红色":
+		return Red, nil
+	}
+	return "", Errorf(EINVALID, T("未知健康码颜色“"+s+"”，应为绿码、黄码或红码", "unknown code colour \""+s+"\": use green, yellow or red"))
+}
+
+// Result is a nucleic-acid test result.
+type Result string
+
+// Test results.
+const (
+	Negative Result = "negative"
+	Positive Result = "positive"
+	Pending  Result = "pending"
+)
+
+// Label returns the result's words.
+func (r Result) Label(l Lang) string {
+	switch r {
+	case Negative:
+		return l.Pick("阴性", "negative")
+	case Positive:
+		return l.Pick("阳性", "positive")
+	case Pending:
+		return l.Pick("待出", "pending")
+	}
+	return l.Pick("无结果", "no result")
+}
+
+// ParseResult reads a result in English or Chinese.
+func ParseResult(s string) (Result, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "negative", "neg", "-", "阴性", "阴":
+		return Negative, nil
+	case "positive", "pos", "+", "阳性", "阳":
+		return Positive, nil
+	case "pending", "待出", "待检", "检测中", "未出":
+		return Pending, nil
+	}
+	return "", Errorf(EINVALID, T("未知检测结果“"+s+"”，应为阴性、阳性或待出", "unknown test result \""+s+"\": use negative, positive or pending"))
+}
+
+// TestResult is one nucleic-acid test.
+type TestResult struct {
+	ID         int64
+	ResidentID int64
+	SampledAt  time.Time
+	Result     Result
+	Site       string
+	Tube       string // tube barcode, may be empty
+	// ExternalID is the result's id at the platform or lab that pushed it;
+	// pushing the same id again changes nothing.
+	ExternalID string
+	ReceivedAt time.Time
+}
+
+// Status is a resident's current health status.
+type Status struct {
+	Color     Color
+	Reason    string
+	ColorAt   time.Time   // when the colour was set
+	Latest    *TestResult // latest test, nil if none
+	UpdatedAt time.Time   // when lifeline last heard from upstream: the age shown when upstream is down
+}
+
+// Resident is one person on a community's roster.
+type Resident struct {
+	ID          int64
+	Name        string
+	Doc         Document
+	Birth       time.Time // zero if unknown
+	Sex         Sex
+	Phones      []string // E.164
+	HouseholdID int64
+	Address     Address
+	Status      Status
+	// NeedsManual flags residents that staff must handle by hand (no document).
+	NeedsManual bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Validate checks a resident before it is stored.
+func (r *Resident) Validate() error {
+	if strings.TrimSpace(r.Name) == "" {
+		return Errorf(EINVALID, T("姓名不能为空", "name is required"))
+	}
+	if err := r.Doc.Validate(); err != nil {
+		return err
+	}
+	if r.Doc.Type == DocMainlandID {
+		birth, sex, _ := ParseMainlandID(r.Doc.Number)
+		if !r.Birth.IsZero() && !sameDay(r.Birth, birth) {
+			return Errorf(EINVALID, T("出生日期与身份证号码不符", "date of birth does not match the ID number"))
+		}
+		if r.Sex != SexNone && r.Sex != sex {
+			return Errorf(EINVALID, T("性别与身份证号码不符", "sex does not match the ID number"))
+		}
+	}
+	return nil
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// QueryKind is what a search box query was understood as.
+type QueryKind string
+
+// Query kinds, in the order they are tried.
+const (
+	QueryDocument  QueryKind = "document"   // a full document number
+	QueryDocTail   QueryKind = "doc_tail"   // the last 4-6 characters of one
+	QueryPhone     QueryKind = "phone"      // a full phone number
+	QueryPhoneTail QueryKind = "phone_tail" // its last 4 digits
+	QueryAddress   QueryKind = "address"    // 12-3-501, 12-3 or 12
+	QueryName      QueryKind = "name"       // a name or part of one
+)
+
+// ResidentFilter selects residents. Query is what a person typed in the one
+// search box; the other fields narrow the search.
+type ResidentFilter struct {
+	Query       string
+	Community   string // staff see only their own community; "" means all
+	Building    string
+	HouseholdID int64
+	Phone       string // exact E.164
+	Limit       int    // 0 means a sensible default (20)
+}
+
+// ResidentMatch is one search result, with why it matched.
+type ResidentMatch struct {
+	Resident *Resident
+	Kind     QueryKind
+	Score    int // higher ranks first
+}
+
+// ResidentService reads and writes residents, households, statuses and
+// test results.
+type ResidentService interface {
+	// FindResidents searches by the one search box: name or part of it, full
+	// document number or its last 4-6 characters, full phone or its last 4
+	// digits, or building-unit-room. Results are ranked and the lookup is
+	// written to the audit log with the actor from ctx.
+	FindResidents(ctx context.Context, f ResidentFilter) ([]ResidentMatch, error)
+	// EachResident calls fn for every resident the filter selects (Query is
+	// ignored), in building, unit, room, name order, without loading all of
+	// them into memory. Used by batch printing.
+	EachResident(ctx context.Context, f ResidentFilter, fn func(*Resident) error) error
+	// Resident returns one resident with phones, address and status.
+	Resident(ctx context.Context, id int64) (*Resident, error)
+	// ResidentByDocument returns the resident holding a document.
+	ResidentByDocument(ctx context.Context, d Document) (*Resident, error)
+	// ResidentsByPhone returns every resident bound to an E.164 number.
+	ResidentsByPhone(ctx context.Context, phone string) ([]*Resident, error)
+	// HouseholdMembers returns the residents of one household.
+	HouseholdMembers(ctx context.Context, householdID int64) ([]*Resident, error)
+	// CreateResident stores a new resident, creating the household if needed.
+	CreateResident(ctx context.Context, r *Resident) error
+	// ChangeDocument gives a resident a new document (a new passport) while
+	// keeping their id, history, codes and links.
+	ChangeDocument(ctx context.Context, residentID int64, d Document) error
+	// Import writes a validated batch in one transaction: residents upserted
+	// by document, then results and statuses. Either all of it is stored or
+	// none of it.
+	Import(ctx context.Context, b *ImportBatch) (ImportStats, error)
+	// RecordResult stores a test result and/or colour change (idempotent by
+	// ExternalID when set) and reports whether anything changed.
+	RecordResult(ctx context.Context, u StatusUpdate) (changed bool, err error)
+	// TestResults returns a resident's results, newest first.
+	TestResults(ctx context.Context, residentID int64, limit int) ([]TestResult, error)
+	// CountResidents returns how many residents are stored.
+	CountResidents(ctx context.Context) (int, error)
+}
+
+// StatusUpdate is a colour change and/or a test result for one resident,
+// from an import, the city platform or a lab.
+type StatusUpdate struct {
+	ResidentID  int64
+	Doc         Document // used when ResidentID is 0
+	Color       Color    // "" leaves the colour alone
+	ColorReason string
+	At          time.Time   // when the colour changed
+	Test        *TestResult // nil if none
+	ExternalID  string      // idempotency key of the whole update, may be empty
+}
+
+// ImportBatch is what one import writes: roster rows and status rows.
+type ImportBatch struct {
+	Residents []Resident
+	Updates   []StatusUpdate
+}
+
+// ImportStats counts what an import did.
+type ImportStats struct {
+	Inserted  int
+	Updated   int
+	Unchanged int
+	Results   int
+	Colors    int
+}

@@ -1,0 +1,280 @@
+// Package store implements lifeline.Store on SQL: SQLite (modernc.org/sqlite,
+// no cgo) for one office, PostgreSQL (pgx) for a city. One package, not
+// sqlite/ and postgres/: the two differ only in a handful of statements
+// (placeholders, identity columns, row claiming), so they share one
+// implementation and one test suite instead of drifting apart.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	_ "modernc.org/sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Dialect says which SQL database a DB talks to.
+type Dialect int
+
+// Dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+// DB is a lifeline.Store on a SQL database. Writes go through w (one
+// connection on SQLite, so writers queue in Go instead of failing with
+// SQLITE_BUSY); reads go through r.
+type DB struct {
+	w, r    *sql.DB
+	dialect Dialect
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+var _ lifeline.Store = (*DB)(nil)
+
+// IsPostgres reports whether a --db value names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (creating if needed) the store at dsn, a SQLite file path or a
+// postgres:// URL, and brings its schema up to date.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{Now: time.Now}
+	if IsPostgres(dsn) {
+		if err := db.openPostgres(ctx, dsn); err != nil {
+			return nil, err
+		}
+	} else if err := db.openSQLite(dsn); err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(path string) error {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db.w, db.r, db.dialect = w, r, SQLite
+	// Touch the file through the writer first so WAL mode is set before
+	// readers open it.
+	if _, err := w.Exec("SELECT 1"); err != nil {
+		db.Close()
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+path, "cannot open the database file "+path))
+	}
+	return nil
+}
+
+// Close closes the store.
+func (db *DB) Close() error {
+	var err error
+	if db.r != nil && db.r != db.w {
+		err = db.r.Close()
+	}
+	if db.w != nil {
+		if e := db.w.Close(); e != nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks the store answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("数据库暂时无法访问", "the database is unreachable"))
+	}
+	return nil
+}
+
+// Dialect returns which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL rewrites a query written with ? placeholders for the dialect.
+func (db *DB) SQL(q string) string {
+	if db.dialect != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// tx runs fn in a write transaction, committing if it returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return db.unavailable(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return db.unavailable(err)
+	}
+	return nil
+}
+
+func (db *DB) unavailable(err error) error {
+	var e *lifeline.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("数据库暂时无法访问，请稍后重试", "the database is unavailable; please try again shortly"))
+}
+
+// ms stores times as Unix milliseconds in a BIGINT: the same in both
+// dialects, sortable, and with no time-zone surprises. Zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+// migration is one numbered schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations for a dialect, in order. Files
+// are named NNNN_name.sql and written once for both dialects: {{ID}} becomes
+// the dialect's auto-increment primary key and {{BLOB}} its byte type.
+func migrations(d Dialect) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		s := string(b)
+		if d == Postgres {
+			s = strings.ReplaceAll(s, "{{ID}}", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+			s = strings.ReplaceAll(s, "{{BLOB}}", "BYTEA")
+		} else {
+			s = strings.ReplaceAll(s, "{{ID}}", "INTEGER PRIMARY KEY")
+			s = strings.ReplaceAll(s, "{{BLOB}}", "BLOB")
+		}
+		out = append(out, migration{version: v, name: name, sql: s})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", out[i-1].name, out[i].name)
+		}
+	}
+	return out, nil
+}
+
+// migrate applies the migrations not yet applied, each in its own
+// transaction together with its row in schema_migrations, so a crash leaves
+// the schema at a whole version.
+func (db *DB) migrate(ctx context.Context) error {
+	if db.dialect == Postgres {
+		// Several replicas may start at once: one migrates, the others wait.
+		if _, err := db.w.ExecContext(ctx, "SELECT pg_advisory_lock(7370001)"); err != nil {
+			return db.unavailable(err)
+		}
+		defer db.w.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7370001)")
+	}
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return db.unavailable(err)
+	}
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return err
+	}
+	applied := map[int]bool{}
+	rows, err := db.w.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return db.unavailable(err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, db.SQL("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"), m.version, m.name, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+-- Residents, households, statuses, test results, relatives, staff, audit,
+-- on-site registrations and the print queue. Times are Unix milliseconds.
+
+CREATE TABLE households (
+	id {{ID}},
+	community TEXT NOT NULL,
+	building TEXT NOT NULL,
+	unit TEXT NOT NULL,
+	room TEXT NOT NULL,
+	UNIQUE (community, building, unit, room)
+);
+CREATE INDEX households_building ON households (building, unit, room);
+
+CREATE TABLE residents (
+	id {{ID}},
+	name TEXT NOT NULL,
+	doc_type TEXT NOT NULL,
+	doc_number TEXT NOT NULL,
+	-- the document number reversed, so "last 4-6 characters" is an index range
+	doc_rev TEXT NOT NULL,
+	nationality TEXT NOT NULL DEFAULT '',
+	birth TEXT NOT NULL DEFAULT '',
+	sex TEXT NOT NULL DEFAULT '',
+	household_id BIGINT REFERENCES households (id),
+	needs_manual INTEGER NOT NULL DEFAULT 0,
+	color TEXT NOT NULL DEFAULT '',
+	color_reason TEXT NOT NULL DEFAULT '',
+	color_at BIGINT NOT NULL DEFAULT 0,
+	latest_test_id BIGINT,
+	status_updated_at BIGINT NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+-- documents of type "none" have an empty number and are not unique
+CREATE UNIQUE INDEX residents_doc ON residents (doc_type, doc_number) WHERE doc_number <> '';
+CREATE INDEX residents_doc_number ON residents (doc_number);
+CREATE INDEX residents_doc_rev ON residents (doc_rev);
+CREATE INDEX residents_name ON residents (name);
+CREATE INDEX residents_household ON residents (household_id);
+
+-- A passport number can change without losing the person: old documents
+-- still find them.
+CREATE TABLE resident_documents (
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	doc_type TEXT NOT NULL,
+	doc_number TEXT NOT NULL,
+	nationality TEXT NOT NULL DEFAULT '',
+	replaced_at BIGINT NOT NULL,
+	PRIMARY KEY (doc_type, doc_number)
+);
+
+-- Name search: every character and every pair of adjacent characters of a
+-- name, so "part of a name" is an index lookup, not a scan.
+CREATE TABLE name_grams (
+	gram TEXT NOT NULL,
+	resident_id BIGINT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+	PRIMARY KEY (gram, resident_id)
+);
+
+CREATE TABLE phones (
+	phone TEXT NOT NULL,
+	resident_id BIGINT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+	tail4 TEXT NOT NULL,
+	position INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (phone, resident_id)
+);
+CREATE INDEX phones_resident ON phones (resident_id);
+CREATE INDEX phones_tail4 ON phones (tail4);
+
+CREATE TABLE test_results (
+	id {{ID}},
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	sampled_at BIGINT NOT NULL,
+	result TEXT NOT NULL,
+	site TEXT NOT NULL DEFAULT '',
+	tube TEXT NOT NULL DEFAULT '',
+	external_id TEXT,
+	received_at BIGINT NOT NULL
+);
+CREATE INDEX test_results_resident ON test_results (resident_id, sampled_at);
+CREATE UNIQUE INDEX test_results_external ON test_results (external_id) WHERE external_id IS NOT NULL;
+-- one sample per resident per moment: re-importing the same file changes nothing
+CREATE UNIQUE INDEX test_results_sample ON test_results (resident_id, sampled_at, site);
+
+-- Updates pushed by the platform or a lab, by their own id, so a retry
+-- changes nothing.
+CREATE TABLE status_updates (
+	external_id TEXT PRIMARY KEY,
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	received_at BIGINT NOT NULL
+);
+
+CREATE TABLE relatives (
+	id {{ID}},
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	relative_resident_id BIGINT REFERENCES residents (id),
+	phone TEXT NOT NULL DEFAULT '',
+	relation TEXT NOT NULL DEFAULT '',
+	state TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	created_by TEXT NOT NULL DEFAULT '',
+	reviewed_by TEXT NOT NULL DEFAULT '',
+	created_at BIGINT NOT NULL,
+	reviewed_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX relatives_resident ON relatives (resident_id);
+CREATE INDEX relatives_relative ON relatives (relative_resident_id);
+CREATE INDEX relatives_phone ON relatives (phone);
+CREATE INDEX relatives_state ON relatives (state, created_at);
+
+CREATE TABLE staff (
+	id {{ID}},
+	username TEXT NOT NULL UNIQUE,
+	community TEXT NOT NULL DEFAULT '',
+	role TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	failed_logins INTEGER NOT NULL DEFAULT 0,
+	locked_until BIGINT NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL
+);
+
+CREATE TABLE audit_log (
+	id {{ID}},
+	at BIGINT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	resident_id BIGINT,
+	detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_resident ON audit_log (resident_id, at);
+
+CREATE TABLE registrations (
+	id {{ID}},
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	tube TEXT NOT NULL,
+	site TEXT NOT NULL DEFAULT '',
+	sampled_at BIGINT NOT NULL,
+	staff TEXT NOT NULL DEFAULT '',
+	idempotency_key TEXT NOT NULL UNIQUE,
+	created_at BIGINT NOT NULL,
+	delivered_at BIGINT NOT NULL DEFAULT 0,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX registrations_pending ON registrations (delivered_at, id);
+CREATE INDEX registrations_resident ON registrations (resident_id);
+
+CREATE TABLE print_requests (
+	id {{ID}},
+	resident_id BIGINT NOT NULL REFERENCES residents (id),
+	source TEXT NOT NULL,
+	requested_at BIGINT NOT NULL,
+	done_at BIGINT NOT NULL DEFAULT 0,
+	done_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX print_requests_open ON print_requests (done_at, requested_at);
