@@ -43,8 +43,12 @@ type OutboxMessage struct {
 	ClaimedUntil  time.Time
 	ProviderID    string // Twilio's message SID once accepted
 	Error         string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// InDoubt is set by ClaimOutbox when an earlier claim ended without an
+	// outcome (the sender died mid-send): the provider may already have the
+	// message, so the sender should look before sending again.
+	InDoubt   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // MessageService stores what the SMS gateway must not lose or double.
@@ -56,7 +60,8 @@ type MessageService interface {
 	// FinishInbound stores the reply sent for a MessageSid.
 	FinishInbound(ctx context.Context, sid, reply string) error
 	// Enqueue adds a message to the outbox; a message with a DedupeKey
-	// already queued is not added again.
+	// already queued is not added again: m then gets the stored ID and
+	// State, and its CreatedAt stays zero.
 	Enqueue(ctx context.Context, m *OutboxMessage) error
 	// ClaimOutbox leases up to n due messages to one sender for a while, so
 	// that two senders never send the same message.
@@ -73,5 +78,30 @@ type MessageService interface {
 	OutboxDepth(ctx context.Context) (int, error)
 	// SetOptOut turns outbound notifications to a number off or back on.
 	SetOptOut(ctx context.Context, phone string, out bool) error
+	// OptedOut reports whether a number turned notifications off.
 	OptedOut(ctx context.Context, phone string) (bool, error)
+	// ResultNotices returns who to tell about test results stored after
+	// the result id afterID (at most limit results), one Notice per result
+	// and phone that may ask about the resident, and the last result id
+	// read. afterID < 0 means "from now on": no notices, the newest id.
+	ResultNotices(ctx context.Context, afterID int64, limit int) ([]Notice, int64, error)
+	// ExpiryNotices returns who to tell about paper codes that are not
+	// revoked and expire in [from, to).
+	ExpiryNotices(ctx context.Context, from, to time.Time) ([]Notice, error)
+	// Cursor returns a named position saved by SetCursor; ok is false if none.
+	Cursor(ctx context.Context, name string) (v int64, ok bool, err error)
+	SetCursor(ctx context.Context, name string, v int64) error
+}
+
+// Notice is one notification to compose for one phone: a new test result
+// or a paper code about to expire. Key identifies it for the outbox, so a
+// scan that runs twice queues it once.
+type Notice struct {
+	Key        string
+	Phone      string // E.164
+	ResidentID int64
+	Name       string
+	Result     Result    // result notices
+	SampledAt  time.Time // result notices
+	ExpiresAt  time.Time // expiry notices
 }

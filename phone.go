@@ -45,10 +45,12 @@ func NormalizePhone(s string) (string, error) {
 	}
 	if strings.HasPrefix(d, "86") {
 		n := d[2:]
-		if n[0] == '1' && len(n) != 11 {
+		// Mobiles are 1[3-9]…; Beijing's area code 10 also starts with 1.
+		mobile := n[0] == '1' && len(n) > 1 && n[1] != '0'
+		if mobile && len(n) != 11 {
 			return "", Errorf(EINVALID, T("手机号码应为 11 位", "a mainland mobile number must have 11 digits"))
 		}
-		if n[0] != '1' && (len(n) < 9 || len(n) > 11) {
+		if !mobile && (len(n) < 9 || len(n) > 11) {
 			return "", Errorf(EINVALID, T("固定电话号码位数不对", "landline number has the wrong number of digits"))
 		}
 	}

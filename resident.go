@@ -216,8 +216,8 @@ type ResidentService interface {
 	// written to the audit log with the actor from ctx.
 	FindResidents(ctx context.Context, f ResidentFilter) ([]ResidentMatch, error)
 	// EachResident calls fn for every resident the filter selects (Query is
-	// ignored), in building, unit, room, name order, without loading all of
-	// them into memory. Used by batch printing.
+	// ignored), in community, building, unit, room, name order, without
+	// loading all of them into memory. Used by batch printing.
 	EachResident(ctx context.Context, f ResidentFilter, fn func(*Resident) error) error
 	// Resident returns one resident with phones, address and status.
 	Resident(ctx context.Context, id int64) (*Resident, error)

@@ -1,6 +1,12 @@
 -- Residents, households, statuses, test results, relatives, staff, audit,
 -- on-site registrations and the print queue. Times are Unix milliseconds.
 
+-- A resident's household is checked at commit (DEFERRABLE): the import
+-- writes residents with multi-row INSERTs, and a deferred check needs no
+-- statement journal. phones and name_grams are search indexes over
+-- residents, written only with their resident, so they carry no foreign
+-- key: checking one per gram would cost a big import a fifth of its time.
+
 CREATE TABLE households (
 	id {{ID}},
 	community TEXT NOT NULL,
@@ -13,15 +19,15 @@ CREATE INDEX households_building ON households (building, unit, room);
 
 CREATE TABLE residents (
 	id {{ID}},
-	name TEXT NOT NULL,
+	name {{CTEXT}} NOT NULL,
 	doc_type TEXT NOT NULL,
 	doc_number TEXT NOT NULL,
 	-- the document number reversed, so "last 4-6 characters" is an index range
-	doc_rev TEXT NOT NULL,
+	doc_rev {{CTEXT}} NOT NULL,
 	nationality TEXT NOT NULL DEFAULT '',
 	birth TEXT NOT NULL DEFAULT '',
 	sex TEXT NOT NULL DEFAULT '',
-	household_id BIGINT REFERENCES households (id),
+	household_id BIGINT REFERENCES households (id) DEFERRABLE INITIALLY DEFERRED,
 	needs_manual INTEGER NOT NULL DEFAULT 0,
 	color TEXT NOT NULL DEFAULT '',
 	color_reason TEXT NOT NULL DEFAULT '',
@@ -31,12 +37,15 @@ CREATE TABLE residents (
 	created_at BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
--- documents of type "none" have an empty number and are not unique
-CREATE UNIQUE INDEX residents_doc ON residents (doc_type, doc_number) WHERE doc_number <> '';
-CREATE INDEX residents_doc_number ON residents (doc_number);
+-- Documents of type "none" have an empty number and are not unique. The
+-- number comes first so a search by number alone uses this index too;
+-- queries repeat "doc_number <> ''" so the planner may use it.
+CREATE UNIQUE INDEX residents_doc ON residents (doc_number, doc_type) WHERE doc_number <> '';
 CREATE INDEX residents_doc_rev ON residents (doc_rev);
 CREATE INDEX residents_name ON residents (name);
-CREATE INDEX residents_household ON residents (household_id);
+-- household members in name order: address search and batch printing read
+-- residents in this order without sorting
+CREATE INDEX residents_household ON residents (household_id, name);
 
 -- A passport number can change without losing the person: old documents
 -- still find them.
@@ -48,24 +57,30 @@ CREATE TABLE resident_documents (
 	replaced_at BIGINT NOT NULL,
 	PRIMARY KEY (doc_type, doc_number)
 );
+CREATE INDEX resident_documents_number ON resident_documents (doc_number);
+CREATE INDEX resident_documents_resident ON resident_documents (resident_id);
 
--- Name search: every character and every pair of adjacent characters of a
--- name, so "part of a name" is an index lookup, not a scan.
+-- Name search: every pair of adjacent characters of a name and its last
+-- character alone, lower case, spaces dropped. Every character starts some
+-- gram, so one character is a prefix range and two or more are pairs that
+-- must all be present: an index lookup, not a scan.
 CREATE TABLE name_grams (
 	gram TEXT NOT NULL,
-	resident_id BIGINT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+	resident_id BIGINT NOT NULL,
 	PRIMARY KEY (gram, resident_id)
-);
+){{NOROWID}};
 
+-- A resident's phones in order. One index serves both searches: the last 4
+-- digits (tail4 = ?) and a whole number (tail4 = ? AND phone = ?: always
+-- give the tail with the phone, or the lookup scans).
 CREATE TABLE phones (
+	resident_id BIGINT NOT NULL,
+	position INTEGER NOT NULL,
 	phone TEXT NOT NULL,
-	resident_id BIGINT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
 	tail4 TEXT NOT NULL,
-	position INTEGER NOT NULL DEFAULT 0,
-	PRIMARY KEY (phone, resident_id)
-);
-CREATE INDEX phones_resident ON phones (resident_id);
-CREATE INDEX phones_tail4 ON phones (tail4);
+	PRIMARY KEY (resident_id, position)
+){{NOROWID}};
+CREATE INDEX phones_tail ON phones (tail4, phone);
 
 CREATE TABLE test_results (
 	id {{ID}},
@@ -127,7 +142,7 @@ CREATE TABLE audit_log (
 	resident_id BIGINT,
 	detail TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX audit_log_resident ON audit_log (resident_id, at);
+CREATE INDEX audit_log_resident ON audit_log (resident_id, id);
 
 CREATE TABLE registrations (
 	id {{ID}},
@@ -154,3 +169,5 @@ CREATE TABLE print_requests (
 	done_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX print_requests_open ON print_requests (done_at, requested_at);
+-- one open request per resident
+CREATE UNIQUE INDEX print_requests_one_open ON print_requests (resident_id) WHERE done_at = 0;

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+// codeRun runs the binary's main path with a store and key directory in
+// dir, English messages, and stdin.
+func codeRun(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	t.Setenv("LIFELINE_KEYS", filepath.Join(dir, "keys"))
+	var out, errb bytes.Buffer
+	full := append([]string{"--db", filepath.Join(dir, "lifeline.db"), "--lang", "en"}, args...)
+	rc := run(context.Background(), full, strings.NewReader(stdin), &out, &errb)
+	return rc, out.String(), errb.String()
+}
+
+// codeResident stores one resident with a test result and returns their
+// document number.
+func codeResident(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	first17 := "11010519491231002"
+	check, _ := lifeline.MainlandIDCheckDigit(first17)
+	doc := first17 + string(check)
+	db, err := store.Open(context.Background(), filepath.Join(dir, "lifeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := &lifeline.Resident{Name: "张三丰", Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: doc},
+		Address: lifeline.Address{Community: "幸福里社区", Building: "12", Unit: "3", Room: "501"}}
+	if err := db.CreateResident(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return doc, r.ID
+}
+
+func TestCodeCommandsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	doc, rid := codeResident(t, dir)
+
+	// No key yet: a clear error.
+	rc, _, stderr := codeRun(t, dir, "", "code", "--resident", doc)
+	if rc != 1 || !strings.Contains(stderr, "keys new") {
+		t.Fatalf("code without a key: rc %d, %q", rc, stderr)
+	}
+	rc, out, stderr := codeRun(t, dir, "", "keys", "new")
+	if rc != 0 || !strings.Contains(out, "created key") {
+		t.Fatalf("keys new: rc %d %q %q", rc, out, stderr)
+	}
+	rc, out, _ = codeRun(t, dir, "", "keys", "list")
+	if rc != 0 || !strings.Contains(out, "signing") {
+		t.Fatalf("keys list: %d %q", rc, out)
+	}
+	trust := filepath.Join(dir, "trust.json")
+	if rc, _, stderr = codeRun(t, dir, "", "keys", "export", "--out", trust); rc != 0 {
+		t.Fatalf("keys export: %d %q", rc, stderr)
+	}
+
+	// Issue two codes; each is recorded with who issued it.
+	rc, out, stderr = codeRun(t, dir, "", "code", "--resident", strings.ToLower(doc), "--by", "staff:wang")
+	if rc != 0 || !strings.HasPrefix(out, code.Prefix) {
+		t.Fatalf("code: rc %d %q %q", rc, out, stderr)
+	}
+	if strings.Contains(out+stderr, doc) {
+		t.Fatal("the full document number was printed")
+	}
+	first := strings.TrimSpace(out)
+	_, out, _ = codeRun(t, dir, "", "code", "--resident", doc)
+	second := strings.TrimSpace(out)
+
+	db, err := store.Open(context.Background(), filepath.Join(dir, "lifeline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := db.IssuedCodes(context.Background(), rid)
+	db.Close()
+	if err != nil || len(codes) != 2 {
+		t.Fatalf("IssuedCodes = %d, %v", len(codes), err)
+	}
+	var firstRec lifeline.IssuedCode
+	for _, c := range codes {
+		if c.IssuedBy == "staff:wang" {
+			firstRec = c
+		}
+	}
+	if firstRec.Serial == nil {
+		t.Fatalf("issuer not recorded: %+v", codes)
+	}
+
+	// Verify with the exported trust list: arguments, then stdin as a
+	// scanner types it.
+	rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, first, second)
+	if rc != 0 || strings.Count(out, "VALID") != 2 || !strings.Contains(out, "张*丰") || !strings.Contains(out, "GREEN") && !strings.Contains(out, "NO STATUS") {
+		t.Fatalf("verify: rc %d\n%s", rc, out)
+	}
+	rc, out, _ = codeRun(t, dir, strings.ToLower(first)+"\r\n\r\n"+second+"\n", "verify", "--json")
+	if rc != 0 {
+		t.Fatalf("verify stdin: rc %d\n%s", rc, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("verify --json printed %d lines", len(lines))
+	}
+	var j verifyJSON
+	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != code.FormatSerial(firstRec.Serial) {
+		t.Fatalf("json %s: %+v %v", lines[0], j, err)
+	}
+
+	// Revoke the first by serial and export: the first fails, the second
+	// still passes, exit status 1.
+	if rc, _, stderr = codeRun(t, dir, "", "revoke", "--serial", code.FormatSerial(firstRec.Serial), "--reason", "lost"); rc != 0 {
+		t.Fatalf("revoke: %d %q", rc, stderr)
+	}
+	revoked := filepath.Join(dir, "revoked.bin")
+	if rc, out, stderr = codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(out, "1 revoked") {
+		t.Fatalf("revocations export: %d %q %q", rc, out, stderr)
+	}
+	rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, "--revoked", revoked, first, second)
+	if rc != 1 || !strings.Contains(out, "INVALID  reason: revoked") || strings.Count(out, "INVALID") != 1 {
+		t.Fatalf("verify revoked: rc %d\n%s", rc, out)
+	}
+
+	// Revoke everything of the resident: now both fail.
+	if rc, out, _ = codeRun(t, dir, "", "revoke", "--resident", doc); rc != 0 || !strings.Contains(out, "revoked 1 codes") {
+		t.Fatalf("revoke --resident: %d %q", rc, out)
+	}
+	codeRun(t, dir, "", "revocations", "export", "--out", revoked)
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, "--revoked", revoked, second); rc != 1 || !strings.Contains(out, "revoked") {
+		t.Fatalf("verify after resident revocation: rc %d\n%s", rc, out)
+	}
+
+	// --at a month and a day later: expired. A few minutes past exp: valid
+	// with the skew noted.
+	later := time.Now().Add(31 * 24 * time.Hour).Format(time.RFC3339)
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--at", later, second); rc != 1 || !strings.Contains(out, "expired") {
+		t.Fatalf("verify --at later: rc %d\n%s", rc, out)
+	}
+	_, c := mustVerify(t, trust, second)
+	justAfter := c.ExpiresAt.Add(3 * time.Minute).Format(time.RFC3339)
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--at", justAfter, second); rc != 0 || !strings.Contains(out, "clock-skew") {
+		t.Fatalf("verify within skew: rc %d\n%s", rc, out)
+	}
+	if rc, _, _ = codeRun(t, dir, "", "verify", "not a code"); rc != 1 {
+		t.Fatalf("garbage: rc %d", rc)
+	}
+}
+
+func mustVerify(t *testing.T, trust, payload string) (code.Result, code.Claims) {
+	t.Helper()
+	tl, err := code.LoadTrustList(trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := (&code.Verifier{Trust: tl}).Verify(payload)
+	return r, r.Claims
+}
+
+func TestRevokeKeyCutoffCommand(t *testing.T) {
+	dir := t.TempDir()
+	doc, _ := codeResident(t, dir)
+	codeRun(t, dir, "", "keys", "new", "--not-before", time.Now().Add(-time.Hour).Format(time.RFC3339))
+	_, out, _ := codeRun(t, dir, "", "code", "--resident", doc)
+	payload := strings.TrimSpace(out)
+	keys, err := code.LoadSigningKeys(filepath.Join(dir, "keys"))
+	if err != nil || len(keys) != 1 {
+		t.Fatal(keys, err)
+	}
+	cut := time.Now().Add(time.Minute).Format(time.RFC3339)
+	rc, out, stderr := codeRun(t, dir, "", "revoke", "--key", keys[0].KID(), "--before", cut, "--reason", "leaked")
+	if rc != 0 || !strings.Contains(out, "1 recorded codes revoked") {
+		t.Fatalf("revoke --key: %d %q %q", rc, out, stderr)
+	}
+	revoked := filepath.Join(dir, "revoked.bin")
+	codeRun(t, dir, "", "revocations", "export", "--out", revoked)
+	l, err := code.LoadRevocationList(revoked)
+	if err != nil || len(l.Cutoffs) != 1 {
+		t.Fatalf("list: %v %v", l, err)
+	}
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--revoked", revoked, payload); rc != 1 || !strings.Contains(out, "revoked") {
+		t.Fatalf("verify: %d %s", rc, out)
+	}
+	// Usage mistakes exit 2.
+	for _, args := range [][]string{{"revoke"}, {"revoke", "--key", keys[0].KID()}, {"revoke", "--serial", "x", "--resident", doc}, {"code"}, {"keys"}, {"keys", "export"}} {
+		if rc, _, _ := codeRun(t, dir, "", args...); rc != 2 {
+			t.Errorf("%v: rc %d, want 2", args, rc)
+		}
+	}
+	// A group-readable key is refused by every command that reads keys.
+	os.Chmod(keys[0].Path, 0o644)
+	if rc, _, stderr := codeRun(t, dir, "", "code", "--resident", doc); rc != 1 || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("readable key: rc %d %q", rc, stderr)
+	}
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-runewidth"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+func init() {
+	register(&command{
+		name:    "find",
+		summary: lifeline.T("按姓名、证件号、手机号或门牌号查找居民", "find residents by name, document, phone or address"),
+		run:     runFind,
+	})
+}
+
+// runFind is the one search box from a shell. Staff see names; document
+// numbers and phones are masked unless --reveal, which is audited per
+// resident shown.
+func runFind(ctx context.Context, app *App, args []string) error {
+	fs := app.newFlagSet("find")
+	asJSON := fs.Bool("json", false, app.T("以 JSON 输出", "print JSON"))
+	limit := fs.Int("limit", 20, app.T("最多显示多少条", "how many results at most"))
+	reveal := fs.Bool("reveal", false, app.T("显示完整证件号码和手机号（记入审计日志）", "show full document and phone numbers (audited)"))
+	fs.Usage = func() {
+		fmt.Fprintln(app.Stderr, app.T("用法：lifeline find [--json] [--limit N] [--reveal] 查询内容", "usage: lifeline find [--json] [--limit N] [--reveal] QUERY"))
+		fmt.Fprintln(app.Stderr, app.T("查询内容可以是：姓名或其中几个字、完整证件号码或末 4-6 位、完整手机号或末 4 位、门牌号如 12-3-501",
+			"QUERY is a name or part of it, a full document number or its last 4-6 characters, a full phone number or its last 4 digits, or an address such as 12-3-501"))
+		fs.PrintDefaults()
+	}
+	words, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	query := strings.TrimSpace(strings.Join(words, " "))
+	if query == "" {
+		return app.usagef("请给出查询内容：lifeline find 张三", "give something to search for: lifeline find 'Zhang San'")
+	}
+	if *limit < 1 || *limit > 1000 {
+		return app.usagef("--limit 应在 1 到 1000 之间", "--limit must be between 1 and 1000")
+	}
+	db, err := app.Store(ctx)
+	if err != nil {
+		return err
+	}
+	ctx = lifeline.WithActor(ctx, importActor())
+	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if *reveal {
+		for _, m := range ms {
+			e := lifeline.AuditEntry{Action: "reveal", ResidentID: m.Resident.ID, Detail: "find --reveal"}
+			if err := db.Audit(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	now := time.Now()
+	if *asJSON {
+		return writeFindJSON(app.Stdout, ms, *reveal, app.Lang, now)
+	}
+	if len(ms) == 0 {
+		fmt.Fprintln(app.Stdout, app.T("没有找到匹配的居民。", "no matching residents."))
+		return nil
+	}
+	writeFindTable(app.Stdout, ms, *reveal, app.Lang, now)
+	return nil
+}
+
+// findDoc and findPhones show numbers masked unless revealed.
+func findDoc(r *lifeline.Resident, reveal bool) string {
+	if r.Doc.Number == "" {
+		return ""
+	}
+	if reveal {
+		return r.Doc.Number
+	}
+	return lifeline.MaskDocNumber(r.Doc.Number)
+}
+
+func findPhones(r *lifeline.Resident, reveal bool) []string {
+	out := make([]string, len(r.Phones))
+	for i, p := range r.Phones {
+		if reveal {
+			out[i] = p
+		} else {
+			out[i] = lifeline.MaskPhone(p)
+		}
+	}
+	return out
+}
+
+// findKindLabel says why a row matched.
+func findKindLabel(k lifeline.QueryKind, l lifeline.Lang) string {
+	switch k {
+	case lifeline.QueryDocument:
+		return l.Pick("证件号", "document")
+	case lifeline.QueryDocTail:
+		return l.Pick("证件尾号", "doc tail")
+	case lifeline.QueryPhone:
+		return l.Pick("手机号", "phone")
+	case lifeline.QueryPhoneTail:
+		return l.Pick("手机尾号", "phone tail")
+	case lifeline.QueryAddress:
+		return l.Pick("门牌号", "address")
+	case lifeline.QueryName:
+		return l.Pick("姓名", "name")
+	}
+	return string(k)
+}
+
+// findAge says how long ago something happened, in the words staff use.
+func findAge(t, now time.Time, l lifeline.Lang) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return l.Pick("刚刚", "just now")
+	case d < time.Hour:
+		n := strconv.Itoa(int(d.Minutes()))
+		return l.Pick(n+"分钟前", n+"m ago")
+	case d < 48*time.Hour:
+		n := strconv.Itoa(int(d.Hours()))
+		return l.Pick(n+"小时前", n+"h ago")
+	}
+	n := strconv.Itoa(int(d.Hours() / 24))
+	return l.Pick(n+"天前", n+"d ago")
+}
+
+// findTest is the latest test in one cell: result and how old it is.
+func findTest(r *lifeline.Resident, l lifeline.Lang, now time.Time) string {
+	t := r.Status.Latest
+	if t == nil {
+		return l.Pick("无核酸记录", "no test")
+	}
+	return t.Result.Label(l) + " " + findAge(t.SampledAt, now, l)
+}
+
+func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) {
+	communities := map[string]bool{}
+	for _, m := range ms {
+		communities[m.Resident.Address.Community] = true
+	}
+	header := []string{"#", l.Pick("姓名", "name"), l.Pick("证件号码", "document"), l.Pick("电话", "phone")}
+	if len(communities) > 1 {
+		header = append(header, l.Pick("社区", "community"))
+	}
+	header = append(header, l.Pick("门牌", "address"), l.Pick("健康码", "code"), l.Pick("最近核酸", "latest test"), l.Pick("匹配", "match"))
+	rows := [][]string{header}
+	for i, m := range ms {
+		r := m.Resident
+		doc := findDoc(r, reveal)
+		if r.Doc.Type != lifeline.DocMainlandID {
+			doc = r.Doc.Type.Label(l) + " " + doc
+			if r.Doc.Nationality != "" {
+				doc += " " + r.Doc.Nationality
+			}
+		}
+		phones := findPhones(r, reveal)
+		phone := ""
+		if len(phones) > 0 {
+			phone = phones[0]
+			if len(phones) > 1 {
+				phone += " +" + strconv.Itoa(len(phones)-1)
+			}
+		}
+		name := r.Name
+		if r.NeedsManual {
+			name += l.Pick("（人工）", " (manual)")
+		}
+		row := []string{strconv.Itoa(i + 1), name, strings.TrimSpace(doc), phone}
+		if len(communities) > 1 {
+			row = append(row, r.Address.Community)
+		}
+		addr := ""
+		if r.Address != (lifeline.Address{}) {
+			addr = r.Address.Short()
+		}
+		row = append(row, addr, r.Status.Color.Label(l), findTest(r, l, now), findKindLabel(m.Kind, l))
+		rows = append(rows, row)
+	}
+	writeAligned(w, rows)
+}
+
+// writeAligned prints rows as columns two spaces apart, measuring width in
+// terminal cells so Chinese characters (two cells each) line up.
+func writeAligned(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, row := range rows {
+		for i, c := range row {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], runewidth.StringWidth(c))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		b.Reset()
+		for i, c := range row {
+			if i == len(row)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(runewidth.FillRight(c, widths[i]))
+			b.WriteString("  ")
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// findRecord is one result in --json output. Numbers are masked unless
+// --reveal, exactly as in the table.
+type findRecord struct {
+	Rank        int             `json:"rank"`
+	Match       string          `json:"match"`
+	Score       int             `json:"score"`
+	ID          int64           `json:"id"`
+	Name        string          `json:"name"`
+	DocType     string          `json:"doc_type"`
+	DocNumber   string          `json:"doc_number"`
+	Nationality string          `json:"nationality,omitempty"`
+	Phones      []string        `json:"phones"`
+	Community   string          `json:"community"`
+	Address     string          `json:"address"`
+	NeedsManual bool            `json:"needs_manual"`
+	Color       string          `json:"color"`
+	ColorLabel  string          `json:"color_label"`
+	ColorReason string          `json:"color_reason,omitempty"`
+	ColorAt     *time.Time      `json:"color_at,omitempty"`
+	LatestTest  *findTestRecord `json:"latest_test"`
+}
+
+type findTestRecord struct {
+	SampledAt time.Time `json:"sampled_at"`
+	Result    string    `json:"result"`
+	Label     string    `json:"label"`
+	Age       string    `json:"age"`
+	Site      string    `json:"site,omitempty"`
+}
+
+func writeFindJSON(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) error {
+	out := make([]findRecord, len(ms))
+	for i, m := range ms {
+		r := m.Resident
+		rec := findRecord{
+			Rank: i + 1, Match: string(m.Kind), Score: m.Score, ID: r.ID, Name: r.Name,
+			DocType: string(r.Doc.Type), DocNumber: findDoc(r, reveal), Nationality: r.Doc.Nationality,
+			Phones: findPhones(r, reveal), Community: r.Address.Community, NeedsManual: r.NeedsManual,
+			Color: string(r.Status.Color), ColorLabel: r.Status.Color.Label(l), ColorReason: r.Status.Reason,
+		}
+		if r.Address != (lifeline.Address{}) {
+			rec.Address = r.Address.Short()
+		}
+		if !r.Status.ColorAt.IsZero() {
+			at := r.Status.ColorAt
+			rec.ColorAt = &at
+		}
+		if t := r.Status.Latest; t != nil {
+			rec.LatestTest = &findTestRecord{SampledAt: t.SampledAt, Result: string(t.Result), Label: t.Result.Label(l), Age: findAge(t.SampledAt, now, l), Site: t.Site}
+		}
+		out[i] = rec
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-runewidth"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+func TestFind(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	zhang := testID(t, "11010519491231001")
+	f := writeFile(t, dir, "r.csv", []byte(rosterText(t)))
+	res := writeFile(t, dir, "res.csv", []byte("证件号码,健康码,采样时间,检测结果\n"+zhang+",黄码,2022-04-09 08:30,阴性\n"))
+	if code, out, errOut := cli(t, ctx, db, "import", f, res); code != 0 {
+		t.Fatalf("import: %d %s%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		query, kind string
+	}{
+		{"张三丰", "姓名"},
+		{"三丰", "姓名"},
+		{zhang, "证件号"},
+		{zhang[12:], "证件尾号"},
+		{"13812345678", "手机号"},
+		{"021-12345678", "手机号"},
+		{"12-3-501", "门牌号"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			code, out, errOut := cli(t, ctx, db, "find", tc.query)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			if len(lines) < 2 || !strings.HasPrefix(lines[1], "1  张三丰") {
+				t.Fatalf("first result is not 张三丰:\n%s", out)
+			}
+			if strings.Contains(out, zhang) || strings.Contains(out, "13812345678") {
+				t.Fatalf("output shows a full number:\n%s", out)
+			}
+			for _, want := range []string{lifeline.MaskDocNumber(zhang), "+86 138****5678", "12-3-501", "黄码", "阴性", tc.kind} {
+				if !strings.Contains(lines[1], want) {
+					t.Errorf("row lacks %q: %s", want, lines[1])
+				}
+			}
+			// Columns line up in terminal cells, Chinese characters counting two.
+			col := func(line, cell string) int {
+				i := strings.Index(line, cell)
+				if i < 0 {
+					t.Fatalf("%q not in %q", cell, line)
+				}
+				return runewidth.StringWidth(line[:i])
+			}
+			if h, r := col(lines[0], "健康码"), col(lines[1], "黄码"); h != r {
+				t.Errorf("colour column at cell %d in the header, %d in the row:\n%s", h, r, out)
+			}
+		})
+	}
+
+	// A shared phone finds both of the couple.
+	_, out, _ := cli(t, ctx, db, "find", "5678")
+	if !strings.Contains(out, "张三丰") || !strings.Contains(out, "李秀英") {
+		t.Errorf("phone tail search:\n%s", out)
+	}
+	_, out, _ = cli(t, ctx, db, "--lang", "en", "find", "no such person")
+	if !strings.Contains(out, "no matching residents") {
+		t.Errorf("empty search: %s", out)
+	}
+
+	// --json: the same masking, parseable records.
+	code, out, errOut := cli(t, ctx, db, "find", "--json", "--limit", "1", "12-3-501")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	var recs []findRecord
+	if err := json.Unmarshal([]byte(out), &recs); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(recs) != 1 || recs[0].Name != "张三丰" || recs[0].DocNumber != lifeline.MaskDocNumber(zhang) || recs[0].Match != "address" ||
+		recs[0].Color != "yellow" || recs[0].LatestTest == nil || recs[0].LatestTest.Result != "negative" || recs[0].Phones[0] != "+86 138****5678" {
+		t.Errorf("json = %+v", recs)
+	}
+
+	// --reveal shows the numbers and writes who saw them to the audit log.
+	_, out, _ = cli(t, ctx, db, "find", "--reveal", zhang)
+	if !strings.Contains(out, zhang) || !strings.Contains(out, "+8613812345678") {
+		t.Errorf("--reveal output:\n%s", out)
+	}
+	s := openStore(t, db)
+	r, err := s.ResidentByDocument(ctx, lifeline.Document{Type: lifeline.DocMainlandID, Number: zhang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, r.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) == 0 || log[0].Action != "reveal" || !strings.HasPrefix(log[0].Actor, "cli:") {
+		t.Errorf("audit log = %+v", log)
+	}
+	all, err := s.AuditLog(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finds := 0
+	for _, e := range all {
+		if e.Action == "find" {
+			finds++
+			if strings.Contains(e.Detail, zhang) {
+				t.Errorf("audit detail holds a full ID: %q", e.Detail)
+			}
+		}
+	}
+	if finds < 10 {
+		t.Errorf("%d find entries in the audit log, want one per search", finds)
+	}
+
+	if code, _, _ := cli(t, ctx, db, "find"); code != 2 {
+		t.Errorf("find without a query: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/seed"
+	"github.com/lifeline-health/lifeline/store"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+// cli runs the lifeline command against db and returns its exit status and
+// output.
+func cli(t testing.TB, ctx context.Context, db string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(ctx, append([]string{"--db", db}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func testID(t testing.TB, first17 string) string {
+	t.Helper()
+	c, ok := lifeline.MainlandIDCheckDigit(first17)
+	if !ok {
+		t.Fatalf("bad prefix %q", first17)
+	}
+	return first17 + string(c)
+}
+
+func writeFile(t testing.TB, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func openStore(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t testing.TB, path string) int {
+	t.Helper()
+	db := openStore(t, path)
+	n, err := db.CountResidents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return n
+}
+
+func rosterText(t testing.TB) string {
+	return "姓名,证件类型,证件号码,手机号码,社区,楼栋,单元,房号\r\n" +
+		"张三丰,身份证," + testID(t, "11010519491231001") + ",13812345678；021-12345678,幸福里社区,12号楼,3单元,501室\r\n" +
+		"李秀英,," + testID(t, "11010519520304002") + ",13812345678,幸福里社区,12,3,501\r\n" +
+		"王小明,无证件,,,幸福里社区,12,3,501\r\n" +
+		"John Smith,护照,E12345678,+1 415 555 0100,幸福里社区,12,3,503\r\n"
+}
+
+func TestImportEncodingsAndFormats(t *testing.T) {
+	ctx := context.Background()
+	text := rosterText(t)
+	gb, err := simplifiedchinese.GB18030.NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xl := excelize.NewFile()
+	r, _ := csv.NewReader(strings.NewReader(text)).ReadAll()
+	for i, row := range r {
+		cells := make([]any, len(row))
+		for j, c := range row {
+			cells[j] = c
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		xl.SetSheetRow("Sheet1", cell, &cells)
+	}
+	var xbuf bytes.Buffer
+	if err := xl.Write(&xbuf); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, file, data string }{
+		{"utf8", "roster.csv", text},
+		{"bom", "roster.csv", "\ufeff" + text},
+		{"gb18030", "roster.csv", gb},
+		{"xlsx", "roster.xlsx", xbuf.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "l.db")
+			f := writeFile(t, dir, tc.file, []byte(tc.data))
+			code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f)
+			if code != 0 || !strings.Contains(out, "imported: 4 inserted, 0 updated, 0 unchanged") {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			s := openStore(t, db)
+			res, err := s.ResidentByDocument(ctx, lifeline.Document{Type: lifeline.DocMainlandID, Number: testID(t, "11010519491231001")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Name != "张三丰" || res.Address.Short() != "12-3-501" || res.Address.Community != "幸福里社区" || len(res.Phones) != 2 {
+				t.Errorf("stored %+v", res)
+			}
+			shared, err := s.ResidentsByPhone(ctx, "+8613812345678")
+			if err != nil || len(shared) != 2 {
+				t.Errorf("residents sharing a phone: %d, %v", len(shared), err)
+			}
+			// Re-importing changes nothing.
+			code, out, errOut = cli(t, ctx, db, "--lang", "en", "import", f)
+			if code != 0 || !strings.Contains(out, "imported: 0 inserted, 0 updated, 4 unchanged") {
+				t.Fatalf("re-import: exit %d\n%s%s", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestImportBadRowsWriteNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	bad := testID(t, "31010419850607123")
+	bad = bad[:17] + string("0123456789"[(strings.IndexByte("0123456789X", bad[17])+1)%10])
+	in := "姓名,证件号码,楼栋,单元,房号,健康码\n" +
+		"张三," + testID(t, "11010519491231001") + ",1,1,101,绿码\n" +
+		"李四," + bad + ",1,1,102,绿码\n" +
+		"王五," + testID(t, "44010619900101002") + ",1,1,103,紫码\n"
+	f := writeFile(t, dir, "r.csv", []byte(in))
+	code, out, errOut := cli(t, ctx, db, "import", f)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"r.csv:3: 证件号码: 身份证号码校验位错误", "r.csv:4: 健康码: 未知健康码颜色“紫码”", "共 2 行有错误，未写入任何数据"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("%d residents stored after a failed import", n)
+	}
+
+	// --skip-invalid imports the good row and writes the bad ones.
+	rej := filepath.Join(dir, "rejects.csv")
+	code, out, errOut = cli(t, ctx, db, "--lang", "en", "import", "--skip-invalid", "--rejects", rej, f)
+	if code != 0 || !strings.Contains(out, "imported: 1 inserted") || !strings.Contains(out, "2 bad rows skipped") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if n := count(t, db); n != 1 {
+		t.Fatalf("%d residents stored, want 1", n)
+	}
+	b, err := os.ReadFile(rej)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+		t.Error("rejects file lacks a BOM")
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0][6] != "error" || recs[1][0] != "李四" || recs[2][7] != "r.csv:4" || !strings.Contains(recs[2][6], "unknown code colour") {
+		t.Errorf("rejects = %q", recs)
+	}
+
+	// --skip-invalid without --rejects would lose rows: refused.
+	if code, _, errOut := cli(t, ctx, db, "import", "--skip-invalid", f); code != 2 || !strings.Contains(errOut, "--rejects") {
+		t.Errorf("--skip-invalid alone: exit %d %s", code, errOut)
+	}
+}
+
+func TestImportResultsNeedKnownResidents(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	known, unknown := testID(t, "11010519491231001"), testID(t, "44010619900101002")
+	ros := writeFile(t, dir, "roster.csv", []byte("姓名,证件号码,楼栋,单元,房号\n张三,"+known+",1,1,101\n"))
+	res := writeFile(t, dir, "results.csv", []byte("证件号码,健康码,采样时间,检测结果,采样点\n"+
+		known+",黄码,2022-04-09 08:30,阴性,小学\n"+unknown+",绿码,2022-04-09 08:30,阴性,小学\n"))
+	// The results file alone: one resident is not in the store yet.
+	code, _, errOut := cli(t, ctx, db, "--lang", "en", "import", res)
+	if code != 1 || !strings.Contains(errOut, "results.csv:2: 证件号码: unknown resident") || !strings.Contains(errOut, "results.csv:3: 证件号码: unknown resident") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	// With the roster in the same import, only the stranger is refused.
+	code, _, errOut = cli(t, ctx, db, "--lang", "en", "import", ros, res)
+	if code != 1 || strings.Contains(errOut, "results.csv:2:") || !strings.Contains(errOut, "results.csv:3: 证件号码: unknown resident") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	// Once the roster is stored, the first row is accepted from the store.
+	if code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", ros); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	rej := filepath.Join(dir, "rej.csv")
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", "--skip-invalid", "--rejects", rej, res)
+	if code != 0 || !strings.Contains(out, "1 results, 1 colours") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	s := openStore(t, db)
+	r, err := s.ResidentByDocument(ctx, lifeline.Document{Type: lifeline.DocMainlandID, Number: known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status.Color != lifeline.Yellow || r.Status.Latest == nil || r.Status.Latest.Result != lifeline.Negative {
+		t.Errorf("status = %+v", r.Status)
+	}
+	// Results are idempotent too.
+	code, out, _ = cli(t, ctx, db, "--lang", "en", "import", "--skip-invalid", "--rejects", rej, res)
+	if code != 0 || !strings.Contains(out, "0 results, 0 colours") {
+		t.Fatalf("re-import results: exit %d\n%s", code, out)
+	}
+}
+
+func TestImportDryRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	f := writeFile(t, dir, "r.csv", []byte(rosterText(t)))
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f, "--dry-run")
+	if code != 0 || !strings.Contains(out, "dry run: 4 residents") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("dry run stored %d residents", n)
+	}
+}
+
+func TestImportUnknownFile(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFile(t, dir, "x.csv", []byte("a,b\n1,2\n"))
+	code, _, errOut := cli(t, context.Background(), filepath.Join(dir, "l.db"), "--lang", "en", "import", f)
+	if code != 1 || !strings.Contains(errOut, "x.csv: cannot tell what this file holds") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// seedCSV writes n generated residents as a roster CSV.
+func seedCSV(t testing.TB, dir string, n int) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := seed.WriteRosterCSV(&buf, seed.Config{Residents: n, Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, "big.csv", buf.Bytes())
+}
+
+// TestImportAtomic: one bad row at the very end of a 20,000-row file, or a
+// cancelled context, leaves the store exactly as it was.
+func TestImportAtomic(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	f := seedCSV(t, dir, 20000)
+	b, _ := os.ReadFile(f)
+	lines := bytes.Count(b, []byte("\n"))
+	b = append(b, []byte("坏行,身份证,110105194912310010,,幸福里社区,1,1,101\n")...)
+	bad := writeFile(t, dir, "bad.csv", b)
+	code, _, errOut := cli(t, ctx, db, "--lang", "en", "import", bad)
+	want := "bad.csv:" + strconv.Itoa(lines+1) + ": 证件号码: ID number has a bad check digit"
+	if code != 1 || !strings.Contains(errOut, want) {
+		t.Fatalf("exit %d, want a report %q:\n%s", code, want, errOut)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("%d residents stored after a failed import", n)
+	}
+
+	// Ctrl-C in the middle of writing: count how often a whole import (on
+	// a scratch store in the same state) checks its context, then cancel a
+	// real one halfway through that count, the same point on any machine.
+	probe := newCountdownCtx(ctx, math.MaxInt64)
+	probeDB := filepath.Join(dir, "probe.db")
+	cli(t, ctx, probeDB, "import", bad)
+	if code, _, errOut := cli(t, probe, probeDB, "import", f); code != 0 {
+		t.Fatal(errOut)
+	}
+	if probe.calls.Load() < 4 {
+		t.Fatalf("the import checked its context %d times: it cannot be interrupted mid-way", probe.calls.Load())
+	}
+	cctx := newCountdownCtx(ctx, probe.calls.Load()/2)
+	code, _, errOut = cli(t, cctx, db, "import", f)
+	if code != 130 {
+		t.Fatalf("a cancelled import: exit %d, want 130 (context asked %d times): %s", code, cctx.calls.Load(), errOut)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("%d residents stored after a cancelled import", n)
+	}
+
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f)
+	if code != 0 || !strings.Contains(out, "imported: 20000 inserted") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = cli(t, ctx, db, "--lang", "en", "import", f)
+	if code != 0 || !strings.Contains(out, "0 inserted, 0 updated, 20000 unchanged") {
+		t.Fatalf("re-import: exit %d\n%s", code, out)
+	}
+}
+
+// BenchmarkImportCommand is a full `lifeline import` of 50,000 roster rows
+// into a fresh SQLite file: read, decode, validate, write, commit.
+func BenchmarkImportCommand(b *testing.B) {
+	const n = 50000
+	dir := b.TempDir()
+	f := seedCSV(b, dir, n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		db := filepath.Join(dir, "bench"+strconv.Itoa(i)+".db")
+		if code, _, errOut := cli(b, context.Background(), db, "import", f); code != 0 {
+			b.Fatal(errOut)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// countdownCtx is cancelled the n-th time it is asked for its error, which
+// is how a long loop checks for Ctrl-C: a cancel that lands mid-import,
+// deterministically.
+type countdownCtx struct {
+	context.Context
+	n     int64
+	calls atomic.Int64
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newCountdownCtx(parent context.Context, n int64) *countdownCtx {
+	return &countdownCtx{Context: parent, n: n, done: make(chan struct{})}
+}
+
+func (c *countdownCtx) tick() bool {
+	if c.calls.Add(1) >= c.n {
+		c.once.Do(func() { close(c.done) })
+		return true
+	}
+	return false
+}
+
+func (c *countdownCtx) Done() <-chan struct{} { return c.done }
+
+func (c *countdownCtx) Err() error {
+	if c.tick() {
+		return context.Canceled
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+// printFixture is a store with two buildings of residents and a signing
+// key, in a temporary directory.
+type printFixture struct {
+	dir, dbPath, keys string
+	residents         []lifeline.Resident
+}
+
+func idNumber(stem string) string {
+	c, _ := lifeline.MainlandIDCheckDigit(stem)
+	return stem + string(c)
+}
+
+func newPrintFixture(t *testing.T) *printFixture {
+	t.Helper()
+	f := &printFixture{dir: t.TempDir()}
+	f.dbPath = filepath.Join(f.dir, "l.db")
+	f.keys = filepath.Join(f.dir, "keys")
+	if _, err := code.GenerateKey(f.keys, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b lifeline.ImportBatch
+	for i := 0; i < 14; i++ {
+		b.Residents = append(b.Residents, lifeline.Resident{
+			Name: []string{"张三丰", "李娜", "王小明", "赵喆"}[i%4],
+			Doc:  lifeline.Document{Type: lifeline.DocMainlandID, Number: idNumber(fmt.Sprintf("11010519%02d0101%03d", 50+i, i))},
+			Address: lifeline.Address{Community: "阳光社区", Building: fmt.Sprint(1 + i%2), Unit: "1",
+				Room: fmt.Sprint(101 + 100*(i/4))},
+		})
+	}
+	b.Residents = append(b.Residents, lifeline.Resident{
+		Name: "John Smith", Doc: lifeline.Document{Type: lifeline.DocPassport, Number: "E12345678", Nationality: "USA"},
+		Address: lifeline.Address{Community: "幸福里社区", Building: "1", Unit: "1", Room: "101"},
+	})
+	if _, err := db.Import(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	f.residents = b.Residents
+	return f
+}
+
+func (f *printFixture) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	all := append([]string{"--db", f.dbPath, "--lang", "en", "print", "--keys", f.keys}, args...)
+	code = run(context.Background(), all, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func (f *printFixture) issued(t *testing.T) map[int64][]lifeline.IssuedCode {
+	t.Helper()
+	db, err := store.Open(context.Background(), f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := map[int64][]lifeline.IssuedCode{}
+	for _, r := range f.residents {
+		cs, err := db.IssuedCodes(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) > 0 {
+			m[r.ID] = cs
+		}
+	}
+	return m
+}
+
+func TestPrintBuilding(t *testing.T) {
+	f := newPrintFixture(t)
+	out := filepath.Join(f.dir, "b1.pdf")
+	code, stdout, stderr := f.run(t, "--building", "1", "--community", "阳光社区", "--out", out, "--by", "clerk")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.TrimSpace(stdout) != out {
+		t.Fatalf("stdout %q, want the file name", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("no PDF: %v", err)
+	}
+	got := f.issued(t)
+	for _, r := range f.residents {
+		inBuilding := r.Address.Building == "1" && r.Address.Community == "阳光社区"
+		cs := got[r.ID]
+		if inBuilding != (len(cs) == 1) {
+			t.Errorf("resident %d (building %s, %s): %d codes recorded", r.ID, r.Address.Building, r.Address.Community, len(cs))
+		}
+		if len(cs) == 1 && cs[0].IssuedBy != "clerk" {
+			t.Errorf("issued by %q", cs[0].IssuedBy)
+		}
+	}
+	if !strings.Contains(stderr, "7 code(s), all recorded") {
+		t.Errorf("stderr: %s", stderr)
+	}
+}
+
+func TestPrintOnePersonTwiceRevokesOnlyWhenAsked(t *testing.T) {
+	f := newPrintFixture(t)
+	r := f.residents[0]
+	for i, args := range [][]string{{}, {}, {"--revoke-previous"}} {
+		out := filepath.Join(f.dir, fmt.Sprintf("p%d.pdf", i))
+		if code, _, stderr := f.run(t, append([]string{"--resident", strings.ToLower(r.Doc.Number), "--layout", "large", "--page", "a5", "--out", out}, args...)...); code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, code, stderr)
+		}
+	}
+	cs := f.issued(t)[r.ID]
+	if len(cs) != 3 {
+		t.Fatalf("%d codes recorded, want 3", len(cs))
+	}
+	revoked := 0
+	for _, c := range cs {
+		if c.Revoked() {
+			revoked++
+		}
+	}
+	if revoked != 2 {
+		t.Fatalf("%d revoked, want the 2 earlier ones", revoked)
+	}
+}
+
+func TestPrintHousehold(t *testing.T) {
+	f := newPrintFixture(t)
+	out := filepath.Join(f.dir, "h.pdf")
+	// 1-1-101 exists in two communities: the address alone is ambiguous.
+	if code, _, stderr := f.run(t, "--household", "1-1-101", "--out", out); code != 1 || !strings.Contains(stderr, "--community") {
+		t.Fatalf("ambiguous address: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := f.run(t, "--household", "1-1-101", "--community", "阳光社区", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := f.issued(t)
+	n := 0
+	for _, r := range f.residents {
+		if len(got[r.ID]) > 0 {
+			n++
+			if r.Address.Short() != "1-1-101" || r.Address.Community != "阳光社区" {
+				t.Errorf("printed %s of %s", r.Address.Short(), r.Address.Community)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("printed %d residents, want the household's 2", n)
+	}
+	// The same household by its id.
+	id := f.residents[0].HouseholdID
+	if code, _, stderr := f.run(t, "--household", fmt.Sprint(id), "--out", out); code != 0 {
+		t.Fatalf("by id %d: exit %d: %s", id, code, stderr)
+	}
+}
+
+func TestPrintFromListReportsEveryBadLine(t *testing.T) {
+	f := newPrintFixture(t)
+	list := filepath.Join(f.dir, "list.txt")
+	content := "# residents for Tuesday\n" + f.residents[0].Doc.Number + "\n\n  abc  \n" +
+		idNumber("11010519800101999") + "  # not on the roster\n" + f.residents[0].Doc.Number + "\n"
+	os.WriteFile(list, []byte(content), 0o644)
+	out := filepath.Join(f.dir, "l.pdf")
+	code, _, stderr := f.run(t, "--from", list, "--out", out)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	}
+	for _, want := range []string{list + ":4: ", list + ":5: no resident holds", list + ":6: same person as line 2", "3 bad line(s)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, idNumber("11010519800101999")) {
+		t.Error("a full document number was echoed")
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) || len(f.issued(t)) != 0 {
+		t.Fatal("printed despite a bad list")
+	}
+	os.WriteFile(list, []byte(f.residents[3].Doc.Number+"\n"+f.residents[14].Doc.Number+"\n"), 0o644)
+	if code, _, stderr := f.run(t, "--from", list, "--out", out); code != 0 {
+		t.Fatalf("good list: exit %d: %s", code, stderr)
+	}
+	if n := len(f.issued(t)); n != 2 {
+		t.Fatalf("%d residents printed, want 2", n)
+	}
+}
+
+func TestPrintSplitsCommunity(t *testing.T) {
+	f := newPrintFixture(t)
+	out := filepath.Join(f.dir, "c.pdf")
+	code, stdout, stderr := f.run(t, "--community", "阳光社区", "--pages-per-file", "1", "--out", out, "--at", time.Now().Format(time.RFC3339))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := filepath.Join(f.dir, "c-001.pdf") + "\n" + filepath.Join(f.dir, "c-002.pdf") + "\n"
+	if stdout != want {
+		t.Fatalf("stdout %q, want %q", stdout, want)
+	}
+	if !strings.Contains(stderr, "codes laid out") {
+		t.Errorf("no progress on stderr: %s", stderr)
+	}
+}
+
+func TestPrintUsage(t *testing.T) {
+	f := newPrintFixture(t)
+	for _, args := range [][]string{
+		{"--building", "1"}, // no --out
+		{"--out", "x.pdf"},  // no selection
+		{"--out", "x.pdf", "--resident", "1", "--building", "2"}, // two
+		{"--out", "x.pdf", "--building", "1", "--layout", "poster"},
+		{"--out", "x.pdf", "--building", "1", "--pages-per-file", "0"},
+	} {
+		if code, _, _ := f.run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, stderr := f.run(t, "--out", filepath.Join(f.dir, "n.pdf"), "--building", "99"); code != 1 || !strings.Contains(stderr, "no residents") {
+		t.Errorf("empty building: exit %d: %s", code, stderr)
+	}
+}
+
+func TestReadList(t *testing.T) {
+	known := map[string]*lifeline.Resident{"E12345678": {ID: 1}, "E87654321": {ID: 2}}
+	lookup := func(n string) (*lifeline.Resident, error) {
+		if r := known[n]; r != nil {
+			return r, nil
+		}
+		return nil, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("无", "none"))
+	}
+	in := "\ufeffe1234 5678\r\n# c\n\nE87654321 # x\nE1234-5678\n!!\n"
+	rs, problems, err := readList(context.Background(), strings.NewReader(in), "l", lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].ID != 1 || rs[1].ID != 2 {
+		t.Fatalf("residents %v", rs)
+	}
+	if len(problems) != 2 || !strings.HasPrefix(problems[0].En, "l:5: same person as line 1") || !strings.HasPrefix(problems[1].En, "l:6: ") {
+		t.Fatalf("problems %v", problems)
+	}
+}
+
+func FuzzReadList(f *testing.F) {
+	f.Add("E12345678\n# c\n\n110105194912310021\n")
+	f.Add("\ufeff  abc \r\n####\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		lookup := func(n string) (*lifeline.Resident, error) {
+			if !plausibleDocNumber(n) {
+				t.Fatalf("looked up implausible %q", n)
+			}
+			return &lifeline.Resident{ID: int64(len(n))}, nil
+		}
+		rs, problems, err := readList(context.Background(), strings.NewReader(in), "f", lookup)
+		if err != nil {
+			return // a line longer than the scanner's buffer
+		}
+		for _, p := range problems {
+			if !strings.HasPrefix(p.En, "f:") || !strings.HasPrefix(p.Zh, "f:") {
+				t.Fatalf("problem without file:line: %q", p.En)
+			}
+		}
+		seen := map[int64]bool{}
+		for _, r := range rs {
+			if seen[r.ID] {
+				t.Fatal("a resident listed twice")
+			}
+			seen[r.ID] = true
+		}
+	})
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+)
+
+func init() {
+	register(&command{
+		name:    "revoke",
+		summary: lifeline.T("吊销离线码：一张（--serial）、一人的全部（--resident）或某密钥在某时间前签发的全部（--key --before）", "revoke offline codes: one (--serial), all of a resident's (--resident), or all a key signed before a time (--key --before)"),
+		run:     runRevoke,
+	})
+}
+
+func runRevoke(ctx context.Context, app *App, args []string) error {
+	fs := app.newFlagSet("revoke")
+	serial := fs.String("serial", "", app.T("一张码的序列号（26 位，或 32 位十六进制）", "one code's serial (26 characters, or 32 hex digits)"))
+	resident := fs.String("resident", "", app.T("居民的证件号码：吊销其全部离线码", "a resident's document number: revoke all their codes"))
+	key := fs.String("key", "", app.T("密钥编号：吊销它在 --before 之前签发的全部码", "key id: revoke every code it signed before --before"))
+	before := fs.String("before", "", app.T("与 --key 一起：截止时间（RFC 3339）", "with --key: the cut-off time (RFC 3339)"))
+	reason := fs.String("reason", "", app.T("原因（记入审计日志）", "reason (written to the audit log)"))
+	by := fs.String("by", defaultStaff(), app.T("操作人", "who is revoking"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return app.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	n := 0
+	for _, s := range []string{*serial, *resident, *key} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return app.usagef("请选择且只选择一种：--serial、--resident 或 --key", "choose exactly one of --serial, --resident or --key")
+	}
+	if (*key != "") != (*before != "") {
+		return app.usagef("--key 与 --before 必须一起使用", "--key and --before go together")
+	}
+	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: *by})
+	switch {
+	case *serial != "":
+		s, err := code.ParseSerial(*serial)
+		if err != nil {
+			return err
+		}
+		db, err := app.Store(ctx)
+		if err != nil {
+			return err
+		}
+		if err := db.RevokeSerial(ctx, s, *reason, *by); err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), code.FormatSerial(s))
+	case *resident != "":
+		db, err := app.Store(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := residentByNumber(ctx, db, *resident)
+		if err != nil {
+			return err
+		}
+		n, err := db.RevokeResident(ctx, r.ID, *reason, *by)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, app.T("已吊销 %s 的 %d 张离线码\n", "revoked %[2]d codes of %[1]s\n"), lifeline.MaskName(r.Name), n)
+	default:
+		id, err := code.ParseKeyID(*key)
+		if err != nil {
+			return err
+		}
+		t, err := parseWhen(app, "before", *before)
+		if err != nil {
+			return err
+		}
+		db, err := app.Store(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := db.RevokeKeyBefore(ctx, id.String(), t, *reason, *by)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, app.T("已设定密钥 %s 的截止时间 %s，吊销了已登记的 %d 张码\n", "key %s cut off at %s; %d recorded codes revoked\n"), id, t.Format("2006-01-02T15:04:05Z07:00"), n)
+	}
+	fmt.Fprintln(app.Stderr, app.T("请重新导出吊销列表（lifeline revocations export）并分发到各检查点。", "export the revocation list again (lifeline revocations export) and send it to the checkpoints."))
+	return nil
+}

@@ -1,0 +1,142 @@
+package code
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/veraison/go-cose"
+)
+
+// TrustedKey is a public key a checkpoint accepts, and the window in which
+// codes it signed may have been issued.
+type TrustedKey struct {
+	ID        KeyID
+	Public    ed25519.PublicKey
+	NotBefore time.Time // zero: no lower bound
+	NotAfter  time.Time // zero: no upper bound
+
+	verifier cose.Verifier // built once per key, not per code
+}
+
+func (k *TrustedKey) coseVerifier() (cose.Verifier, error) {
+	if k.verifier != nil {
+		return k.verifier, nil
+	}
+	return cose.NewVerifier(cose.AlgorithmEd25519, k.Public)
+}
+
+// newTrustedKey returns a trusted key with its verifier built.
+func newTrustedKey(pub ed25519.PublicKey, notBefore, notAfter time.Time) *TrustedKey {
+	k := &TrustedKey{ID: KeyIDOf(pub), Public: pub, NotBefore: notBefore, NotAfter: notAfter}
+	k.verifier, _ = cose.NewVerifier(cose.AlgorithmEd25519, pub)
+	return k
+}
+
+// covers reports whether a code issued at t falls inside the key's window.
+func (k *TrustedKey) covers(t time.Time) bool {
+	return (k.NotBefore.IsZero() || !t.Before(k.NotBefore)) && (k.NotAfter.IsZero() || !t.After(k.NotAfter))
+}
+
+// TrustList is the set of public keys a verifier accepts, by key id.
+type TrustList map[KeyID]*TrustedKey
+
+// TrustListOf returns the trust list of signing keys' public halves.
+func TrustListOf(keys []*SigningKey) TrustList {
+	t := TrustList{}
+	for _, k := range keys {
+		t[k.ID] = newTrustedKey(k.Public(), k.NotBefore, k.NotAfter)
+	}
+	return t
+}
+
+// jwk is one key of the JWK Set (RFC 7517, RFC 8037 §2). "nbf" and "exp"
+// are lifeline's own members (NumericDate seconds, as in JWT): the window
+// in which the key signs codes.
+type jwk struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg,omitempty"`
+	Use string `json:"use,omitempty"`
+	Nbf int64  `json:"nbf,omitempty"`
+	Exp int64  `json:"exp,omitempty"`
+}
+
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
+}
+
+// WriteJWKS writes the trust list as a JWK Set, keys sorted by id.
+func (t TrustList) WriteJWKS(w io.Writer) error {
+	set := jwkSet{Keys: []jwk{}}
+	for _, k := range t {
+		j := jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.Public), Kid: k.ID.JWK(), Alg: "EdDSA", Use: "sig"}
+		if !k.NotBefore.IsZero() {
+			j.Nbf = k.NotBefore.Unix()
+		}
+		if !k.NotAfter.IsZero() {
+			j.Exp = k.NotAfter.Unix()
+		}
+		set.Keys = append(set.Keys, j)
+	}
+	sort.Slice(set.Keys, func(i, j int) bool { return set.Keys[i].Kid < set.Keys[j].Kid })
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(set)
+}
+
+// ReadJWKS reads a JWK Set. Keys that are not Ed25519 OKP keys are
+// skipped (a set may carry other keys); a kid that does not match the key
+// is an error, since the kid is how codes find their key.
+func ReadJWKS(r io.Reader) (TrustList, error) {
+	var set jwkSet
+	if err := json.NewDecoder(r).Decode(&set); err != nil {
+		return nil, fmt.Errorf("trust list: %w", err)
+	}
+	t := TrustList{}
+	for i, j := range set.Keys {
+		if j.Kty != "OKP" || j.Crv != "Ed25519" {
+			continue
+		}
+		x, err := base64.RawURLEncoding.DecodeString(j.X)
+		if err != nil || len(x) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("trust list: key %d: bad x", i)
+		}
+		pub := ed25519.PublicKey(x)
+		id := KeyIDOf(pub)
+		if j.Kid != id.JWK() {
+			return nil, fmt.Errorf("trust list: key %d: kid %q does not match its key (%s)", i, j.Kid, id.JWK())
+		}
+		var nbf, exp time.Time
+		if j.Nbf != 0 {
+			nbf = time.Unix(j.Nbf, 0)
+		}
+		if j.Exp != 0 {
+			exp = time.Unix(j.Exp, 0)
+		}
+		t[id] = newTrustedKey(pub, nbf, exp)
+	}
+	return t, nil
+}
+
+// LoadTrustList reads a JWK Set file.
+func LoadTrustList(path string) (TrustList, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, lifeline.Wrapf(lifeline.ENOTFOUND, err, lifeline.T("无法打开信任列表 "+path, "cannot open the trust list "+path))
+	}
+	defer f.Close()
+	t, err := ReadJWKS(f)
+	if err != nil {
+		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("信任列表 "+path+" 格式错误", "the trust list "+path+" is malformed"))
+	}
+	return t, nil
+}

@@ -1,0 +1,531 @@
+// Package paper prints offline codes on paper: ID-1 wallet cards ten to an
+// A4 sheet, or one code per page in very large type. It is called paper,
+// not print, so that importing it does not shadow Go's built-in print.
+//
+// Batch is the one entry point, for the command line (lifeline print) and
+// the staff screen alike: it streams residents from the store, issues and
+// QR-encodes their codes on every core, lays them out in order on a single
+// PDF writer, writes each output file atomically and records in the store
+// exactly the codes that were written.
+package paper
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jung-kurt/gofpdf"
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+)
+
+// Code is one signed code ready to print.
+type Code struct {
+	Payload string // "LL1:…", what the QR holds
+	Claims  code.Claims
+	KeyID   string // hex of the signing key's kid
+}
+
+// Issuer signs a code for a resident. It is called from several goroutines
+// at once.
+type Issuer interface {
+	Issue(r *lifeline.Resident) (Code, error)
+}
+
+// CodeIssuer issues codes with a code.Issuer, on behalf of each resident's
+// own community.
+type CodeIssuer struct{ *code.Issuer }
+
+// Issue implements Issuer.
+func (ci CodeIssuer) Issue(r *lifeline.Resident) (Code, error) {
+	payload, c, err := ci.Issuer.Issue(code.HolderOf(r), r.Address.Community)
+	if err != nil {
+		return Code{}, err
+	}
+	return Code{Payload: payload, Claims: c, KeyID: ci.Key.KID()}, nil
+}
+
+// Recorder is the part of lifeline.CodeService a batch needs: recording
+// what it printed and, with RevokePrevious, revoking what it replaces.
+type Recorder interface {
+	RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) error
+	IssuedCodes(ctx context.Context, residentID int64) ([]lifeline.IssuedCode, error)
+	RevokeSerial(ctx context.Context, serial []byte, reason, by string) error
+}
+
+// Source calls fn for each resident to print, in print order, and stops at
+// the first error fn returns. store's EachResident with a filter, or
+// Residents over a slice, are sources.
+type Source func(ctx context.Context, fn func(*lifeline.Resident) error) error
+
+// Residents is a Source over residents already in memory.
+func Residents(rs []*lifeline.Resident) Source {
+	return func(ctx context.Context, fn func(*lifeline.Resident) error) error {
+		for _, r := range rs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Selected is a Source over the residents a store's filter selects, in
+// the store's order (building, unit, room), streamed without loading them
+// all: what printing a building or a community uses.
+func Selected(store interface {
+	EachResident(ctx context.Context, f lifeline.ResidentFilter, fn func(*lifeline.Resident) error) error
+}, f lifeline.ResidentFilter) Source {
+	return func(ctx context.Context, fn func(*lifeline.Resident) error) error {
+		return store.EachResident(ctx, f, fn)
+	}
+}
+
+// DefaultPagesPerFile bounds a batch's memory when no --pages-per-file is
+// given: a PDF is built in memory before it is written, so a file holds at
+// most this many pages (2,000 cards, about 20 MB).
+const DefaultPagesPerFile = 200
+
+// Options says how to print a batch.
+type Options struct {
+	// Out is the output file, FILE.pdf. A batch that fills more than one
+	// file is written as FILE-001.pdf, FILE-002.pdf, …
+	Out    string
+	Layout Layout
+	Page   PageSize // large layout only; cards are always A4
+	// PagesPerFile splits the output; 0 means DefaultPagesPerFile.
+	PagesPerFile int
+	// IssuedBy is the staff member printing, recorded with every code.
+	IssuedBy string
+	// RevokePrevious revokes each resident's earlier codes once the new
+	// card is written and recorded. Without it, reprinting revokes nothing.
+	RevokePrevious bool
+	// Total is how many residents the source will give, for the time
+	// left; 0 if unknown.
+	Total int
+	// Workers issue and encode codes; 0 means GOMAXPROCS.
+	Workers int
+	Font    *Font
+	// Location is the time zone dates are printed in; nil means Local.
+	Location *time.Location
+	// Epoch, if not zero, makes output reproducible: it is every file's
+	// creation date and the PDF catalogs are sorted. For tests.
+	Epoch time.Time
+	// Now is the clock for progress; nil means time.Now.
+	Now func() time.Time
+
+	// wrapOut lets tests make writing a file fail.
+	wrapOut func(io.Writer) io.Writer
+}
+
+// Progress is reported after every code written to a page.
+type Progress struct {
+	Done    int           // codes laid out so far
+	Total   int           // Options.Total
+	Written int           // codes in finished, recorded files
+	Files   []string      // finished files
+	Elapsed time.Duration // since the batch started
+	Rate    float64       // codes per second
+	Left    time.Duration // estimated time left, 0 if unknown
+}
+
+// Result is what a finished (or stopped) batch did.
+type Result struct {
+	Codes   int      // codes written and recorded
+	Files   []string // files written, in order
+	Pages   int
+	Revoked int // earlier codes revoked (RevokePrevious)
+	// Substituted counts characters of names or communities the font had
+	// no glyph for, printed as '*'.
+	Substituted int
+}
+
+// Batch prints codes for every resident src gives: issue, encode, lay out,
+// write, record. It returns when the source is exhausted, on the first
+// error, or when ctx is cancelled; in every case each file under a final
+// name is complete and its codes are recorded, and no code is recorded
+// that is not in such a file (see finish for the one exception, a crash
+// in a window of microseconds). progress may be nil.
+func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Options, progress func(Progress)) (Result, error) {
+	if opt.Font == nil {
+		return Result{}, errors.New("paper: no font")
+	}
+	if err := opt.Font.Check(PrintedTexts()...); err != nil {
+		return Result{}, err
+	}
+	if opt.Out == "" {
+		return Result{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请用 --out 指定输出文件", "give the output file with --out"))
+	}
+	if err := checkOutDir(opt.Out); err != nil {
+		return Result{}, err
+	}
+	if opt.Layout == "" {
+		opt.Layout = Cards
+	}
+	if opt.Layout == Cards || opt.Page == "" {
+		opt.Page = A4
+	}
+	if opt.PagesPerFile <= 0 {
+		opt.PagesPerFile = DefaultPagesPerFile
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type job struct {
+		seq int
+		r   *lifeline.Resident
+	}
+	type done struct {
+		seq  int
+		card card
+		code Code
+		subs int
+		err  error
+	}
+	// The results buffer lets the workers run on while the writer is busy
+	// writing a finished file, instead of idling; it bounds how many
+	// prepared cards (about 10 KB each) wait in memory.
+	jobs := make(chan job, 4*opt.Workers)
+	results := make(chan done, 256)
+	var srcErr error
+	go func() {
+		defer close(jobs)
+		seq := 0
+		srcErr = src(ctx, func(r *lifeline.Resident) error {
+			cp := *r // the source may reuse r
+			select {
+			case jobs <- job{seq, &cp}:
+				seq++
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < opt.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				d := done{seq: j.seq}
+				d.code, d.err = iss.Issue(j.r)
+				var qr qrPath
+				if d.err == nil {
+					qr, d.err = encodeQR(d.code.Payload)
+				}
+				if d.err == nil {
+					d.card, d.subs = newCard(j.r, d.code, qr, opt.Font, opt.Location)
+				} else {
+					d.err = fmt.Errorf("resident %d (%s): %w", j.r.ID, lifeline.MaskName(j.r.Name), d.err)
+				}
+				select {
+				case results <- d:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	w := &writer{opt: opt, rec: rec, ctx: ctx, start: opt.Now(), progress: progress}
+	pending := map[int]done{}
+	next := 0
+	var err error
+loop:
+	for d := range results {
+		pending[d.seq] = d
+		for {
+			d, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if d.err != nil {
+				err = d.err
+				break loop
+			}
+			w.res.Substituted += d.subs
+			if err = w.add(&d.card, d.code); err != nil {
+				break loop
+			}
+		}
+	}
+	if err == nil {
+		// The channel closed: every job was done, or ctx was cancelled.
+		if err = ctx.Err(); err == nil {
+			err = srcErr
+		}
+	}
+	if err == nil {
+		err = w.finish(true)
+	}
+	cancel()
+	for range results { // let the workers and the source return
+	}
+	if err == nil && w.res.Codes == 0 {
+		err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民，未打印任何码", "no residents matched; nothing was printed"))
+	}
+	return w.res, err
+}
+
+// writer lays cards out on pages and turns full files into PDFs on disk.
+type writer struct {
+	opt      Options
+	rec      Recorder
+	ctx      context.Context
+	start    time.Time
+	progress func(Progress)
+
+	pdf    *gofpdf.Fpdf
+	pages  int // pages in the current file
+	slot   int // next card slot on the current page
+	done   int // codes laid out, all files
+	fileNo int // number of the current file, from 1
+	codes  []lifeline.IssuedCode
+	res    Result
+}
+
+func (w *writer) add(c *card, cd Code) error {
+	if w.pdf != nil && w.slot == 0 && w.pages == w.opt.PagesPerFile {
+		if err := w.finish(false); err != nil {
+			return err
+		}
+	}
+	if w.pdf == nil {
+		w.pdf = newPDF(w.opt.Font, w.opt.Page, w.opt.Epoch)
+		w.fileNo++
+		w.pages = 0
+		w.codes = w.codes[:0]
+	}
+	if w.slot == 0 {
+		w.pdf.AddPage()
+		w.pages++
+		if w.opt.Layout == Cards {
+			drawSheetMarks(w.pdf)
+		}
+	}
+	if w.opt.Layout == Cards {
+		x, y := CardOrigin(w.slot)
+		drawCard(w.pdf, c, x, y)
+		w.slot = (w.slot + 1) % CardsPerPage
+	} else {
+		drawLarge(w.pdf, c, w.opt.Page)
+	}
+	w.codes = append(w.codes, lifeline.IssuedCode{
+		Serial:     cd.Claims.Serial,
+		ResidentID: c.resident.ID,
+		KeyID:      cd.KeyID,
+		IssuedBy:   w.opt.IssuedBy,
+		IssuedAt:   cd.Claims.IssuedAt,
+		ExpiresAt:  cd.Claims.ExpiresAt,
+	})
+	w.done++
+	w.report()
+	return nil
+}
+
+func (w *writer) report() {
+	if w.progress == nil {
+		return
+	}
+	p := Progress{Done: w.done, Total: w.opt.Total, Written: w.res.Codes, Files: w.res.Files, Elapsed: w.opt.Now().Sub(w.start)}
+	if p.Elapsed > 0 {
+		p.Rate = float64(p.Done) / p.Elapsed.Seconds()
+	}
+	if p.Rate > 0 && p.Total > p.Done {
+		p.Left = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+	}
+	w.progress(p)
+}
+
+// PartName returns the name of part n (from 1) of a split output:
+// FILE.pdf becomes FILE-001.pdf.
+func PartName(out string, n int) string {
+	ext := filepath.Ext(out)
+	return fmt.Sprintf("%s-%03d%s", strings.TrimSuffix(out, ext), n, ext)
+}
+
+// finish writes the current file and records its codes. The order is what
+// keeps paper and store in step:
+//
+//  1. the PDF is written to a temporary file beside the final one and
+//     synced; any failure, or ctx cancelled by then, removes it and records
+//     nothing;
+//  2. its codes are recorded in one transaction (RecordIssued); a failure
+//     removes the file;
+//  3. it is renamed to its final name, and the directory synced.
+//
+// Once step 2 has begun the file is finished even if ctx is cancelled:
+// Ctrl-C stops before the next file, never between record and rename. The
+// one window is a crash (power cut, kill -9) between the commit of step 2
+// and the rename: the store then holds codes whose complete PDF sits under
+// its temporary name (.FILE.pdf.*.tmp). That side was chosen on purpose: a
+// recorded code that never reached paper is harmless, while a code on
+// paper that the store does not know could never be revoked.
+//
+// With RevokePrevious, each resident's earlier codes are revoked after the
+// rename, so a crash there leaves the old cards valid, never a person with
+// no valid card.
+func (w *writer) finish(last bool) error {
+	if w.pdf == nil {
+		return nil
+	}
+	pdf := w.pdf
+	w.pdf, w.slot = nil, 0
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	final := w.opt.Out
+	if !last || w.fileNo > 1 {
+		final = PartName(w.opt.Out, w.fileNo)
+	}
+	tmp, err := writeTemp(final, pdf, w.opt.wrapOut)
+	if err != nil {
+		return err
+	}
+	if err := w.ctx.Err(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	ctx := context.WithoutCancel(w.ctx)
+	if err := w.rec.RecordIssued(ctx, w.codes); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record codes of %s: %w", final, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
+			"码已登记，但文件无法改名为 "+final+"，完整文件在 "+tmp,
+			"the codes are recorded but the file could not be renamed to "+final+"; the complete file is "+tmp))
+	}
+	syncDir(filepath.Dir(final))
+	w.res.Files = append(w.res.Files, final)
+	w.res.Codes += len(w.codes)
+	w.res.Pages += w.pages
+	if w.opt.RevokePrevious {
+		n, err := w.revokePrevious(ctx)
+		w.res.Revoked += n
+		if err != nil {
+			return fmt.Errorf("revoke earlier codes (%s written): %w", final, err)
+		}
+	}
+	w.report()
+	return nil
+}
+
+// revokePrevious revokes the earlier, unrevoked codes of the residents in
+// the file just written, leaving the new ones alone.
+func (w *writer) revokePrevious(ctx context.Context) (int, error) {
+	fresh := make(map[string]bool, len(w.codes))
+	for _, c := range w.codes {
+		fresh[string(c.Serial)] = true
+	}
+	n := 0
+	seen := map[int64]bool{}
+	for _, c := range w.codes {
+		if seen[c.ResidentID] {
+			continue
+		}
+		seen[c.ResidentID] = true
+		old, err := w.rec.IssuedCodes(ctx, c.ResidentID)
+		if err != nil {
+			return n, err
+		}
+		for _, o := range old {
+			if o.Revoked() || fresh[string(o.Serial)] {
+				continue
+			}
+			if err := w.rec.RevokeSerial(ctx, o.Serial, "reprinted", w.opt.IssuedBy); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// writeTemp writes pdf to a new temporary file in final's directory and
+// syncs it; on any failure the temporary file is removed.
+func writeTemp(final string, pdf *gofpdf.Fpdf, wrap func(io.Writer) io.Writer) (string, error) {
+	dir, base := filepath.Split(final)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return "", outError(final, err)
+	}
+	f.Chmod(0o644) // CreateTemp makes it 0600; a print shop must read it
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var out io.Writer = bw
+	if wrap != nil {
+		out = wrap(bw)
+	}
+	err = pdf.Output(out)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", outError(final, err)
+	}
+	return f.Name(), nil
+}
+
+// checkOutDir makes sure files can be written beside out before any code
+// is issued: finding out after the first thousand helps no one.
+func checkOutDir(out string) error {
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("输出目录 "+dir+" 不存在", "the output folder "+dir+" does not exist"))
+	}
+	f, err := os.CreateTemp(dir, ".lifeline-probe-*")
+	if err != nil {
+		return outError(out, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+func outError(final string, err error) error {
+	return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
+		"无法写入 "+final+"（磁盘已满或没有写权限？）",
+		"cannot write "+final+" (disk full or no permission?)"))
+}
+
+// syncDir makes a rename durable; it is best effort, as some file systems
+// cannot sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

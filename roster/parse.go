@@ -1,0 +1,342 @@
+package roster
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// ref is where a row was first seen, for "duplicate of line N" messages.
+type ref struct {
+	source string
+	line   int
+}
+
+func (r ref) in(source string) lifeline.Text {
+	if r.source == source {
+		n := strconv.Itoa(r.line)
+		return lifeline.T("第 "+n+" 行", "line "+n)
+	}
+	at := r.source + ":" + strconv.Itoa(r.line)
+	return lifeline.T(at, at)
+}
+
+// headerSearchRows is how far down a table the header may start: community
+// spreadsheets often open with a title row ("幸福里社区居民花名册").
+const headerSearchRows = 10
+
+// record is one row as read, with its physical line number.
+type record struct {
+	cells []string
+	line  int
+}
+
+// readTable builds a Table from a stream of records: it finds the header,
+// recognises the kind of table and parses every data row. next returns
+// ok=false at the end.
+func (p *Parser) readTable(source string, next func() (record, bool, error), serial bool) (*Table, error) {
+	t := &Table{Source: source}
+	var pre []record
+	for {
+		rec, ok, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if blank(rec.cells) {
+			continue
+		}
+		if t.Kind == 0 {
+			cols, _ := mapHeader(rec.cells)
+			if k := cols.kind(); k != 0 {
+				t.Kind, t.cols, t.Header = k, cols, rec.cells
+				continue
+			}
+			if pre = append(pre, rec); len(pre) >= headerSearchRows {
+				break
+			}
+			continue
+		}
+		t.Rows = append(t.Rows, p.parseRow(t, rec, serial))
+	}
+	if t.Kind == 0 {
+		return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
+			source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
+	}
+	return t, nil
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// parseRow validates one data row. Every problem in the row is reported,
+// not just the first, so one pass over the rejects file fixes it.
+func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
+	row := &Row{Source: t.Source, Line: rec.line, Record: rec.cells, table: t}
+	c := &t.cols
+	cell := func(f field) string {
+		if i := c.idx[f]; i >= 0 && i < len(rec.cells) {
+			return strings.TrimSpace(rec.cells[i])
+		}
+		return ""
+	}
+	bad := func(f field, zh, en string) { row.addProblem(c.name(f), lifeline.T(zh, en)) }
+	badErr := func(f field, err error) { row.addProblem(c.name(f), reasonOf(err)) }
+	loc := p.opt.Location
+
+	// The document, which both kinds of row need.
+	doc, docOK := lifeline.Document{}, true
+	if dt, err := lifeline.ParseDocType(cell(fDocType)); err != nil {
+		badErr(fDocType, err)
+		docOK = false
+	} else {
+		doc.Type = dt
+	}
+	raw := cell(fDocNumber)
+	doc.Number = lifeline.NormalizeDocNumber(raw)
+	doc.Nationality = strings.ToUpper(cell(fNationality))
+	if n := doc.Nationality; n != "" && !isCountryCode(n) {
+		bad(fNationality, "国籍应为三位字母代码（如 USA）", "nationality must be a three-letter code such as USA")
+		doc.Nationality = ""
+		docOK = false
+	}
+	if docOK {
+		switch {
+		case doc.Number == "" && doc.Type != lifeline.DocNone:
+			bad(fDocNumber, "证件号码为空（没有证件的儿童请把证件类型填为“无证件”）", "document number is missing (for a child with no document, set id_type to none)")
+			docOK = false
+		case looksLikeMangledNumber(raw):
+			bad(fDocNumber, "证件号码被 Excel 存成了数字，末几位已丢失；请把该列设为文本后重新填写", "the document number was stored by Excel as a number and lost its last digits; format the column as text and enter it again")
+			docOK = false
+		default:
+			if err := doc.Validate(); err != nil {
+				badErr(fDocNumber, err)
+				docOK = false
+			}
+		}
+	}
+
+	if t.Kind.Has(KindRoster) {
+		p.parseResident(row, doc, docOK, cell, bad, badErr, serial)
+	}
+	if t.Kind.Has(KindResults) {
+		p.parseUpdate(row, doc, docOK, cell, bad, badErr, loc, serial)
+	}
+	return row
+}
+
+func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell func(field) string,
+	bad func(field, string, string), badErr func(field, error), serial bool) {
+	c := &row.table.cols
+	r := &lifeline.Resident{Name: strings.Join(strings.Fields(cell(fName)), " "), Doc: doc}
+	if r.Name == "" {
+		bad(fName, "姓名为空", "name is missing")
+	}
+	r.NeedsManual = doc.Type == lifeline.DocNone
+
+	var idBirth time.Time
+	var idSex lifeline.Sex
+	if docOK && doc.Type == lifeline.DocMainlandID {
+		idBirth, idSex, _ = lifeline.ParseMainlandID(doc.Number)
+	}
+	if s := cell(fBirth); s != "" {
+		b, err := parseDate(s, p.opt.Location, serial)
+		switch {
+		case err != nil:
+			bad(fBirth, "无法识别的日期“"+s+"”，请写成 1950-03-07", "unrecognised date \""+s+"\": write it as 1950-03-07")
+		case b.After(p.opt.Now):
+			bad(fBirth, "出生日期在未来", "date of birth is in the future")
+		case !idBirth.IsZero() && !b.Equal(idBirth):
+			bad(fBirth, "出生日期与身份证号码不符（号码中为 "+idBirth.Format("2006-01-02")+"）", "date of birth does not match the ID number (which says "+idBirth.Format("2006-01-02")+")")
+		default:
+			r.Birth = b
+		}
+	}
+	if r.Birth.IsZero() {
+		r.Birth = idBirth
+	}
+	if s := cell(fSex); s != "" {
+		sex, ok := parseSex(s)
+		switch {
+		case !ok:
+			bad(fSex, "无法识别的性别“"+s+"”，应为男或女", "unrecognised sex \""+s+"\": use M or F")
+		case idSex != lifeline.SexNone && sex != idSex:
+			bad(fSex, "性别与身份证号码不符", "sex does not match the ID number")
+		default:
+			r.Sex = sex
+		}
+	}
+	if r.Sex == lifeline.SexNone {
+		r.Sex = idSex
+	}
+
+	if s := cell(fPhone); s != "" {
+		nums := splitPhones(s)
+		for i, n := range nums {
+			e164, err := lifeline.NormalizePhone(numberCell(n))
+			if err != nil {
+				msg := reasonOf(err)
+				if len(nums) > 1 {
+					k := strconv.Itoa(i + 1)
+					msg = lifeline.T("第 "+k+" 个号码："+msg.Zh, "number "+k+": "+msg.En)
+				}
+				row.addProblem(c.name(fPhone), msg)
+				continue
+			}
+			if !contains(r.Phones, e164) {
+				r.Phones = append(r.Phones, e164)
+			}
+		}
+	}
+
+	r.Address = lifeline.Address{
+		Community: cell(fCommunity),
+		Building:  trimSuffixes(numberCell(cell(fBuilding)), buildingSuffixes),
+		Unit:      trimSuffixes(numberCell(cell(fUnit)), unitSuffixes),
+		Room:      trimSuffixes(numberCell(cell(fRoom)), roomSuffixes),
+	}
+	// A roster with an address gives every resident one: a resident the
+	// community cannot place cannot be visited or printed for.
+	if c.has(fBuilding) && r.Address.Building == "" {
+		bad(fBuilding, "楼栋为空", "building is missing")
+	}
+	if c.has(fRoom) && r.Address.Room == "" {
+		bad(fRoom, "房号为空", "room is missing")
+	}
+
+	if len(row.Problems) == 0 {
+		if err := r.Validate(); err != nil {
+			badErr(fNone, err)
+		}
+	}
+	if docOK && r.Name != "" {
+		key := doc.Key()
+		if doc.Type == lifeline.DocNone {
+			// No number to tell them apart: the same name in the same room
+			// twice is the same child entered twice.
+			key = "none:" + r.Name + "|" + r.Address.Community + "|" + r.Address.Short()
+		}
+		if first, dup := p.residents[key]; dup {
+			w := first.in(row.Source)
+			bad(fDocNumber, "证件号码重复，与"+w.Zh+"相同", "duplicate document, same as "+w.En)
+		} else {
+			p.residents[key] = ref{row.Source, row.Line}
+		}
+	}
+	row.Resident = r
+}
+
+func (p *Parser) parseUpdate(row *Row, doc lifeline.Document, docOK bool, cell func(field) string,
+	bad func(field, string, string), badErr func(field, error), loc *time.Location, serial bool) {
+	u := &lifeline.StatusUpdate{Doc: doc}
+	roster := row.table.Kind.Has(KindRoster)
+	if docOK && doc.Type == lifeline.DocNone && !roster {
+		bad(fDocNumber, "检测结果需要证件号码", "a result needs a document number")
+	}
+	if s := cell(fColor); s != "" {
+		col, err := lifeline.ParseColor(s)
+		if err != nil {
+			badErr(fColor, err)
+		}
+		u.Color = col
+		u.ColorReason = cell(fColorReason)
+		u.At = p.opt.Now
+		if s := cell(fColorAt); s != "" {
+			at, err := parseTime(s, loc, serial)
+			switch {
+			case err != nil:
+				bad(fColorAt, "无法识别的时间“"+s+"”，请写成 2022-04-09 08:30", "unrecognised time \""+s+"\": write it as 2022-04-09 08:30")
+			case at.After(p.opt.Now.Add(time.Hour)):
+				bad(fColorAt, "赋码时间在未来", "colour time is in the future")
+			default:
+				u.At = at
+			}
+		}
+	}
+	at, res := cell(fTestedAt), cell(fResult)
+	if at != "" || res != "" {
+		test := &lifeline.TestResult{Site: cell(fSite), Tube: cell(fTube)}
+		if res == "" {
+			bad(fResult, "有采样时间但没有检测结果（未出结果请填“待出”）", "a sample time is given but no result (write pending if there is none yet)")
+		} else if r, err := lifeline.ParseResult(res); err != nil {
+			badErr(fResult, err)
+		} else {
+			test.Result = r
+		}
+		if at == "" {
+			bad(fTestedAt, "有检测结果但没有采样时间", "a result is given but no sample time")
+		} else if t, err := parseTime(at, loc, serial); err != nil {
+			bad(fTestedAt, "无法识别的时间“"+at+"”，请写成 2022-04-09 08:30", "unrecognised time \""+at+"\": write it as 2022-04-09 08:30")
+		} else if t.After(p.opt.Now.Add(time.Hour)) {
+			bad(fTestedAt, "采样时间在未来", "sample time is in the future")
+		} else {
+			test.SampledAt = t
+		}
+		u.Test = test
+	}
+	if u.Color == "" && u.Test == nil {
+		if !roster && len(row.Problems) == 0 {
+			bad(fColor, "没有健康码也没有检测结果", "the row has neither a code colour nor a result")
+		}
+		return
+	}
+	if docOK && doc.Type != lifeline.DocNone && len(row.Problems) == 0 {
+		// The same sample twice, or two colours for one person with no
+		// sample to tell them apart, is a copy-paste slip.
+		key := doc.Key() + "|colour"
+		what := lifeline.T("健康码重复", "duplicate colour")
+		if u.Test != nil {
+			key = fmt.Sprintf("%s|%d|%s", doc.Key(), u.Test.SampledAt.UnixMilli(), u.Test.Site)
+			what = lifeline.T("同一次采样重复", "duplicate sample")
+		}
+		if first, dup := p.samples[key]; dup {
+			w := first.in(row.Source)
+			f := fColor
+			if u.Test != nil {
+				f = fTestedAt
+			}
+			row.addProblem(row.table.cols.name(f), lifeline.T(what.Zh+"，与"+w.Zh+"相同", what.En+", same as "+w.En))
+		} else {
+			p.samples[key] = ref{row.Source, row.Line}
+		}
+	}
+	if doc.Type == lifeline.DocNone {
+		// A roster row for a child without a document carries no status:
+		// there is nothing to find them by but their household.
+		return
+	}
+	row.Update = u
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isCountryCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# test.sh runs every test lifeline has, on a bare machine: it installs what
+# the tests need (scripts/setup.sh), checks formatting and go vet, runs the
+# unit, store, fault and screen tests with the race detector against SQLite
+# and a throwaway PostgreSQL cluster, then drives the real binary in tmux.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "not gofmt'd:"; echo "$bad"; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== PostgreSQL (throwaway cluster on loopback)"
+eval "$(scripts/pg.sh start)"
+trap 'scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
+
+echo "== go test -race"
+go test -race -timeout 25m ./...
+
+echo "== end-to-end: staff screen in tmux"
+scripts/e2e-tui.sh

@@ -1,0 +1,108 @@
+package sms
+
+import (
+	"container/list"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rateLimiter is a token bucket per phone number: burst replies at once,
+// then one more every refill. It remembers at most max numbers; past that
+// it forgets the one heard from longest ago, which is the one least likely
+// to be in a loop.
+type rateLimiter struct {
+	mu     sync.Mutex
+	burst  float64
+	refill time.Duration
+	max    int
+	byKey  map[string]*list.Element
+	lru    *list.List // front: most recently seen
+}
+
+type bucket struct {
+	key    string
+	tokens float64
+	at     time.Time
+}
+
+func newRateLimiter(burst int, refill time.Duration, max int) *rateLimiter {
+	return &rateLimiter{burst: float64(burst), refill: refill, max: max, byKey: map[string]*list.Element{}, lru: list.New()}
+}
+
+// allow takes a token for key at now and reports whether there was one.
+func (l *rateLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.byKey[key]; ok {
+		b := e.Value.(*bucket)
+		l.lru.MoveToFront(e)
+		if l.refill > 0 {
+			b.tokens += float64(now.Sub(b.at)) / float64(l.refill)
+		}
+		if b.tokens > l.burst {
+			b.tokens = l.burst
+		}
+		b.at = now
+		if b.tokens < 1 {
+			return false
+		}
+		b.tokens--
+		return true
+	}
+	for l.lru.Len() >= l.max && l.lru.Len() > 0 {
+		old := l.lru.Back()
+		l.lru.Remove(old)
+		delete(l.byKey, old.Value.(*bucket).key)
+	}
+	l.byKey[key] = l.lru.PushFront(&bucket{key: key, tokens: l.burst - 1, at: now})
+	return true
+}
+
+// len returns how many numbers are remembered.
+func (l *rateLimiter) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lru.Len()
+}
+
+// admission bounds the work in the process: at most inflight requests run,
+// at most queue more wait (each for at most wait), and anything past that
+// is turned away at once. Shedding early keeps the answers that are given
+// fast, instead of making everyone slow.
+type admission struct {
+	slots   chan struct{}
+	waiting atomic.Int64
+	queue   int64
+	wait    time.Duration
+}
+
+func newAdmission(inflight, queue int, wait time.Duration) *admission {
+	return &admission{slots: make(chan struct{}, inflight), queue: int64(queue), wait: wait}
+}
+
+// acquire takes a slot, or reports false when the process is full.
+func (a *admission) acquire(done <-chan struct{}) bool {
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if a.waiting.Add(1) > a.queue {
+		a.waiting.Add(-1)
+		return false
+	}
+	defer a.waiting.Add(-1)
+	t := time.NewTimer(a.wait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-done:
+		return false
+	}
+}
+
+func (a *admission) release() { <-a.slots }

@@ -1,0 +1,102 @@
+package sms
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// latencyBuckets are the upper bounds, in seconds, of the request latency
+// histogram.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+// metrics counts what the gateway does, for GET /metrics in the Prometheus
+// text format. Written by hand: a few counters do not need a dependency.
+type metrics struct {
+	mu       sync.Mutex
+	requests map[[2]string]uint64 // command, outcome
+
+	buckets   []atomic.Uint64 // per latencyBuckets, plus +Inf
+	latSumNS  atomic.Int64
+	latCount  atomic.Uint64
+	shed      atomic.Uint64
+	badSig    atomic.Uint64
+	limited   atomic.Uint64
+	sent      atomic.Uint64
+	sendFail  atomic.Uint64
+	sendRetry atomic.Uint64
+	callbacks atomic.Uint64
+}
+
+func newMetrics() *metrics {
+	return &metrics{requests: map[[2]string]uint64{}, buckets: make([]atomic.Uint64, len(latencyBuckets)+1)}
+}
+
+// request counts one answered inbound message.
+func (m *metrics) request(command, outcome string, d time.Duration) {
+	m.mu.Lock()
+	m.requests[[2]string{command, outcome}]++
+	m.mu.Unlock()
+	s := d.Seconds()
+	i := sort.SearchFloat64s(latencyBuckets, s)
+	m.buckets[i].Add(1)
+	m.latSumNS.Add(int64(d))
+	m.latCount.Add(1)
+}
+
+// write prints every metric; depth reads the outbox depth (it may fail,
+// and then the gauge is left out rather than reported wrong).
+func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Context) (int, error)) {
+	fmt.Fprintln(w, "# HELP lifeline_sms_requests_total Inbound messages answered, by command and outcome.")
+	fmt.Fprintln(w, "# TYPE lifeline_sms_requests_total counter")
+	m.mu.Lock()
+	keys := make([][2]string, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "lifeline_sms_requests_total{command=%q,outcome=%q} %d\n", k[0], k[1], m.requests[k])
+	}
+	m.mu.Unlock()
+
+	fmt.Fprintln(w, "# HELP lifeline_sms_request_duration_seconds Time to answer an inbound message.")
+	fmt.Fprintln(w, "# TYPE lifeline_sms_request_duration_seconds histogram")
+	var cum uint64
+	for i, le := range latencyBuckets {
+		cum += m.buckets[i].Load()
+		fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_bucket{le=\"%s\"} %d\n", strconv.FormatFloat(le, 'g', -1, 64), cum)
+	}
+	cum += m.buckets[len(latencyBuckets)].Load()
+	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", cum)
+	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_sum %s\n", strconv.FormatFloat(float64(m.latSumNS.Load())/1e9, 'g', -1, 64))
+	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_count %d\n", m.latCount.Load())
+
+	counter := func(name, help string, v uint64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	counter("lifeline_sms_shed_total", "Requests turned away with 503 because the gateway was full.", m.shed.Load())
+	counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong X-Twilio-Signature.", m.badSig.Load())
+	counter("lifeline_sms_rate_limited_total", "Inbound messages left unanswered by the per-number limit.", m.limited.Load())
+	counter("lifeline_sms_sent_total", "Outbound messages accepted by Twilio.", m.sent.Load())
+	counter("lifeline_sms_send_failures_total", "Outbound messages that failed for good.", m.sendFail.Load())
+	counter("lifeline_sms_send_retries_total", "Outbound send attempts that will be retried.", m.sendRetry.Load())
+	counter("lifeline_sms_status_callbacks_total", "Delivery status callbacks recorded.", m.callbacks.Load())
+	if depth != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if n, err := depth(ctx); err == nil {
+			fmt.Fprintf(w, "# HELP lifeline_sms_outbox_depth Outbound messages waiting to be sent.\n# TYPE lifeline_sms_outbox_depth gauge\nlifeline_sms_outbox_depth %d\n", n)
+		}
+	}
+}

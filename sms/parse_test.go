@@ -1,0 +1,114 @@
+package sms
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+func TestParse(t *testing.T) {
+	zh, en := lifeline.Zh, lifeline.En
+	cases := []struct {
+		in   string
+		kind Kind
+		page int
+		lang lifeline.Lang
+	}{
+		{"查询", KindStatus, 1, zh},
+		{"查詢", KindStatus, 1, zh},
+		{" 查 询 。", KindStatus, 1, zh},
+		{"CX", KindStatus, 1, zh},
+		{"cx", KindStatus, 1, zh},
+		{"ｃｘ", KindStatus, 1, zh},
+		{"1", KindStatus, 1, zh},
+		{"１", KindStatus, 1, zh},
+		{"STATUS", KindStatus, 1, en},
+		{"Status!", KindStatus, 1, en},
+		{"ＳＴＡＴＵＳ", KindStatus, 1, en},
+		{"s t a t u s", KindStatus, 1, en},
+		{"2", KindStatus, 2, zh},
+		{"９", KindStatus, 9, zh},
+		{"帮助", KindHelp, 0, zh},
+		{"幫助", KindHelp, 0, zh},
+		{"bz", KindHelp, 0, zh},
+		{"?", KindHelp, 0, zh},
+		{"？？", KindHelp, 0, zh},
+		{"HELP", KindHelp, 0, en},
+		{"help.", KindHelp, 0, en},
+		{"离线码", KindCode, 0, zh},
+		{"離線碼", KindCode, 0, zh},
+		{"「离线码」", KindCode, 0, zh},
+		{"CODE", KindCode, 0, en},
+		{"code ", KindCode, 0, en},
+		{"退订", KindStop, 0, zh},
+		{"退訂", KindStop, 0, zh},
+		{"TD", KindStop, 0, zh},
+		{"t", KindStop, 0, zh},
+		{"STOP", KindStop, 0, en},
+		{"stop\n", KindStop, 0, en},
+		{"订阅", KindStart, 0, zh},
+		{"訂閱", KindStart, 0, zh},
+		{"START", KindStart, 0, en},
+		{"Start", KindStart, 0, en},
+		{"", KindUnknown, 0, zh},
+		{"你好", KindUnknown, 0, zh},
+		{"hello", KindUnknown, 0, en},
+		{"查询 status", KindUnknown, 0, zh},
+		{"110105194912310021", KindUnknown, 0, zh},
+		{"11010519491231002X", KindUnknown, 0, zh},
+		{"10", KindUnknown, 0, zh},
+		{"0", KindUnknown, 0, zh},
+		{"stopped", KindUnknown, 0, en},
+	}
+	for _, c := range cases {
+		got := Parse(c.in)
+		if got.Kind != c.kind || got.Page != c.page || got.Lang != c.lang {
+			t.Errorf("Parse(%q) = %v page %d %s, want %v page %d %s", c.in, got.Kind, got.Page, got.Lang, c.kind, c.page, c.lang)
+		}
+	}
+}
+
+// toFullWidth turns printable ASCII into its full-width form, as a Chinese
+// input method in full-width mode types it.
+func toFullWidth(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7f {
+			r += 0xFF01 - '!'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// FuzzParse checks what must hold for any message: Parse never panics,
+// always picks a language, pages only status, and is not swayed by the
+// spaces, punctuation and full-width forms people add.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"查询", "CX", "1", "2", "status", "帮助", "?", "離線碼", "CODE", "退订", "TD", "STOP", "订阅", "START", "", "你好", "110105194912310021", "\x00\xff", "ＳＴＯＰ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := Parse(s)
+		if c.Lang != lifeline.Zh && c.Lang != lifeline.En {
+			t.Fatalf("Parse(%q): language %q", s, c.Lang)
+		}
+		if (c.Kind == KindStatus) != (c.Page >= 1 && c.Page <= 9) || (c.Kind != KindStatus && c.Page != 0) {
+			t.Fatalf("Parse(%q): kind %v with page %d", s, c.Kind, c.Page)
+		}
+		if c.Kind.String() == "" {
+			t.Fatalf("Parse(%q): unnamed kind", s)
+		}
+		if !utf8.ValidString(s) {
+			return
+		}
+		if d := Parse(" " + s + " 。！ "); d.Kind != c.Kind || d.Page != c.Page || d.Lang != c.Lang {
+			t.Fatalf("padding changed Parse(%q) from %+v to %+v", s, c, d)
+		}
+		if d := Parse(toFullWidth(s)); d.Kind != c.Kind || d.Page != c.Page {
+			t.Fatalf("full width changed Parse(%q) from %+v to %+v", s, c, d)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+package sms
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// Every reply is written to fit one SMS segment; replies_test.go checks it.
+
+// helpText lists the commands, for a number bound to a resident.
+func helpText(l lifeline.Lang) string {
+	return l.Pick("回复：查询(或1)看健康状态；离线码 申请纸质码；退订 停止通知；订阅 恢复通知",
+		"Reply STATUS (or 1) for status, CODE for a paper code, STOP to end alerts, START to resume.")
+}
+
+// unknownText answers every message from a number bound to no one, whatever
+// it says: the answer never depends on what was asked, so texting someone
+// else's ID number learns nothing.
+func unknownText(l lifeline.Lang) string {
+	return l.Pick("本号码未登记。请带身份证到社区办公室登记手机号，之后回复查询看健康状态。",
+		"This number is not registered. Bring your ID to the community office to register it, then text STATUS.")
+}
+
+func stopText(l lifeline.Lang) string {
+	return l.Pick("已退订通知。回复订阅可恢复。", "Alerts stopped. Reply START to resume.")
+}
+
+func startText(l lifeline.Lang) string {
+	return l.Pick("已恢复通知。回复退订可停止。", "Alerts on. Reply STOP to end them.")
+}
+
+func busyText(l lifeline.Lang) string {
+	return l.Pick("系统繁忙，请过几分钟再发。", "System busy, please try again in a few minutes.")
+}
+
+func noMoreText(l lifeline.Lang) string {
+	return l.Pick("没有更多了。回复查询从头看。", "No more. Reply STATUS to start over.")
+}
+
+// clock formats a time as people read it in an SMS: 4/9 08:00.
+func clock(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return fmt.Sprintf("%d/%d %02d:%02d", t.Month(), t.Day(), t.Hour(), t.Minute())
+}
+
+// statusLine is one person's status: 张*丰 绿码 4/9 08:00采样 阴性, with
+// "截至 …" when the status is older than stale (the upstream platform may be
+// down; the answer still comes, marked with its age).
+func statusLine(r *lifeline.Resident, l lifeline.Lang, now time.Time, stale time.Duration, loc *time.Location) string {
+	var b strings.Builder
+	b.WriteString(lifeline.MaskName(r.Name))
+	b.WriteString(" ")
+	b.WriteString(r.Status.Color.Label(l))
+	if t := r.Status.Latest; t != nil {
+		if l == lifeline.En {
+			fmt.Fprintf(&b, " test %s %s", clock(t.SampledAt, loc), t.Result.Label(l))
+		} else {
+			fmt.Fprintf(&b, " %s采样 %s", clock(t.SampledAt, loc), t.Result.Label(l))
+		}
+	} else {
+		b.WriteString(l.Pick(" 无核酸记录", " no test"))
+	}
+	if u := r.Status.UpdatedAt; !u.IsZero() && now.Sub(u) > stale {
+		b.WriteString(l.Pick(" 截至"+clock(u, loc), " as of "+clock(u, loc)))
+	}
+	return b.String()
+}
+
+func moreText(l lifeline.Lang, n, page int) string {
+	return l.Pick(fmt.Sprintf("还有%d人，回复%d查看", n, page), fmt.Sprintf("%d more: reply %d", n, page))
+}
+
+// statusPages splits status lines into replies of one segment each. A page
+// that leaves people out ends with how many remain and the digit to reply
+// for the next page, and that hint is counted in the page's length.
+func statusPages(lines []string, l lifeline.Lang) []string {
+	var pages []string
+	var cur []string
+	page := func() int { return len(pages) + 1 }
+	for i, line := range lines {
+		rest := len(lines) - i - 1
+		try := append(append([]string(nil), cur...), line)
+		if rest > 0 {
+			try = append(try, moreText(l, rest, page()+1))
+		}
+		if len(cur) == 0 || FitsOne(strings.Join(try, "\n")) {
+			cur = append(cur, line)
+			continue
+		}
+		pages = append(pages, strings.Join(append(cur, moreText(l, len(lines)-i, page()+1)), "\n"))
+		cur = []string{line}
+	}
+	if len(cur) > 0 {
+		pages = append(pages, strings.Join(cur, "\n"))
+	}
+	return pages
+}
+
+// nextWorkingDay is the first Monday-to-Friday after now's day, in loc.
+// Public holidays are not known to the system; staff see the print queue
+// regardless.
+func nextWorkingDay(now time.Time, loc *time.Location) time.Time {
+	d := now.In(loc)
+	for {
+		d = d.AddDate(0, 0, 1)
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			return d
+		}
+	}
+}
+
+var weekdayZh = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+
+// codeText confirms a paper-code request and says where and when to
+// collect it. It names the community when that still fits one segment.
+func codeText(names []string, community string, day time.Time, l lifeline.Lang) string {
+	who := names[0]
+	if len(names) > 1 {
+		who = l.Pick(fmt.Sprintf("%s等%d人", names[0], len(names)), fmt.Sprintf("%s +%d", names[0], len(names)-1))
+	}
+	date := l.Pick(fmt.Sprintf("%d/%d(%s)", day.Month(), day.Day(), weekdayZh[day.Weekday()]),
+		fmt.Sprintf("%s %d/%d", day.Weekday().String()[:3], day.Month(), day.Day()))
+	for _, office := range []string{community, ""} {
+		var s string
+		if l == lifeline.En {
+			where := "the community office"
+			if office != "" {
+				where = office + " community office"
+			}
+			s = fmt.Sprintf("Paper code for %s: pick up at %s, %s 9-5.", who, where, date)
+		} else {
+			s = fmt.Sprintf("已为%s申请纸质码，请于%s 9-17点到%s社区办公室领取。", who, date, office)
+		}
+		if FitsOne(s) {
+			return s
+		}
+	}
+	return l.Pick(fmt.Sprintf("已申请纸质码，请于%s 9-17点到社区办公室领取。", date), fmt.Sprintf("Paper code requested: pick up at the community office, %s 9-5.", date))
+}
+
+// resultNoticeText tells a phone that a test result is in.
+func resultNoticeText(n lifeline.Notice, loc *time.Location) string {
+	return fmt.Sprintf("%s 核酸结果：%s采样 %s。回复查询看健康状态，回复退订停止通知。",
+		lifeline.MaskName(n.Name), clock(n.SampledAt, loc), n.Result.Label(lifeline.Zh))
+}
+
+// expiryNoticeText tells a phone that a paper code expires soon.
+func expiryNoticeText(n lifeline.Notice, loc *time.Location) string {
+	t := n.ExpiresAt.In(loc)
+	return fmt.Sprintf("%s 的纸质离线码将于%d/%d到期，回复离线码可申请新码。", lifeline.MaskName(n.Name), t.Month(), t.Day())
+}

@@ -1,0 +1,110 @@
+package sms
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// TestRepliesFitOneSegment: every fixed reply and notice, in both
+// languages, goes out as one SMS.
+func TestRepliesFitOneSegment(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	day := time.Date(2022, 4, 11, 0, 0, 0, 0, loc)
+	long := strings.Repeat("幸福里", 14)
+	for _, l := range []lifeline.Lang{lifeline.Zh, lifeline.En} {
+		texts := map[string]string{
+			"help": helpText(l), "unknown": unknownText(l), "stop": stopText(l), "start": startText(l),
+			"busy": busyText(l), "no more": noMoreText(l), "more": moreText(l, 12, 9),
+			"code one":      codeText([]string{"张*丰"}, "幸福", day, l),
+			"code many":     codeText([]string{"欧阳**华", "李*英", "王*"}, "幸福", day, l),
+			"code long":     codeText([]string{"张*丰", "李*英"}, long, day, l),
+			"code no place": codeText([]string{"张*丰"}, "", day, l),
+		}
+		for name, s := range texts {
+			if !FitsOne(s) {
+				n, enc, units := Segments(s)
+				t.Errorf("%s %s: %d segments (%s, %d units): %q", l, name, n, enc, units, s)
+			}
+		}
+		if got := codeText([]string{"张*丰", "李*英"}, long, day, l); strings.Contains(got, long) {
+			t.Errorf("a community name too long for one segment was kept: %q", got)
+		}
+	}
+	n := lifeline.Notice{Name: "欧阳建华", Result: lifeline.Negative, SampledAt: day, ExpiresAt: day}
+	for _, s := range []string{resultNoticeText(n, loc), expiryNoticeText(n, loc)} {
+		if !FitsOne(s) || strings.Contains(s, n.Name) {
+			t.Errorf("notice %q: one segment %v", s, FitsOne(s))
+		}
+	}
+}
+
+func TestStatusPagesSplit(t *testing.T) {
+	for _, l := range []lifeline.Lang{lifeline.Zh, lifeline.En} {
+		for people := 1; people <= 20; people++ {
+			var lines []string
+			for i := 0; i < people; i++ {
+				lines = append(lines, fmt.Sprintf("张*%d %s", i, strings.Repeat("码", i%7)))
+			}
+			pages := statusPages(lines, l)
+			var back []string
+			for i, p := range pages {
+				if !FitsOne(p) {
+					t.Fatalf("%s %d people: page %d too long: %q", l, people, i+1, p)
+				}
+				ls := strings.Split(p, "\n")
+				if i < len(pages)-1 {
+					hint := ls[len(ls)-1]
+					ls = ls[:len(ls)-1]
+					if want := moreText(l, people-len(back)-len(ls), i+2); hint != want {
+						t.Fatalf("%s %d people: page %d ends %q, want %q", l, people, i+1, hint, want)
+					}
+				}
+				back = append(back, ls...)
+			}
+			if strings.Join(back, "\n") != strings.Join(lines, "\n") {
+				t.Fatalf("%s %d people: pages do not give back the lines in order", l, people)
+			}
+		}
+	}
+}
+
+func TestNextWorkingDay(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	cases := map[string]string{
+		"2022-04-08": "2022-04-11", // Friday → Monday
+		"2022-04-09": "2022-04-11", // Saturday → Monday
+		"2022-04-10": "2022-04-11", // Sunday → Monday
+		"2022-04-11": "2022-04-12",
+	}
+	for in, want := range cases {
+		d, _ := time.ParseInLocation("2006-01-02", in, loc)
+		if got := nextWorkingDay(d.Add(15*time.Hour), loc).Format("2006-01-02"); got != want {
+			t.Errorf("after %s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestRateLimiterForgetsOldestNumbers(t *testing.T) {
+	l := newRateLimiter(2, time.Minute, 3)
+	now := time.Date(2022, 4, 9, 0, 0, 0, 0, time.UTC)
+	if !l.allow("a", now) || !l.allow("a", now) || l.allow("a", now) {
+		t.Fatal("burst of 2 not enforced")
+	}
+	for _, k := range []string{"b", "c", "d", "e"} {
+		l.allow(k, now)
+	}
+	if l.len() != 3 {
+		t.Fatalf("remembers %d numbers, want at most 3", l.len())
+	}
+	// "a" was the least recently seen and was forgotten: a fresh bucket.
+	if !l.allow("a", now) {
+		t.Fatal("a forgotten number should start afresh")
+	}
+	if !l.allow("e", now.Add(30*time.Second)) || l.allow("e", now.Add(30*time.Second)) {
+		t.Fatal("half a refill should give back half a token")
+	}
+}

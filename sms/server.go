@@ -1,0 +1,417 @@
+// Package sms is the SMS gateway: people without smartphones text one word
+// and get their status back in one short message. It speaks Twilio's
+// webhook protocol for inbound messages (POST /sms, signed with
+// X-Twilio-Signature), answers in TwiML, and delivers notifications from the
+// store's durable outbox through twilio-go.
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/twilio/twilio-go/twiml"
+)
+
+// Store is what the gateway needs from lifeline's store.
+type Store interface {
+	lifeline.MessageService
+	CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
+	RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error
+}
+
+// Config configures a Server. Zero values get the defaults noted.
+type Config struct {
+	Store Store
+	// AuthToken is the Twilio auth token that signs webhooks and
+	// authenticates outbound calls. Empty only with Insecure.
+	AuthToken string
+	// Insecure accepts unsigned webhooks (local development only).
+	Insecure bool
+	// PublicURL is the URL Twilio calls, e.g. https://sms.example.org: its
+	// scheme, host and port are what Twilio signed.
+	PublicURL string
+	// Sender delivers the outbox; nil runs no sender.
+	Sender *Sender
+	// Log receives one line per notable event, phones masked. Default: discard.
+	Log *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Location is where dates in replies are read. Default UTC+8.
+	Location *time.Location
+	// StaleAfter marks a status older than this with its age. Default 24h.
+	StaleAfter time.Duration
+	// MaxInFlight requests run at once (default 64); MaxQueue more wait up to
+	// QueueWait (default 256, 100ms); the rest get 503 at once.
+	MaxInFlight int
+	MaxQueue    int
+	QueueWait   time.Duration
+	// MaxBody is the largest request body read (default 32 KiB).
+	MaxBody int64
+	// RateBurst replies per number, then one per RateRefill (default 5,
+	// 1 minute); RateNumbers numbers are remembered (default 100000).
+	RateBurst   int
+	RateRefill  time.Duration
+	RateNumbers int
+	// ScanEvery is how often new results and expiring codes are looked for
+	// (default 1 minute); ExpiryWarning is how far ahead (default 72h).
+	ScanEvery     time.Duration
+	ExpiryWarning time.Duration
+}
+
+// Server is the SMS gateway.
+type Server struct {
+	cfg     Config
+	public  *url.URL
+	log     *slog.Logger
+	limiter *rateLimiter
+	admit   *admission
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// NewServer checks cfg and builds a gateway.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("sms: no store")
+	}
+	if cfg.AuthToken == "" && !cfg.Insecure {
+		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 TWILIO_AUTH_TOKEN：无法校验 Twilio 签名（本地试用可加 --insecure-no-signature）",
+			"TWILIO_AUTH_TOKEN is not set, so Twilio signatures cannot be checked (for local trials add --insecure-no-signature)"))
+	}
+	pub, err := url.Parse(cfg.PublicURL)
+	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
+		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--public-url 应为 Twilio 访问的地址，如 https://sms.example.org",
+			"--public-url must be the URL Twilio calls, such as https://sms.example.org"))
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxInFlight, 64)
+	def(&cfg.MaxQueue, 256)
+	def(&cfg.RateBurst, 5)
+	def(&cfg.RateNumbers, 100000)
+	defD(&cfg.QueueWait, 100*time.Millisecond)
+	defD(&cfg.RateRefill, time.Minute)
+	defD(&cfg.StaleAfter, 24*time.Hour)
+	defD(&cfg.ScanEvery, time.Minute)
+	defD(&cfg.ExpiryWarning, 72*time.Hour)
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 32 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("CST", 8*3600)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		cfg:     cfg,
+		public:  pub,
+		log:     cfg.Log,
+		limiter: newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
+		admit:   newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
+		metrics: newMetrics(),
+		mux:     http.NewServeMux(),
+	}
+	if cfg.Sender != nil {
+		cfg.Sender.metrics = s.metrics
+		if cfg.Sender.log == nil {
+			cfg.Sender.log = s.log
+		}
+	}
+	s.mux.Handle("POST /sms", s.bounded(s.handleInbound))
+	s.mux.Handle("POST /sms/status", s.bounded(s.handleStatus))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	return s, nil
+}
+
+// Handler returns the gateway's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run does the background work until ctx ends: the outbox sender and the
+// scans that queue result and expiry notifications.
+func (s *Server) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.scanLoop(ctx)
+	}()
+	if s.cfg.Sender != nil {
+		s.cfg.Sender.Run(ctx)
+	}
+	<-done
+	return nil
+}
+
+// Serve answers HTTP on ln and runs the background work until ctx ends,
+// then stops taking requests, lets those in flight finish (up to 10 s) and
+// returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	bg := make(chan struct{})
+	go func() {
+		defer close(bg)
+		s.Run(runCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if e := hs.Shutdown(shut); e != nil && err == nil {
+		err = e
+	}
+	stop()
+	<-bg
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// bounded admits a request only when there is room, reads at most MaxBody
+// of it, and checks its signature.
+func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.admit.acquire(r.Context().Done()) {
+			s.metrics.shed.Add(1)
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		defer s.admit.release()
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				return
+			}
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if !s.cfg.Insecure && !ValidSignature(s.cfg.AuthToken, RequestURL(s.public, r.URL.RequestURI()), r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+			s.metrics.badSig.Add(1)
+			s.log.Warn("sms: refused a request with a missing or wrong signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// handleInbound answers one inbound message with TwiML.
+func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sid := r.PostForm.Get("MessageSid")
+	if sid == "" {
+		sid = r.PostForm.Get("SmsSid")
+	}
+	if sid == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	from, err := lifeline.NormalizePhone(r.PostForm.Get("From"))
+	if err != nil {
+		from = ""
+	}
+	cmd := Parse(r.PostForm.Get("Body"))
+	if !s.limiter.allow(from, s.cfg.Now()) {
+		s.metrics.limited.Add(1)
+		s.metrics.request(cmd.Kind.String(), "limited", time.Since(start))
+		s.log.Warn("sms: rate limit reached, not answering", "from", lifeline.MaskPhone(from))
+		writeTwiML(w, "")
+		return
+	}
+	reply, outcome := s.answer(r.Context(), sid, from, cmd)
+	writeTwiML(w, reply)
+	s.metrics.request(cmd.Kind.String(), outcome, time.Since(start))
+}
+
+// answer works out the reply to a message, processing each MessageSid once:
+// a retried sid gets the reply stored the first time. Commands that change
+// something (a print request, an opt-out) record the sid before acting;
+// their actions are idempotent, so a sid that was recorded but never
+// answered (a crash in between) is simply processed again. Commands that
+// only read record the sid and their reply in one write.
+func (s *Server) answer(ctx context.Context, sid, from string, cmd Command) (reply, outcome string) {
+	l := cmd.Lang
+	in := &lifeline.InboundMessage{Sid: sid, From: from, Command: cmd.Kind.String(), ReceivedAt: s.cfg.Now()}
+	fail := func(err error) (string, string) {
+		s.log.Error("sms: cannot answer", "from", lifeline.MaskPhone(from), "command", cmd.Kind.String(), "err", err)
+		return busyText(l), "error"
+	}
+	acts := cmd.Kind == KindStop || cmd.Kind == KindStart || cmd.Kind == KindCode
+	if acts {
+		prev, first, err := s.cfg.Store.BeginInbound(ctx, in)
+		if err != nil {
+			return fail(err)
+		}
+		if !first && prev.Reply != "" {
+			return prev.Reply, "replay"
+		}
+	}
+	reply, outcome, err := s.compose(ctx, from, cmd)
+	if err != nil {
+		return fail(err)
+	}
+	if acts {
+		if err := s.cfg.Store.FinishInbound(ctx, sid, reply); err != nil {
+			return fail(err)
+		}
+		return reply, outcome
+	}
+	in.Reply = reply
+	prev, first, err := s.cfg.Store.BeginInbound(ctx, in)
+	if err != nil {
+		return fail(err)
+	}
+	if !first && prev.Reply != "" {
+		return prev.Reply, "replay"
+	}
+	if !first {
+		if err := s.cfg.Store.FinishInbound(ctx, sid, reply); err != nil {
+			return fail(err)
+		}
+	}
+	return reply, outcome
+}
+
+// compose builds the reply to cmd from phone and carries out what it asks.
+func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, outcome string, err error) {
+	l := cmd.Lang
+	switch cmd.Kind {
+	case KindStop, KindStart:
+		// Anyone may turn notifications to their own number off or on: the
+		// answer says nothing about anyone.
+		if from == "" {
+			return unknownText(l), "unknown", nil
+		}
+		if err := s.cfg.Store.SetOptOut(ctx, from, cmd.Kind == KindStop); err != nil {
+			return "", "", err
+		}
+		s.log.Info("sms: notifications "+cmd.Kind.String(), "from", lifeline.MaskPhone(from))
+		if cmd.Kind == KindStop {
+			return stopText(l), "ok", nil
+		}
+		return startText(l), "ok", nil
+	}
+	var people []*lifeline.Resident
+	if from != "" {
+		if people, err = s.cfg.Store.CaredForByPhone(ctx, from); err != nil {
+			return "", "", err
+		}
+	}
+	if len(people) == 0 {
+		return unknownText(l), "unknown", nil
+	}
+	switch cmd.Kind {
+	case KindStatus:
+		now := s.cfg.Now()
+		lines := make([]string, len(people))
+		for i, p := range people {
+			lines[i] = statusLine(p, l, now, s.cfg.StaleAfter, s.cfg.Location)
+		}
+		pages := statusPages(lines, l)
+		if cmd.Page > len(pages) {
+			return noMoreText(l), "ok", nil
+		}
+		return pages[cmd.Page-1], "ok", nil
+	case KindCode:
+		names := make([]string, len(people))
+		for i, p := range people {
+			if err := s.cfg.Store.RequestPrint(ctx, &lifeline.PrintRequest{ResidentID: p.ID, Source: "sms", RequestedAt: s.cfg.Now()}); err != nil {
+				return "", "", err
+			}
+			names[i] = lifeline.MaskName(p.Name)
+		}
+		s.log.Info("sms: paper code requested", "from", lifeline.MaskPhone(from), "residents", len(people))
+		day := nextWorkingDay(s.cfg.Now(), s.cfg.Location)
+		return codeText(names, people[0].Address.Community, day, l), "ok", nil
+	case KindHelp:
+		return helpText(l), "ok", nil
+	}
+	return helpText(l), "other", nil
+}
+
+// writeTwiML answers with a <Response>, holding one <Message> unless reply
+// is empty (no answer at all).
+func writeTwiML(w http.ResponseWriter, reply string) {
+	var verbs []twiml.Element
+	if reply != "" {
+		verbs = []twiml.Element{&twiml.MessagingMessage{Body: reply}}
+	}
+	x, err := twiml.Messages(verbs)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(x)))
+	io.WriteString(w, x)
+}
+
+// handleStatus records a delivery status callback.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	sid := r.PostForm.Get("MessageSid")
+	status := strings.ToLower(r.PostForm.Get("MessageStatus"))
+	if sid == "" || status == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if err := s.cfg.Store.RecordDelivery(r.Context(), sid, status, r.PostForm.Get("ErrorCode")); err != nil {
+		s.log.Error("sms: cannot record a delivery status", "status", status, "err", err)
+		// Twilio retries a failed callback; the store will be back.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	s.metrics.callbacks.Add(1)
+	if status == "failed" || status == "undelivered" {
+		s.log.Warn("sms: message not delivered", "to", lifeline.MaskPhone(r.PostForm.Get("To")), "error_code", r.PostForm.Get("ErrorCode"))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(r.Context(), w, s.cfg.Store.OutboxDepth)
+}

@@ -1,0 +1,186 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/store"
+	"github.com/lifeline-health/lifeline/store/internal/synth"
+)
+
+// BenchmarkImport imports roster rows into a store that grows by one batch
+// per iteration and reports rows per second.
+func BenchmarkImport(b *testing.B) {
+	const rows = 20000
+	db, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "import.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var elapsed, cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		batch := &lifeline.ImportBatch{Residents: synth.Residents(i*rows, rows)}
+		start, cpu0 := time.Now(), cpuTime()
+		st, err := db.Import(b.Context(), batch)
+		elapsed, cpu = elapsed+time.Since(start), cpu+cpuTime()-cpu0
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Inserted != rows {
+			b.Fatalf("inserted %d", st.Inserted)
+		}
+	}
+	b.ReportMetric(float64(b.N*rows)/elapsed.Seconds(), "rows/s")
+	// The box is shared: rows per second of CPU this process used says
+	// what one free core would do.
+	b.ReportMetric(float64(b.N*rows)/cpu.Seconds(), "rows/cpu-s")
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchResidents is the size of the store the find benchmarks search:
+// LIFELINE_BENCH_RESIDENTS, default a million.
+func benchResidents(b *testing.B) int {
+	if s := os.Getenv("LIFELINE_BENCH_RESIDENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1000 {
+			b.Fatalf("LIFELINE_BENCH_RESIDENTS=%q: want a number >= 1000", s)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// benchCacheVersion changes when the schema or the synthetic data change,
+// so an old cached store is not reused.
+const benchCacheVersion = 1
+
+// openBenchStore opens a store of n synthetic residents with statuses and
+// tests, built once into a file under os.TempDir() and reused by later runs
+// (building a million rows takes a while).
+func openBenchStore(b *testing.B, n int) *store.DB {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-v%d-%d.db", benchCacheVersion, n))
+	if _, err := os.Stat(path); err != nil {
+		b.Logf("building %s with %d residents (once; later runs reuse it)", path, n)
+		tmp := path + ".building"
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		db, err := store.Open(context.Background(), tmp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
+		const step = 50000
+		for from := 0; from < n; from += step {
+			batch := &lifeline.ImportBatch{Residents: synth.Residents(from, min(step, n-from))}
+			for k, r := range batch.Residents {
+				if (from+k)%2 == 0 {
+					batch.Updates = append(batch.Updates, lifeline.StatusUpdate{Doc: r.Doc, Color: lifeline.Green, At: at,
+						Test: &lifeline.TestResult{SampledAt: at.Add(time.Duration(k) * time.Second), Result: lifeline.Negative, Site: "站点1"}})
+				}
+			}
+			if _, err := db.Import(context.Background(), batch); err != nil {
+				db.Close()
+				b.Fatal(err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := store.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// benchFind runs one search per iteration, with queries made from random
+// stored residents, and reports latency percentiles in milliseconds.
+func benchFind(b *testing.B, query func(i int) string) {
+	n := benchResidents(b)
+	db := openBenchStore(b, n)
+	ctx := lifeline.WithActor(b.Context(), lifeline.Actor{User: "bench"})
+	rng := rand.New(rand.NewPCG(1, 2))
+	times := make([]time.Duration, 0, b.N)
+	found := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := query(rng.IntN(n))
+		start := time.Now()
+		ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: q})
+		times = append(times, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ms) > 0 {
+			found++
+		}
+	}
+	b.StopTimer()
+	if found == 0 {
+		b.Fatal("no query found anything")
+	}
+	slices.Sort(times)
+	pct := func(p float64) float64 {
+		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(found)/float64(b.N), "hit-ratio")
+}
+
+func BenchmarkFindDocument(b *testing.B) { benchFind(b, synth.ID) }
+
+func BenchmarkFindDocTail(b *testing.B) {
+	benchFind(b, func(i int) string { return synth.ID(i)[12:] })
+}
+
+func BenchmarkFindPhone(b *testing.B) {
+	benchFind(b, func(i int) string { return synth.Phone(i)[3:] })
+}
+
+// A 4-digit tail is ambiguous: it searches ID tails and phone tails.
+func BenchmarkFindPhoneTail(b *testing.B) {
+	benchFind(b, func(i int) string { p := synth.Phone(i); return p[len(p)-4:] })
+}
+
+func BenchmarkFindAddress(b *testing.B) {
+	benchFind(b, func(i int) string { return synth.Address(i).Short() })
+}
+
+func BenchmarkFindAddressBuilding(b *testing.B) {
+	benchFind(b, func(i int) string { return synth.Address(i).Building })
+}
+
+func BenchmarkFindName(b *testing.B) { benchFind(b, synth.Name) }
+
+// Part of a name: the given name alone, found through the gram index.
+func BenchmarkFindNamePart(b *testing.B) {
+	benchFind(b, func(i int) string { return string([]rune(synth.Name(i))[1:]) })
+}
+
+// One character: the most common surname-sized query.
+func BenchmarkFindNameChar(b *testing.B) {
+	benchFind(b, func(i int) string { return string([]rune(synth.Name(i))[:1]) })
+}

@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+)
+
+const issuedCols = `serial, resident_id, key_id, issued_by, issued_at, expires_at, revoked_at, revoke_reason`
+
+func scanIssued(s scanner) (lifeline.IssuedCode, error) {
+	var c lifeline.IssuedCode
+	var iat, exp, rev int64
+	err := s.Scan(&c.Serial, &c.ResidentID, &c.KeyID, &c.IssuedBy, &iat, &exp, &rev, &c.RevokeReason)
+	c.IssuedAt, c.ExpiresAt, c.RevokedAt = fromMS(iat), fromMS(exp), fromMS(rev)
+	return c, err
+}
+
+func errCodeNotFound() error {
+	return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有这个序列号的离线码", "no code with that serial was issued"))
+}
+
+// actorOr returns by, or the actor in ctx when by is empty.
+func actorOr(ctx context.Context, by string) string {
+	if by != "" {
+		return by
+	}
+	return lifeline.ActorFrom(ctx).User
+}
+
+// normKeyID checks a key id is 16 hex digits and returns it in lower case.
+func normKeyID(kid string) (string, error) {
+	kid = strings.ToLower(strings.TrimSpace(kid))
+	if b, err := hex.DecodeString(kid); err != nil || len(b) != 8 {
+		return "", lifeline.Errorf(lifeline.EINVALID, lifeline.T("密钥编号“"+kid+"”无效：应为 16 位十六进制", "key id \""+kid+"\" is not valid: use its 16 hex digits"))
+	}
+	return kid, nil
+}
+
+// audit appends to the audit log inside a write transaction.
+func (db *DB) auditTx(ctx context.Context, tx *sql.Tx, at int64, actor, action string, residentID int64, detail string) error {
+	_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`),
+		at, actor, action, nullID(residentID), detail)
+	if err != nil {
+		return db.unavailable(err)
+	}
+	return nil
+}
+
+// RecordIssued stores issued codes in one transaction, with an audit row
+// each. A serial stored before is a conflict (serials are random: it means
+// the same code was recorded twice); a resident that does not exist is not
+// found. Either every code is stored or none is.
+func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) error {
+	now := ms(db.Now())
+	actor := lifeline.ActorFrom(ctx).User
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, db.SQL(`INSERT INTO issued_codes (`+issuedCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, '') ON CONFLICT (serial) DO NOTHING`))
+		if err != nil {
+			return db.unavailable(err)
+		}
+		defer ins.Close()
+		exists, err := tx.PrepareContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`))
+		if err != nil {
+			return db.unavailable(err)
+		}
+		defer exists.Close()
+		seen := map[int64]bool{}
+		for _, c := range codes {
+			if len(c.Serial) != code.SerialSize {
+				return lifeline.Errorf(lifeline.EINVALID, lifeline.T("离线码序列号应为 16 字节", "a code serial must be 16 bytes"))
+			}
+			kid, err := normKeyID(c.KeyID)
+			if err != nil {
+				return err
+			}
+			if !seen[c.ResidentID] {
+				var one int
+				if err := exists.QueryRowContext(ctx, c.ResidentID).Scan(&one); err == sql.ErrNoRows {
+					return errResidentNotFound()
+				} else if err != nil {
+					return db.unavailable(err)
+				}
+				seen[c.ResidentID] = true
+			}
+			iat := ms(c.IssuedAt)
+			if iat == 0 {
+				iat = now
+			}
+			by := c.IssuedBy
+			if by == "" {
+				by = actor
+			}
+			res, err := ins.ExecContext(ctx, c.Serial, c.ResidentID, kid, by, iat, ms(c.ExpiresAt))
+			if err != nil {
+				return db.unavailable(err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该离线码已登记过", "that code was already recorded"))
+			}
+			detail := fmt.Sprintf("serial %s key %s expires %s", code.FormatSerial(c.Serial), kid, c.ExpiresAt.UTC().Format(time.RFC3339))
+			if err := db.auditTx(ctx, tx, now, by, "issue_code", c.ResidentID, detail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// IssuedCode returns one issued code by serial.
+func (db *DB) IssuedCode(ctx context.Context, serial []byte) (*lifeline.IssuedCode, error) {
+	c, err := scanIssued(db.r.QueryRowContext(ctx, db.SQL(`SELECT `+issuedCols+` FROM issued_codes WHERE serial = ?`), serial))
+	if err == sql.ErrNoRows {
+		return nil, errCodeNotFound()
+	}
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	return &c, nil
+}
+
+// IssuedCodes returns a resident's codes, newest first.
+func (db *DB) IssuedCodes(ctx context.Context, residentID int64) ([]lifeline.IssuedCode, error) {
+	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT `+issuedCols+` FROM issued_codes WHERE resident_id = ? ORDER BY issued_at DESC, serial`), residentID)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	defer rows.Close()
+	var out []lifeline.IssuedCode
+	for rows.Next() {
+		c, err := scanIssued(rows)
+		if err != nil {
+			return nil, db.unavailable(err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}
+
+// RevokeSerial revokes one code (a lost card). Revoking a code that is
+// already revoked changes nothing and is not an error.
+func (db *DB) RevokeSerial(ctx context.Context, serial []byte, reason, by string) error {
+	by = actorOr(ctx, by)
+	now := ms(db.Now())
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var rid, revoked int64
+		err := tx.QueryRowContext(ctx, db.SQL(`SELECT resident_id, revoked_at FROM issued_codes WHERE serial = ?`), serial).Scan(&rid, &revoked)
+		if err == sql.ErrNoRows {
+			return errCodeNotFound()
+		}
+		if err != nil {
+			return db.unavailable(err)
+		}
+		if revoked != 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE serial = ? AND revoked_at = 0`), now, reason, serial); err != nil {
+			return db.unavailable(err)
+		}
+		return db.auditTx(ctx, tx, now, by, "revoke", rid, fmt.Sprintf("serial %s: %s", code.FormatSerial(serial), reason))
+	})
+}
+
+// RevokeResident revokes every code a resident holds and returns how many
+// were newly revoked.
+func (db *DB) RevokeResident(ctx context.Context, residentID int64, reason, by string) (int, error) {
+	by = actorOr(ctx, by)
+	now := ms(db.Now())
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`), residentID).Scan(&one); err == sql.ErrNoRows {
+			return errResidentNotFound()
+		} else if err != nil {
+			return db.unavailable(err)
+		}
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE resident_id = ? AND revoked_at = 0`), now, reason, residentID)
+		if err != nil {
+			return db.unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		return db.auditTx(ctx, tx, now, by, "revoke", residentID, fmt.Sprintf("all codes (%d): %s", n, reason))
+	})
+	return int(n), err
+}
+
+// RevokeKeyBefore revokes every code a key signed before a cut-off, and
+// records the cut-off itself so the revocation list catches codes this
+// store never heard of. A later cut-off for the same key replaces an
+// earlier one; an earlier one never shortens it.
+func (db *DB) RevokeKeyBefore(ctx context.Context, kid string, before time.Time, reason, by string) (int, error) {
+	kid, err := normKeyID(kid)
+	if err != nil {
+		return 0, err
+	}
+	if before.IsZero() {
+		return 0, lifeline.Errorf(lifeline.EINVALID, lifeline.T("必须给出截止时间", "a cut-off time is required"))
+	}
+	by = actorOr(ctx, by)
+	now := ms(db.Now())
+	var n int64
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE key_id = ? AND issued_at < ? AND revoked_at = 0`), now, reason, kid, ms(before))
+		if err != nil {
+			return db.unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO key_cutoffs (key_id, cutoff, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (key_id) DO UPDATE SET cutoff = excluded.cutoff, reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at
+			WHERE excluded.cutoff > key_cutoffs.cutoff`), kid, ms(before), reason, by, now)
+		if err != nil {
+			return db.unavailable(err)
+		}
+		return db.auditTx(ctx, tx, now, by, "revoke", 0, fmt.Sprintf("key %s before %s (%d codes): %s", kid, before.UTC().Format(time.RFC3339), n, reason))
+	})
+	return int(n), err
+}
+
+// EachRevoked calls fn for every revoked serial, streaming.
+func (db *DB) EachRevoked(ctx context.Context, fn func(serial []byte) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT serial FROM issued_codes WHERE revoked_at <> 0`)
+	if err != nil {
+		return db.unavailable(err)
+	}
+	defer rows.Close()
+	var s []byte
+	for rows.Next() {
+		if err := rows.Scan(&s); err != nil {
+			return db.unavailable(err)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.unavailable(err)
+	}
+	return nil
+}
+
+// KeyCutoffs returns, per key id, the time before which its codes are
+// revoked.
+func (db *DB) KeyCutoffs(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT key_id, cutoff FROM key_cutoffs`)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var kid string
+		var at int64
+		if err := rows.Scan(&kid, &at); err != nil {
+			return nil, db.unavailable(err)
+		}
+		out[kid] = fromMS(at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}

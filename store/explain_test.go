@@ -1,0 +1,132 @@
+package store
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/store/internal/synth"
+)
+
+// TestSearchUsesIndexes checks with EXPLAIN QUERY PLAN that every query the
+// search box runs is answered from an index: a full scan of a million
+// residents is the trap this guards against.
+func TestSearchUsesIndexes(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, 500)}); err != nil {
+		t.Fatal(err)
+	}
+	queries := map[string]lifeline.QueryKind{
+		synth.ID(7):        lifeline.QueryDocument,
+		"E12345678":        lifeline.QueryDocument,
+		synth.ID(7)[12:]:   lifeline.QueryDocTail,
+		synth.ID(7)[13:]:   lifeline.QueryDocTail,
+		"1234":             lifeline.QueryPhoneTail,
+		synth.Phone(7)[3:]: lifeline.QueryPhone,
+		"+86 10 1234 5678": lifeline.QueryPhone,
+		"1-2-301":          lifeline.QueryAddress,
+		"1-2":              lifeline.QueryAddress,
+		"12":               lifeline.QueryAddress,
+		"3栋2单元501":         lifeline.QueryAddress,
+		"王":                lifeline.QueryName,
+		"王伟":               lifeline.QueryName,
+		"欧阳娜娜":             lifeline.QueryName,
+		"smith":            lifeline.QueryName,
+	}
+	filters := []lifeline.ResidentFilter{{}, {Community: "社区1"}, {Community: "社区1", Building: "2"}}
+	for q, kind := range queries {
+		for _, f := range filters {
+			steps := db.searchSteps(q, f, 20)
+			found := false
+			for _, s := range steps {
+				found = found || s.kind == kind
+				assertIndexed(t, db, q+" ("+string(s.kind)+")", s.sql, s.args)
+			}
+			if !found {
+				t.Errorf("%q was not searched as %s", q, kind)
+			}
+		}
+	}
+	// The check itself catches the usual trap.
+	if _, scans := planScans(t, db, `SELECT id FROM residents WHERE name LIKE ?`, []any{"%王%"}); len(scans) == 0 {
+		t.Error("a LIKE '%...%' search was not reported as a scan")
+	}
+	assertIndexed(t, db, "load", `SELECT `+db.residentCols()+residentJoins+` WHERE r.id IN (?, ?)`, []any{1, 2})
+	assertIndexed(t, db, "cared for", `SELECT rel.resident_id FROM phones p JOIN relatives rel ON rel.relative_resident_id = p.resident_id WHERE p.tail4 = ? AND p.phone = ? AND rel.state IN ('auto_approved', 'approved')`, []any{"0000", "+8613800000000"})
+}
+
+// TestEachResidentStreams checks that batch printing reads residents in
+// index order: a whole-roster sort would hold a million rows in memory.
+func TestEachResidentStreams(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "each.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Import(t.Context(), &lifeline.ImportBatch{Residents: synth.Residents(0, 300)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []lifeline.ResidentFilter{{}, {Community: "社区1"}, {Community: "社区1", Building: "2"}, {Phone: "13800000000"}} {
+		qs, err := db.eachQueries(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			plan, scans := planScans(t, db, q.sql, q.args)
+			for _, d := range plan {
+				// A phone's few residents may be sorted; nothing else.
+				if d == "USE TEMP B-TREE FOR ORDER BY" && f.Phone == "" {
+					t.Errorf("filter %+v sorts every row:\n  %s", f, strings.Join(plan, "\n  "))
+				}
+			}
+			// With no filter every resident is read: a scan in index
+			// order is the point. With a filter, no scan.
+			if f != (lifeline.ResidentFilter{}) && f.Phone == "" && len(scans) > 0 {
+				t.Errorf("filter %+v scans: %v", f, scans)
+			}
+		}
+	}
+}
+
+func assertIndexed(t *testing.T, db *DB, name, q string, args []any) {
+	t.Helper()
+	plan, scans := planScans(t, db, q, args)
+	for _, d := range scans {
+		t.Errorf("%s: full scan %q in plan:\n  %s\nquery: %s", name, d, strings.Join(plan, "\n  "), q)
+	}
+}
+
+// planScans returns a query's plan and the steps of it that read a whole
+// table or index.
+func planScans(t *testing.T, db *DB, q string, args []any) (plan, scans []string) {
+	t.Helper()
+	rows, err := db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+		// "SCAN r" is a full table scan, "SCAN r USING COVERING INDEX" a
+		// full index scan: both read every row. Scanning a subquery's few
+		// rows (a resident's phones) is fine.
+		if strings.HasPrefix(detail, "SCAN ") && !strings.HasPrefix(detail, "SCAN (subquery") {
+			scans = append(scans, detail)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan, scans
+}

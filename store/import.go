@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// Import writes a batch in one transaction: residents upserted by document
+// (a replaced document still finds its holder), households created by
+// address, phones replaced, then status updates. Either all of it is stored
+// or none of it; importing the same batch again changes nothing. The IDs of
+// the batch's residents are filled in.
+func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
+	var st lifeline.ImportStats
+	for i := range b.Residents {
+		if err := prepareResident(&b.Residents[i]); err != nil {
+			return st, fmt.Errorf("resident %d: %w", i+1, err)
+		}
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		st = lifeline.ImportStats{}
+		w, err := db.newRosterWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if err := w.upsertAll(b.Residents, &st); err != nil {
+			return err
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		s := &statusWriter{db: db, tx: tx, ctx: w.ctx, now: w.now}
+		defer s.close()
+		for i, u := range b.Updates {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res, err := s.apply(u)
+			if err != nil {
+				return fmt.Errorf("status %d: %w", i+1, err)
+			}
+			if res.result {
+				st.Results++
+			}
+			if res.color {
+				st.Colors++
+			}
+			if !res.result && !res.color {
+				st.Unchanged++
+			}
+		}
+		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
+		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, 'import', NULL, ?)`),
+			w.now, lifeline.ActorFrom(ctx).User, detail)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return lifeline.ImportStats{}, lifeline.Wrapf(lifeline.EUNAVAILABLE, ctx.Err(), lifeline.T("导入已取消，未写入任何数据", "the import was cancelled; nothing was written"))
+		}
+		return lifeline.ImportStats{}, db.unavailable(err)
+	}
+	return st, nil
+}
+
+// statusWriter applies status updates inside one transaction.
+type statusWriter struct {
+	db    *DB
+	tx    *sql.Tx
+	ctx   context.Context
+	now   int64
+	stmts map[string]*sql.Stmt
+}
+
+func (s *statusWriter) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(s.ctx, s.db.SQL(q))
+	if err != nil {
+		return nil, s.db.unavailable(err)
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+func (s *statusWriter) close() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+func (s *statusWriter) exec(q string, args ...any) (int64, error) {
+	st, err := s.stmt(q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(s.ctx, args...)
+	if err != nil {
+		return 0, s.db.unavailable(err)
+	}
+	return res.RowsAffected()
+}
+
+func (s *statusWriter) queryRow(q string, args []any, dest ...any) error {
+	st, err := s.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(s.ctx, args...).Scan(dest...)
+}
+
+type applied struct{ color, result bool }
+
+// apply stores one update: the test result (new, or a changed result for
+// the same sample) and the colour, each only if it changes something.
+func (s *statusWriter) apply(u lifeline.StatusUpdate) (applied, error) {
+	var res applied
+	id := u.ResidentID
+	if id == 0 {
+		d := u.Doc
+		d.Number = lifeline.NormalizeDocNumber(d.Number)
+		if d.Type == "" {
+			d.Type = lifeline.DocMainlandID
+		}
+		if d.Number == "" {
+			return res, lifeline.Errorf(lifeline.EINVALID, lifeline.T("状态更新缺少居民或证件号码", "a status update needs a resident or a document number"))
+		}
+		var err error
+		if id, err = s.db.residentIDByDoc(s.ctx, s.tx, d); err != nil {
+			return res, err
+		}
+	} else {
+		var one int
+		err := s.queryRow(`SELECT 1 FROM residents WHERE id = ?`, []any{id}, &one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return res, errResidentNotFound()
+		} else if err != nil {
+			return res, s.db.unavailable(err)
+		}
+	}
+	if u.Color != "" {
+		if _, err := lifeline.ParseColor(string(u.Color)); err != nil {
+			return res, err
+		}
+	}
+	if u.ExternalID != "" {
+		n, err := s.exec(`INSERT INTO status_updates (external_id, resident_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, u.ExternalID, id, s.now)
+		if err != nil || n == 0 {
+			return res, err
+		}
+	}
+	if u.Test != nil {
+		changed, err := s.applyTest(id, *u.Test)
+		if err != nil {
+			return res, err
+		}
+		res.result = changed
+	}
+	if u.Color != "" {
+		at := ms(u.At)
+		if at == 0 {
+			at = s.now
+		}
+		// An older colour arriving late does not override a newer one.
+		n, err := s.exec(`UPDATE residents SET color = ?, color_reason = ?, color_at = ?, status_updated_at = ?
+			WHERE id = ? AND (color <> ? OR color_reason <> ?) AND color_at <= ?`,
+			string(u.Color), u.ColorReason, at, s.now, id, string(u.Color), u.ColorReason, at)
+		if err != nil {
+			return res, err
+		}
+		res.color = n > 0
+	}
+	return res, nil
+}
+
+func (s *statusWriter) applyTest(residentID int64, t lifeline.TestResult) (bool, error) {
+	if t.SampledAt.IsZero() {
+		return false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少采样时间", "the sample time is missing"))
+	}
+	if _, err := lifeline.ParseResult(string(t.Result)); err != nil {
+		return false, err
+	}
+	received := ms(t.ReceivedAt)
+	if received == 0 {
+		received = s.now
+	}
+	sampled := ms(t.SampledAt)
+	var (
+		id           int64
+		result, tube string
+		ext          sql.NullString
+	)
+	err := sql.ErrNoRows
+	if t.ExternalID != "" {
+		err = s.queryRow(`SELECT id, result, tube, external_id FROM test_results WHERE external_id = ?`, []any{t.ExternalID}, &id, &result, &tube, &ext)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.queryRow(`SELECT id, result, tube, external_id FROM test_results WHERE resident_id = ? AND sampled_at = ? AND site = ?`,
+			[]any{residentID, sampled, t.Site}, &id, &result, &tube, &ext)
+	}
+	var extArg any
+	if t.ExternalID != "" {
+		extArg = t.ExternalID
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		err = s.queryRow(`INSERT INTO test_results (resident_id, sampled_at, result, site, tube, external_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			[]any{residentID, sampled, string(t.Result), t.Site, t.Tube, extArg, received}, &id)
+		if err != nil {
+			return false, s.db.unavailable(err)
+		}
+	case err != nil:
+		return false, s.db.unavailable(err)
+	default:
+		// The same sample again: only a changed result (pending, then
+		// negative) or a tube barcode filled in later is news.
+		if result == string(t.Result) && (t.Tube == "" || tube == t.Tube) && (t.ExternalID == "" || ext.String == t.ExternalID) {
+			return false, nil
+		}
+		if t.Tube == "" {
+			t.Tube = tube
+		}
+		if extArg == nil && ext.Valid {
+			extArg = ext.String
+		}
+		if _, err := s.exec(`UPDATE test_results SET result = ?, tube = ?, external_id = ?, received_at = ? WHERE id = ?`,
+			string(t.Result), t.Tube, extArg, received, id); err != nil {
+			return false, err
+		}
+	}
+	// Keep latest_test_id on the newest sample.
+	_, err = s.exec(`UPDATE residents SET latest_test_id = ?, status_updated_at = ?
+		WHERE id = ? AND (latest_test_id IS NULL OR latest_test_id = ?
+			OR (SELECT sampled_at FROM test_results WHERE test_results.id = residents.latest_test_id) <= ?)`,
+		id, s.now, residentID, id, sampled)
+	return true, err
+}

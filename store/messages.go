@@ -1,0 +1,415 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// BeginInbound records a MessageSid with whatever reply m already holds. A
+// sid seen before is not written again: its stored row comes back with
+// first=false.
+func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*lifeline.InboundMessage, bool, error) {
+	if m.Sid == "" {
+		return nil, false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少 MessageSid", "MessageSid is missing"))
+	}
+	now := db.Now()
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = now
+	}
+	finished := int64(0)
+	if m.Reply != "" {
+		finished = ms(now)
+	}
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`),
+			m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+		if err != nil {
+			return fmt.Errorf("insert inbound message: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return nil, false, db.unavailable(err)
+	}
+	if n == 1 {
+		return nil, true, nil
+	}
+	prev := &lifeline.InboundMessage{}
+	var at int64
+	err = db.w.QueryRowContext(ctx, db.SQL(`SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`), m.Sid).
+		Scan(&prev.Sid, &prev.From, &prev.Command, &prev.Reply, &at)
+	if err != nil {
+		return nil, false, db.unavailable(fmt.Errorf("read inbound message: %w", err))
+	}
+	prev.ReceivedAt = fromMS(at)
+	return prev, false, nil
+}
+
+// FinishInbound stores the reply for a MessageSid. The first reply stored
+// wins, so two deliveries racing through the handler answer alike.
+func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`), reply, ms(db.Now()), sid)
+		if err != nil {
+			return fmt.Errorf("finish inbound message: %w", err)
+		}
+		return nil
+	})
+}
+
+// Enqueue adds a message to the outbox. A message whose DedupeKey is
+// already stored is not added again: m gets the stored id and state. A
+// message to a number that opted out is stored as dropped, so the record
+// shows why it was never sent.
+func (db *DB) Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error {
+	if m.To == "" || m.Body == "" {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信缺少号码或内容", "an outbound message needs a number and a body"))
+	}
+	now := db.Now()
+	var key any
+	if m.DedupeKey != "" {
+		key = m.DedupeKey
+	}
+	next := m.NextAttemptAt
+	if next.IsZero() {
+		next = now
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var out int
+		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), m.To).Scan(&out); err != nil {
+			return fmt.Errorf("check opt-out: %w", err)
+		}
+		state, errMsg := lifeline.OutboxQueued, ""
+		if out > 0 {
+			state, errMsg = lifeline.OutboxDropped, "opted out"
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO outbox (to_phone, body, kind, dedupe_key, state, next_attempt_at, error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
+			m.To, m.Body, m.Kind, key, string(state), ms(next), errMsg, ms(now), ms(now)).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			var st string
+			if err := tx.QueryRowContext(ctx, db.SQL(`SELECT id, state FROM outbox WHERE dedupe_key = ?`), m.DedupeKey).Scan(&id, &st); err != nil {
+				return fmt.Errorf("read queued message: %w", err)
+			}
+			m.ID, m.State = id, lifeline.OutboxState(st)
+			return nil
+		case err != nil:
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		m.ID, m.State, m.Error, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = id, state, errMsg, next, now, now
+		return nil
+	})
+}
+
+const outboxCols = `id, to_phone, body, kind, COALESCE(dedupe_key,''), state, attempts, next_attempt_at, claimed_by, claimed_until, in_doubt, provider_id, error, created_at, updated_at`
+
+func scanOutbox(rows *sql.Rows) (lifeline.OutboxMessage, error) {
+	var m lifeline.OutboxMessage
+	var state string
+	var next, until, created, updated int64
+	var inDoubt int
+	err := rows.Scan(&m.ID, &m.To, &m.Body, &m.Kind, &m.DedupeKey, &state, &m.Attempts, &next, &m.ClaimedBy, &until, &inDoubt, &m.ProviderID, &m.Error, &created, &updated)
+	m.State = lifeline.OutboxState(state)
+	m.NextAttemptAt, m.ClaimedUntil, m.CreatedAt, m.UpdatedAt = fromMS(next), fromMS(until), fromMS(created), fromMS(updated)
+	m.InDoubt = inDoubt != 0
+	return m, err
+}
+
+// ClaimOutbox leases up to n due messages to worker. A message is due when
+// it is queued, its next attempt time has come, no live lease holds it and
+// its number has not opted out. Each claim counts as an attempt and marks
+// the row as being sent; a claim that finds that mark still set (the last
+// sender died before recording an outcome) returns the message InDoubt.
+//
+// On PostgreSQL several gateways claim at once: FOR UPDATE SKIP LOCKED lets
+// each take different rows without waiting. On SQLite the single writer
+// connection serialises claims, so one UPDATE ... RETURNING is enough.
+func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]lifeline.OutboxMessage, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := db.Now()
+	due := `state = 'queued' AND next_attempt_at <= ? AND claimed_until <= ?
+		AND NOT EXISTS (SELECT 1 FROM opt_outs WHERE opt_outs.phone = outbox.to_phone)
+		ORDER BY next_attempt_at, id LIMIT ?`
+	set := `claimed_by = ?, claimed_until = ?, attempts = attempts + 1, in_doubt = sending, sending = 1, updated_at = ?`
+	var q string
+	if db.dialect == Postgres {
+		q = `WITH c AS (SELECT id FROM outbox WHERE ` + due + ` FOR UPDATE SKIP LOCKED)
+			UPDATE outbox SET ` + set + ` FROM c WHERE outbox.id = c.id RETURNING ` + qualify("outbox", outboxCols)
+	} else {
+		q = `UPDATE outbox SET ` + set + ` WHERE id IN (SELECT id FROM outbox WHERE ` + due + `) RETURNING ` + outboxCols
+	}
+	var args []any
+	if db.dialect == Postgres {
+		args = []any{ms(now), ms(now), n, worker, ms(now.Add(lease)), ms(now)}
+	} else {
+		args = []any{worker, ms(now.Add(lease)), ms(now), ms(now), ms(now), n}
+	}
+	var out []lifeline.OutboxMessage
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, db.SQL(q), args...)
+		if err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanOutbox(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].NextAttemptAt.Equal(out[j].NextAttemptAt) {
+			return out[i].NextAttemptAt.Before(out[j].NextAttemptAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// qualify prefixes each column of a list with a table name, leaving
+// expressions such as COALESCE(x, ”) intact around the column.
+func qualify(table, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "COALESCE(") {
+			parts[i] = "COALESCE(" + table + "." + strings.TrimPrefix(p, "COALESCE(")
+			continue
+		}
+		parts[i] = table + "." + p
+	}
+	return strings.Join(parts, ", ")
+}
+
+// outcome ends a claim with a new state.
+func (db *DB) outcome(ctx context.Context, id int64, set string, args ...any) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE outbox SET ` + set + `, claimed_by = '', claimed_until = 0, sending = 0, in_doubt = 0, updated_at = ? WHERE id = ?`
+		args = append(args, ms(db.Now()), id)
+		res, err := tx.ExecContext(ctx, db.SQL(q), args...)
+		if err != nil {
+			return fmt.Errorf("update outbox message %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有这条待发短信", "no such outbound message"))
+		}
+		return nil
+	})
+}
+
+// MarkAccepted records the provider's id for a message it accepted. A
+// message already past queued (a delivery callback raced ahead) keeps its
+// state.
+func (db *DB) MarkAccepted(ctx context.Context, id int64, providerID string) error {
+	return db.outcome(ctx, id, `provider_id = ?, error = '', state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END`, providerID)
+}
+
+// MarkRetry puts a message back in the queue for another attempt at next.
+func (db *DB) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
+	return db.outcome(ctx, id, `error = ?, next_attempt_at = ?`, errMsg, ms(next))
+}
+
+// MarkFailed ends a message on a permanent error.
+func (db *DB) MarkFailed(ctx context.Context, id int64, errMsg string) error {
+	return db.outcome(ctx, id, `error = ?, state = 'failed'`, errMsg)
+}
+
+// RecordDelivery stores one status callback and moves the message to
+// delivered or failed when the status is final. Callbacks can arrive out of
+// order: a final state is never overwritten by a later "sent".
+func (db *DB) RecordDelivery(ctx context.Context, providerID, status, errCode string) error {
+	if providerID == "" {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少短信编号", "MessageSid is missing"))
+	}
+	now := ms(db.Now())
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO sms_deliveries (provider_id, status, error_code, at) VALUES (?, ?, ?, ?)`), providerID, status, errCode, now); err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		var state lifeline.OutboxState
+		switch status {
+		case "delivered", "read":
+			state = lifeline.OutboxDelivered
+		case "failed", "undelivered":
+			state = lifeline.OutboxFailed
+		default:
+			return nil
+		}
+		errMsg := ""
+		if state == lifeline.OutboxFailed {
+			errMsg = strings.TrimSpace(status + " " + errCode)
+		}
+		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE outbox SET state = ?, error = CASE WHEN ? = '' THEN error ELSE ? END, updated_at = ?
+			WHERE provider_id = ? AND state IN ('queued', 'accepted')`), string(state), errMsg, errMsg, now, providerID)
+		if err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		return nil
+	})
+}
+
+// OutboxDepth returns how many messages wait to be sent.
+func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'queued'`).Scan(&n); err != nil {
+		return 0, db.unavailable(err)
+	}
+	return n, nil
+}
+
+// SetOptOut turns notifications to a number off (dropping what waits for
+// it) or back on.
+func (db *DB) SetOptOut(ctx context.Context, phone string, out bool) error {
+	now := ms(db.Now())
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if !out {
+			_, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM opt_outs WHERE phone = ?`), phone)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO opt_outs (phone, at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING`), phone, now); err != nil {
+			return fmt.Errorf("opt out: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE outbox SET state = 'dropped', error = 'opted out', updated_at = ?
+			WHERE to_phone = ? AND state = 'queued' AND claimed_until <= ?`), now, phone, now)
+		return err
+	})
+}
+
+// OptedOut reports whether a number turned notifications off.
+func (db *DB) OptedOut(ctx context.Context, phone string) (bool, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), phone).Scan(&n); err != nil {
+		return false, db.unavailable(err)
+	}
+	return n > 0, nil
+}
+
+// Cursor returns a named position saved by SetCursor.
+func (db *DB) Cursor(ctx context.Context, name string) (int64, bool, error) {
+	var v int64
+	err := db.r.QueryRowContext(ctx, db.SQL(`SELECT value FROM sms_cursors WHERE name = ?`), name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, db.unavailable(err)
+	}
+	return v, true, nil
+}
+
+// SetCursor saves a named position.
+func (db *DB) SetCursor(ctx context.Context, name string, v int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO sms_cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, v)
+		return err
+	})
+}
+
+// noticePhones lists, per resident (rid), every phone that may ask about
+// them: their own phones, bare phones on an active relative link, and the
+// phones of residents on one.
+const noticePhones = `
+	SELECT p.resident_id AS rid, p.phone FROM phones p
+	UNION
+	SELECT rl.resident_id, rl.phone FROM relatives rl WHERE rl.phone <> '' AND rl.state IN ('auto_approved', 'approved')
+	UNION
+	SELECT rl2.resident_id, p2.phone FROM relatives rl2 JOIN phones p2 ON p2.resident_id = rl2.relative_resident_id
+		WHERE rl2.state IN ('auto_approved', 'approved')`
+
+// ResultNotices returns one notice per final (not pending) test result
+// stored after afterID and per phone that may ask about its resident.
+func (db *DB) ResultNotices(ctx context.Context, afterID int64, limit int) ([]lifeline.Notice, int64, error) {
+	if afterID < 0 {
+		var max sql.NullInt64
+		if err := db.r.QueryRowContext(ctx, `SELECT MAX(id) FROM test_results`).Scan(&max); err != nil {
+			return nil, 0, db.unavailable(err)
+		}
+		return nil, max.Int64, nil
+	}
+	if limit <= 0 {
+		limit = 500
+	}
+	var last sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, db.SQL(`SELECT MAX(id) FROM (SELECT id FROM test_results WHERE id > ? ORDER BY id LIMIT ?) t`), afterID, limit).Scan(&last); err != nil {
+		return nil, 0, db.unavailable(err)
+	}
+	if !last.Valid {
+		return nil, afterID, nil
+	}
+	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT x.id, x.resident_id, r.name, x.result, x.sampled_at, ph.phone
+		FROM test_results x JOIN residents r ON r.id = x.resident_id
+		JOIN (`+noticePhones+`) ph ON ph.rid = x.resident_id
+		WHERE x.id > ? AND x.id <= ? AND x.result <> 'pending'
+		ORDER BY x.id, ph.phone`), afterID, last.Int64)
+	if err != nil {
+		return nil, 0, db.unavailable(fmt.Errorf("result notices: %w", err))
+	}
+	defer rows.Close()
+	var out []lifeline.Notice
+	for rows.Next() {
+		var n lifeline.Notice
+		var id, sampled int64
+		var result string
+		if err := rows.Scan(&id, &n.ResidentID, &n.Name, &result, &sampled, &n.Phone); err != nil {
+			return nil, 0, err
+		}
+		n.Result, n.SampledAt = lifeline.Result(result), fromMS(sampled)
+		n.Key = fmt.Sprintf("result:%d:%s", id, n.Phone)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, db.unavailable(err)
+	}
+	return out, last.Int64, nil
+}
+
+// ExpiryNotices returns one notice per unrevoked paper code expiring in
+// [from, to) and per phone that may ask about its holder. A resident holding
+// several codes is told about the one that expires last.
+func (db *DB) ExpiryNotices(ctx context.Context, from, to time.Time) ([]lifeline.Notice, error) {
+	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT x.resident_id, r.name, x.expires_at, ph.phone
+		FROM (SELECT resident_id, MAX(expires_at) AS expires_at FROM issued_codes WHERE revoked_at = 0 GROUP BY resident_id) x
+		JOIN residents r ON r.id = x.resident_id
+		JOIN (`+noticePhones+`) ph ON ph.rid = x.resident_id
+		WHERE x.expires_at >= ? AND x.expires_at < ?
+		ORDER BY x.resident_id, ph.phone`), ms(from), ms(to))
+	if err != nil {
+		return nil, db.unavailable(fmt.Errorf("expiry notices: %w", err))
+	}
+	defer rows.Close()
+	var out []lifeline.Notice
+	for rows.Next() {
+		var n lifeline.Notice
+		var exp int64
+		if err := rows.Scan(&n.ResidentID, &n.Name, &exp, &n.Phone); err != nil {
+			return nil, err
+		}
+		n.ExpiresAt = fromMS(exp)
+		n.Key = fmt.Sprintf("expiry:%d:%d:%s", n.ResidentID, exp, n.Phone)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}

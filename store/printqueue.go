@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+const printCols = `p.id, p.resident_id, p.source, p.requested_at, p.done_at, p.done_by`
+
+func scanPrint(s scanner) (lifeline.PrintRequest, error) {
+	var p lifeline.PrintRequest
+	var req, done int64
+	err := s.Scan(&p.ID, &p.ResidentID, &p.Source, &req, &done, &p.DoneBy)
+	p.RequestedAt, p.DoneAt = fromMS(req), fromMS(done)
+	return p, err
+}
+
+// RequestPrint queues a paper-code request. A resident has at most one open
+// request: asking again returns the open one.
+func (db *DB) RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error {
+	if p.Source == "" {
+		p.Source = "staff"
+	}
+	if p.RequestedAt.IsZero() {
+		p.RequestedAt = db.Now()
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`), p.ResidentID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errResidentNotFound()
+		} else if err != nil {
+			return db.unavailable(err)
+		}
+		err = tx.QueryRowContext(ctx, db.SQL(`INSERT INTO print_requests (resident_id, source, requested_at) VALUES (?, ?, ?)
+			ON CONFLICT (resident_id) WHERE done_at = 0 DO NOTHING RETURNING id`), p.ResidentID, p.Source, ms(p.RequestedAt)).Scan(&p.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			open, err := scanPrint(tx.QueryRowContext(ctx, db.SQL(`SELECT `+printCols+` FROM print_requests p WHERE p.resident_id = ? AND p.done_at = 0`), p.ResidentID))
+			if err != nil {
+				return db.unavailable(err)
+			}
+			*p = open
+			return nil
+		}
+		if err != nil {
+			return db.unavailable(err)
+		}
+		p.RequestedAt = fromMS(ms(p.RequestedAt))
+		return nil
+	})
+}
+
+// PrintQueue returns the open requests, oldest first, for one community
+// ("" means all).
+func (db *DB) PrintQueue(ctx context.Context, community string) ([]lifeline.PrintRequest, error) {
+	q := `SELECT ` + printCols + ` FROM print_requests p WHERE p.done_at = 0 ORDER BY p.requested_at, p.id`
+	var args []any
+	if community != "" {
+		q = `SELECT ` + printCols + ` FROM print_requests p JOIN residents r ON r.id = p.resident_id JOIN households h ON h.id = r.household_id
+			WHERE p.done_at = 0 AND h.community = ? ORDER BY p.requested_at, p.id`
+		args = []any{community}
+	}
+	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	defer rows.Close()
+	var out []lifeline.PrintRequest
+	for rows.Next() {
+		p, err := scanPrint(rows)
+		if err != nil {
+			return nil, db.unavailable(err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}
+
+// MarkPrinted closes a request. Closing one already closed changes nothing.
+func (db *DB) MarkPrinted(ctx context.Context, id int64, by string) error {
+	if by == "" {
+		by = lifeline.ActorFrom(ctx).User
+	}
+	res, err := db.w.ExecContext(ctx, db.SQL(`UPDATE print_requests SET done_at = ?, done_by = ? WHERE id = ? AND done_at = 0`), ms(db.Now()), by, id)
+	if err != nil {
+		return db.unavailable(err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var one int
+	err = db.r.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM print_requests WHERE id = ?`), id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该打印请求", "no such print request"))
+	}
+	if err != nil {
+		return db.unavailable(err)
+	}
+	return nil
+}

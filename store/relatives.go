@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+const relativeCols = `rel.id, rel.resident_id, rel.relative_resident_id, rel.phone, rel.relation, rel.state, rel.reason, rel.created_by, rel.reviewed_by, rel.created_at, rel.reviewed_at`
+
+func scanRelative(s scanner) (lifeline.Relative, error) {
+	var r lifeline.Relative
+	var relID sql.NullInt64
+	var state string
+	var created, reviewed int64
+	err := s.Scan(&r.ID, &r.ResidentID, &relID, &r.Phone, &r.Relation, &state, &r.Reason, &r.CreatedBy, &r.ReviewedBy, &created, &reviewed)
+	r.RelativeResidentID, r.State, r.CreatedAt, r.ReviewedAt = relID.Int64, lifeline.ReviewState(state), fromMS(created), fromMS(reviewed)
+	return r, err
+}
+
+// LinkRelative stores a link from a resident to a relative, who is another
+// resident or a bare phone. Two residents of one household are approved at
+// once; every other link waits for staff review. Linking the same pair again
+// returns the stored link unless it was rejected.
+func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
+	if (r.RelativeResidentID == 0) == (strings.TrimSpace(r.Phone) == "") {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("亲属应为一位居民或一个电话号码", "a relative is either a resident or a phone number"))
+	}
+	if r.RelativeResidentID == r.ResidentID {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("不能把居民关联为自己的亲属", "a resident cannot be their own relative"))
+	}
+	if r.Phone != "" {
+		p, err := lifeline.NormalizePhone(r.Phone)
+		if err != nil {
+			return err
+		}
+		r.Phone = p
+	}
+	if r.CreatedBy == "" {
+		r.CreatedBy = lifeline.ActorFrom(ctx).User
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var hh sql.NullInt64
+		err := tx.QueryRowContext(ctx, db.SQL(`SELECT household_id FROM residents WHERE id = ?`), r.ResidentID).Scan(&hh)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errResidentNotFound()
+		} else if err != nil {
+			return db.unavailable(err)
+		}
+		r.State = lifeline.ReviewPending
+		var q string
+		var args []any
+		if r.RelativeResidentID != 0 {
+			var other sql.NullInt64
+			err := tx.QueryRowContext(ctx, db.SQL(`SELECT household_id FROM residents WHERE id = ?`), r.RelativeResidentID).Scan(&other)
+			if errors.Is(err, sql.ErrNoRows) {
+				return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属", "no such relative"))
+			} else if err != nil {
+				return db.unavailable(err)
+			}
+			if hh.Valid && other.Valid && hh.Int64 == other.Int64 {
+				r.State = lifeline.AutoApproved
+			}
+			q, args = `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? AND rel.relative_resident_id = ? AND rel.state <> 'rejected'`, []any{r.ResidentID, r.RelativeResidentID}
+		} else {
+			q, args = `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? AND rel.phone = ? AND rel.state <> 'rejected'`, []any{r.ResidentID, r.Phone}
+		}
+		if old, err := scanRelative(tx.QueryRowContext(ctx, db.SQL(q), args...)); err == nil {
+			*r = old
+			return nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return db.unavailable(err)
+		}
+		now := db.Now()
+		r.CreatedAt, r.ReviewedAt, r.ReviewedBy, r.Reason = fromMS(ms(now)), fromMS(0), "", ""
+		if r.State == lifeline.AutoApproved {
+			r.ReviewedAt, r.ReviewedBy = r.CreatedAt, "auto"
+		}
+		err = tx.QueryRowContext(ctx, db.SQL(`INSERT INTO relatives (resident_id, relative_resident_id, phone, relation, state, created_by, reviewed_by, created_at, reviewed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			r.ResidentID, nullID(r.RelativeResidentID), r.Phone, r.Relation, string(r.State), r.CreatedBy, r.ReviewedBy, ms(r.CreatedAt), ms(r.ReviewedAt)).Scan(&r.ID)
+		if err != nil {
+			return db.unavailable(err)
+		}
+		return nil
+	})
+}
+
+// ReviewRelative approves or rejects a pending link.
+func (db *DB) ReviewRelative(ctx context.Context, id int64, approve bool, reason, by string) error {
+	state := lifeline.Rejected
+	if approve {
+		state = lifeline.Approved
+	}
+	res, err := db.w.ExecContext(ctx, db.SQL(`UPDATE relatives SET state = ?, reason = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND state = 'pending'`),
+		string(state), reason, by, ms(db.Now()), id)
+	if err != nil {
+		return db.unavailable(err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var cur string
+	err = db.r.QueryRowContext(ctx, db.SQL(`SELECT state FROM relatives WHERE id = ?`), id).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属关联", "no such relative link"))
+	} else if err != nil {
+		return db.unavailable(err)
+	}
+	return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
+}
+
+func (db *DB) queryRelatives(ctx context.Context, q string, args ...any) ([]lifeline.Relative, error) {
+	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	defer rows.Close()
+	var out []lifeline.Relative
+	for rows.Next() {
+		r, err := scanRelative(rows)
+		if err != nil {
+			return nil, db.unavailable(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}
+
+// Relatives returns the links of one resident (the cared-for side), oldest
+// first.
+func (db *DB) Relatives(ctx context.Context, residentID int64) ([]lifeline.Relative, error) {
+	return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? ORDER BY rel.id`, residentID)
+}
+
+// PendingRelatives returns links waiting for review, oldest first, for the
+// residents of one community ("" means all).
+func (db *DB) PendingRelatives(ctx context.Context, community string) ([]lifeline.Relative, error) {
+	if community == "" {
+		return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.state = 'pending' ORDER BY rel.created_at, rel.id`)
+	}
+	return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel
+		JOIN residents r ON r.id = rel.resident_id JOIN households h ON h.id = r.household_id
+		WHERE rel.state = 'pending' AND h.community = ? ORDER BY rel.created_at, rel.id`, community)
+}
+
+// CaredForByPhone returns the residents a phone may ask about: those who
+// have the phone, then those linked by an active link to the phone itself or
+// to a resident who has it. Pending and rejected links give nothing.
+func (db *DB) CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error) {
+	p, err := lifeline.NormalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, db.SQL(`
+		SELECT resident_id, 0 FROM phones WHERE tail4 = ? AND phone = ?
+		UNION
+		SELECT rel.resident_id, 1 FROM relatives rel WHERE rel.phone = ? AND rel.state IN ('auto_approved', 'approved')
+		UNION
+		SELECT rel.resident_id, 1 FROM phones p JOIN relatives rel ON rel.relative_resident_id = p.resident_id
+		WHERE p.tail4 = ? AND p.phone = ? AND rel.state IN ('auto_approved', 'approved')`), lifeline.PhoneTail(p), p, p, lifeline.PhoneTail(p), p)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	own := map[int64]bool{}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var linked int
+		if err := rows.Scan(&id, &linked); err != nil {
+			rows.Close()
+			return nil, db.unavailable(err)
+		}
+		if _, dup := own[id]; !dup {
+			ids = append(ids, id)
+			own[id] = linked == 0
+		} else if linked == 0 {
+			own[id] = true
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	rs, err := db.residentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// The phone's own residents first, then the people it cares for, by name.
+	sortResidents(rs, func(r *lifeline.Resident) bool { return own[r.ID] })
+	return rs, nil
+}

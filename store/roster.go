@@ -1,0 +1,541 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// chunkRows is how many roster rows the writer handles at a time: one query
+// finds which of them are stored, one statement inserts the new ones.
+const chunkRows = 1024
+
+// rosterWriter writes residents inside one write transaction. A big import
+// is limited by per-statement overhead more than by the B-trees, so it
+// works a chunk of rows at a time: one lookup query per chunk, multi-row
+// INSERTs for residents, phones and name grams, statements prepared once,
+// households loaded a building at a time.
+type rosterWriter struct {
+	db     *DB
+	tx     *sql.Tx
+	ctx    context.Context // without cancel: see newRosterWriter
+	cancel context.Context // the caller's, checked once a chunk
+	now    int64
+	stmts  []*sql.Stmt
+
+	selOld, selNone, selBuilding, insHH, insRes, updRes, selPhones, delPhones, delGram *sql.Stmt
+
+	residents, newHouseholds, grams, phones *bulkInsert
+	// nextID and nextHH are the last resident and household ids handed
+	// out (SQLite only: one writer, so ids can be assigned before the
+	// multi-row INSERT).
+	nextID, nextHH int64
+	// buffered holds residents with rows still in the phone and gram
+	// buffers: touching them again first flushes, so deletes see them.
+	buffered   map[int64]bool
+	households map[lifeline.Address]int64
+	buildings  map[[2]string]bool // community, building: loaded into households
+	hasOldDocs bool
+}
+
+func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, error) {
+	// Statements run without ctx's cancel: the driver would start a
+	// watcher per statement. The transaction itself still watches ctx and
+	// rolls back when it is cancelled, and the writer checks ctx per chunk.
+	w := &rosterWriter{db: db, tx: tx, ctx: context.WithoutCancel(ctx), cancel: ctx, now: ms(db.Now()),
+		buffered: map[int64]bool{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
+	prep := []struct {
+		s **sql.Stmt
+		q string
+	}{
+		{&w.selOld, `SELECT r.id, r.doc_type, r.doc_number, r.name, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual FROM resident_documents d JOIN residents r ON r.id = d.resident_id WHERE d.doc_type = ? AND d.doc_number = ?`},
+		{&w.selNone, `SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual FROM residents WHERE household_id = ? AND name = ? AND doc_type = 'none' AND birth = ?`},
+		{&w.selBuilding, `SELECT id, unit, room FROM households WHERE community = ? AND building = ?`},
+		{&w.insHH, `INSERT INTO households (community, building, unit, room) VALUES (?, ?, ?, ?) RETURNING id`},
+		{&w.insRes, `INSERT INTO residents (name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
+		{&w.updRes, `UPDATE residents SET name = ?, nationality = ?, birth = ?, sex = ?, household_id = ?, needs_manual = ?, updated_at = ? WHERE id = ?`},
+		{&w.selPhones, `SELECT phone FROM phones WHERE resident_id = ? ORDER BY position`},
+		{&w.delPhones, `DELETE FROM phones WHERE resident_id = ?`},
+		{&w.delGram, `DELETE FROM name_grams WHERE gram = ? AND resident_id = ?`},
+	}
+	for _, p := range prep {
+		s, err := tx.PrepareContext(w.ctx, db.SQL(p.q))
+		if err != nil {
+			w.close()
+			return nil, db.unavailable(fmt.Errorf("prepare %q: %w", p.q, err))
+		}
+		*p.s = s
+		w.stmts = append(w.stmts, s)
+	}
+	var err error
+	if db.dialect == SQLite {
+		// OR IGNORE: a statement that cannot abort needs no statement
+		// journal. Nothing is ignored silently: the row count is checked.
+		w.residents = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, 12, ``, chunkRows)
+		w.residents.exact = true
+		w.newHouseholds = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO households (id, community, building, unit, room) VALUES `, `(?, ?, ?, ?, ?)`, 5, ``, chunkRows)
+		w.newHouseholds.exact = true
+		if err = tx.QueryRowContext(w.ctx, `SELECT (SELECT coalesce(max(id), 0) FROM residents), (SELECT coalesce(max(id), 0) FROM households)`).Scan(&w.nextID, &w.nextHH); err != nil {
+			w.close()
+			return nil, db.unavailable(err)
+		}
+	}
+	// A repeated gram or phone is no error: skip it.
+	insert, tail := `INSERT OR IGNORE INTO `, ``
+	if db.dialect == Postgres {
+		insert, tail = `INSERT INTO `, ` ON CONFLICT DO NOTHING`
+	}
+	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id) VALUES `, `(?, ?)`, 2, tail, chunkRows)
+	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position) VALUES `, `(?, ?, ?, ?)`, 4, tail, chunkRows)
+	var one int
+	err = tx.QueryRowContext(w.ctx, `SELECT 1 FROM resident_documents LIMIT 1`).Scan(&one)
+	w.hasOldDocs = err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		w.close()
+		return nil, db.unavailable(err)
+	}
+	return w, nil
+}
+
+func (w *rosterWriter) close() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	for _, b := range []*bulkInsert{w.residents, w.newHouseholds, w.grams, w.phones} {
+		if b != nil {
+			b.close()
+		}
+	}
+}
+
+// flushRows writes the buffered households and residents.
+func (w *rosterWriter) flushRows() error {
+	if w.residents == nil {
+		return nil
+	}
+	if err := w.newHouseholds.flush(); err != nil {
+		return err
+	}
+	return w.residents.flush()
+}
+
+// flush writes the buffered phone and gram rows.
+func (w *rosterWriter) flush() error {
+	if err := w.grams.flush(); err != nil {
+		return err
+	}
+	if err := w.phones.flush(); err != nil {
+		return err
+	}
+	clear(w.buffered)
+	return nil
+}
+
+// household returns the id of the household at an address, creating it;
+// 0 (stored as NULL) when the address is empty. The first address of a
+// building loads all of that building's households.
+func (w *rosterWriter) household(a lifeline.Address) (int64, error) {
+	if a == (lifeline.Address{}) {
+		return 0, nil
+	}
+	if id, ok := w.households[a]; ok {
+		return id, nil
+	}
+	bk := [2]string{a.Community, a.Building}
+	if !w.buildings[bk] {
+		w.buildings[bk] = true
+		rows, err := w.selBuilding.QueryContext(w.ctx, a.Community, a.Building)
+		if err != nil {
+			return 0, w.db.unavailable(err)
+		}
+		for rows.Next() {
+			var id int64
+			h := lifeline.Address{Community: a.Community, Building: a.Building}
+			if err := rows.Scan(&id, &h.Unit, &h.Room); err != nil {
+				rows.Close()
+				return 0, w.db.unavailable(err)
+			}
+			w.households[h] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return 0, w.db.unavailable(err)
+		}
+		if id, ok := w.households[a]; ok {
+			return id, nil
+		}
+	}
+	var id int64
+	if w.newHouseholds == nil {
+		if err := w.insHH.QueryRowContext(w.ctx, a.Community, a.Building, a.Unit, a.Room).Scan(&id); err != nil {
+			return 0, w.db.unavailable(err)
+		}
+	} else {
+		// Buffered like residents; the residents' foreign key to it is
+		// checked at commit.
+		w.nextHH++
+		id = w.nextHH
+		if err := w.newHouseholds.add(id, a.Community, a.Building, a.Unit, a.Room); err != nil {
+			return 0, err
+		}
+	}
+	w.households[a] = id
+	return id, nil
+}
+
+// existing is a stored resident's row as the import compares it.
+type existing struct {
+	id                                        int64
+	docType, docNumber, name, nat, birth, sex string
+	household                                 sql.NullInt64
+	manual                                    int
+}
+
+func (e *existing) scan(s scanner) error {
+	return s.Scan(&e.id, &e.docType, &e.docNumber, &e.name, &e.nat, &e.birth, &e.sex, &e.household, &e.manual)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rowKey identifies a roster row within a batch: its document, or for a
+// resident without one, name, birth date and address.
+func rowKey(r *lifeline.Resident) string {
+	if r.Doc.Type == lifeline.DocNone {
+		return "none|" + r.Name + "|" + birthText(r.Birth) + "|" + r.Address.Community + "|" + r.Address.Short()
+	}
+	return r.Doc.Key()
+}
+
+// upsertAll upserts residents a chunk at a time. A chunk never holds the
+// same person twice, so the lookup at its start stays true through it.
+func (w *rosterWriter) upsertAll(rs []lifeline.Resident, st *lifeline.ImportStats) error {
+	seen := make(map[string]bool, chunkRows)
+	start := 0
+	for i := 0; i <= len(rs); i++ {
+		end := i == len(rs) || i-start == chunkRows
+		if !end {
+			k := rowKey(&rs[i])
+			if seen[k] {
+				end = true
+			}
+		}
+		if !end {
+			seen[rowKey(&rs[i])] = true
+			continue
+		}
+		if err := w.cancel.Err(); err != nil {
+			return err
+		}
+		if err := w.upsertChunk(rs[start:i], start, st); err != nil {
+			return err
+		}
+		clear(seen)
+		start = i
+		if i < len(rs) {
+			seen[rowKey(&rs[i])] = true
+		}
+	}
+	return nil
+}
+
+func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifeline.ImportStats) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	hhs := make([]int64, len(rs))
+	for i := range rs {
+		hh, err := w.household(rs[i].Address)
+		if err != nil {
+			return fmt.Errorf("resident %d: %w", offset+i+1, err)
+		}
+		hhs[i] = hh
+	}
+	found, err := w.lookupChunk(rs, hhs)
+	if err != nil {
+		return err
+	}
+	var fresh []int
+	for i := range rs {
+		r := &rs[i]
+		e := found[i]
+		if e == nil {
+			st.Inserted++
+			if err := w.insert(r, hhs[i]); err != nil {
+				return fmt.Errorf("resident %d: %w", offset+i+1, err)
+			}
+			fresh = append(fresh, i)
+			continue
+		}
+		if err := w.update(r, hhs[i], e, st); err != nil {
+			return fmt.Errorf("resident %d: %w", offset+i+1, err)
+		}
+	}
+	if err := w.flushRows(); err != nil {
+		return err
+	}
+	// Phones and grams only after their residents are in: the foreign
+	// keys are checked statement by statement.
+	for _, i := range fresh {
+		if err := w.addRows(rs[i].ID, rs[i].Name, rs[i].Phones); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookupChunk finds the stored residents of a chunk: one query by
+// document number for the chunk, then replaced documents and residents
+// without documents one by one.
+func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*existing, error) {
+	found := make([]*existing, len(rs))
+	var nums []any
+	for i := range rs {
+		if rs[i].Doc.Type != lifeline.DocNone {
+			nums = append(nums, rs[i].Doc.Number)
+		}
+	}
+	byKey := map[string]*existing{}
+	if len(nums) > 0 {
+		rows, err := w.tx.QueryContext(w.ctx, w.db.SQL(`SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual
+			FROM residents WHERE doc_number IN (`+placeholders(len(nums))+`) AND doc_number <> ''`), nums...)
+		if err != nil {
+			return nil, w.db.unavailable(err)
+		}
+		for rows.Next() {
+			e := &existing{}
+			if err := e.scan(rows); err != nil {
+				rows.Close()
+				return nil, w.db.unavailable(err)
+			}
+			byKey[e.docType+":"+e.docNumber] = e
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, w.db.unavailable(err)
+		}
+	}
+	for i := range rs {
+		r := &rs[i]
+		var row *sql.Row
+		switch {
+		case r.Doc.Type == lifeline.DocNone:
+			// No number to match on: the same name and birth date in the
+			// same household is the same child.
+			if hhs[i] == 0 {
+				continue
+			}
+			row = w.selNone.QueryRowContext(w.ctx, hhs[i], r.Name, birthText(r.Birth))
+		default:
+			if e := byKey[r.Doc.Key()]; e != nil {
+				found[i] = e
+				continue
+			}
+			if !w.hasOldDocs {
+				continue
+			}
+			row = w.selOld.QueryRowContext(w.ctx, string(r.Doc.Type), r.Doc.Number)
+		}
+		e := &existing{}
+		if err := e.scan(row); errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, w.db.unavailable(err)
+		}
+		found[i] = e
+	}
+	return found, nil
+}
+
+// insert stores a new resident and sets r.ID. On SQLite the row waits in
+// the residents buffer; the caller flushes it and then adds phones and
+// grams with addRows.
+func (w *rosterWriter) insert(r *lifeline.Resident, hh int64) error {
+	r.HouseholdID = hh
+	args := []any{r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
+		birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, w.now}
+	if w.residents == nil {
+		if err := w.insRes.QueryRowContext(w.ctx, args...).Scan(&r.ID); err != nil {
+			return w.db.unavailable(err)
+		}
+		return nil
+	}
+	w.nextID++
+	r.ID = w.nextID
+	return w.residents.add(append([]any{r.ID}, args...)...)
+}
+
+func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
+	if name != "" {
+		for _, g := range nameGrams(name) {
+			if err := w.grams.add(g, id); err != nil {
+				return err
+			}
+		}
+	}
+	for i, p := range phones {
+		if err := w.phones.add(p, id, lifeline.PhoneTail(p), i); err != nil {
+			return err
+		}
+	}
+	w.buffered[id] = true
+	return nil
+}
+
+// update brings a stored resident up to date with a roster row, counting
+// what it did. A row without phones leaves the stored phones alone.
+func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *lifeline.ImportStats) error {
+	r.ID, r.HouseholdID = e.id, hh
+	if w.buffered[e.id] {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	nat := r.Doc.Nationality
+	if nat == "" {
+		nat = e.nat
+	}
+	rowChanged := e.name != r.Name || e.nat != nat || e.birth != birthText(r.Birth) || e.sex != string(r.Sex) ||
+		e.household.Int64 != hh || (e.manual != 0) != r.NeedsManual
+	phonesChanged := false
+	if len(r.Phones) > 0 {
+		old, err := w.storedPhones(e.id)
+		if err != nil {
+			return err
+		}
+		phonesChanged = !slices.Equal(old, r.Phones)
+	}
+	if !rowChanged && !phonesChanged {
+		st.Unchanged++
+		return nil
+	}
+	st.Updated++
+	if rowChanged {
+		if _, err := w.updRes.ExecContext(w.ctx, r.Name, nat, birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, e.id); err != nil {
+			return w.db.unavailable(err)
+		}
+	}
+	newName := ""
+	if e.name != r.Name {
+		for _, g := range nameGrams(e.name) {
+			if _, err := w.delGram.ExecContext(w.ctx, g, e.id); err != nil {
+				return w.db.unavailable(err)
+			}
+		}
+		newName = r.Name
+	}
+	var phones []string
+	if phonesChanged {
+		if _, err := w.delPhones.ExecContext(w.ctx, e.id); err != nil {
+			return w.db.unavailable(err)
+		}
+		phones = r.Phones
+	}
+	return w.addRows(e.id, newName, phones)
+}
+
+func (w *rosterWriter) storedPhones(id int64) ([]string, error) {
+	rows, err := w.selPhones.QueryContext(w.ctx, id)
+	if err != nil {
+		return nil, w.db.unavailable(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, w.db.unavailable(err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// bulkInsert collects rows for one table and writes them with multi-row
+// INSERTs: n rows at a time through a statement prepared on first use, the
+// rest at flush.
+type bulkInsert struct {
+	db                *DB
+	tx                *sql.Tx
+	ctx               context.Context
+	head, tuple, tail string
+	width, n          int
+	stmts             map[int]*sql.Stmt // by row count
+	args              []any
+	// exact makes a statement that stores fewer rows than it was given
+	// an error.
+	exact bool
+}
+
+func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, head, tuple string, width int, tail string, n int) *bulkInsert {
+	return &bulkInsert{db: db, tx: tx, ctx: ctx, head: head, tuple: tuple, tail: tail, width: width, n: n,
+		stmts: map[int]*sql.Stmt{}, args: make([]any, 0, width*n)}
+}
+
+func (b *bulkInsert) add(vals ...any) error {
+	b.args = append(b.args, vals...)
+	if len(b.args) == b.width*b.n {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *bulkInsert) flush() error {
+	rows := len(b.args) / b.width
+	if rows == 0 {
+		return nil
+	}
+	s, ok := b.stmts[rows]
+	if !ok {
+		var q strings.Builder
+		q.WriteString(b.head)
+		for i := range rows {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(b.tuple)
+		}
+		q.WriteString(b.tail)
+		var err error
+		if s, err = b.tx.PrepareContext(b.ctx, b.db.SQL(q.String())); err != nil {
+			return b.db.unavailable(err)
+		}
+		b.stmts[rows] = s
+	}
+	res, err := s.ExecContext(b.ctx, b.args...)
+	b.args = b.args[:0]
+	if err != nil {
+		return b.db.unavailable(err)
+	}
+	if b.exact {
+		if n, err := res.RowsAffected(); err != nil || n != int64(rows) {
+			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入时有居民被同时登记，请重试", "a resident was registered at the same time as the import; please retry"))
+		}
+	}
+	return nil
+}
+
+func (b *bulkInsert) close() {
+	for _, s := range b.stmts {
+		s.Close()
+	}
+}

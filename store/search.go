@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// Scores rank matches: an exact match before a prefix match before a
+// partial one, whatever the kind.
+const (
+	scoreExact   = 300
+	scoreOldDoc  = 290 // a replaced document, exactly
+	scorePrefix  = 200
+	scorePartial = 100
+)
+
+// searchStep is one indexed query that the search box runs. Every step
+// selects resident ids, at most the limit, so a search never reads more
+// than a few index pages per step however big the roster is.
+type searchStep struct {
+	kind  lifeline.QueryKind
+	score int
+	sql   string
+	args  []any
+}
+
+// maxRune is above every character a name holds, so [p, p+maxRune) is the
+// range of strings starting with p in byte order (SQLite BINARY,
+// PostgreSQL COLLATE "C").
+const maxRune = "\U0010FFFF"
+
+var (
+	// 12-3-501, 12-3, 3A-2-1101
+	addrDashed = regexp.MustCompile(`^([0-9A-Za-z]{1,6})(?:-([0-9A-Za-z]{1,6}))?(?:-([0-9A-Za-z]{1,6}))?$`)
+	// 12栋3单元501室, 12号楼3单元501
+	addrChinese = regexp.MustCompile(`^([0-9A-Za-z]{1,6})(?:栋|幢|号楼|座)(?:([0-9A-Za-z]{1,6})单元)?(?:([0-9A-Za-z]{1,6})(?:室|号)?)?$`)
+)
+
+// FindResidents searches by the one search box. The query is classified
+// (document, document tail, phone, phone tail, address, name); each reading
+// runs as indexed queries, results are ranked exact > prefix > partial,
+// and the lookup is written to the audit log with a masked query.
+func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]lifeline.ResidentMatch, error) {
+	q := strings.TrimSpace(f.Query)
+	if q == "" {
+		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请输入姓名、证件号码、手机号或门牌号", "type a name, document number, phone number or address"))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	steps := db.searchSteps(q, f, limit)
+	type hit struct {
+		kind       lifeline.QueryKind
+		score, ord int
+		step       int
+	}
+	best := map[int64]hit{}
+	var order []int64
+	for si, s := range steps {
+		// A step can only add matches that rank below those already
+		// found: when the limit is filled by better ones, skip it.
+		better := 0
+		for _, h := range best {
+			if h.score > s.score {
+				better++
+			}
+		}
+		if better >= limit {
+			continue
+		}
+		rows, err := db.r.QueryContext(ctx, db.SQL(s.sql), s.args...)
+		if err != nil {
+			return nil, db.unavailable(err)
+		}
+		ord := 0
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, db.unavailable(err)
+			}
+			h, seen := best[id]
+			if !seen {
+				order = append(order, id)
+			}
+			if !seen || s.score > h.score {
+				best[id] = hit{kind: s.kind, score: s.score, ord: ord, step: si}
+			}
+			ord++
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, db.unavailable(err)
+		}
+	}
+	// Equal scores interleave by position, so an ambiguous 4-digit query
+	// shows document tails and phone tails alternately.
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := best[order[i]], best[order[j]]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.ord != b.ord {
+			return a.ord < b.ord
+		}
+		return a.step < b.step
+	})
+	if len(order) > limit {
+		order = order[:limit]
+	}
+	rs, err := db.residentsByID(ctx, order)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lifeline.ResidentMatch, len(rs))
+	kinds := []string{}
+	seenKind := map[lifeline.QueryKind]bool{}
+	for _, s := range steps {
+		if !seenKind[s.kind] {
+			seenKind[s.kind] = true
+			kinds = append(kinds, string(s.kind))
+		}
+	}
+	for i, r := range rs {
+		h := best[r.ID]
+		out[i] = lifeline.ResidentMatch{Resident: r, Kind: h.kind, Score: h.score}
+	}
+	detail := fmt.Sprintf("query=%s kinds=%s results=%d", MaskQuery(q), strings.Join(kinds, ","), len(out))
+	if err := db.Audit(ctx, lifeline.AuditEntry{Action: "find", Detail: detail}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MaskQuery hides a search query for the audit log: when it holds digits,
+// every letter and digit but the last 4 becomes '*', so a full ID or phone
+// number is never logged. Names are kept.
+func MaskQuery(q string) string {
+	if !strings.ContainsAny(q, "0123456789０１２３４５６７８９") {
+		return q
+	}
+	rs := []rune(q)
+	keep := 4
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i]
+		if r < 128 && (unicode.IsDigit(r) || unicode.IsLetter(r)) || (r >= '０' && r <= '９') {
+			if keep > 0 {
+				keep--
+				continue
+			}
+			rs[i] = '*'
+		}
+	}
+	return string(rs)
+}
+
+// scope narrows a step to a community and building; the step's query must
+// name the residents table r.
+func scope(f lifeline.ResidentFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.Community != "" {
+		conds, args = append(conds, "h.community = ?"), append(args, f.Community)
+	}
+	if f.Building != "" {
+		conds, args = append(conds, "h.building = ?"), append(args, f.Building)
+	}
+	if f.HouseholdID != 0 {
+		conds, args = append(conds, "h.id = ?"), append(args, f.HouseholdID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " JOIN households h ON h.id = r.household_id AND " + strings.Join(conds, " AND "), args
+}
+
+func isASCIIAlnum(s string) (alnum, digits, letters bool) {
+	if s == "" {
+		return false, false, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+			letters = true
+		default:
+			return false, digits, letters
+		}
+	}
+	return true, digits, letters
+}
+
+// searchSteps classifies a query and returns the indexed queries that
+// answer it.
+func (db *DB) searchSteps(q string, f lifeline.ResidentFilter, limit int) []searchStep {
+	join, sargs := scope(f)
+	with := func(args ...any) []any { return append(append(append([]any{}, sargs...), args...), limit) }
+	var steps []searchStep
+
+	if m := addrDashed.FindStringSubmatch(q); m != nil && strings.Contains(q, "-") {
+		return db.addressSteps(m[1:], f, limit)
+	}
+	if m := addrChinese.FindStringSubmatch(q); m != nil {
+		return db.addressSteps(m[1:], f, limit)
+	}
+	doc := lifeline.NormalizeDocNumber(q)
+	alnum, digits, letters := isASCIIAlnum(doc)
+	phoneish := strings.HasPrefix(q, "+") || strings.HasPrefix(q, "＋") || strings.ContainsAny(q, "()（）")
+	switch {
+	case alnum && digits && !letters && len(doc) <= 3:
+		// A bare building number.
+		return db.addressSteps([]string{doc, "", ""}, f, limit)
+	case alnum && digits && len(doc) >= 4 && len(doc) <= 6:
+		rev := reverse(doc)
+		steps = append(steps, searchStep{lifeline.QueryDocTail, scorePartial,
+			`SELECT r.id FROM residents r` + join + ` WHERE r.doc_rev >= ? AND r.doc_rev < ? ORDER BY r.doc_rev LIMIT ?`,
+			with(rev, rev+maxRune)})
+		if !letters && len(doc) == 4 {
+			steps = append(steps, searchStep{lifeline.QueryPhoneTail, scorePartial,
+				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? ORDER BY p.phone LIMIT ?`,
+				with(doc)})
+		}
+		return steps
+	case alnum && digits && len(doc) >= 7 || phoneish:
+		if alnum {
+			steps = append(steps,
+				searchStep{lifeline.QueryDocument, scoreExact,
+					`SELECT r.id FROM residents r` + join + ` WHERE r.doc_number = ? AND r.doc_number <> '' LIMIT ?`, with(doc)},
+				searchStep{lifeline.QueryDocument, scoreOldDoc,
+					`SELECT d.resident_id FROM resident_documents d JOIN residents r ON r.id = d.resident_id` + join + ` WHERE d.doc_number = ? LIMIT ?`, with(doc)})
+		}
+		if p, err := lifeline.NormalizePhone(q); err == nil {
+			steps = append(steps, searchStep{lifeline.QueryPhone, scoreExact,
+				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? AND p.phone = ? LIMIT ?`, with(lifeline.PhoneTail(p), p)})
+		}
+		if len(steps) > 0 {
+			return steps
+		}
+	}
+	return db.nameSteps(q, join, sargs, limit)
+}
+
+// addressSteps searches households by building, unit and room; parts
+// left empty match anything. A full address is an exact match, a building
+// and unit a prefix, a building alone a partial one.
+func (db *DB) addressSteps(parts []string, f lifeline.ResidentFilter, limit int) []searchStep {
+	conds := []string{"h.building = ?"}
+	args := []any{parts[0]}
+	score := scorePartial
+	if len(parts) > 1 && parts[1] != "" {
+		conds, args, score = append(conds, "h.unit = ?"), append(args, parts[1]), scorePrefix
+		if len(parts) > 2 && parts[2] != "" {
+			conds, args, score = append(conds, "h.room = ?"), append(args, parts[2]), scoreExact
+		}
+	} else if len(parts) > 2 && parts[2] != "" {
+		// 12栋501: building and room, no unit.
+		conds, args, score = append(conds, "h.room = ?"), append(args, parts[2]), scorePrefix
+	}
+	if f.Community != "" {
+		conds, args = append(conds, "h.community = ?"), append(args, f.Community)
+	}
+	args = append(args, limit)
+	return []searchStep{{lifeline.QueryAddress, score,
+		`SELECT r.id FROM households h JOIN residents r ON r.household_id = h.id WHERE ` + strings.Join(conds, " AND ") +
+			` ORDER BY h.unit, h.room, r.name LIMIT ?`, args}}
+}
+
+// nameSteps searches names: exact, then prefix (the name index), then
+// anywhere in the name (the gram index: the query's character pairs must
+// all be there, then the substring is checked on the few candidates).
+func (db *DB) nameSteps(q string, join string, sargs []any, limit int) []searchStep {
+	with := func(args ...any) []any { return append(append(append([]any{}, sargs...), args...), limit) }
+	steps := []searchStep{
+		{lifeline.QueryName, scoreExact, `SELECT r.id FROM residents r` + join + ` WHERE r.name = ? LIMIT ?`, with(q)},
+		{lifeline.QueryName, scorePrefix, `SELECT r.id FROM residents r` + join + ` WHERE r.name >= ? AND r.name < ? AND r.name <> ? ORDER BY r.name LIMIT ?`, with(q, q+maxRune, q)},
+	}
+	fold := foldName(q)
+	if len(fold) == 0 {
+		return steps
+	}
+	contains := `instr(lower(replace(r.name, ' ', '')), ?) > 0`
+	if db.dialect == Postgres {
+		contains = `strpos(lower(replace(r.name, ' ', '')), ?) > 0`
+	}
+	var sb strings.Builder
+	var args []any
+	if len(fold) == 1 {
+		// Every character starts a gram (a pair, or the last character
+		// alone), so one character is a range of grams.
+		c := string(fold)
+		sb.WriteString(`SELECT DISTINCT g.resident_id FROM name_grams g JOIN residents r ON r.id = g.resident_id` + join + ` WHERE g.gram >= ? AND g.gram < ?`)
+		args = append(args, c, c+maxRune)
+	} else {
+		// Pairs from the end first: given names vary more than surnames,
+		// so the first (driving) pair is usually the rarest.
+		var pairs []string
+		for i := len(fold) - 1; i > 0; i-- {
+			if g := string(fold[i-1 : i+1]); !slices.Contains(pairs, g) {
+				pairs = append(pairs, g)
+			}
+		}
+		sb.WriteString(`SELECT g.resident_id FROM name_grams g JOIN residents r ON r.id = g.resident_id` + join + ` WHERE g.gram = ?`)
+		args = append(args, pairs[0])
+		for _, g := range pairs[1:] {
+			sb.WriteString(` AND EXISTS (SELECT 1 FROM name_grams g2 WHERE g2.gram = ? AND g2.resident_id = g.resident_id)`)
+			args = append(args, g)
+		}
+	}
+	sb.WriteString(` AND ` + contains + ` AND NOT (r.name >= ? AND r.name < ?) LIMIT ?`)
+	args = append(args, string(fold), q, q+maxRune)
+	// The scope's arguments come first: its JOIN precedes WHERE.
+	all := append(append([]any{}, sargs...), args...)
+	all = append(all, limit)
+	steps = append(steps, searchStep{lifeline.QueryName, scorePartial, sb.String(), all})
+	return steps
+}

@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+func TestFindByIDTailAndOpen(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Type(f.zhang.Doc.Tail(4))
+	waitFor(t, tm, "张三丰", "证件尾号")
+	tm.Send(enter)
+	waitFor(t, tm, "绿 码", "阴性 · 23 小时前")
+	fm := final(t, tm)
+	if fm.current != screenResident || fm.resident.r == nil || fm.resident.r.ID != f.zhang.ID {
+		t.Fatalf("Enter opened screen %d resident %+v, want zhang", fm.current, fm.resident.r)
+	}
+}
+
+func TestFindView(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Type("12-")
+	waitFor(t, tm, "吴建国", "李秀英", "张三丰")
+	tm.Send(down)
+	fm := final(t, tm)
+	if len(fm.find.results) != 3 {
+		t.Fatalf("%d results for 12-, want the 3 residents of building 12", len(fm.find.results))
+	}
+	if fm.find.cursor != 1 {
+		t.Errorf("cursor at %d after ↓, want 1", fm.find.cursor)
+	}
+	requireGolden(t, fm)
+}
+
+func TestFindSeesOnlyOwnCommunity(t *testing.T) {
+	f := newFixture(t)
+	tail := f.zhao.Doc.Tail(4)
+
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Type(tail)
+	waitFor(t, tm, "没有找到")
+	if fm := final(t, tm); len(fm.find.results) != 0 {
+		t.Fatalf("a worker of 幸福社区 found %d residents of 和平社区", len(fm.find.results))
+	}
+
+	tm = run(t, f.config())
+	login(t, tm, "admin")
+	tm.Type(tail)
+	waitFor(t, tm, "赵六")
+}
+
+// Results of an older search that arrive after a newer keystroke are
+// dropped, so the list never flickers back to an earlier query.
+func TestFindDropsStaleResults(t *testing.T) {
+	f := newFixture(t)
+	e := &env{cfg: f.config(), store: f.db, lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
+	s := newFindScreen(e)
+	s.focus()
+	s, _ = s.update(runes("1"))
+	first := s.seq
+	s, _ = s.update(runes("2"))
+	if s.seq == first {
+		t.Fatal("a keystroke did not start a new search")
+	}
+	// The tick of the first keystroke does not search: a newer one came.
+	if _, cmd := s.update(findTickMsg{seq: first}); cmd != nil {
+		t.Error("a stale debounce tick started a search")
+	}
+	s, _ = s.update(findResultMsg{seq: first, query: "1", matches: []lifeline.ResidentMatch{{Resident: f.zhang}}})
+	if len(s.results) != 0 {
+		t.Fatal("stale results were shown")
+	}
+	s, _ = s.update(findResultMsg{seq: s.seq, query: "12", matches: []lifeline.ResidentMatch{{Resident: f.li}}})
+	if len(s.results) != 1 || s.results[0].Resident.ID != f.li.ID {
+		t.Fatalf("current results not shown: %+v", s.results)
+	}
+}
+
+// A store that fails shows one sentence in the status line and the screen
+// keeps working.
+func TestFindStoreErrorShowsInStatusLine(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	f.db.Close()
+	tm.Type("张")
+	waitFor(t, tm, "✗ ")
+	tm.Send(esc)
+	fm := final(t, tm)
+	st, isErr := fm.Status()
+	if !isErr || st == "" {
+		t.Fatalf("status %q (error %v), want an error sentence", st, isErr)
+	}
+	if fm.current != screenFind {
+		t.Errorf("screen %d after a store error, want find", fm.current)
+	}
+}

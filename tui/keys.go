@@ -1,0 +1,94 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// keyMap is every key the staff screen answers to. The same bindings are
+// matched in Update and listed by the help line and the full help (? or
+// F1), so the two never disagree.
+type keyMap struct {
+	// Everywhere.
+	Quit, Help, Back key.Binding
+	// Go to a screen (once logged in).
+	Find, Register, Check, Queue, Review key.Binding
+	// Lists and forms.
+	Up, Down, Open, Next, Submit key.Binding
+	// Resident screen.
+	Reveal, Print, Revoke, Link, Sample key.Binding
+	// Print screen.
+	PrintPerson, PrintHousehold, PrintBuilding key.Binding
+	// Review queue and confirmations.
+	Approve, Reject, Yes, No key.Binding
+}
+
+func newKeyMap(l lifeline.Lang) keyMap {
+	b := func(keys []string, k, zh, en string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, l.Pick(zh, en)))
+	}
+	return keyMap{
+		Quit: b([]string{"ctrl+c"}, "ctrl+c", "退出", "quit"),
+		Help: b([]string{"?", "f1"}, "?/F1", "全部按键", "all keys"),
+		Back: b([]string{"esc"}, "esc", "返回", "back"),
+
+		Find:     b([]string{"f2", "ctrl+f"}, "F2", "查找", "find"),
+		Register: b([]string{"f3", "ctrl+g"}, "F3", "现场登记", "register"),
+		Check:    b([]string{"f4", "ctrl+k"}, "F4", "验码", "check code"),
+		Queue:    b([]string{"f5", "ctrl+p"}, "F5", "打印队列", "print queue"),
+		Review:   b([]string{"f6", "ctrl+o"}, "F6", "亲属审核", "review relatives"),
+
+		Up:     b([]string{"up"}, "↑", "上移", "up"),
+		Down:   b([]string{"down"}, "↓", "下移", "down"),
+		Open:   b([]string{"enter"}, "enter", "打开", "open"),
+		Next:   b([]string{"tab", "shift+tab"}, "tab", "切换输入框", "next field"),
+		Submit: b([]string{"enter"}, "enter", "确定", "submit"),
+
+		Reveal: b([]string{"v"}, "v", "显示证件号（留痕）", "reveal ID (audited)"),
+		Print:  b([]string{"p"}, "p", "打印", "print"),
+		Revoke: b([]string{"x"}, "x", "挂失作废", "revoke lost card"),
+		Link:   b([]string{"l"}, "l", "关联亲属", "link relative"),
+		Sample: b([]string{"s"}, "s", "登记采样", "register sample"),
+
+		PrintPerson:    b([]string{"1"}, "1", "本人", "this person"),
+		PrintHousehold: b([]string{"2"}, "2", "全户", "household"),
+		PrintBuilding:  b([]string{"3"}, "3", "整栋楼", "whole building"),
+
+		Approve: b([]string{"a"}, "a", "通过", "approve"),
+		Reject:  b([]string{"r"}, "r", "驳回", "reject"),
+		Yes:     b([]string{"y"}, "y", "确认", "yes"),
+		No:      b([]string{"n", "esc"}, "n", "取消", "no"),
+	}
+}
+
+// navKeys are the screen-switching keys, shown in the full help.
+func (k keyMap) navKeys() []key.Binding {
+	return []key.Binding{k.Find, k.Register, k.Check, k.Queue, k.Review}
+}
+
+// helpKeys adapts a screen's bindings to bubbles/help: the short line is
+// the screen's own keys plus help and quit; the full help adds the screen
+// switches.
+type helpKeys struct {
+	screen []key.Binding
+	global []key.Binding
+	nav    []key.Binding
+	extra  []key.Binding // in the full help only
+}
+
+// ShortHelp puts the help key first, so that it is never the one cut off
+// on a narrow terminal.
+func (h helpKeys) ShortHelp() []key.Binding {
+	return append(append([]key.Binding{}, h.global...), h.screen...)
+}
+
+func (h helpKeys) FullHelp() [][]key.Binding {
+	groups := [][]key.Binding{}
+	if len(h.screen) > 0 {
+		groups = append(groups, h.screen)
+	}
+	if len(h.nav) > 0 {
+		groups = append(groups, h.nav)
+	}
+	return append(groups, append(append([]key.Binding{}, h.global...), h.extra...))
+}

@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
+)
+
+func TestLoginFocusAndSuccess(t *testing.T) {
+	f := newFixture(t)
+	m := New(f.config())
+	if !m.login.user.Focused() || m.login.password.Focused() {
+		t.Fatal("the user field must have the focus at start")
+	}
+	tm := run(t, f.config())
+	waitFor(t, tm, "社区工作人员登录")
+	login(t, tm, "wang")
+	fm := final(t, tm)
+	if fm.Staff() == nil || fm.Staff().User != "wang" {
+		t.Fatalf("logged in as %+v, want wang", fm.Staff())
+	}
+	if fm.current != screenFind {
+		t.Errorf("after login the screen is %d, want find", fm.current)
+	}
+	if fm.login.password.Value() != "" {
+		t.Error("the password stays in memory after login")
+	}
+}
+
+func TestLoginView(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	tm.Type("wang")
+	tm.Send(enter)
+	tm.Type("wrong-password")
+	tm.Send(enter)
+	waitFor(t, tm, "用户名或密码错误")
+	fm := final(t, tm)
+	if fm.Staff() != nil {
+		t.Fatal("a wrong password logged in")
+	}
+	if !fm.login.password.Focused() {
+		t.Error("after a wrong password the password field should have the focus again")
+	}
+	requireGolden(t, fm)
+}
+
+func TestLoginLocksAfterFiveFailures(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	tm.Type("wang")
+	tm.Send(enter)
+	for i := 0; i < auth.MaxFailures; i++ {
+		tm.Type("nope-nope")
+		tm.Send(enter)
+		if left := auth.MaxFailures - 1 - i; left > 0 {
+			waitFor(t, tm, fmt.Sprintf("再错 %d 次", left))
+		}
+	}
+	waitFor(t, tm, "已锁定")
+	fm := final(t, tm)
+	if fm.Staff() != nil {
+		t.Fatal("a locked account logged in")
+	}
+	if st, isErr := fm.Status(); !isErr || !strings.Contains(st, "15 分钟后再试") {
+		t.Errorf("status %q, want the lock sentence", st)
+	}
+	s, err := f.db.StaffByUser(context.Background(), "wang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := testNow.Add(auth.LockFor); !s.LockedUntil.Equal(want) {
+		t.Errorf("locked until %v, want %v", s.LockedUntil, want)
+	}
+	// During the lock even the right password is refused.
+	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, testNow.Add(time.Minute)); lifeline.ErrorCode(err) != lifeline.ELOCKED {
+		t.Fatalf("right password during the lock: %v, want locked", err)
+	}
+	// After the lock, the right password works and clears it.
+	later := testNow.Add(auth.LockFor + time.Second)
+	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, later); err != nil {
+		t.Fatalf("login after the lock: %v", err)
+	}
+}
+
+func TestLoginUnknownUser(t *testing.T) {
+	f := newFixture(t)
+	m := New(f.config())
+	mm, cmd := m.Update(runes("nobody"))
+	mm, _ = mm.Update(enter)
+	mm, _ = mm.Update(runes(testPassword))
+	mm, cmd = mm.Update(enter)
+	if cmd == nil {
+		t.Fatal("Enter on the password did not start a login")
+	}
+	// Run the login command and everything it batches until it answers.
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			if c == nil {
+				continue
+			}
+			if lm, ok := c().(loggedInMsg); ok {
+				msg = lm
+			}
+		}
+	}
+	lm, ok := msg.(loggedInMsg)
+	if !ok {
+		t.Fatalf("login command returned %T", msg)
+	}
+	if lifeline.ErrorCode(lm.err) != lifeline.EUNAUTHORIZED {
+		t.Fatalf("unknown user: %v, want unauthorized", lm.err)
+	}
+	mm, _ = mm.Update(lm)
+	if st, isErr := mm.(Model).Status(); !isErr || st != "用户名或密码错误" {
+		t.Errorf("status %q (error %v), want the one sentence for a bad login", st, isErr)
+	}
+}

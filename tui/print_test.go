@@ -1,0 +1,96 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// listPrinter stands in for package print: it walks the residents a job
+// selects in the real store, reports progress after each, and writes their
+// names to a text file. gate, if set, is read before each resident, so a
+// test can hold the batch in the middle.
+func listPrinter(f *fixture, gate chan struct{}) Printer {
+	return func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		var rs []*lifeline.Resident
+		if job.Scope == PrintPerson {
+			rs = []*lifeline.Resident{job.Resident}
+		} else if err := f.db.EachResident(ctx, job.Filter, func(r *lifeline.Resident) error { rs = append(rs, r); return nil }); err != nil {
+			return PrintResult{}, err
+		}
+		name := fmt.Sprintf("print-%d-%d.txt", job.Scope, job.Resident.ID)
+		var body []byte
+		for i, r := range rs {
+			if gate != nil {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return PrintResult{}, ctx.Err()
+				}
+			}
+			body = append(body, r.Name+"\n"...)
+			progress(i+1, len(rs))
+		}
+		if err := os.WriteFile(filepath.Join(f.dir, name), body, 0o644); err != nil {
+			return PrintResult{}, err
+		}
+		return PrintResult{Files: []string{name}, Codes: len(rs)}, nil
+	}
+}
+
+func TestPrintBuildingWithProgress(t *testing.T) {
+	f := newFixture(t)
+	gate := make(chan struct{})
+	cfg := f.config()
+	cfg.Print = listPrinter(f, gate)
+	tm := openZhang(t, f, cfg)
+	tm.Send(runes("p"))
+	waitFor(t, tm, "整栋楼（12 号楼）")
+	tm.Send(runes("3"))
+	gate <- struct{}{}
+	waitFor(t, tm, "1 / 3 张")
+	gate <- struct{}{}
+	gate <- struct{}{}
+	waitFor(t, tm, "完成")
+	fm := final(t, tm)
+	if fm.print.result == nil || fm.print.result.Codes != 3 {
+		t.Fatalf("printed %+v, want the 3 residents of building 12", fm.print.result)
+	}
+	b, err := os.ReadFile(filepath.Join(f.dir, fm.print.result.Files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "吴建国\n张三丰\n李秀英\n" {
+		t.Errorf("printed %q, want building 12 in room order", b)
+	}
+	requireGolden(t, fm)
+}
+
+func TestPrintCancel(t *testing.T) {
+	f := newFixture(t)
+	gate := make(chan struct{})
+	cfg := f.config()
+	cfg.Print = listPrinter(f, gate)
+	tm := openZhang(t, f, cfg)
+	tm.Send(runes("p"))
+	tm.Send(runes("2"))
+	waitFor(t, tm, "按 esc 取消")
+	tm.Send(esc)
+	waitFor(t, tm, "已取消打印")
+	fm := final(t, tm)
+	if fm.print.running || fm.print.result != nil {
+		t.Fatalf("after cancel: running %v result %+v", fm.print.running, fm.print.result)
+	}
+}
+
+func TestPrintNotConfigured(t *testing.T) {
+	f := newFixture(t)
+	tm := openZhang(t, f, f.config())
+	tm.Send(runes("p"))
+	tm.Send(runes("1"))
+	waitFor(t, tm, "未配置打印")
+}

@@ -1,0 +1,177 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// queueScreen is the print queue: requests for paper codes (for example
+// from residents who texted 离线码) that staff work through, oldest first.
+type queueScreen struct {
+	e        *env
+	loading  bool
+	requests []lifeline.PrintRequest
+	who      map[int64]*lifeline.Resident
+	cursor   int
+	busy     bool
+}
+
+type queueLoadedMsg struct {
+	requests []lifeline.PrintRequest
+	who      map[int64]*lifeline.Resident
+	err      error
+}
+
+type queuePrintedMsg struct {
+	request lifeline.PrintRequest
+	result  PrintResult
+	err     error
+}
+
+func (queueLoadedMsg) route() screenID  { return screenQueue }
+func (queuePrintedMsg) route() screenID { return screenQueue }
+
+func newQueueScreen(e *env) queueScreen { return queueScreen{e: e} }
+
+func (s queueScreen) init() tea.Cmd {
+	ctx, store, community := s.e.ctx, s.e.store, s.e.community()
+	return func() tea.Msg {
+		reqs, err := store.PrintQueue(ctx, community)
+		if err != nil {
+			return queueLoadedMsg{err: err}
+		}
+		who := map[int64]*lifeline.Resident{}
+		for _, q := range reqs {
+			if _, ok := who[q.ResidentID]; ok {
+				continue
+			}
+			r, err := store.Resident(ctx, q.ResidentID)
+			if err != nil {
+				return queueLoadedMsg{err: err}
+			}
+			who[r.ID] = r
+		}
+		return queueLoadedMsg{requests: reqs, who: who}
+	}
+}
+
+func (s queueScreen) keys() []key.Binding {
+	k := s.e.keys
+	return []key.Binding{k.Up, k.Down, withHelp(k.Submit, s.e.t("打印并完成", "print and mark done")), k.Back}
+}
+
+// withHelp is b with other help text, for a key that means something more
+// specific on one screen.
+func withHelp(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
+}
+
+func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
+	k := s.e.keys
+	switch msg := msg.(type) {
+	case queueLoadedMsg:
+		s.loading = false
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.requests, s.who = msg.requests, msg.who
+		if s.cursor >= len(s.requests) {
+			s.cursor = max(0, len(s.requests)-1)
+		}
+		return s, nil
+	case queuePrintedMsg:
+		s.busy = false
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.e.setStatus(fmt.Sprintf(s.e.t("已打印并完成：%s", "Printed and marked done: %s"), strings.Join(msg.result.Files, ", ")))
+		return s, s.init()
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		switch {
+		case key.Matches(msg, k.Up):
+			if s.cursor > 0 {
+				s.cursor--
+			}
+		case key.Matches(msg, k.Down):
+			if s.cursor < len(s.requests)-1 {
+				s.cursor++
+			}
+		case key.Matches(msg, k.Submit):
+			if s.cursor < len(s.requests) {
+				return s.printOne(s.requests[s.cursor])
+			}
+		case key.Matches(msg, k.Back):
+			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+		}
+	}
+	return s, nil
+}
+
+// printOne prints one request's card and marks it done only once the card
+// is written.
+func (s queueScreen) printOne(q lifeline.PrintRequest) (queueScreen, tea.Cmd) {
+	if s.e.cfg.Print == nil {
+		s.e.setError(lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("此终端未配置打印", "printing is not set up on this terminal")))
+		return s, nil
+	}
+	r := s.who[q.ResidentID]
+	s.busy = true
+	s.e.setStatus(s.e.t("正在打印…", "Printing…"))
+	ctx, store, print, actor := s.e.ctx, s.e.store, s.e.cfg.Print, s.e.actor()
+	return s, func() tea.Msg {
+		res, err := print(ctx, PrintJob{Scope: PrintPerson, Resident: r, Staff: actor}, func(int, int) {})
+		if err == nil {
+			err = store.MarkPrinted(ctx, q.ID, actor)
+		}
+		return queuePrintedMsg{request: q, result: res, err: err}
+	}
+}
+
+func sourceLabel(src string, l lifeline.Lang) string {
+	switch src {
+	case "sms":
+		return l.Pick("短信", "SMS")
+	case "staff":
+		return l.Pick("工作人员", "staff")
+	}
+	return src
+}
+
+func (s queueScreen) view(width, height int) string {
+	var b strings.Builder
+	if len(s.requests) == 0 {
+		return s.e.t("打印队列是空的。居民发短信“离线码”后，申请会出现在这里。", "The print queue is empty. When a resident texts CODE, the request appears here.")
+	}
+	b.WriteString(fmt.Sprintf(s.e.t("%d 份待打印（最早的在上）", "%d waiting (oldest first)"), len(s.requests)) + "\n")
+	b.WriteString(styleHeading.Render("  "+cell(s.e.t("姓名", "Name"), 12)+" "+cell(s.e.t("住址", "Address"), 14)+" "+cell(s.e.t("来源", "From"), 10)+" "+s.e.t("申请时间", "Requested")) + "\n")
+	rows := height - 2
+	start := 0
+	if s.cursor >= rows {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < len(s.requests) && i < start+rows; i++ {
+		q := s.requests[i]
+		name, addr := "?", ""
+		if r := s.who[q.ResidentID]; r != nil {
+			name, addr = r.Name, r.Address.Short()
+		}
+		line := cursorMark(i == s.cursor) + cell(name, 12) + " " + cell(addr, 14) + " " + cell(sourceLabel(q.Source, s.e.lang), 10) + " " +
+			q.RequestedAt.In(time.Local).Format("01-02 15:04") + "  " + ago(q.RequestedAt, s.e.now(), s.e.lang)
+		if i == s.cursor {
+			line = styleSelected.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,368 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// relativesScreen links a relative to a resident: another resident by ID
+// number, or a bare phone number, with the relation. A link inside one
+// household is approved at once; any other waits in the review queue.
+type relativesScreen struct {
+	e        *env
+	r        *lifeline.Resident
+	who      textinput.Model
+	relation textinput.Model
+	busy     bool
+}
+
+type linkedMsg struct {
+	rel  lifeline.Relative
+	name string
+	err  error
+}
+
+func (linkedMsg) route() screenID { return screenRelatives }
+
+func newRelativesScreen(e *env) relativesScreen {
+	w := textinput.New()
+	w.Prompt = ""
+	w.Placeholder = e.t("亲属的证件号或手机号", "relative's ID number or phone")
+	w.CharLimit = 32
+	w.Width = 30
+	rel := textinput.New()
+	rel.Prompt = ""
+	rel.Placeholder = e.t("子女、配偶、父母、其他", "child, spouse, parent, other")
+	rel.CharLimit = 16
+	rel.Width = 30
+	return relativesScreen{e: e, who: w, relation: rel}
+}
+
+func (s relativesScreen) start(r *lifeline.Resident) (relativesScreen, tea.Cmd) {
+	s.r = r
+	s.who.Reset()
+	s.relation.Reset()
+	s.relation.Blur()
+	return s, s.who.Focus()
+}
+
+func (s relativesScreen) keys() []key.Binding {
+	k := s.e.keys
+	return []key.Binding{withHelp(k.Submit, s.e.t("下一步/保存", "next/save")), k.Next, k.Back}
+}
+
+func (s relativesScreen) update(msg tea.Msg) (relativesScreen, tea.Cmd) {
+	k := s.e.keys
+	switch msg := msg.(type) {
+	case linkedMsg:
+		s.busy = false
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		if msg.rel.State.Active() {
+			s.e.setStatus(fmt.Sprintf(s.e.t("已关联 %s（%s），同户自动通过", "Linked %s (%s): same household, approved"), msg.name, msg.rel.Relation))
+		} else {
+			s.e.setStatus(fmt.Sprintf(s.e.t("已提交 %s（%s），等待审核（F6）", "Linked %s (%s): waiting for review (F6)"), msg.name, msg.rel.Relation))
+		}
+		return s, s.e.goTo(navMsg{to: screenResident, id: s.r.ID, keepStatus: true})
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		switch {
+		case key.Matches(msg, k.Back):
+			if s.r != nil {
+				return s, s.e.goTo(navMsg{to: screenResident, id: s.r.ID})
+			}
+			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+		case key.Matches(msg, k.Next):
+			return s, s.toggle()
+		case key.Matches(msg, k.Submit):
+			if s.who.Focused() {
+				if strings.TrimSpace(s.who.Value()) == "" {
+					s.e.setStatus(s.e.t("请输入亲属的证件号或手机号", "Type the relative's ID number or phone"))
+					return s, nil
+				}
+				return s, s.toggle()
+			}
+			if strings.TrimSpace(s.relation.Value()) == "" {
+				s.e.setStatus(s.e.t("请填写关系，如 子女", "Type the relation, e.g. child"))
+				return s, nil
+			}
+			if s.r == nil {
+				return s, nil
+			}
+			s.busy = true
+			return s, s.link()
+		}
+	}
+	var cmd tea.Cmd
+	if s.who.Focused() {
+		s.who, cmd = s.who.Update(msg)
+	} else {
+		s.relation, cmd = s.relation.Update(msg)
+	}
+	return s, cmd
+}
+
+func (s *relativesScreen) toggle() tea.Cmd {
+	if s.who.Focused() {
+		s.who.Blur()
+		return s.relation.Focus()
+	}
+	s.relation.Blur()
+	return s.who.Focus()
+}
+
+// link finds the relative among the residents by document number; if no
+// resident holds it and it reads as a phone number, the link is to that
+// phone.
+func (s relativesScreen) link() tea.Cmd {
+	ctx, store, e, r := s.e.ctx, s.e.store, s.e, s.r
+	raw, relation := strings.TrimSpace(s.who.Value()), strings.TrimSpace(s.relation.Value())
+	return func() tea.Msg {
+		rel := lifeline.Relative{ResidentID: r.ID, Relation: relation, CreatedBy: e.actor()}
+		name := ""
+		number := lifeline.NormalizeDocNumber(raw)
+		ms, err := store.FindResidents(ctx, lifeline.ResidentFilter{Query: number, Limit: 5})
+		if err != nil {
+			return linkedMsg{err: err}
+		}
+		for _, m := range ms {
+			if m.Kind == lifeline.QueryDocument && m.Resident != nil && m.Resident.Doc.Number == number {
+				rel.RelativeResidentID, name = m.Resident.ID, m.Resident.Name
+				break
+			}
+		}
+		if rel.RelativeResidentID == 0 {
+			phone, perr := lifeline.NormalizePhone(raw)
+			if perr != nil {
+				return linkedMsg{err: lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有持此证件号的居民，也不是有效的电话号码", "no resident holds this ID number, and it is not a valid phone number"))}
+			}
+			rel.Phone, name = phone, lifeline.MaskPhone(phone)
+		}
+		if rel.RelativeResidentID == r.ID {
+			return linkedMsg{err: lifeline.Errorf(lifeline.EINVALID, lifeline.T("不能把居民关联为自己的亲属", "a resident cannot be their own relative"))}
+		}
+		if err := store.LinkRelative(ctx, &rel); err != nil {
+			return linkedMsg{err: err}
+		}
+		err = store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "link", ResidentID: r.ID, Detail: rel.Relation + " " + string(rel.State)})
+		return linkedMsg{rel: rel, name: name, err: err}
+	}
+}
+
+func (s relativesScreen) view(width, height int) string {
+	if s.r == nil {
+		return s.e.t("请先在查找中打开一位居民，再按 l 关联亲属。", "Open a resident from find first, then press l to link a relative.")
+	}
+	var b strings.Builder
+	b.WriteString(styleHeading.Render(s.e.t("为 ", "Relative of ")+s.r.Name+" "+s.r.Address.Short()+s.e.t(" 关联亲属", "")) + "\n\n")
+	b.WriteString(cursorMark(s.who.Focused()) + styleLabel.Render(cell(s.e.t("证件号/电话", "ID or phone"), 12)) + " " + s.who.View() + "\n\n")
+	b.WriteString(cursorMark(s.relation.Focused()) + styleLabel.Render(cell(s.e.t("关系", "Relation"), 12)) + " " + s.relation.View() + "\n\n")
+	b.WriteString(styleDim.Render(s.e.t("同户成员自动通过；其他关联由工作人员审核（F6）。", "Same household: approved at once; others wait for staff review (F6).")))
+	return b.String()
+}
+
+// reviewScreen is the queue of relative links waiting for review: approve,
+// or reject with a reason.
+type reviewScreen struct {
+	e         *env
+	pending   []lifeline.Relative
+	names     map[int64]*lifeline.Resident
+	cursor    int
+	rejecting bool
+	reason    textinput.Model
+	busy      bool
+}
+
+type reviewLoadedMsg struct {
+	pending []lifeline.Relative
+	names   map[int64]*lifeline.Resident
+	err     error
+}
+
+type reviewedMsg struct {
+	approve bool
+	err     error
+}
+
+func (reviewLoadedMsg) route() screenID { return screenReview }
+func (reviewedMsg) route() screenID     { return screenReview }
+
+func newReviewScreen(e *env) reviewScreen {
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = e.t("驳回原因", "reason for rejecting")
+	in.CharLimit = 80
+	in.Width = 40
+	return reviewScreen{e: e, reason: in}
+}
+
+func (s reviewScreen) init() tea.Cmd {
+	ctx, store, community := s.e.ctx, s.e.store, s.e.community()
+	return func() tea.Msg {
+		p, err := store.PendingRelatives(ctx, community)
+		if err != nil {
+			return reviewLoadedMsg{err: err}
+		}
+		names := map[int64]*lifeline.Resident{}
+		for _, rel := range p {
+			for _, id := range []int64{rel.ResidentID, rel.RelativeResidentID} {
+				if id == 0 || names[id] != nil {
+					continue
+				}
+				r, err := store.Resident(ctx, id)
+				if err != nil {
+					return reviewLoadedMsg{err: err}
+				}
+				names[id] = r
+			}
+		}
+		return reviewLoadedMsg{pending: p, names: names}
+	}
+}
+
+func (s reviewScreen) keys() []key.Binding {
+	k := s.e.keys
+	if s.rejecting {
+		return []key.Binding{withHelp(k.Submit, s.e.t("驳回", "reject")), withHelp(k.Back, s.e.t("取消", "cancel"))}
+	}
+	return []key.Binding{k.Up, k.Down, k.Approve, k.Reject, k.Back}
+}
+
+func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
+	k := s.e.keys
+	switch msg := msg.(type) {
+	case reviewLoadedMsg:
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.pending, s.names = msg.pending, msg.names
+		if s.cursor >= len(s.pending) {
+			s.cursor = max(0, len(s.pending)-1)
+		}
+		return s, nil
+	case reviewedMsg:
+		s.busy = false
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		if msg.approve {
+			s.e.setStatus(s.e.t("已通过", "Approved"))
+		} else {
+			s.e.setStatus(s.e.t("已驳回", "Rejected"))
+		}
+		return s, s.init()
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		if s.rejecting {
+			switch {
+			case key.Matches(msg, k.Back):
+				s.rejecting = false
+				s.reason.Blur()
+				return s, nil
+			case key.Matches(msg, k.Submit):
+				reason := strings.TrimSpace(s.reason.Value())
+				if reason == "" {
+					s.e.setStatus(s.e.t("驳回需要填写原因", "A rejection needs a reason"))
+					return s, nil
+				}
+				s.rejecting, s.busy = false, true
+				s.reason.Blur()
+				return s, s.review(s.pending[s.cursor], false, reason)
+			}
+			var cmd tea.Cmd
+			s.reason, cmd = s.reason.Update(msg)
+			return s, cmd
+		}
+		switch {
+		case key.Matches(msg, k.Back):
+			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+		case key.Matches(msg, k.Up):
+			if s.cursor > 0 {
+				s.cursor--
+			}
+		case key.Matches(msg, k.Down):
+			if s.cursor < len(s.pending)-1 {
+				s.cursor++
+			}
+		case key.Matches(msg, k.Approve):
+			if s.cursor < len(s.pending) {
+				s.busy = true
+				return s, s.review(s.pending[s.cursor], true, "")
+			}
+		case key.Matches(msg, k.Reject):
+			if s.cursor < len(s.pending) {
+				s.rejecting = true
+				s.reason.Reset()
+				return s, s.reason.Focus()
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s reviewScreen) review(rel lifeline.Relative, approve bool, reason string) tea.Cmd {
+	ctx, store, e := s.e.ctx, s.e.store, s.e
+	return func() tea.Msg {
+		if err := store.ReviewRelative(ctx, rel.ID, approve, reason, e.actor()); err != nil {
+			return reviewedMsg{approve: approve, err: err}
+		}
+		detail := "approved"
+		if !approve {
+			detail = "rejected: " + reason
+		}
+		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "review", ResidentID: rel.ResidentID, Detail: detail})
+		return reviewedMsg{approve: approve, err: err}
+	}
+}
+
+func (s reviewScreen) name(id int64) string {
+	if r := s.names[id]; r != nil {
+		return r.Name
+	}
+	return "?"
+}
+
+func (s reviewScreen) view(width, height int) string {
+	if len(s.pending) == 0 {
+		return s.e.t("没有待审核的亲属关联。", "No relative links wait for review.")
+	}
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(s.e.t("%d 条待审核（最早的在上）", "%d waiting (oldest first)"), len(s.pending)) + "\n")
+	b.WriteString(styleHeading.Render("  "+cell(s.e.t("居民", "Resident"), 14)+" "+cell(s.e.t("亲属", "Relative"), 18)+" "+cell(s.e.t("关系", "Relation"), 8)+" "+s.e.t("申请", "Asked")) + "\n")
+	rows := height - 5
+	start := 0
+	if s.cursor >= rows {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < len(s.pending) && i < start+rows; i++ {
+		rel := s.pending[i]
+		who := lifeline.MaskPhone(rel.Phone)
+		if rel.RelativeResidentID != 0 {
+			who = s.name(rel.RelativeResidentID)
+		}
+		line := cursorMark(i == s.cursor) + cell(s.name(rel.ResidentID), 14) + " " + cell(who, 18) + " " + cell(rel.Relation, 8) + " " +
+			rel.CreatedAt.In(time.Local).Format("01-02 15:04") + " " + rel.CreatedBy
+		if i == s.cursor {
+			line = styleSelected.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	if s.rejecting {
+		b.WriteString("\n" + styleLabel.Render(s.e.t("驳回原因：", "Reason: ")) + s.reason.View())
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,391 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+)
+
+// residentScreen shows one resident: status in large words and colour,
+// the latest test and its age, household, relatives, paper codes and
+// on-site registrations. ID number and phone stay masked until the worker
+// presses the reveal key, and the reveal is written to the audit log first.
+type residentScreen struct {
+	e         *env
+	id        int64
+	loading   bool
+	r         *lifeline.Resident
+	household []*lifeline.Resident
+	relatives []lifeline.Relative
+	names     map[int64]string // relative resident id → name
+	codes     []lifeline.IssuedCode
+	regs      []lifeline.Registration
+	revealed  bool
+	cursor    int  // selected code
+	confirm   bool // asking whether to revoke the selected code
+}
+
+type residentLoadedMsg struct {
+	id        int64
+	r         *lifeline.Resident
+	household []*lifeline.Resident
+	relatives []lifeline.Relative
+	names     map[int64]string
+	codes     []lifeline.IssuedCode
+	regs      []lifeline.Registration
+	err       error // the resident itself could not be loaded
+	partial   error // some part could not be loaded; the rest is shown
+}
+
+type revealedMsg struct{ err error }
+
+type revokedMsg struct {
+	serial []byte
+	err    error
+}
+
+func (residentLoadedMsg) route() screenID { return screenResident }
+func (revealedMsg) route() screenID       { return screenResident }
+func (revokedMsg) route() screenID        { return screenResident }
+
+func newResidentScreen(e *env, id int64) residentScreen {
+	return residentScreen{e: e, id: id, loading: true}
+}
+
+func (s residentScreen) init() tea.Cmd { return s.load() }
+
+func (s residentScreen) keys() []key.Binding {
+	k := s.e.keys
+	if s.confirm {
+		return []key.Binding{k.Yes, k.No}
+	}
+	b := []key.Binding{k.Reveal, k.Print, k.Sample, k.Link}
+	if len(s.codes) > 0 {
+		b = append(b, k.Up, k.Down, k.Revoke)
+	}
+	return append(b, k.Back)
+}
+
+// load reads the resident and everything shown about them in one command.
+// Only the resident is required: a part that fails is reported in the
+// status line and the rest is shown.
+func (s residentScreen) load() tea.Cmd {
+	ctx, store, id, e := s.e.ctx, s.e.store, s.id, s.e
+	return func() tea.Msg {
+		m := residentLoadedMsg{id: id, names: map[int64]string{}}
+		r, err := store.Resident(ctx, id)
+		if err != nil {
+			m.err = err
+			return m
+		}
+		if err := e.mayOpen(r); err != nil {
+			m.err = err
+			return m
+		}
+		m.r = r
+		keep := func(err error) {
+			if err != nil && m.partial == nil {
+				m.partial = err
+			}
+		}
+		keep(store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "view", ResidentID: id}))
+		if r.HouseholdID != 0 {
+			m.household, err = store.HouseholdMembers(ctx, r.HouseholdID)
+			keep(err)
+		}
+		m.relatives, err = store.Relatives(ctx, id)
+		keep(err)
+		for _, rel := range m.relatives {
+			if rel.RelativeResidentID != 0 {
+				if o, err := store.Resident(ctx, rel.RelativeResidentID); err == nil {
+					m.names[o.ID] = o.Name
+				}
+			}
+		}
+		m.codes, err = store.IssuedCodes(ctx, id)
+		keep(err)
+		m.regs, err = store.ResidentRegistrations(ctx, id)
+		keep(err)
+		return m
+	}
+}
+
+func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
+	k := s.e.keys
+	switch msg := msg.(type) {
+	case residentLoadedMsg:
+		if msg.id != s.id {
+			return s, nil
+		}
+		s.loading = false
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.r, s.household, s.relatives, s.names, s.codes, s.regs = msg.r, msg.household, msg.relatives, msg.names, msg.codes, msg.regs
+		if s.cursor >= len(s.codes) {
+			s.cursor = 0
+		}
+		if msg.partial != nil {
+			s.e.setError(msg.partial)
+		}
+		return s, nil
+	case revealedMsg:
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.revealed = true
+		s.e.setStatus(s.e.t("已显示完整证件号和电话，此操作已记录", "Full ID number and phone shown; this was recorded"))
+		return s, nil
+	case revokedMsg:
+		if msg.err != nil {
+			s.e.setError(msg.err)
+			return s, nil
+		}
+		s.e.setStatus(s.e.t("已作废纸质码 ", "Revoked paper code ") + shortSerial(msg.serial))
+		return s, s.load()
+	case tea.KeyMsg:
+		if s.r == nil {
+			if key.Matches(msg, k.Back) {
+				return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+			}
+			return s, nil
+		}
+		if s.confirm {
+			switch {
+			case key.Matches(msg, k.Yes):
+				s.confirm = false
+				return s, s.revoke(s.codes[s.cursor].Serial)
+			case key.Matches(msg, k.No):
+				s.confirm = false
+				s.e.setStatus(s.e.t("未作废", "Not revoked"))
+			}
+			return s, nil
+		}
+		switch {
+		case key.Matches(msg, k.Back):
+			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+		case key.Matches(msg, k.Reveal):
+			if s.revealed {
+				s.revealed = false
+				return s, nil
+			}
+			return s, s.reveal()
+		case key.Matches(msg, k.Print):
+			return s, s.e.goTo(navMsg{to: screenPrint, resident: s.r})
+		case key.Matches(msg, k.Sample):
+			return s, s.e.goTo(navMsg{to: screenRegister, resident: s.r})
+		case key.Matches(msg, k.Link):
+			return s, s.e.goTo(navMsg{to: screenRelatives, resident: s.r})
+		case key.Matches(msg, k.Up):
+			if s.cursor > 0 {
+				s.cursor--
+			}
+		case key.Matches(msg, k.Down):
+			if s.cursor < len(s.codes)-1 {
+				s.cursor++
+			}
+		case key.Matches(msg, k.Revoke):
+			if len(s.codes) == 0 {
+				s.e.setStatus(s.e.t("此居民没有纸质码", "This resident has no paper code"))
+				return s, nil
+			}
+			if s.codes[s.cursor].Revoked() {
+				s.e.setStatus(s.e.t("这张纸质码已经作废", "This paper code is already revoked"))
+				return s, nil
+			}
+			s.confirm = true
+			s.e.setStatus(s.e.t("挂失作废纸质码 ", "Revoke paper code ") + shortSerial(s.codes[s.cursor].Serial) + s.e.t("？按 y 确认，n 取消", "? Press y to confirm, n to cancel"))
+		}
+	}
+	return s, nil
+}
+
+// reveal writes the audit entry and only then shows the numbers: if the
+// log cannot be written, nothing is revealed.
+func (s residentScreen) reveal() tea.Cmd {
+	ctx, store, e, id := s.e.ctx, s.e.store, s.e, s.id
+	return func() tea.Msg {
+		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "reveal", ResidentID: id, Detail: "document and phone"})
+		return revealedMsg{err: err}
+	}
+}
+
+func (s residentScreen) revoke(serial []byte) tea.Cmd {
+	ctx, store, e, id := s.e.ctx, s.e.store, s.e, s.id
+	return func() tea.Msg {
+		if err := store.RevokeSerial(ctx, serial, "lost card", e.actor()); err != nil {
+			return revokedMsg{serial: serial, err: err}
+		}
+		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "revoke", ResidentID: id, Detail: "lost card " + shortSerial(serial)})
+		return revokedMsg{serial: serial, err: err}
+	}
+}
+
+// shortSerial is a serial as printed on the card and read aloud.
+func shortSerial(b []byte) string { return code.FormatSerial(b) }
+
+// ago says how long ago t was: "23 小时前".
+func ago(t, now time.Time, l lifeline.Lang) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return l.Pick("刚刚", "just now")
+	case d < time.Hour:
+		return fmt.Sprintf(l.Pick("%d 分钟前", "%d min ago"), int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf(l.Pick("%d 小时前", "%d hours ago"), int(d.Hours()))
+	}
+	return fmt.Sprintf(l.Pick("%d 天前", "%d days ago"), int(d.Hours()/24))
+}
+
+func (s residentScreen) view(width, height int) string {
+	l := s.e.lang
+	if s.r == nil {
+		if s.loading {
+			return s.e.t("正在读取…", "Loading…")
+		}
+		return s.e.t("无法显示此居民。按 esc 返回查找。", "This resident cannot be shown. Press esc to go back to find.")
+	}
+	r, now := s.r, s.e.now()
+	var b strings.Builder
+	// Who.
+	who := styleHeading.Render(r.Name)
+	if r.Sex != lifeline.SexNone {
+		who += "  " + map[lifeline.Sex]string{lifeline.Male: s.e.t("男", "male"), lifeline.Female: s.e.t("女", "female")}[r.Sex]
+	}
+	if !r.Birth.IsZero() {
+		who += fmt.Sprintf(s.e.t("  %d 岁", "  age %d"), age(r.Birth, now))
+	}
+	doc := r.Doc.Masked()
+	phones := make([]string, len(r.Phones))
+	for i, p := range r.Phones {
+		phones[i] = lifeline.MaskPhone(p)
+		if s.revealed {
+			phones[i] = p
+		}
+	}
+	if s.revealed {
+		doc = r.Doc.Number
+	}
+	who += "  " + r.Doc.Type.Label(l) + " " + doc
+	if r.NeedsManual {
+		who += "  " + styleWarn.Render(s.e.t("[需人工处理]", "[needs manual handling]"))
+	}
+	b.WriteString(who + "\n")
+	phone := s.e.t("无", "none")
+	if len(phones) > 0 {
+		phone = strings.Join(phones, ", ")
+	}
+	b.WriteString(styleLabel.Render(s.e.t("电话 ", "Phone ")) + phone + "   " +
+		styleLabel.Render(s.e.t("住址 ", "Address ")) + r.Address.Community + " " + r.Address.Short() + "\n")
+	// Status, large, beside the latest test.
+	big := banner(r.Status.Color.Label(l), colorStyle(r.Status.Color), 20)
+	var test []string
+	if t := r.Status.Latest; t != nil {
+		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+ago(t.SampledAt, now, l))
+		test = append(test, styleDim.Render(t.SampledAt.In(time.Local).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+t.Site))
+	} else {
+		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+s.e.t("无记录", "none on record"))
+	}
+	if !r.Status.UpdatedAt.IsZero() {
+		test = append(test, styleDim.Render(s.e.t("状态更新于 ", "Status updated ")+ago(r.Status.UpdatedAt, now, l)))
+	}
+	if r.Status.Reason != "" {
+		test = append(test, s.e.t("原因：", "Reason: ")+r.Status.Reason)
+	}
+	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, big, "  ", strings.Join(test, "\n")) + "\n")
+	// Household.
+	var hh []string
+	for _, o := range s.household {
+		if o.ID == r.ID {
+			continue
+		}
+		hh = append(hh, o.Name+" "+o.Status.Color.Label(l))
+	}
+	b.WriteString(styleLabel.Render(s.e.t("同户：", "Household: ")))
+	if len(hh) == 0 {
+		b.WriteString(s.e.t("无其他成员", "no one else"))
+	} else {
+		b.WriteString(strings.Join(hh, "；"))
+	}
+	b.WriteString("\n")
+	// Relatives.
+	var rels []string
+	for _, rel := range s.relatives {
+		who := lifeline.MaskPhone(rel.Phone)
+		if rel.RelativeResidentID != 0 {
+			who = s.names[rel.RelativeResidentID]
+		}
+		rels = append(rels, who+" "+rel.Relation+" "+rel.State.Label(l))
+	}
+	b.WriteString(styleLabel.Render(s.e.t("亲属：", "Relatives: ")))
+	if len(rels) == 0 {
+		b.WriteString(s.e.t("无", "none"))
+	} else {
+		b.WriteString(strings.Join(rels, "；"))
+	}
+	b.WriteString("\n")
+	// Registrations.
+	waiting := 0
+	for _, g := range s.regs {
+		if g.DeliveredAt.IsZero() {
+			waiting++
+		}
+	}
+	b.WriteString(styleLabel.Render(s.e.t("现场登记：", "On-site samples: ")))
+	if len(s.regs) == 0 {
+		b.WriteString(s.e.t("无", "none"))
+	} else {
+		b.WriteString(fmt.Sprintf(s.e.t("%d 条，%d 条待上传", "%d, %d waiting to send"), len(s.regs), waiting))
+	}
+	b.WriteString("\n")
+	// Codes.
+	b.WriteString(styleLabel.Render(s.e.t("纸质码：", "Paper codes: ")))
+	if len(s.codes) == 0 {
+		b.WriteString(s.e.t("未发放", "none issued") + "\n")
+	} else {
+		b.WriteString(fmt.Sprintf(s.e.t("%d 张", "%d"), len(s.codes)) + "\n")
+		rows := height - strings.Count(b.String(), "\n") - 1
+		if rows < 1 {
+			rows = 1
+		}
+		start := 0
+		if s.cursor >= rows {
+			start = s.cursor - rows + 1
+		}
+		for i := start; i < len(s.codes) && i < start+rows; i++ {
+			c := s.codes[i]
+			state := s.e.t("有效", "valid")
+			switch {
+			case c.Revoked():
+				state = s.e.t("已作废", "revoked")
+			case !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt):
+				state = s.e.t("已过期", "expired")
+			}
+			line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(time.Local).Format("01-02"), 13) +
+				cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(time.Local).Format("2006-01-02"), 18) + state
+			if i == s.cursor {
+				line = styleSelected.Render(line)
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// age is the age in whole years at now.
+func age(birth, now time.Time) int {
+	y := now.Year() - birth.Year()
+	if now.YearDay() < birth.YearDay() {
+		y--
+	}
+	return y
+}

@@ -1,0 +1,457 @@
+// Package tui is the staff screen: a terminal UI for community workers,
+// built with bubbletea. One file per screen (login, find, resident, print,
+// queue, register, relatives, check); one key map (keys.go) that feeds both
+// key matching and the help line; all styles in styles.go. Every store call
+// runs inside a tea.Cmd, and a failed call shows one sentence in the status
+// line instead of taking the screen down.
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// Config is what the staff screen runs on.
+type Config struct {
+	Store lifeline.Store
+	Lang  lifeline.Lang
+	// Now is the clock; tests fix it. Nil means time.Now.
+	Now func() time.Time
+	// Print makes paper codes; nil means printing is not available here.
+	Print Printer
+	// Check verifies a scanned paper code; nil means checking is not
+	// available here.
+	Check Checker
+	// Site names this desk on on-site registrations.
+	Site string
+	// Notice is shown under the title on every screen, e.g. that the demo
+	// SMS gateway runs without signature checks.
+	Notice string
+	// Debounce is how long the find screen waits after a keystroke before
+	// searching; zero means 120 ms.
+	Debounce time.Duration
+}
+
+// screenID names a screen.
+type screenID int
+
+const (
+	screenLogin screenID = iota
+	screenFind
+	screenResident
+	screenPrint
+	screenQueue
+	screenRegister
+	screenRelatives
+	screenReview
+	screenCheck
+)
+
+// env is what every screen shares: configuration, language, keys, the
+// logged-in staff member and the status line.
+type env struct {
+	cfg   Config
+	store lifeline.Store
+	lang  lifeline.Lang
+	keys  keyMap
+	staff *lifeline.Staff
+	// ctx carries the staff member as the actor, for the audit log.
+	ctx context.Context
+
+	status    string
+	statusErr bool
+	pending   *navMsg // set by goTo
+	width     int
+	height    int
+}
+
+func (e *env) t(zh, en string) string { return e.lang.Pick(zh, en) }
+
+func (e *env) now() time.Time {
+	if e.cfg.Now != nil {
+		return e.cfg.Now()
+	}
+	return time.Now()
+}
+
+// setStatus shows a sentence in the status line.
+func (e *env) setStatus(s string) { e.status, e.statusErr = s, false }
+
+// setError shows err as one sentence in the status line; nil clears it.
+func (e *env) setError(err error) {
+	if err == nil {
+		e.status, e.statusErr = "", false
+		return
+	}
+	e.status, e.statusErr = lifeline.ErrorMessage(err, e.lang), true
+}
+
+// actor is the staff member's name in the audit log and on records.
+func (e *env) actor() string {
+	if e.staff == nil {
+		return ""
+	}
+	return "staff:" + e.staff.User
+}
+
+// community is the community the staff member may see; "" for admins.
+func (e *env) community() string {
+	if e.staff == nil || e.staff.Role == lifeline.RoleAdmin {
+		return ""
+	}
+	return e.staff.Community
+}
+
+// mayOpen reports whether the staff member may see a resident: a worker
+// only their own community's.
+func (e *env) mayOpen(r *lifeline.Resident) error {
+	if c := e.community(); c != "" && r.Address.Community != c {
+		return lifeline.Errorf(lifeline.EFORBIDDEN, lifeline.T("该居民不属于您的社区", "this resident is not in your community"))
+	}
+	return nil
+}
+
+// navMsg moves to another screen.
+type navMsg struct {
+	to       screenID
+	resident *lifeline.Resident // for screens that act on one resident
+	id       int64              // resident id to open
+	// keepStatus keeps the status line's sentence across the move (the
+	// outcome of what the last screen did).
+	keepStatus bool
+}
+
+// goTo asks for another screen. The root model switches at once, after
+// the screen's update returns, so keys typed right after (a scanner's burst)
+// reach the new screen and not the old one.
+func (e *env) goTo(n navMsg) tea.Cmd {
+	e.pending = &n
+	return nil
+}
+
+// routed is a message that belongs to one screen whichever is showing, so
+// a batch keeps reporting progress after the worker looks elsewhere.
+type routed interface{ route() screenID }
+
+// Model is the whole staff screen.
+type Model struct {
+	e        *env
+	help     help.Model
+	showHelp bool
+	current  screenID
+
+	login     loginScreen
+	find      findScreen
+	resident  residentScreen
+	print     printScreen
+	queue     queueScreen
+	register  registerScreen
+	relatives relativesScreen
+	review    reviewScreen
+	check     checkScreen
+}
+
+// New returns the staff screen on a store, at the login.
+func New(cfg Config) Model {
+	if cfg.Debounce == 0 {
+		cfg.Debounce = 120 * time.Millisecond
+	}
+	if cfg.Lang == "" {
+		cfg.Lang = lifeline.Zh
+	}
+	e := &env{cfg: cfg, store: cfg.Store, lang: cfg.Lang, keys: newKeyMap(cfg.Lang), ctx: context.Background(), width: 80, height: 24}
+	h := help.New()
+	h.ShortSeparator = " · "
+	m := Model{e: e, help: h, current: screenLogin}
+	m.login = newLoginScreen(e)
+	m.find = newFindScreen(e)
+	m.print = newPrintScreen(e)
+	m.queue = newQueueScreen(e)
+	m.register = newRegisterScreen(e)
+	m.relatives = newRelativesScreen(e)
+	m.review = newReviewScreen(e)
+	m.check = newCheckScreen(e)
+	return m
+}
+
+// Init starts the cursor blinking in the user field.
+func (m Model) Init() tea.Cmd { return m.login.init() }
+
+// Staff returns who is logged in, nil before login.
+func (m Model) Staff() *lifeline.Staff { return m.e.staff }
+
+// Status returns the status line's sentence and whether it is an error.
+func (m Model) Status() (string, bool) { return m.e.status, m.e.statusErr }
+
+// Update handles a message: global keys first, then the current screen.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k := m.e.keys
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.e.width, m.e.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, nil
+	case tea.KeyMsg:
+		if key.Matches(msg, k.Quit) {
+			return m, tea.Quit
+		}
+		if m.showHelp {
+			if key.Matches(msg, k.Help) || key.Matches(msg, k.Back) {
+				m.showHelp = false
+				return m, nil
+			}
+		} else if key.Matches(msg, k.Help) && (msg.String() == "f1" || !m.typing()) {
+			m.showHelp = true
+			return m, nil
+		}
+		if m.e.staff != nil {
+			for to, b := range map[screenID]key.Binding{screenFind: k.Find, screenRegister: k.Register, screenCheck: k.Check, screenQueue: k.Queue, screenReview: k.Review} {
+				if key.Matches(msg, b) {
+					return m.navigate(navMsg{to: to})
+				}
+			}
+		}
+	case navMsg:
+		return m.navigate(msg)
+	case loggedInMsg:
+		m.login, _ = m.login.update(msg)
+		if msg.err == nil {
+			m.e.staff = msg.staff
+			m.e.ctx = lifeline.WithActor(context.Background(), lifeline.Actor{User: "staff:" + msg.staff.User, Community: m.e.community()})
+			m.e.setStatus(m.e.t("已登录：", "Logged in: ") + msg.staff.User)
+			return m.navigate(navMsg{to: screenFind, keepStatus: true})
+		}
+		return m, nil
+	}
+	if r, ok := msg.(routed); ok {
+		return m.updateScreen(r.route(), msg)
+	}
+	return m.updateScreen(m.current, msg)
+}
+
+func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch s {
+	case screenLogin:
+		m.login, cmd = m.login.update(msg)
+	case screenFind:
+		m.find, cmd = m.find.update(msg)
+	case screenResident:
+		m.resident, cmd = m.resident.update(msg)
+	case screenPrint:
+		m.print, cmd = m.print.update(msg)
+	case screenQueue:
+		m.queue, cmd = m.queue.update(msg)
+	case screenRegister:
+		m.register, cmd = m.register.update(msg)
+	case screenRelatives:
+		m.relatives, cmd = m.relatives.update(msg)
+	case screenReview:
+		m.review, cmd = m.review.update(msg)
+	case screenCheck:
+		m.check, cmd = m.check.update(msg)
+	}
+	if n := m.e.pending; n != nil {
+		m.e.pending = nil
+		mm, next := m.navigate(*n)
+		return mm, tea.Batch(cmd, next)
+	}
+	return m, cmd
+}
+
+// navigate shows another screen and starts whatever it loads.
+func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
+	if m.e.staff == nil {
+		return m, nil
+	}
+	m.showHelp = false
+	if !n.keepStatus {
+		m.e.setStatus("")
+	}
+	m.current = n.to
+	var cmd tea.Cmd
+	switch n.to {
+	case screenFind:
+		cmd = m.find.focus()
+	case screenResident:
+		id := n.id
+		if n.resident != nil {
+			id = n.resident.ID
+		}
+		m.resident = newResidentScreen(m.e, id)
+		cmd = m.resident.init()
+	case screenPrint:
+		m.print = m.print.start(n.resident)
+	case screenQueue:
+		cmd = m.queue.init()
+	case screenRegister:
+		m.register, cmd = m.register.start(n.resident)
+	case screenRelatives:
+		m.relatives, cmd = m.relatives.start(n.resident)
+	case screenReview:
+		cmd = m.review.init()
+	case screenCheck:
+		cmd = m.check.focus()
+	}
+	return m, cmd
+}
+
+// typing reports whether the focused field takes free text, where ? is a
+// character and not the help key.
+func (m Model) typing() bool {
+	switch m.current {
+	case screenLogin:
+		return true
+	case screenRelatives:
+		return true
+	case screenReview:
+		return m.review.rejecting
+	case screenCheck:
+		return true
+	}
+	return false
+}
+
+// keys returns the current screen's bindings for the help line.
+func (m Model) keys() helpKeys {
+	k := m.e.keys
+	h := helpKeys{global: []key.Binding{k.Help}, extra: []key.Binding{k.Quit}}
+	if m.e.staff != nil {
+		h.nav = k.navKeys()
+	}
+	switch m.current {
+	case screenLogin:
+		h.screen = m.login.keys()
+	case screenFind:
+		h.screen = m.find.keys()
+	case screenResident:
+		h.screen = m.resident.keys()
+	case screenPrint:
+		h.screen = m.print.keys()
+	case screenQueue:
+		h.screen = m.queue.keys()
+	case screenRegister:
+		h.screen = m.register.keys()
+	case screenRelatives:
+		h.screen = m.relatives.keys()
+	case screenReview:
+		h.screen = m.review.keys()
+	case screenCheck:
+		h.screen = m.check.keys()
+	}
+	return h
+}
+
+func (m Model) title() string {
+	switch m.current {
+	case screenLogin:
+		return m.e.t("登录", "Log in")
+	case screenFind:
+		return m.e.t("查找居民", "Find a resident")
+	case screenResident:
+		return m.e.t("居民", "Resident")
+	case screenPrint:
+		return m.e.t("打印纸质码", "Print paper codes")
+	case screenQueue:
+		return m.e.t("打印队列", "Print queue")
+	case screenRegister:
+		return m.e.t("现场登记", "Register on site")
+	case screenRelatives:
+		return m.e.t("关联亲属", "Link a relative")
+	case screenReview:
+		return m.e.t("亲属审核", "Review relatives")
+	case screenCheck:
+		return m.e.t("验码", "Check a code")
+	}
+	return ""
+}
+
+// View draws the screen: a title line, the notice if any, the current
+// screen, the status line and the help line, cut to the terminal's size.
+func (m Model) View() string {
+	w, h := m.e.width, m.e.height
+	if w <= 0 {
+		w = 80
+	}
+	if h <= 0 {
+		h = 24
+	}
+	left := " " + m.e.t("生命线", "Lifeline") + " · " + m.title()
+	right := ""
+	if s := m.e.staff; s != nil {
+		where := s.Community
+		if s.Role == lifeline.RoleAdmin {
+			where = m.e.t("管理员·全部社区", "admin · all communities")
+		}
+		right = s.User + " (" + where + ") "
+	}
+	gap := w - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		right = ""
+		gap = w - lipgloss.Width(left)
+	}
+	top := []string{styleTitle.Render(cell(left+strings.Repeat(" ", gap)+right, w))}
+	if m.e.cfg.Notice != "" {
+		// Up to two lines: the notice says things a person must not miss
+		// (a demo login, a gateway without signature checks).
+		wrapped := strings.Split(lipgloss.NewStyle().Width(w).Render("! "+m.e.cfg.Notice), "\n")
+		for i, l := range wrapped {
+			if i == 2 {
+				break
+			}
+			top = append(top, styleWarn.Render(cell(strings.TrimRight(l, " "), w)))
+		}
+	}
+	var bottom []string
+	if m.e.status != "" {
+		st := m.e.status
+		if m.e.statusErr {
+			bottom = append(bottom, styleError.Render(cell("✗ "+st, w)))
+		} else {
+			bottom = append(bottom, styleOK.Render(cell("· "+st, w)))
+		}
+	} else {
+		bottom = append(bottom, "")
+	}
+	m.help.Width = w
+	// bubbles/help can overrun its width by one item; cut it to be sure.
+	bottom = append(bottom, fit(m.help.ShortHelpView(m.keys().ShortHelp()), w, 1))
+	bodyH := h - len(top) - len(bottom)
+	var body string
+	if m.showHelp {
+		body = styleHeading.Render(m.e.t("全部按键（按 ? 或 esc 关闭）", "All keys (? or esc to close)")) + "\n\n" + m.help.FullHelpView(m.keys().FullHelp())
+	} else {
+		switch m.current {
+		case screenLogin:
+			body = m.login.view(w, bodyH)
+		case screenFind:
+			body = m.find.view(w, bodyH)
+		case screenResident:
+			body = m.resident.view(w, bodyH)
+		case screenPrint:
+			body = m.print.view(w, bodyH)
+		case screenQueue:
+			body = m.queue.view(w, bodyH)
+		case screenRegister:
+			body = m.register.view(w, bodyH)
+		case screenRelatives:
+			body = m.relatives.view(w, bodyH)
+		case screenReview:
+			body = m.review.view(w, bodyH)
+		case screenCheck:
+			body = m.check.view(w, bodyH)
+		}
+	}
+	body = fit(body, w, bodyH)
+	if n := bodyH - strings.Count(body, "\n") - 1; n > 0 {
+		body += strings.Repeat("\n", n)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, append(append(top, body), bottom...)...)
+}
