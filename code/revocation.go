@@ -171,11 +171,15 @@ func ReadRevocationList(r io.Reader) (*RevocationList, error) {
 		hashes:  make([]uint64, nh),
 	}
 	p := body[revocationHeader:]
+	var prev []byte
 	for i := 0; i < int(nc); i++ {
+		if prev != nil && bytes.Compare(p[:8], prev) <= 0 {
+			return nil, fmt.Errorf("%w: key cut-offs not in ascending order at %d", errRevocationFile, i)
+		}
 		var id KeyID
 		copy(id[:], p[:8])
 		l.Cutoffs[id] = time.UnixMilli(int64(binary.BigEndian.Uint64(p[8:16])))
-		p = p[16:]
+		prev, p = p[:8], p[16:]
 	}
 	for i := range l.hashes {
 		l.hashes[i] = binary.BigEndian.Uint64(p[8*i:])

@@ -3,8 +3,10 @@ package code
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,6 +74,19 @@ func TestRevocationListRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadRevocationList(bytes.NewReader(raw[:len(raw)-1])); err == nil {
 		t.Error("truncated list accepted")
+	}
+	// Out of order, with a correct checksum: refused too.
+	for name, swap := range map[string][2]int{"cut-offs": {24, 40}, "hashes": {56, 64}} {
+		bad := bytes.Clone(raw[:len(raw)-32])
+		a, b := swap[0], swap[1]
+		size := b - a
+		tmp := bytes.Clone(bad[a:b])
+		copy(bad[a:b], bad[b:b+size])
+		copy(bad[b:b+size], tmp)
+		sum := sha256.Sum256(bad)
+		if _, err := ReadRevocationList(bytes.NewReader(append(bad, sum[:]...))); err == nil || !strings.Contains(err.Error(), "order") {
+			t.Errorf("%s swapped: %v", name, err)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -69,7 +68,7 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 		}
 		phones = append(phones, phone)
 	}
-	gw, err := sms.NewServer(sms.Config{Store: db, Insecure: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), PublicURL: "http://gateway.test", RateBurst: 1 << 20, RateRefill: time.Millisecond})
+	gw, err := sms.NewServer(sms.Config{Store: db, Insecure: true, PublicURL: "http://gateway.test", RateBurst: 1 << 20, RateRefill: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,9 @@ type Options struct {
 	// Location is the time zone dates are printed in; nil means Local.
 	Location *time.Location
 	// Epoch, if not zero, makes output reproducible: it is every file's
-	// creation date and the PDF catalogs are sorted. For tests.
+	// creation date and the PDF catalogs are sorted, so an issuer that
+	// gives the same codes for the same residents (fixed clock and
+	// serials) gives byte-identical files. For tests.
 	Epoch time.Time
 	// Now is the clock for progress; nil means time.Now.
 	Now func() time.Time

@@ -263,9 +263,16 @@ func readFormat4(t []byte) (map[rune]uint16, error) {
 		return binary.BigEndian.Uint16(t[p:])
 	}
 	m := make(map[rune]uint16, 32768)
+	budget := 1 << 17 // a damaged or hostile table cannot make this loop forever
 	for s := 0; s < segX2/2; s++ {
 		end := u16(ends + 2*s)
 		start := u16(starts + 2*s)
+		if start > end {
+			continue
+		}
+		if budget -= int(end-start) + 1; budget < 0 {
+			return nil, errors.New("cmap format 4 has overlapping segments")
+		}
 		delta := u16(deltas + 2*s)
 		ro := u16(ranges + 2*s)
 		for c := uint32(start); c <= uint32(end) && c != 0xFFFF; c++ {

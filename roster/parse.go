@@ -182,7 +182,11 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 		r.Sex = idSex
 	}
 
-	if s := cell(fPhone); s != "" {
+	for _, col := range c.phones {
+		s := ""
+		if col < len(row.Record) {
+			s = strings.TrimSpace(row.Record[col])
+		}
 		nums := splitPhones(s)
 		for i, n := range nums {
 			e164, err := lifeline.NormalizePhone(numberCell(n))
@@ -192,7 +196,7 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 					k := strconv.Itoa(i + 1)
 					msg = lifeline.T("第 "+k+" 个号码："+msg.Zh, "number "+k+": "+msg.En)
 				}
-				row.addProblem(c.name(fPhone), msg)
+				row.addProblem(c.headerName(col), msg)
 				continue
 			}
 			if !contains(r.Phones, e164) {

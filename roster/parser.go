@@ -232,37 +232,43 @@ func (p *Parser) Counts() Counts {
 
 // CheckResidents marks results rows whose document is neither on a good
 // roster row of this import nor known to the store as bad: a result for a
-// person lifeline has never heard of cannot be stored. known is asked once
-// per document.
-func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context, lifeline.Document) (bool, error)) error {
+// person lifeline has never heard of cannot be stored. known is called once,
+// with every distinct document left to check, and returns the keys
+// (Document.Key) of those the store holds.
+func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context, []lifeline.Document) (map[string]bool, error)) error {
 	inImport := map[string]bool{}
 	p.Rows(func(r *Row) {
 		if r.OK() && r.Resident != nil && r.Resident.Doc.Number != "" {
 			inImport[r.Resident.Doc.Key()] = true
 		}
 	})
+	var ask []lifeline.Document
 	asked := map[string]bool{}
-	var err error
 	p.Rows(func(r *Row) {
-		if err != nil || !r.OK() || r.Update == nil || r.Resident != nil {
+		if !r.OK() || r.Update == nil || r.Resident != nil {
 			return
 		}
-		key := r.Update.Doc.Key()
-		if inImport[key] {
+		if key := r.Update.Doc.Key(); !inImport[key] && !asked[key] {
+			asked[key] = true
+			ask = append(ask, r.Update.Doc)
+		}
+	})
+	if len(ask) == 0 {
+		return nil
+	}
+	stored, err := known(ctx, ask)
+	if err != nil {
+		return err
+	}
+	p.Rows(func(r *Row) {
+		if !r.OK() || r.Update == nil || r.Resident != nil {
 			return
 		}
-		ok, seen := asked[key]
-		if !seen {
-			if ok, err = known(ctx, r.Update.Doc); err != nil {
-				return
-			}
-			asked[key] = ok
-		}
-		if !ok {
+		if key := r.Update.Doc.Key(); !inImport[key] && !stored[key] {
 			r.addProblem(r.table.cols.name(fDocNumber), lifeline.T("查无此人：本次导入和系统中都没有这个证件号码，请先导入花名册", "unknown resident: this document is neither in this import nor in the store; import the roster first"))
 		}
 	})
-	return err
+	return nil
 }
 
 // Batch returns the good rows as one batch for the store: every resident,

@@ -97,13 +97,14 @@ var headerAliases = map[string]field{
 
 	"idtype": fDocType, "doctype": fDocType, "documenttype": fDocType, "证件类型": fDocType, "证件种类": fDocType,
 
-	"idnumber": fDocNumber, "idno": fDocNumber, "id": fDocNumber, "docnumber": fDocNumber, "documentnumber": fDocNumber,
+	"idnumber": fDocNumber, "idno": fDocNumber, "docnumber": fDocNumber, "documentnumber": fDocNumber,
 	"证件号码": fDocNumber, "证件号": fDocNumber, "身份证号": fDocNumber, "身份证号码": fDocNumber, "身份证": fDocNumber,
 
 	"nationality": fNationality, "country": fNationality, "国籍": fNationality,
 
 	"phone": fPhone, "phones": fPhone, "mobile": fPhone, "tel": fPhone, "telephone": fPhone, "phonenumber": fPhone,
 	"手机号码": fPhone, "手机号": fPhone, "手机": fPhone, "电话": fPhone, "联系电话": fPhone, "电话号码": fPhone,
+	"landline": fPhone, "固定电话": fPhone, "座机": fPhone, "家庭电话": fPhone, "亲属电话": fNone,
 
 	"community": fCommunity, "社区": fCommunity, "小区": fCommunity, "所属社区": fCommunity,
 	"building": fBuilding, "楼栋": fBuilding, "楼号": fBuilding, "栋": fBuilding, "楼": fBuilding,
@@ -149,6 +150,7 @@ func normHeader(s string) string {
 // columns maps fields to column indexes in one table.
 type columns struct {
 	idx    [nFields]int // -1 if absent
+	phones []int        // every phone column: a mobile and a landline column are both the resident's
 	header []string
 }
 
@@ -161,6 +163,9 @@ func mapHeader(header []string) (columns, int) {
 	known := 0
 	for i, h := range header {
 		f := headerAliases[normHeader(h)]
+		if f == fPhone {
+			c.phones = append(c.phones, i)
+		}
 		if f == fNone || c.idx[f] >= 0 {
 			continue // unknown columns are ignored; the first of two same columns wins
 		}
@@ -194,11 +199,14 @@ func (c *columns) kind() Kind {
 // name returns the column's header as the file writes it, or the canonical
 // field name in the reader's language when the file has no such column.
 func (c *columns) name(f field) fieldName {
-	if i := c.idx[f]; i >= 0 && i < len(c.header) {
-		h := strings.TrimSpace(strings.TrimPrefix(c.header[i], "\ufeff"))
-		return fieldName{header: h}
+	if i := c.idx[f]; i >= 0 {
+		return c.headerName(i)
 	}
 	return fieldName{text: fieldNames[f]}
+}
+
+func (c *columns) headerName(i int) fieldName {
+	return fieldName{header: strings.TrimSpace(strings.TrimPrefix(c.header[i], "\ufeff"))}
 }
 
 type fieldName struct {

@@ -277,9 +277,15 @@ func TestCheckResidents(t *testing.T) {
 		"b.csv": "证件号码,健康码\n" + inRoster + ",绿码\n" + inStore + ",绿码\n" + unknown + ",黄码\n" + unknown + ",红码\n",
 	})
 	var asked []string
-	err := p.CheckResidents(context.Background(), func(_ context.Context, d lifeline.Document) (bool, error) {
-		asked = append(asked, d.Number)
-		return d.Number == inStore, nil
+	err := p.CheckResidents(context.Background(), func(_ context.Context, docs []lifeline.Document) (map[string]bool, error) {
+		known := map[string]bool{}
+		for _, d := range docs {
+			asked = append(asked, d.Number)
+			if d.Number == inStore {
+				known[d.Key()] = true
+			}
+		}
+		return known, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -426,4 +432,18 @@ func FuzzParseCSV(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestSeveralPhoneColumns(t *testing.T) {
+	p := parse(t, map[string]string{"p.csv": "姓名,证件号码,手机号码,固定电话,亲属电话\n" +
+		"张三," + id(t, "11010519491231002") + ",13812345678,029-88886666,13900000000\n" +
+		"李四," + id(t, "31010419850607123") + ",,12,\n"})
+	got := problems(p, lifeline.En)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "p.csv:3: 固定电话: ") {
+		t.Fatalf("problems = %q", got)
+	}
+	r := p.Batch().Residents[0]
+	if strings.Join(r.Phones, ",") != "+8613812345678,+862988886666" {
+		t.Errorf("phones = %v (a relative's phone is not the resident's)", r.Phones)
+	}
 }

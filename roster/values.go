@@ -13,11 +13,11 @@ import (
 // timeLayouts are the ways rosters write a moment, tried in order. Layouts
 // with a zone keep it; the others are read in Options.Location.
 var timeLayouts = []string{
+	"2006-1-2 15:04", // the most common first: a failed try costs an allocation
+	"2006-1-2 15:04:05",
 	time.RFC3339,
 	"2006-01-02T15:04:05",
 	"2006-01-02T15:04",
-	"2006-1-2 15:04:05",
-	"2006-1-2 15:04",
 	"2006/1/2 15:04:05",
 	"2006/1/2 15:04",
 	"2006.1.2 15:04:05",

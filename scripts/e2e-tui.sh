@@ -7,7 +7,7 @@
 # the screen text (capture-pane) until the expected words appear, and on
 # failure prints the screen and exits non-zero.
 #
-# Needs: go, tmux. Usage: scripts/e2e-tui.sh [--lang en]   (KEEP=1 keeps the temp dir)
+# Needs: go, tmux; pdftoppm and zbarimg (optional) to decode the printed QR. Usage: scripts/e2e-tui.sh [--lang en]   (KEEP=1 keeps the temp dir)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -108,10 +108,31 @@ PDF=$(ls "$TMP"/prints/card-*.pdf 2>/dev/null | head -1)
 head -c 5 "$PDF" | grep -q '%PDF-' || { echo "e2e-tui: FAIL: $PDF is not a PDF" >&2; exit 1; }
 wait_for "$(basename "$PDF")"
 
+if command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null; then
+	step "the printed QR decodes and verifies"
+	pdftoppm -r 300 -png -f 1 -l 1 "$PDF" "$TMP/page"
+	PAYLOAD=$(zbarimg -q --raw "$TMP"/page*.png 2>/dev/null | head -1)
+	[[ "$PAYLOAD" == LL1:* ]] || { echo "e2e-tui: FAIL: no lifeline code decoded from $PDF" >&2; exit 1; }
+	"$BIN" --lang en verify "$PAYLOAD" >"$TMP/verify.out" || { echo "e2e-tui: FAIL: the printed code does not verify:" >&2; cat "$TMP/verify.out" >&2; exit 1; }
+	grep -q "^VALID" "$TMP/verify.out" || { echo "e2e-tui: FAIL: verify said:" >&2; cat "$TMP/verify.out" >&2; exit 1; }
+else
+	echo "(pdftoppm or zbarimg not installed: not decoding the printed QR)"
+fi
+
 step "back to the resident: the code is listed"
 keys Escape
 wait_for "$T_TEST"
 if [[ "${LANG_FLAG[1]}" == en ]]; then wait_for "Paper codes: 1"; else wait_for "纸质码：1 张"; fi
+
+if [[ -n "${PAYLOAD:-}" ]]; then
+	step "scan the printed code on the check screen"
+	keys F4
+	type_text "$PAYLOAD"
+	keys Enter
+	if [[ "${LANG_FLAG[1]}" == en ]]; then wait_for "Holder:"; else wait_for "持码人："; fi
+	wait_for "VALID"
+	if screen | grep -q INVALID; then echo "e2e-tui: FAIL: the printed code was refused" >&2; screen >&2; exit 1; fi
+fi
 
 step "quit"
 keys C-c

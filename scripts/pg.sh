@@ -68,7 +68,7 @@ start() {
 	# times faster. max_connections covers several replicas in the benchmarks.
 	cat >>"$dir/data/postgresql.conf" <<-EOF
 		listen_addresses = '127.0.0.1'
-		unix_socket_directories = '$dir'
+		unix_socket_directories = ''
 		fsync = off
 		synchronous_commit = off
 		full_page_writes = off

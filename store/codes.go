@@ -43,7 +43,7 @@ func normKeyID(kid string) (string, error) {
 	return kid, nil
 }
 
-// audit appends to the audit log inside a write transaction.
+// auditTx appends to the audit log inside a write transaction.
 func (db *DB) auditTx(ctx context.Context, tx *sql.Tx, at int64, actor, action string, residentID int64, detail string) error {
 	_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`),
 		at, actor, action, nullID(residentID), detail)

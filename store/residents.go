@@ -167,7 +167,7 @@ func (db *DB) ResidentByDocument(ctx context.Context, d lifeline.Document) (*lif
 // residentIDByDoc finds a resident by current or replaced document.
 func (db *DB) residentIDByDoc(ctx context.Context, q queryer, d lifeline.Document) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, db.SQL(`SELECT id FROM residents WHERE doc_number = ? AND doc_type = ? AND doc_number <> ''`), d.Number, string(d.Type)).Scan(&id)
+	err := q.QueryRowContext(ctx, db.SQL(`SELECT id FROM residents WHERE doc_rev = ? AND doc_type = ? AND doc_number <> ''`), reverse(d.Number), string(d.Type)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = q.QueryRowContext(ctx, db.SQL(`SELECT resident_id FROM resident_documents WHERE doc_type = ? AND doc_number = ?`), string(d.Type), d.Number).Scan(&id)
 	}

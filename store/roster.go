@@ -26,6 +26,7 @@ type rosterWriter struct {
 	ctx    context.Context // without cancel: see newRosterWriter
 	cancel context.Context // the caller's, checked once a chunk
 	now    int64
+	nowArg any // now, boxed once
 	stmts  []*sql.Stmt
 
 	selOld, selNone, selBuilding, insHH, insRes, updRes, selPhones, delPhones, delGram *sql.Stmt
@@ -49,6 +50,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	// rolls back when it is cancelled, and the writer checks ctx per chunk.
 	w := &rosterWriter{db: db, tx: tx, ctx: context.WithoutCancel(ctx), cancel: ctx, now: ms(db.Now()),
 		buffered: map[int64]bool{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
+	w.nowArg = w.now
 	prep := []struct {
 		s **sql.Stmt
 		q string
@@ -93,6 +95,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	}
 	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id) VALUES `, `(?, ?)`, 2, tail, chunkRows)
 	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position) VALUES `, `(?, ?, ?, ?)`, 4, tail, chunkRows)
+	w.grams.sorted = true
 	var one int
 	err = tx.QueryRowContext(w.ctx, `SELECT 1 FROM resident_documents LIMIT 1`).Scan(&one)
 	w.hasOldDocs = err == nil
@@ -310,13 +313,13 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 	var nums []any
 	for i := range rs {
 		if rs[i].Doc.Type != lifeline.DocNone {
-			nums = append(nums, rs[i].Doc.Number)
+			nums = append(nums, reverse(rs[i].Doc.Number))
 		}
 	}
 	byKey := map[string]*existing{}
 	if len(nums) > 0 {
 		rows, err := w.tx.QueryContext(w.ctx, w.db.SQL(`SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual
-			FROM residents WHERE doc_number IN (`+placeholders(len(nums))+`) AND doc_number <> ''`), nums...)
+			FROM residents WHERE doc_rev IN (`+placeholders(len(nums))+`) AND doc_number <> ''`), nums...)
 		if err != nil {
 			return nil, w.db.unavailable(err)
 		}
@@ -371,29 +374,31 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 // grams with addRows.
 func (w *rosterWriter) insert(r *lifeline.Resident, hh int64) error {
 	r.HouseholdID = hh
-	args := []any{r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
-		birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, w.now}
 	if w.residents == nil {
-		if err := w.insRes.QueryRowContext(w.ctx, args...).Scan(&r.ID); err != nil {
+		err := w.insRes.QueryRowContext(w.ctx, r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
+			birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, w.now).Scan(&r.ID)
+		if err != nil {
 			return w.db.unavailable(err)
 		}
 		return nil
 	}
 	w.nextID++
 	r.ID = w.nextID
-	return w.residents.add(append([]any{r.ID}, args...)...)
+	return w.residents.add(r.ID, r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
+		birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.nowArg, w.nowArg)
 }
 
 func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
+	idArg := any(id) // boxed once for all its rows
 	if name != "" {
 		for _, g := range nameGrams(name) {
-			if err := w.grams.add(g, id); err != nil {
+			if err := w.grams.add(g, idArg); err != nil {
 				return err
 			}
 		}
 	}
 	for i, p := range phones {
-		if err := w.phones.add(p, id, lifeline.PhoneTail(p), i); err != nil {
+		if err := w.phones.add(p, idArg, lifeline.PhoneTail(p), i); err != nil {
 			return err
 		}
 	}
@@ -484,6 +489,26 @@ type bulkInsert struct {
 	// exact makes a statement that stores fewer rows than it was given
 	// an error.
 	exact bool
+	// sorted writes rows in the order of their first column (a string),
+	// the order of the table's key: neighbouring rows land on the same
+	// B-tree pages.
+	sorted  bool
+	scratch []any
+}
+
+func (b *bulkInsert) sortRows(rows int) {
+	idx := make([]int, rows)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		return strings.Compare(b.args[i*b.width].(string), b.args[j*b.width].(string))
+	})
+	b.scratch = b.scratch[:0]
+	for _, i := range idx {
+		b.scratch = append(b.scratch, b.args[i*b.width:(i+1)*b.width]...)
+	}
+	b.args, b.scratch = b.scratch, b.args
 }
 
 func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, head, tuple string, width int, tail string, n int) *bulkInsert {
@@ -503,6 +528,9 @@ func (b *bulkInsert) flush() error {
 	rows := len(b.args) / b.width
 	if rows == 0 {
 		return nil
+	}
+	if b.sorted {
+		b.sortRows(rows)
 	}
 	s, ok := b.stmts[rows]
 	if !ok {

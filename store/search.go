@@ -56,7 +56,10 @@ func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]l
 	if limit <= 0 {
 		limit = 20
 	}
-	steps := db.searchSteps(q, f, limit)
+	steps, err := db.searchSteps(ctx, q, f, limit)
+	if err != nil {
+		return nil, err
+	}
 	type hit struct {
 		kind       lifeline.QueryKind
 		score, ord int
@@ -203,16 +206,16 @@ func isASCIIAlnum(s string) (alnum, digits, letters bool) {
 
 // searchSteps classifies a query and returns the indexed queries that
 // answer it.
-func (db *DB) searchSteps(q string, f lifeline.ResidentFilter, limit int) []searchStep {
+func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilter, limit int) ([]searchStep, error) {
 	join, sargs := scope(f)
 	with := func(args ...any) []any { return append(append(append([]any{}, sargs...), args...), limit) }
 	var steps []searchStep
 
 	if m := addrDashed.FindStringSubmatch(q); m != nil && strings.Contains(q, "-") {
-		return db.addressSteps(m[1:], f, limit)
+		return db.addressSteps(m[1:], f, limit), nil
 	}
 	if m := addrChinese.FindStringSubmatch(q); m != nil {
-		return db.addressSteps(m[1:], f, limit)
+		return db.addressSteps(m[1:], f, limit), nil
 	}
 	doc := lifeline.NormalizeDocNumber(q)
 	alnum, digits, letters := isASCIIAlnum(doc)
@@ -220,23 +223,23 @@ func (db *DB) searchSteps(q string, f lifeline.ResidentFilter, limit int) []sear
 	switch {
 	case alnum && digits && !letters && len(doc) <= 3:
 		// A bare building number.
-		return db.addressSteps([]string{doc, "", ""}, f, limit)
+		return db.addressSteps([]string{doc, "", ""}, f, limit), nil
 	case alnum && digits && len(doc) >= 4 && len(doc) <= 6:
 		rev := reverse(doc)
 		steps = append(steps, searchStep{lifeline.QueryDocTail, scorePartial,
-			`SELECT r.id FROM residents r` + join + ` WHERE r.doc_rev >= ? AND r.doc_rev < ? ORDER BY r.doc_rev LIMIT ?`,
+			`SELECT r.id FROM residents r` + join + ` WHERE r.doc_rev >= ? AND r.doc_rev < ? AND r.doc_number <> '' ORDER BY r.doc_rev LIMIT ?`,
 			with(rev, rev+maxRune)})
 		if !letters && len(doc) == 4 {
 			steps = append(steps, searchStep{lifeline.QueryPhoneTail, scorePartial,
 				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? ORDER BY p.phone LIMIT ?`,
 				with(doc)})
 		}
-		return steps
+		return steps, nil
 	case alnum && digits && len(doc) >= 7 || phoneish:
 		if alnum {
 			steps = append(steps,
 				searchStep{lifeline.QueryDocument, scoreExact,
-					`SELECT r.id FROM residents r` + join + ` WHERE r.doc_number = ? AND r.doc_number <> '' LIMIT ?`, with(doc)},
+					`SELECT r.id FROM residents r` + join + ` WHERE r.doc_rev = ? AND r.doc_number <> '' LIMIT ?`, with(reverse(doc))},
 				searchStep{lifeline.QueryDocument, scoreOldDoc,
 					`SELECT d.resident_id FROM resident_documents d JOIN residents r ON r.id = d.resident_id` + join + ` WHERE d.doc_number = ? LIMIT ?`, with(doc)})
 		}
@@ -245,10 +248,10 @@ func (db *DB) searchSteps(q string, f lifeline.ResidentFilter, limit int) []sear
 				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? AND p.phone = ? LIMIT ?`, with(lifeline.PhoneTail(p), p)})
 		}
 		if len(steps) > 0 {
-			return steps
+			return steps, nil
 		}
 	}
-	return db.nameSteps(q, join, sargs, limit)
+	return db.nameSteps(ctx, q, join, sargs, limit)
 }
 
 // addressSteps searches households by building, unit and room; parts
@@ -279,7 +282,7 @@ func (db *DB) addressSteps(parts []string, f lifeline.ResidentFilter, limit int)
 // nameSteps searches names: exact, then prefix (the name index), then
 // anywhere in the name (the gram index: the query's character pairs must
 // all be there, then the substring is checked on the few candidates).
-func (db *DB) nameSteps(q string, join string, sargs []any, limit int) []searchStep {
+func (db *DB) nameSteps(ctx context.Context, q string, join string, sargs []any, limit int) ([]searchStep, error) {
 	with := func(args ...any) []any { return append(append(append([]any{}, sargs...), args...), limit) }
 	steps := []searchStep{
 		{lifeline.QueryName, scoreExact, `SELECT r.id FROM residents r` + join + ` WHERE r.name = ? LIMIT ?`, with(q)},
@@ -287,7 +290,7 @@ func (db *DB) nameSteps(q string, join string, sargs []any, limit int) []searchS
 	}
 	fold := foldName(q)
 	if len(fold) == 0 {
-		return steps
+		return steps, nil
 	}
 	contains := `instr(lower(replace(r.name, ' ', '')), ?) > 0`
 	if db.dialect == Postgres {
@@ -302,13 +305,15 @@ func (db *DB) nameSteps(q string, join string, sargs []any, limit int) []searchS
 		sb.WriteString(`SELECT DISTINCT g.resident_id FROM name_grams g JOIN residents r ON r.id = g.resident_id` + join + ` WHERE g.gram >= ? AND g.gram < ?`)
 		args = append(args, c, c+maxRune)
 	} else {
-		// Pairs from the end first: given names vary more than surnames,
-		// so the first (driving) pair is usually the rarest.
 		var pairs []string
-		for i := len(fold) - 1; i > 0; i-- {
+		for i := 1; i < len(fold); i++ {
 			if g := string(fold[i-1 : i+1]); !slices.Contains(pairs, g) {
 				pairs = append(pairs, g)
 			}
+		}
+		// The rarest pair drives the query; the others are probes.
+		if err := db.rarestFirst(ctx, pairs); err != nil {
+			return nil, err
 		}
 		sb.WriteString(`SELECT g.resident_id FROM name_grams g JOIN residents r ON r.id = g.resident_id` + join + ` WHERE g.gram = ?`)
 		args = append(args, pairs[0])
@@ -323,5 +328,27 @@ func (db *DB) nameSteps(q string, join string, sargs []any, limit int) []searchS
 	all := append(append([]any{}, sargs...), args...)
 	all = append(all, limit)
 	steps = append(steps, searchStep{lifeline.QueryName, scorePartial, sb.String(), all})
-	return steps
+	return steps, nil
+}
+
+// gramSample bounds how many index entries rarestFirst reads per gram.
+const gramSample = 256
+
+// rarestFirst sorts grams by how many names hold them, counting at most
+// gramSample of each, so the rarest drives the partial-name query.
+func (db *DB) rarestFirst(ctx context.Context, grams []string) error {
+	if len(grams) < 2 {
+		return nil
+	}
+	n := make(map[string]int, len(grams))
+	for _, g := range grams {
+		var c int
+		err := db.r.QueryRowContext(ctx, db.SQL(`SELECT count(*) FROM (SELECT 1 FROM name_grams WHERE gram = ? LIMIT ?) s`), g, gramSample).Scan(&c)
+		if err != nil {
+			return db.unavailable(err)
+		}
+		n[g] = c
+	}
+	slices.SortStableFunc(grams, func(a, b string) int { return n[a] - n[b] })
+	return nil
 }

@@ -40,54 +40,10 @@ func eachBackend(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
 	})
 }
 
-func TestLease(t *testing.T) {
-	eachBackend(t, func(t *testing.T, open func() *store.DB) {
-		ctx := context.Background()
-		a, b := open(), open()
-		now := time.UnixMilli(1649462400000)
-		a.Now = func() time.Time { return now }
-		b.Now = a.Now
-
-		if ok, err := a.ClaimLease(ctx, "upstream", "a", time.Minute); err != nil || !ok {
-			t.Fatalf("first claim: ok=%v err=%v", ok, err)
-		}
-		if ok, err := b.ClaimLease(ctx, "upstream", "b", time.Minute); err != nil || ok {
-			t.Fatalf("claim while a holds it: ok=%v err=%v, want false", ok, err)
-		}
-		if ok, err := a.ClaimLease(ctx, "upstream", "a", time.Minute); err != nil || !ok {
-			t.Fatalf("renewal: ok=%v err=%v", ok, err)
-		}
-		// Another lease name is independent.
-		if ok, err := b.ClaimLease(ctx, "other", "b", time.Minute); err != nil || !ok {
-			t.Fatalf("other lease: ok=%v err=%v", ok, err)
-		}
-		// a stops renewing: once its lease runs out, b takes over.
-		now = now.Add(time.Minute)
-		if ok, err := b.ClaimLease(ctx, "upstream", "b", time.Minute); err != nil || !ok {
-			t.Fatalf("claim after expiry: ok=%v err=%v", ok, err)
-		}
-		if ok, _ := a.ClaimLease(ctx, "upstream", "a", time.Minute); ok {
-			t.Fatal("a got the lease back while b holds it")
-		}
-		// Release hands it over at once; releasing someone else's does nothing.
-		if err := a.ReleaseLease(ctx, "upstream", "a"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, _ := a.ClaimLease(ctx, "upstream", "a", time.Minute); ok {
-			t.Fatal("a's release of b's lease freed it")
-		}
-		if err := b.ReleaseLease(ctx, "upstream", "b"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, err := a.ClaimLease(ctx, "upstream", "a", time.Minute); err != nil || !ok {
-			t.Fatalf("claim after release: ok=%v err=%v", ok, err)
-		}
-	})
-}
-
-// TestLeaseRace has many replicas claim one free lease at the same moment:
-// exactly one may win.
-func TestLeaseRace(t *testing.T) {
+// TestLeaseRaceReplicas has several replicas (separate connection pools
+// on one database) claim one free lease at the same moment: exactly one may
+// win. The single-pool cases are in the store suite (storetest/leases.go).
+func TestLeaseRaceReplicas(t *testing.T) {
 	eachBackend(t, func(t *testing.T, open func() *store.DB) {
 		ctx := context.Background()
 		dbs := []*store.DB{open(), open(), open(), open()}

@@ -31,13 +31,12 @@ type Checker func(ctx context.Context, payload string) CheckResult
 // another, and shows VALID or INVALID very large. The input keeps the
 // focus and is cleared on Enter, so the next scan needs no key press.
 type checkScreen struct {
-	e      *env
-	input  textinput.Model
-	last   *CheckResult
-	count  int // scans so far
-	valid  int
-	seq    int
-	holder string
+	e     *env
+	input textinput.Model
+	last  *CheckResult
+	count int // scans so far
+	valid int
+	seq   int
 }
 
 type checkedMsg struct {

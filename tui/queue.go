@@ -14,7 +14,6 @@ import (
 // from residents who texted 离线码) that staff work through, oldest first.
 type queueScreen struct {
 	e        *env
-	loading  bool
 	requests []lifeline.PrintRequest
 	who      map[int64]*lifeline.Resident
 	cursor   int
@@ -76,7 +75,6 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 	k := s.e.keys
 	switch msg := msg.(type) {
 	case queueLoadedMsg:
-		s.loading = false
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil

@@ -18,17 +18,16 @@ import (
 // card), then the tube barcode scanned. Each registration is stored at once
 // and shown as waiting to send (待上传) until it is delivered upstream.
 type registerScreen struct {
-	e        *env
-	doc      textinput.Model
-	tube     textinput.Model
-	r        *lifeline.Resident
-	busy     bool
-	session  []lifeline.Registration // made at this desk, newest first
-	names    map[int64]string
-	backlog  int
-	oldest   time.Time
-	pending  map[int64]bool
-	loadedAt time.Time
+	e       *env
+	doc     textinput.Model
+	tube    textinput.Model
+	r       *lifeline.Resident
+	busy    bool
+	session []lifeline.Registration // made at this desk, newest first
+	names   map[int64]string
+	backlog int
+	oldest  time.Time
+	pending map[int64]bool
 }
 
 type regFoundMsg struct {

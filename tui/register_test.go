@@ -17,7 +17,7 @@ func TestRegisterOnSite(t *testing.T) {
 	waitFor(t, tm, "已找到")
 	tm.Send(runes("T20260410-0001"))
 	tm.Send(enter)
-	waitFor(t, tm, "待上传")
+	waitFor(t, tm, "已保存", "待上传 1 条")
 	fm := final(t, tm)
 	pending, err := f.db.PendingRegistrations(context.Background(), 10)
 	if err != nil {

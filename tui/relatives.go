@@ -121,9 +121,9 @@ func (s *relativesScreen) toggle() tea.Cmd {
 	return s.who.Focus()
 }
 
-// link finds the relative among the residents by document number; if no
-// resident holds it and it reads as a phone number, the link is to that
-// phone.
+// link finds the relative among the residents the worker may see by
+// document number; if none holds it and it reads as a phone number, the
+// link is to that phone.
 func (s relativesScreen) link() tea.Cmd {
 	ctx, store, e, r := s.e.ctx, s.e.store, s.e, s.r
 	raw, relation := strings.TrimSpace(s.who.Value()), strings.TrimSpace(s.relation.Value())
@@ -131,7 +131,9 @@ func (s relativesScreen) link() tea.Cmd {
 		rel := lifeline.Relative{ResidentID: r.ID, Relation: relation, CreatedBy: e.actor()}
 		name := ""
 		number := lifeline.NormalizeDocNumber(raw)
-		ms, err := store.FindResidents(ctx, lifeline.ResidentFilter{Query: number, Limit: 5})
+		// Only residents the worker may see: a relative elsewhere is linked
+		// by phone, so linking reveals nothing about another community.
+		ms, err := store.FindResidents(ctx, lifeline.ResidentFilter{Query: number, Community: e.community(), Limit: 5})
 		if err != nil {
 			return linkedMsg{err: err}
 		}

@@ -17,7 +17,8 @@ func TestRelativesLinkAndReview(t *testing.T) {
 	tm.Send(enter)
 	tm.Send(runes("配偶"))
 	tm.Send(enter)
-	waitFor(t, tm, "同户自动通过")
+	// Back on the resident, loaded again with the link.
+	waitFor(t, tm, "同户自动通过", "李秀英 配偶 自动通过")
 	// A bare phone: waits for review.
 	tm.Send(runes("l"))
 	waitFor(t, tm, "证件号/电话")

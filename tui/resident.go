@@ -150,6 +150,12 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 			return s, nil
 		}
 		s.e.setStatus(s.e.t("已作废纸质码 ", "Revoked paper code ") + shortSerial(msg.serial))
+		// Show it at once; the reload confirms what the store holds.
+		for i := range s.codes {
+			if string(s.codes[i].Serial) == string(msg.serial) {
+				s.codes[i].RevokedAt = s.e.now()
+			}
+		}
 		return s, s.load()
 	case tea.KeyMsg:
 		if s.r == nil {

@@ -57,14 +57,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	ctx = lifeline.WithActor(ctx, importActor())
-	err = p.CheckResidents(ctx, func(ctx context.Context, d lifeline.Document) (bool, error) {
-		_, err := db.ResidentByDocument(ctx, d)
-		if lifeline.ErrorCode(err) == lifeline.ENOTFOUND {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
+	if err := p.CheckResidents(ctx, db.KnownDocuments); err != nil {
 		return err
 	}
 

@@ -156,8 +156,21 @@ func TestImportBadRowsWriteNothing(t *testing.T) {
 		t.Fatalf("%d residents stored after a failed import", n)
 	}
 
-	// --skip-invalid imports the good row and writes the bad ones.
+	// --rejects alone writes the bad rows for fixing, and still writes
+	// nothing to the store.
 	rej := filepath.Join(dir, "rejects.csv")
+	if code, _, errOut := cli(t, ctx, db, "import", "--rejects", rej, f); code != 1 || !strings.Contains(errOut, "2 行有错误，已写入") {
+		t.Fatalf("--rejects alone: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(rej); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("%d residents stored by a failed import with --rejects", n)
+	}
+	os.Remove(rej)
+
+	// --skip-invalid imports the good row and writes the bad ones.
 	code, out, errOut = cli(t, ctx, db, "--lang", "en", "import", "--skip-invalid", "--rejects", rej, f)
 	if code != 0 || !strings.Contains(out, "imported: 1 inserted") || !strings.Contains(out, "2 bad rows skipped") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -294,6 +307,7 @@ func TestImportAtomic(t *testing.T) {
 		t.Fatalf("the import checked its context %d times: it cannot be interrupted mid-way", probe.calls.Load())
 	}
 	cctx := newCountdownCtx(ctx, probe.calls.Load()/2)
+	t.Logf("an import checks its context %d times; cancelling at check %d", probe.calls.Load(), cctx.n)
 	code, _, errOut = cli(t, cctx, db, "import", f)
 	if code != 130 {
 		t.Fatalf("a cancelled import: exit %d, want 130 (context asked %d times): %s", code, cctx.calls.Load(), errOut)

@@ -71,6 +71,9 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
 	}
+	if page == paper.A5 && layout != paper.Large {
+		return app.usagef("--page a5 只用于 --layout large；卡片总是印在 A4 上", "--page a5 is for --layout large only; cards always go on A4")
+	}
 	if *perFile < 1 {
 		return app.usagef("--pages-per-file 至少为 1", "--pages-per-file must be at least 1")
 	}

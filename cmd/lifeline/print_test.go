@@ -229,6 +229,7 @@ func TestPrintUsage(t *testing.T) {
 		{"--out", "x.pdf", "--resident", "1", "--building", "2"}, // two
 		{"--out", "x.pdf", "--building", "1", "--layout", "poster"},
 		{"--out", "x.pdf", "--building", "1", "--pages-per-file", "0"},
+		{"--out", "x.pdf", "--building", "1", "--page", "a5"},
 	} {
 		if code, _, _ := f.run(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

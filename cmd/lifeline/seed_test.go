@@ -63,3 +63,17 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("seeded household 1-1-101 not found: %v", err)
 	}
 }
+
+// BenchmarkSeed writes 20,000 generated residents with their statuses and
+// relative links into a fresh SQLite file.
+func BenchmarkSeed(b *testing.B) {
+	const n = 20000
+	dir := b.TempDir()
+	for i := 0; i < b.N; i++ {
+		db := filepath.Join(dir, fmt.Sprintf("seed%d.db", i))
+		if code, _, errOut := cli(b, context.Background(), db, "seed", "--residents", fmt.Sprint(n), "--quiet"); code != 0 {
+			b.Fatal(errOut)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "residents/s")
+}

@@ -180,8 +180,11 @@ func (p *verifyPrinter) print(r code.Result) bool {
 				fmt.Fprintf(&b, app.T("（采样 %s）", " (sampled %s)"), h.TestedAt.Local().Format("2006-01-02 15:04"))
 			}
 		}
-		fmt.Fprintf(&b, app.T(" · 有效至 %s · %s · 序列号 %s", " · valid until %s · %s · serial %s"),
-			c.ExpiresAt.Local().Format("2006-01-02 15:04"), c.Issuer, c.SerialString())
+		fmt.Fprintf(&b, app.T(" · 有效至 %s", " · valid until %s"), c.ExpiresAt.Local().Format("2006-01-02 15:04"))
+		if c.Issuer != "" {
+			fmt.Fprintf(&b, " · %s", c.Issuer)
+		}
+		fmt.Fprintf(&b, app.T(" · 序列号 %s", " · serial %s"), c.SerialString())
 	}
 	fmt.Fprintln(app.Stdout, b.String())
 	if r.SkewApplied {

@@ -123,8 +123,21 @@ func version(dir string) int {
 
 // Start starts a private cluster on a free loopback port, creates the
 // database "lifeline" and stops and deletes everything when the test ends.
-// It skips the test when PostgreSQL is not installed.
+// It skips the test when PostgreSQL is not installed. The cluster does not
+// fsync (it is thrown away), which makes tests fast; benchmarks that
+// compare with a durable store use StartConf(t, Durable).
 func Start(t testing.TB) *Cluster {
+	t.Helper()
+	return StartConf(t, "")
+}
+
+// Durable is postgresql.conf text that restores PostgreSQL's own durable
+// defaults over Start's fast ones: every commit is flushed to disk.
+const Durable = "fsync = on\nfull_page_writes = on\nsynchronous_commit = on\n"
+
+// StartConf is Start with extra postgresql.conf lines, which override
+// Start's settings.
+func StartConf(t testing.TB, extra string) *Cluster {
 	t.Helper()
 	bin := Bin()
 	if bin == "" {
@@ -154,12 +167,15 @@ func Start(t testing.TB) *Cluster {
 	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("listen_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nfsync = off\nfull_page_writes = off\nmax_connections = 200\n", dir)
+	// TCP on loopback only: no Unix socket, whose path could outgrow the
+	// kernel's limit under a deep TMPDIR.
+	conf := "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\nfull_page_writes = off\nmax_connections = 200\n"
 	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.WriteString(conf)
+	f.WriteString(extra)
 	f.Close()
 	var lastErr error
 	for range 5 {

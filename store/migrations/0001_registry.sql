@@ -37,11 +37,13 @@ CREATE TABLE residents (
 	created_at BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
--- Documents of type "none" have an empty number and are not unique. The
--- number comes first so a search by number alone uses this index too;
--- queries repeat "doc_number <> ''" so the planner may use it.
-CREATE UNIQUE INDEX residents_doc ON residents (doc_number, doc_type) WHERE doc_number <> '';
-CREATE INDEX residents_doc_rev ON residents (doc_rev);
+-- One index answers "this document" and "a document ending in ...": it is
+-- keyed on the reversed number, unique with the type (reversing is
+-- one-to-one; doc_number rides along so a lookup returning it is answered
+-- from the index alone). Documents of type "none" have an empty number and
+-- are left out; queries repeat "doc_number <> ''" so the planner may use
+-- the index.
+CREATE UNIQUE INDEX residents_doc ON residents (doc_rev, doc_type, doc_number) WHERE doc_number <> '';
 CREATE INDEX residents_name ON residents (name);
 -- household members in name order: address search and batch printing read
 -- residents in this order without sorting

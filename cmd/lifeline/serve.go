@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/sms"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: lifeline.T("运行短信网关（Twilio 短信回调与通知发送）", "run the SMS gateway (Twilio webhooks and outbound notifications)"),
+		run:     runServe,
+	})
+}
+
+// runServe runs the SMS gateway until interrupted: POST /sms and
+// /sms/status for Twilio, /healthz and /metrics, and the outbox sender when
+// Twilio credentials and a sending number are given.
+func runServe(ctx context.Context, app *App, args []string) error {
+	fs := app.newFlagSet("serve")
+	addr := fs.String("addr", "127.0.0.1:8080", app.T("监听地址 主机:端口", "listen address HOST:PORT"))
+	public := fs.String("public-url", "", app.T("Twilio 访问本网关的地址（签名按它计算），如 https://sms.example.org", "the URL Twilio calls (signatures are computed over it), e.g. https://sms.example.org"))
+	insecure := fs.Bool("insecure-no-signature", false, app.T("不校验 Twilio 签名（仅限本地开发）", "do not check Twilio signatures (local development only)"))
+	from := fs.String("from", os.Getenv("TWILIO_FROM"), app.T("通知的发信号码（环境变量 TWILIO_FROM）", "sending number for notifications (env TWILIO_FROM)"))
+	service := fs.String("messaging-service", os.Getenv("TWILIO_MESSAGING_SERVICE_SID"), app.T("代替 --from 的 Twilio 消息服务 SID", "a Twilio messaging service SID instead of --from"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return app.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *public == "" {
+		if !*insecure {
+			return app.usagef("请用 --public-url 给出 Twilio 访问本网关的地址", "give --public-url, the URL Twilio calls this gateway at")
+		}
+		*public = "http://" + *addr
+	}
+	token := os.Getenv("TWILIO_AUTH_TOKEN")
+	account := os.Getenv("TWILIO_ACCOUNT_SID")
+	if token == "" && !*insecure {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			"未设置 TWILIO_AUTH_TOKEN，无法校验 Twilio 签名；本地试用请加 --insecure-no-signature",
+			"TWILIO_AUTH_TOKEN is not set, so Twilio signatures cannot be checked; for a local trial add --insecure-no-signature"))
+	}
+	log := slog.New(slog.NewTextHandler(app.Stderr, nil))
+	db, err := app.Store(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := sms.Config{Store: db, AuthToken: token, Insecure: *insecure, PublicURL: *public, Log: log}
+	if account != "" && token != "" && (*from != "" || *service != "") {
+		tw, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
+		if err != nil {
+			return err
+		}
+		cfg.Sender, err = sms.NewSender(sms.SenderConfig{Store: db, Twilio: tw, From: *from, MessagingServiceSid: *service,
+			StatusCallback: strings.TrimRight(*public, "/") + "/sms/status", Log: log})
+		if err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(app.Stderr, app.T(
+			"未设置 TWILIO_ACCOUNT_SID、TWILIO_AUTH_TOKEN 和发信号码（--from）：只回复短信，不发送通知；通知留在发件箱里。",
+			"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number (--from) are not all set: replying only; notifications wait in the outbox."))
+	}
+	srv, err := sms.NewServer(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+*addr+"：地址被占用或不可用", "cannot listen on "+*addr+": the address is busy or unavailable"))
+	}
+	if *insecure {
+		fmt.Fprintln(app.Stderr, app.T("警告：不校验 Twilio 签名，任何人都能冒充 Twilio。仅限本地开发。", "WARNING: Twilio signatures are NOT checked; anyone can pose as Twilio. Local development only."))
+	}
+	fmt.Fprintf(app.Stdout, app.T("短信网关在 %s 运行；Twilio 回调地址：%s/sms，状态回调：%s/sms/status。按 Ctrl-C 停止。\n",
+		"SMS gateway on %s; Twilio webhook: %s/sms, status callback: %s/sms/status. Ctrl-C stops it.\n"),
+		ln.Addr(), strings.TrimRight(*public, "/"), strings.TrimRight(*public, "/"))
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(app.Stdout, app.T("短信网关已停止。", "SMS gateway stopped."))
+	return nil
+}

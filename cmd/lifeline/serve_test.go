@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe to write from the serving goroutine
+// and read from the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeAndSMSSend runs lifeline serve, texts it with lifeline sms send
+// (signed with the same token), and stops it as Ctrl-C would.
+func TestServeAndSMSSend(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	zhang := testID(t, "11010519491231001")
+	roster := writeFile(t, dir, "r.csv", []byte(rosterText(t)))
+	res := writeFile(t, dir, "res.csv", []byte("证件号码,健康码,采样时间,检测结果\n"+zhang+",黄码,2022-04-09 08:30,阴性\n"))
+	if code, out, errOut := cli(t, context.Background(), db, "import", roster, res); code != 0 {
+		t.Fatalf("import: %d %s%s", code, out, errOut)
+	}
+
+	t.Setenv("TWILIO_AUTH_TOKEN", "")
+	if code, _, errOut := cli(t, context.Background(), db, "serve", "--addr", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1"); code != 1 || !strings.Contains(errOut, "TWILIO_AUTH_TOKEN") {
+		t.Fatalf("serve without a token: exit %d, %q", code, errOut)
+	}
+
+	t.Setenv("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef")
+	t.Setenv("TWILIO_ACCOUNT_SID", "")
+	// Twilio signs the public URL; here the public URL is the listening
+	// address itself, so take a free port first.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out, errOut lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"--db", db, "--lang", "en", "serve", "--addr", addr, "--public-url", "http://" + addr}, strings.NewReader(""), &out, &errOut)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "SMS gateway on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	code, reply, e := cli(t, context.Background(), db, "sms", "send", "--url", "http://"+addr+"/sms", "--from", "13812345678", "查询")
+	if code != 0 || !strings.Contains(reply, "张*丰 黄码 4/9 08:30采样 阴性") {
+		t.Fatalf("sms send: exit %d, %q %q", code, reply, e)
+	}
+	code, reply, _ = cli(t, context.Background(), db, "sms", "send", "--url", "http://"+addr+"/sms", "--from", "13900000000", "11010519491231001X")
+	if code != 0 || !strings.Contains(reply, "本号码未登记") {
+		t.Fatalf("unknown number: exit %d, %q", code, reply)
+	}
+	// A wrong token is refused with 403, reported in one sentence.
+	t.Setenv("TWILIO_AUTH_TOKEN", "ffffffffffffffffffffffffffffffff")
+	code, _, e = cli(t, context.Background(), db, "--lang", "en", "sms", "send", "--url", "http://"+addr+"/sms", "--from", "13812345678", "STATUS")
+	if code != 1 || !strings.Contains(e, "refused the signature") {
+		t.Fatalf("wrong token: exit %d, %q", code, e)
+	}
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(out.String(), "SMS gateway stopped") {
+			t.Fatalf("serve after Ctrl-C: exit %d, %s %s", code, out.String(), errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -1,0 +1,136 @@
+package gatewaybench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/internal/pgtest"
+	"github.com/lifeline-health/lifeline/sms"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+const (
+	authToken = "benchtoken0123456789"
+	publicURL = "https://sms.example.org"
+	residents = 2000
+)
+
+// seedStore adds residents with one phone each and returns the phones.
+func seedStore(b *testing.B, db *store.DB) []string {
+	b.Helper()
+	var batch lifeline.ImportBatch
+	var phones []string
+	for i := range residents {
+		stem := fmt.Sprintf("1101051950%02d%02d%03d", 1+i%12, 1+i%28, i%1000)
+		c, _ := lifeline.MainlandIDCheckDigit(stem)
+		phone := fmt.Sprintf("+86139%08d", i)
+		batch.Residents = append(batch.Residents, lifeline.Resident{Name: "王秀英",
+			Doc:     lifeline.Document{Type: lifeline.DocMainlandID, Number: stem + string(c)},
+			Phones:  []string{phone},
+			Address: lifeline.Address{Community: "幸福社区", Building: fmt.Sprint(1 + i/100), Unit: "1", Room: fmt.Sprint(101 + i%100)},
+			Status:  lifeline.Status{Color: lifeline.Green}})
+		phones = append(phones, phone)
+	}
+	if _, err := db.Import(context.Background(), &batch); err != nil {
+		b.Fatal(err)
+	}
+	return phones
+}
+
+// replica starts one gateway on its own store handle and listener.
+func replica(b *testing.B, dsn string) string {
+	b.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	gw, err := sms.NewServer(sms.Config{Store: db, AuthToken: authToken, PublicURL: publicURL,
+		RateBurst: 1 << 20, RateRefill: time.Millisecond, MaxInFlight: 64, MaxQueue: 1024, QueueWait: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func BenchmarkGateway(b *testing.B) {
+	b.Run("sqlite/replicas=1", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "l.db")
+		db, err := store.Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		phones := seedStore(b, db)
+		db.Close()
+		load(b, []string{replica(b, path)}, phones)
+	})
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("postgres/replicas=%d", n), func(b *testing.B) {
+			pg := pgtest.StartConf(b, pgtest.Durable)
+			db, err := store.Open(context.Background(), pg.DSN)
+			if err != nil {
+				b.Fatal(err)
+			}
+			phones := seedStore(b, db)
+			db.Close()
+			var urls []string
+			for range n {
+				urls = append(urls, replica(b, pg.DSN))
+			}
+			load(b, urls, phones)
+		})
+	}
+}
+
+// load sends b.N signed status queries, 32 at a time, round-robin over the
+// replicas, and reports requests per second and the share answered "busy".
+func load(b *testing.B, urls []string, phones []string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: 30 * time.Second}
+	sig := func(form url.Values) string { return sms.Signature(authToken, publicURL+"/sms", form) }
+	var seq, busy, failed atomic.Int64
+	b.SetParallelism(16) // 16 x GOMAXPROCS clients
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			form := url.Values{"MessageSid": {fmt.Sprintf("SM%d%030d", time.Now().UnixNano()%1000, i)},
+				"From": {phones[int(i)%len(phones)]}, "To": {"+8610690000"}, "Body": {"查询"}}
+			req, _ := http.NewRequest(http.MethodPost, urls[int(i)%len(urls)]+"/sms", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", sig(form))
+			resp, err := client.Do(req)
+			if err != nil {
+				failed.Add(1)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == http.StatusServiceUnavailable || strings.Contains(string(body), "系统繁忙"):
+				busy.Add(1)
+			case resp.StatusCode != http.StatusOK:
+				failed.Add(1)
+			}
+		}
+	})
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
+	b.ReportMetric(float64(busy.Load())/float64(b.N), "busy/op")
+	if f := failed.Load(); f > 0 {
+		b.Errorf("%d of %d requests failed outright", f, b.N)
+	}
+}
