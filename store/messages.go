@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -14,45 +15,150 @@ import (
 
 // BeginInbound records a MessageSid with whatever reply m already holds. A
 // sid seen before is not written again: its stored row comes back with
-// first=false.
+// first=false. It returns once the row is committed.
+//
+// Inbound messages arrive in surges, one small write each, and SQLite has
+// one writer: so concurrent calls are committed together (group commit).
+// The first caller to find no commit running runs one transaction for
+// every sid waiting; calls that arrive meanwhile wait for the next one,
+// run by a goroutine the first caller leaves behind. An idle gateway pays
+// nothing extra; a busy one pays one transaction per batch, not per message.
 func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*lifeline.InboundMessage, bool, error) {
 	if m.Sid == "" {
 		return nil, false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少 MessageSid", "MessageSid is missing"))
 	}
-	now := db.Now()
 	if m.ReceivedAt.IsZero() {
-		m.ReceivedAt = now
+		m.ReceivedAt = db.Now()
 	}
-	finished := int64(0)
-	if m.Reply != "" {
-		finished = ms(now)
+	b := inboundBatcherOf(db)
+	w := &inboundWait{m: m, done: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, w)
+	lead := !b.flushing
+	b.flushing = true
+	b.mu.Unlock()
+	if lead {
+		// Commit what waits (this call's message among it); if more came
+		// meanwhile, a goroutine carries on, so that this caller's answer
+		// is not held up by other people's messages.
+		if db.flushInbound(b) {
+			go func() {
+				for db.flushInbound(b) {
+				}
+			}()
+		}
 	}
-	var n int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`),
-			m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	return w.prev, w.first, w.err
+}
+
+// flushInbound commits the waiting batch and reports whether more wait; it
+// clears the flushing flag when none do.
+func (db *DB) flushInbound(b *inboundBatcher) (more bool) {
+	b.mu.Lock()
+	batch := b.pending
+	b.pending = nil
+	if len(batch) == 0 {
+		b.flushing = false
+		b.mu.Unlock()
+		return false
+	}
+	b.mu.Unlock()
+	db.commitInbound(batch)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.pending) == 0 {
+		b.flushing = false
+		return false
+	}
+	return true
+}
+
+// inboundBatcher gathers BeginInbound calls for one DB.
+type inboundBatcher struct {
+	mu       sync.Mutex
+	pending  []*inboundWait
+	flushing bool
+}
+
+type inboundWait struct {
+	m     *lifeline.InboundMessage
+	prev  *lifeline.InboundMessage
+	first bool
+	err   error
+	done  chan struct{}
+}
+
+// inboundBatchers holds each open DB's batcher. A map rather than a DB
+// field keeps this file the only one the SMS gateway's store code touches.
+var inboundBatchers sync.Map
+
+func inboundBatcherOf(db *DB) *inboundBatcher {
+	if b, ok := inboundBatchers.Load(db); ok {
+		return b.(*inboundBatcher)
+	}
+	b, _ := inboundBatchers.LoadOrStore(db, &inboundBatcher{})
+	return b.(*inboundBatcher)
+}
+
+// commitInbound writes a batch of inbound messages in one transaction and
+// wakes their callers. The context is not any one caller's: a caller that
+// gives up must not abort the others' commit.
+func (db *DB) commitInbound(batch []*inboundWait) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := ms(db.Now())
+	insert, err := db.prepared(ctx, db.w, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
+	if err == nil {
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			return db.insertInbound(ctx, tx, tx.StmtContext(ctx, insert), batch, now)
+		})
+	}
+	for _, w := range batch {
+		if err != nil {
+			w.first, w.prev, w.err = false, nil, db.unavailable(err)
+		}
+		close(w.done)
+	}
+}
+
+// insertInbound inserts each message of a batch, reading back the stored
+// row of a sid seen before.
+func (db *DB) insertInbound(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, batch []*inboundWait, now int64) error {
+	for _, w := range batch {
+		m := w.m
+		finished := int64(0)
+		if m.Reply != "" {
+			finished = now
+		}
+		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
 		if err != nil {
 			return fmt.Errorf("insert inbound message: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return nil, false, db.unavailable(err)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		w.first, w.prev = n == 1, nil
+		if n == 1 {
+			continue
+		}
+		// Seen before: in this batch or an earlier one.
+		prev := &lifeline.InboundMessage{}
+		var at int64
+		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`), m.Sid).
+			Scan(&prev.Sid, &prev.From, &prev.Command, &prev.Reply, &at); err != nil {
+			return fmt.Errorf("read inbound message: %w", err)
+		}
+		prev.ReceivedAt = fromMS(at)
+		w.prev = prev
 	}
-	if n == 1 {
-		return nil, true, nil
-	}
-	prev := &lifeline.InboundMessage{}
-	var at int64
-	err = db.w.QueryRowContext(ctx, db.SQL(`SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`), m.Sid).
-		Scan(&prev.Sid, &prev.From, &prev.Command, &prev.Reply, &at)
-	if err != nil {
-		return nil, false, db.unavailable(fmt.Errorf("read inbound message: %w", err))
-	}
-	prev.ReceivedAt = fromMS(at)
-	return prev, false, nil
+	return nil
 }
 
 // FinishInbound stores the reply for a MessageSid. The first reply stored

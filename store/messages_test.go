@@ -269,3 +269,47 @@ func TestCursor(t *testing.T) {
 		}
 	})
 }
+
+// TestInboundGroupCommit has many callers record sids at once, each sid
+// several times: every sid has exactly one first caller, and the others
+// see its reply.
+func TestInboundGroupCommit(t *testing.T) {
+	eachMessageStore(t, func(t *testing.T, db *store.DB, _ *msgClock) {
+		ctx := context.Background()
+		const sids, copies = 50, 4
+		var mu sync.Mutex
+		firsts := map[string]int{}
+		var wg sync.WaitGroup
+		for c := 0; c < copies; c++ {
+			for i := 0; i < sids; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					sid := fmt.Sprintf("SM%d", i)
+					prev, first, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", Reply: "reply " + sid})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !first && (prev == nil || prev.Reply != "reply "+sid) {
+						t.Errorf("%s: prev %+v", sid, prev)
+					}
+					mu.Lock()
+					if first {
+						firsts[sid]++
+					}
+					mu.Unlock()
+				}(i)
+			}
+		}
+		wg.Wait()
+		if len(firsts) != sids {
+			t.Fatalf("%d sids recorded first, want %d", len(firsts), sids)
+		}
+		for sid, n := range firsts {
+			if n != 1 {
+				t.Errorf("%s first %d times", sid, n)
+			}
+		}
+	})
+}

@@ -13,7 +13,7 @@ import (
 
 // chunkRows is how many roster rows the writer handles at a time: one query
 // finds which of them are stored, one statement inserts the new ones.
-const chunkRows = 1024
+const chunkRows = 256
 
 // rosterWriter writes residents inside one write transaction. A big import
 // is limited by per-statement overhead more than by the B-trees, so it

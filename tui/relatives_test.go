@@ -71,3 +71,18 @@ func TestReviewRejectNeedsReason(t *testing.T) {
 		t.Fatalf("after reject: %+v", rels)
 	}
 }
+
+func TestRelativesLinkView(t *testing.T) {
+	f := newFixture(t)
+	tm := openZhang(t, f, f.config())
+	tm.Send(runes("l"))
+	tm.Send(runes("13911112222"))
+	tm.Send(tab)
+	tm.Send(runes("子女"))
+	waitFor(t, tm, "子女")
+	fm := final(t, tm)
+	if fm.current != screenRelatives || fm.relatives.who.Value() != "13911112222" || !fm.relatives.relation.Focused() {
+		t.Fatalf("screen %d, who %q, relation focused %v", fm.current, fm.relatives.who.Value(), fm.relatives.relation.Focused())
+	}
+	requireGolden(t, fm)
+}

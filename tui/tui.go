@@ -200,6 +200,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, k.Quit) {
+			// A running batch stops cleanly: package paper writes to a
+			// temporary file and records only what it finished.
+			if m.print.cancel != nil {
+				m.print.cancel()
+			}
 			return m, tea.Quit
 		}
 		if m.showHelp {
@@ -260,6 +265,11 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if n := m.e.pending; n != nil {
 		m.e.pending = nil
+		if s != m.current {
+			// A late result of a screen the worker has left does not pull
+			// them back to it.
+			return m, cmd
+		}
 		mm, next := m.navigate(*n)
 		return mm, tea.Batch(cmd, next)
 	}

@@ -61,9 +61,6 @@ type Deliverer struct {
 	MinBackoff, MaxBackoff, Idle time.Duration
 	// Logf, if set, receives one line per failure.
 	Logf func(format string, args ...any)
-	// Wake, if set, makes Run look for new registrations at once instead of
-	// waiting for Idle to pass (the staff screen signals it after a save).
-	Wake <-chan struct{}
 
 	failures int
 }
@@ -139,8 +136,6 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-t.C:
-		case <-d.Wake:
-			t.Stop()
 		}
 	}
 }

@@ -29,19 +29,19 @@ func TestSeed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
-	code, out, errOut := cli(t, ctx, a, "--lang", "en", "seed", "--residents", "2500", "--seed", "9")
-	if code != 0 || !strings.Contains(out, "generated 2500 residents (2500 inserted") || !strings.Contains(errOut, "2500/2500 residents written") {
+	code, out, errOut := cli(t, ctx, a, "--lang", "en", "seed", "--residents", "1000", "--seed", "9")
+	if code != 0 || !strings.Contains(out, "generated 1000 residents (1000 inserted") || !strings.Contains(errOut, "1000/1000 residents written") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if n := count(t, a); n != 2500 {
+	if n := count(t, a); n != 1000 {
 		t.Fatalf("%d residents stored", n)
 	}
 	// Seeding again with the same seed changes nobody.
-	code, out, _ = cli(t, ctx, a, "--lang", "en", "seed", "--residents", "2500", "--seed", "9", "--quiet")
-	if code != 0 || !strings.Contains(out, "(0 inserted, 0 updated, 2500 unchanged)") {
+	code, out, _ = cli(t, ctx, a, "--lang", "en", "seed", "--residents", "1000", "--seed", "9", "--quiet")
+	if code != 0 || !strings.Contains(out, "(0 inserted, 0 updated, 1000 unchanged)") {
 		t.Fatalf("second seed: exit %d %s", code, out)
 	}
-	if code, _, errOut := cli(t, ctx, b, "seed", "--residents", "2500", "--seed", "9", "--quiet"); code != 0 {
+	if code, _, errOut := cli(t, ctx, b, "seed", "--residents", "1000", "--seed", "9", "--quiet"); code != 0 {
 		t.Fatal(errOut)
 	}
 	if da, db := dump(t, a), dump(t, b); da != db {

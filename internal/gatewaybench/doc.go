@@ -4,11 +4,12 @@
 //
 //	go test -run '^$' -bench . -benchtime 3000x ./internal/gatewaybench/
 //
-// Each replica is a gateway (sms.Server) with its own connection pool and
-// its own HTTP listener, as a separate process would have; the load
-// balancer is the client, which sends each request to the next replica.
-// The replicas share this process and its CPUs, so on a small machine the
-// figures show what the database allows, not what more machines would add.
+// Each replica is a `lifeline serve` process of its own (built once per
+// run) with its own connection pool and listener; the load balancer is the
+// client, which sends each signed webhook to the next replica. Replicas,
+// database and load generator share this machine's CPUs, so on a small
+// machine the figures show what the database allows, not what more machines
+// would add.
 // PostgreSQL runs as a private cluster (internal/pgtest) with its durable
 // defaults (every commit flushed; SQLite runs WAL with synchronous=NORMAL,
 // which survives a crash of the process but may lose the last commits on

@@ -1,14 +1,18 @@
 package gatewaybench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,7 +26,7 @@ import (
 const (
 	authToken = "benchtoken0123456789"
 	publicURL = "https://sms.example.org"
-	residents = 2000
+	residents = 4000
 )
 
 // seedStore adds residents with one phone each and returns the phones.
@@ -47,22 +51,71 @@ func seedStore(b *testing.B, db *store.DB) []string {
 	return phones
 }
 
-// replica starts one gateway on its own store handle and listener.
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// lifelineBin builds the lifeline binary once per run.
+func lifelineBin(b *testing.B) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gatewaybench-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "lifeline")
+		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/lifeline-health/lifeline/cmd/lifeline").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return binPath
+}
+
+var listenRE = regexp.MustCompile(`SMS gateway on (\S+);`)
+
+// replica starts one `lifeline serve` process on dsn and returns its URL.
 func replica(b *testing.B, dsn string) string {
 	b.Helper()
-	db, err := store.Open(context.Background(), dsn)
+	cmd := exec.Command(lifelineBin(b), "--db", dsn, "--lang", "en", "serve", "--addr", "127.0.0.1:0", "--public-url", publicURL)
+	cmd.Env = append(os.Environ(), "TWILIO_AUTH_TOKEN="+authToken, "TWILIO_ACCOUNT_SID=")
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
-	gw, err := sms.NewServer(sms.Config{Store: db, AuthToken: authToken, PublicURL: publicURL,
-		RateBurst: 1 << 20, RateRefill: time.Millisecond, MaxInFlight: 64, MaxQueue: 1024, QueueWait: time.Second})
-	if err != nil {
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler())
-	b.Cleanup(srv.Close)
-	return srv.URL
+	b.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			b.Fatalf("lifeline serve ended: %s", stderr.String())
+		}
+		return "http://" + a
+	case <-time.After(30 * time.Second):
+		b.Fatalf("lifeline serve did not start: %s", stderr.String())
+	}
+	return ""
 }
 
 func BenchmarkGateway(b *testing.B) {
