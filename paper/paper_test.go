@@ -59,6 +59,9 @@ func TestCardsDecodeAndVerify(t *testing.T) {
 			}
 			x, y := CardOrigin(slot)
 			qx, qy, side := CardQRBox(x, y)
+			if side < 30 || qx+side > x+CardW || qy+side > y+CardH {
+				t.Fatalf("QR box %.1f mm at (%.1f, %.1f) does not fit the card or is under 30 mm", side, qx, qy)
+			}
 			text, level := decodeQR(t, img, dpi, qx, qy, side)
 			if level != "Q" {
 				t.Errorf("card %d: error correction %q, want Q", i, level)

@@ -126,6 +126,15 @@ func twilioError(w http.ResponseWriter, status, code int, msg string) {
 	json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg, "more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code), "status": status})
 }
 
+// configure sets the stand-in's behaviour under its lock: the requests it
+// serves may come from another process, which the race detector cannot
+// see ordered after the test's writes.
+func (s *twilioStandIn) configure(fn func(s *twilioStandIn)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s)
+}
+
 func (s *twilioStandIn) counts() (posts, lists int, created []standInMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,17 +188,19 @@ func drain(t *testing.T, db *store.DB, s *sms.Sender, clock *testClock) {
 func TestSenderRetriesOn429And5xx(t *testing.T) {
 	db := openStore(t)
 	api := newTwilioStandIn(t)
-	api.answer = func(n int) (int, int) {
-		switch n {
-		case 1:
-			return 429, 20429
-		case 2:
-			return 500, 20500
-		case 3:
-			return 503, 20503
+	api.configure(func(api *twilioStandIn) {
+		api.answer = func(n int) (int, int) {
+			switch n {
+			case 1:
+				return 429, 20429
+			case 2:
+				return 500, 20500
+			case 3:
+				return 503, 20503
+			}
+			return 201, 0
 		}
-		return 201, 0
-	}
+	})
 	clock := &testClock{t: testNow}
 	s := newTestSender(t, db, api, clock)
 	ctx := context.Background()
@@ -223,7 +234,7 @@ func TestSenderRetriesOn429And5xx(t *testing.T) {
 func TestSenderGivesUpAfterMaxAttempts(t *testing.T) {
 	db := openStore(t)
 	api := newTwilioStandIn(t)
-	api.answer = func(int) (int, int) { return 503, 20503 }
+	api.configure(func(api *twilioStandIn) { api.answer = func(int) (int, int) { return 503, 20503 } })
 	clock := &testClock{t: testNow}
 	s := newTestSender(t, db, api, clock)
 	db.Enqueue(context.Background(), &lifeline.OutboxMessage{To: phone(1), Body: "x", DedupeKey: "k"})
@@ -239,12 +250,14 @@ func TestSenderGivesUpAfterMaxAttempts(t *testing.T) {
 func TestSenderStopsOnPermanentErrors(t *testing.T) {
 	db := openStore(t)
 	api := newTwilioStandIn(t)
-	api.answer = func(n int) (int, int) {
-		if n == 1 {
-			return 400, sms.ErrOptedOut
+	api.configure(func(api *twilioStandIn) {
+		api.answer = func(n int) (int, int) {
+			if n == 1 {
+				return 400, sms.ErrOptedOut
+			}
+			return 400, 21211 // invalid 'To' number
 		}
-		return 400, 21211 // invalid 'To' number
-	}
+	})
 	clock := &testClock{t: testNow}
 	s := newTestSender(t, db, api, clock)
 	ctx := context.Background()
@@ -281,7 +294,7 @@ func TestSenderStopsOnPermanentErrors(t *testing.T) {
 func TestSenderLostAnswerIsNotSentTwice(t *testing.T) {
 	db := openStore(t)
 	api := newTwilioStandIn(t)
-	api.hangUp = func(n int) bool { return n == 1 }
+	api.configure(func(api *twilioStandIn) { api.hangUp = func(n int) bool { return n == 1 } })
 	clock := &testClock{t: testNow}
 	s := newTestSender(t, db, api, clock)
 	ctx := context.Background()
@@ -370,14 +383,16 @@ func TestSenderCrashRecovery(t *testing.T) {
 	var mu sync.Mutex
 	var child *exec.Cmd
 	killAt := map[int]bool{9: true, 23: true}
-	api.accepted = func(n int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if killAt[n] && child != nil {
-			// Twilio has the message; the sender dies before hearing so.
-			child.Process.Kill()
+	api.configure(func(api *twilioStandIn) {
+		api.accepted = func(n int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if killAt[n] && child != nil {
+				// Twilio has the message; the sender dies before hearing so.
+				child.Process.Kill()
+			}
 		}
-	}
+	})
 	runs := 0
 	for {
 		runs++

@@ -1,8 +1,3 @@
-// Package sms is the SMS gateway: people without smartphones text one word
-// and get their status back in one short message. It speaks Twilio's
-// webhook protocol for inbound messages (POST /sms, signed with
-// X-Twilio-Signature), answers in TwiML, and delivers notifications from the
-// store's durable outbox through twilio-go.
 package sms
 
 import (
@@ -20,6 +15,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/twilio/twilio-go/twiml"
+	"golang.org/x/net/netutil"
 )
 
 // Store is what the gateway needs from lifeline's store.
@@ -57,6 +53,10 @@ type Config struct {
 	QueueWait   time.Duration
 	// MaxBody is the largest request body read (default 32 KiB).
 	MaxBody int64
+	// MaxConns is how many connections Serve holds open at once (default
+	// 2048); more wait in the kernel's accept queue, so a flood of
+	// connections cannot grow memory without bound.
+	MaxConns int
 	// RateBurst replies per number, then one per RateRefill (default 5,
 	// 1 minute); RateNumbers numbers are remembered (default 100000).
 	RateBurst   int
@@ -107,6 +107,7 @@ func NewServer(cfg Config) (*Server, error) {
 	def(&cfg.MaxQueue, 256)
 	def(&cfg.RateBurst, 5)
 	def(&cfg.RateNumbers, 100000)
+	def(&cfg.MaxConns, 2048)
 	defD(&cfg.QueueWait, 100*time.Millisecond)
 	defD(&cfg.RateRefill, time.Minute)
 	defD(&cfg.StaleAfter, 24*time.Hour)
@@ -164,9 +165,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// Serve answers HTTP on ln and runs the background work until ctx ends,
-// then stops taking requests, lets those in flight finish (up to 10 s) and
-// returns.
+// Serve answers HTTP on ln (at most MaxConns connections at once) and runs
+// the background work until ctx ends, then stops taking requests, lets
+// those in flight finish (up to 10 s) and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -184,7 +185,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Run(runCtx)
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(netutil.LimitListener(ln, s.cfg.MaxConns)) }()
 	var err error
 	select {
 	case <-ctx.Done():
