@@ -1,13 +1,3 @@
-// Package faults proves lifeline's promise "never lose what was accepted"
-// by crashing it: real processes are killed with SIGKILL at random moments,
-// at least 20 times each, while they import, print, register and send; each
-// time the store is reopened and checked.
-//
-// The processes are this test binary run again as a child (for loops that
-// need no command line: registrations, the upstream deliverer, the outbox
-// sender) or the lifeline binary, built once in TestMain (import, print).
-// The tests run by default; -short skips them. LIFELINE_FAULT_KILLS sets the
-// number of kills per scenario (default 20).
 package faults
 
 import (

@@ -83,13 +83,23 @@ func TestKillDuringOutboxSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const total = 2000
-	for i := range total {
-		m := &lifeline.OutboxMessage{To: fmt.Sprintf("+861380000%04d", i%50), Body: fmt.Sprintf("结果已出 #%d", i), Kind: "result", DedupeKey: fmt.Sprintf("k-%d", i)}
-		if err := db.Enqueue(ctx, m); err != nil {
-			t.Fatal(err)
+	// The outbox is kept under load: whenever the sender has nearly caught
+	// up, more messages are queued, so every kill lands mid-sending however
+	// fast the machine is.
+	total := 0
+	refill := func() {
+		if depth, err := db.OutboxDepth(ctx); err != nil || depth > 300 {
+			return
+		}
+		for range 1000 {
+			m := &lifeline.OutboxMessage{To: fmt.Sprintf("+861380000%04d", total%50), Body: fmt.Sprintf("结果已出 #%d", total), Kind: "result", DedupeKey: fmt.Sprintf("k-%d", total)}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			total++
 		}
 	}
+	refill()
 	tw := &fakeTwilio{sent: map[string]int{}}
 	srv := httptest.NewServer(tw)
 	defer srv.Close()
@@ -115,6 +125,7 @@ func TestKillDuringOutboxSend(t *testing.T) {
 	}
 	midway := 0
 	for i := range n {
+		refill()
 		c := start(t, child("send", env...))
 		c.waitReady(t)
 		c.killAfter(t, randDelay(time.Millisecond, 200*time.Millisecond))

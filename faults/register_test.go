@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/internal/pgtest"
 	"github.com/lifeline-health/lifeline/store"
 )
 
@@ -17,7 +19,26 @@ import (
 // the one in flight when it died was stored without being reported.
 func TestKillDuringRegistrations(t *testing.T) {
 	n := kills(t)
-	path := filepath.Join(t.TempDir(), "lifeline.db")
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lifeline.db")
+		killRegistrations(t, n, path, func() *sql.DB { return checkSQLite(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		killRegistrations(t, n, dsn, func() *sql.DB {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		})
+	})
+}
+
+// killRegistrations runs the registering child on the store at dsn n
+// times, killing it each time, and checks the store through raw (whose
+// handle it closes) after each kill.
+func killRegistrations(t *testing.T, n int, path string, raw func() *sql.DB) {
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +70,7 @@ func TestKillDuringRegistrations(t *testing.T) {
 			killedMidway++
 		}
 
-		sq := checkSQLite(t, path)
+		sq := raw()
 		rows, err := sq.Query("SELECT idempotency_key, COUNT(*) FROM registrations GROUP BY idempotency_key")
 		if err != nil {
 			t.Fatal(err)

@@ -167,3 +167,41 @@ func TestReplicasSendOnce(t *testing.T) {
 func neturlValues(sid, from, body string) url.Values {
 	return url.Values{"MessageSid": {sid}, "From": {from}, "To": {"+8610690000"}, "Body": {body}}
 }
+
+// TestReplicasShareCodes: a paper code issued through one replica and
+// revoked through another is revoked for all of them, and two replicas
+// cannot record the same serial twice.
+func TestReplicasShareCodes(t *testing.T) {
+	_, dbs := openReplicas(t, 2)
+	a, b := dbs[0], dbs[1]
+	res := &lifeline.Resident{Name: "王秀英", Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: "11010519491231002X"}}
+	if err := a.CreateResident(ctx, res); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	serial := []byte("0123456789abcdef")
+	code := lifeline.IssuedCode{Serial: serial, ResidentID: res.ID, KeyID: "00112233aabbccdd", IssuedBy: "staff:wang", IssuedAt: now, ExpiresAt: now.AddDate(0, 0, 30)}
+	if err := a.RecordIssued(ctx, []lifeline.IssuedCode{code}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RecordIssued(ctx, []lifeline.IssuedCode{code}); err == nil {
+		t.Fatal("a second replica recorded the same serial again")
+	}
+	if err := b.RevokeSerial(ctx, serial, "lost card", "staff:li"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.IssuedCode(ctx, serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Revoked() {
+		t.Fatal("revoked through one replica, still valid through the other")
+	}
+	var revoked [][]byte
+	if err := a.EachRevoked(ctx, func(s []byte) error { revoked = append(revoked, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(revoked) != 1 || string(revoked[0]) != string(serial) {
+		t.Fatalf("revocation list through the other replica: %q", revoked)
+	}
+}

@@ -66,15 +66,23 @@ func TestKillDuringUpstreamDelivery(t *testing.T) {
 	if err := db.CreateResident(ctx, res); err != nil {
 		t.Fatal(err)
 	}
-	const total = 1500
+	// The backlog is kept up: whenever the deliverer has nearly caught up,
+	// more registrations are made, so every kill lands mid-delivery however
+	// fast the machine is.
 	var keys []string
-	for i := range total {
-		r := &lifeline.Registration{ResidentID: res.ID, Tube: fmt.Sprintf("T%05d", i), SampledAt: time.Now(), IdempotencyKey: regKey(i)}
-		if err := db.CreateRegistration(ctx, r); err != nil {
-			t.Fatal(err)
+	refill := func() {
+		if left, _, err := db.RegistrationBacklog(ctx); err != nil || left > 200 {
+			return
 		}
-		keys = append(keys, r.IdempotencyKey)
+		for range 600 {
+			r := &lifeline.Registration{ResidentID: res.ID, Tube: fmt.Sprintf("T%05d", len(keys)), SampledAt: time.Now(), IdempotencyKey: regKey(len(keys))}
+			if err := db.CreateRegistration(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, r.IdempotencyKey)
+		}
 	}
+	refill()
 	p := &cityPlatform{downFor: 50, seen: map[string]int{}}
 	srv := httptest.NewServer(p)
 	defer srv.Close()
@@ -82,6 +90,7 @@ func TestKillDuringUpstreamDelivery(t *testing.T) {
 
 	midway := 0
 	for i := range n {
+		refill()
 		c := start(t, child("deliver", env...))
 		c.waitReady(t)
 		c.killAfter(t, randDelay(time.Millisecond, 150*time.Millisecond))

@@ -24,6 +24,14 @@ func (r ref) in(source string) lifeline.Text {
 	return lifeline.T(at, at)
 }
 
+// placeholders are what people type into a cell that has nothing to say.
+// In optional columns they mean empty; elsewhere they are reported ("-" is
+// also a negative result and "无" a document type, so those columns keep
+// them).
+var placeholders = map[string]bool{"-": true, "--": true, "—": true, "/": true, "无": true, "暂无": true, "没有": true, "n/a": true, "N/A": true, "NA": true, "null": true, "NULL": true}
+
+var optionalFields = map[field]bool{fPhone: true, fUnit: true, fNationality: true, fBirth: true, fSex: true, fSite: true, fTube: true, fColorReason: true}
+
 // headerSearchRows is how far down a table the header may start: community
 // spreadsheets often open with a title row ("幸福里社区居民花名册").
 const headerSearchRows = 10
@@ -88,7 +96,11 @@ func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 	c := &t.cols
 	cell := func(f field) string {
 		if i := c.idx[f]; i >= 0 && i < len(rec.cells) {
-			return strings.TrimSpace(rec.cells[i])
+			s := strings.TrimSpace(rec.cells[i])
+			if optionalFields[f] && placeholders[s] {
+				return ""
+			}
+			return s
 		}
 		return ""
 	}
@@ -186,6 +198,9 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 		s := ""
 		if col < len(row.Record) {
 			s = strings.TrimSpace(row.Record[col])
+		}
+		if placeholders[s] {
+			continue
 		}
 		nums := splitPhones(s)
 		for i, n := range nums {

@@ -74,6 +74,9 @@ func (p *Parser) AddFile(path string) error {
 	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		return p.AddXLSX(name, bytes.NewReader(b))
 	}
+	if bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(name+" 是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入", name+" is an old Excel (.xls) workbook: save it as .xlsx or CSV in Excel, then import that"))
+	}
 	return p.AddCSV(name, bytes.NewReader(b))
 }
 

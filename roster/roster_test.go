@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,34 @@ func TestSeveralPhoneColumns(t *testing.T) {
 	r := p.Batch().Residents[0]
 	if strings.Join(r.Phones, ",") != "+8613812345678,+862988886666" {
 		t.Errorf("phones = %v (a relative's phone is not the resident's)", r.Phones)
+	}
+}
+
+func TestPlaceholders(t *testing.T) {
+	p := parse(t, map[string]string{"p.csv": "姓名,证件类型,证件号码,手机号码,楼栋,单元,房号,性别\n" +
+		"张三,," + id(t, "11010519491231002") + ",无,1,/,101,-\n" + // nothing to say: fine
+		"李四,,无,,1,1,102,\n" + // "无" is no document number: reported
+		"王五,无,,-,1,1,103,\n"}) // a child without a document
+	got := problems(p, lifeline.En)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "p.csv:3: 证件号码: ") {
+		t.Fatalf("problems = %q", got)
+	}
+	b := p.Batch()
+	if r := b.Residents[0]; len(r.Phones) != 0 || r.Address.Unit != "" || r.Sex != lifeline.Female {
+		t.Errorf("resident = %+v", r)
+	}
+	if b.Residents[1].Doc.Type != lifeline.DocNone {
+		t.Errorf("child = %+v", b.Residents[1])
+	}
+}
+
+func TestOldExcelFile(t *testing.T) {
+	path := t.TempDir() + "/old.xls"
+	if err := os.WriteFile(path, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := NewParser(Options{}).AddFile(path)
+	if !strings.Contains(lifeline.ErrorMessage(err, lifeline.En), "old Excel (.xls)") {
+		t.Fatalf("err = %v", err)
 	}
 }

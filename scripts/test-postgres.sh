@@ -4,7 +4,7 @@
 # stops and deletes the cluster. PostgreSQL must be installed
 # (scripts/setup.sh installs Debian's postgresql package).
 #
-#   scripts/test-postgres.sh              # store, upstream and pgtest packages
+#   scripts/test-postgres.sh              # store suite, upstream, replicas
 #   scripts/test-postgres.sh -race -v     # extra flags go to go test
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,6 @@ export LIFELINE_PG_DIR="${TMPDIR:-/tmp}/lifeline-pg-test-$$"
 eval "$(scripts/pg.sh start)"
 trap 'scripts/pg.sh stop' EXIT
 
-pkgs=(./store/... ./internal/pgtest/)
-[ -d upstream ] && pkgs+=(./upstream/)
-go test -count=1 "$@" "${pkgs[@]}"
+go test -count=1 "$@" ./store/... ./internal/pgtest/ ./upstream/
+# Several replicas on one database: inbound once, outbox sent once, codes shared.
+go test -count=1 "$@" -run 'Replicas' ./faults/

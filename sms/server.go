@@ -174,8 +174,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		// Idle keep-alive connections hold MaxConns slots: free them soon,
+		// or after a flood new callers queue behind clients that left.
+		IdleTimeout:    5 * time.Second,
+		MaxHeaderBytes: 16 << 10,
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -211,6 +213,9 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 		if !s.admit.acquire(r.Context().Done()) {
 			s.metrics.shed.Add(1)
 			w.Header().Set("Retry-After", "30")
+			// Give the connection back: a caller told to come back later
+			// must not keep one of the MaxConns slots meanwhile.
+			w.Header().Set("Connection", "close")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
@@ -407,8 +412,19 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// handleHealth answers 200 "ok", or 503 when the store does not answer a
+// ping within a second (a store without Ping is taken as up).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if p, ok := s.cfg.Store.(interface{ Ping(context.Context) error }); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "store unavailable")
+			return
+		}
+	}
 	fmt.Fprintln(w, "ok")
 }
 

@@ -18,9 +18,17 @@ import (
 )
 
 // BenchmarkImport imports roster rows into a store that grows by one batch
-// per iteration and reports rows per second.
+// per iteration and reports rows per second. LIFELINE_BENCH_IMPORT_ROWS
+// sets the batch size (default 20,000).
 func BenchmarkImport(b *testing.B) {
-	const rows = 20000
+	rows := 20000
+	if s := os.Getenv("LIFELINE_BENCH_IMPORT_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("LIFELINE_BENCH_IMPORT_ROWS=%q: want a positive number", s)
+		}
+		rows = n
+	}
 	db, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "import.db"))
 	if err != nil {
 		b.Fatal(err)

@@ -157,3 +157,42 @@ func TestMaskQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestBigImportRestoresCache: a big import raises the writer's page cache
+// for its transaction and puts it back afterwards, whether it succeeded or
+// failed.
+func TestBigImportRestoresCache(t *testing.T) {
+	defer func(n int) { bigImport = n }(bigImport)
+	bigImport = 10
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "big.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cache := func() int64 {
+		var n int64
+		if err := db.w.QueryRow(`PRAGMA cache_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := cache()
+	st, err := db.Import(t.Context(), &lifeline.ImportBatch{Residents: synth.Residents(0, 50)})
+	if err != nil || st.Inserted != 50 {
+		t.Fatalf("import: %+v %v", st, err)
+	}
+	if got := cache(); got != before {
+		t.Fatalf("cache_size %d after the import, want %d", got, before)
+	}
+	bad := &lifeline.ImportBatch{Residents: synth.Residents(100, 50)}
+	bad.Updates = []lifeline.StatusUpdate{{Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: synth.ID(999)}, Color: lifeline.Red}}
+	if _, err := db.Import(t.Context(), bad); lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
+		t.Fatalf("bad import: %v", err)
+	}
+	if got := cache(); got != before {
+		t.Fatalf("cache_size %d after a failed import, want %d", got, before)
+	}
+	if n, _ := db.CountResidents(t.Context()); n != 50 {
+		t.Fatalf("%d residents, want 50", n)
+	}
+}

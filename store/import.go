@@ -9,6 +9,10 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
+// bigImport is the batch size from which Import raises the writer's page
+// cache (a variable so a test can lower it).
+var bigImport = 50000
+
 // Import writes a batch in one transaction: residents upserted by document
 // (a replaced document still finds its holder), households created by
 // address, phones replaced, then status updates. Either all of it is stored
@@ -21,8 +25,23 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 			return st, fmt.Errorf("resident %d: %w", i+1, err)
 		}
 	}
+	// A big import touches index pages all over the file: the writer gets
+	// a bigger page cache (512 MB at most) while it runs.
+	big := db.dialect == SQLite && len(b.Residents) >= bigImport
+	if big {
+		var was int64
+		if err := db.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
+			return st, db.unavailable(err)
+		}
+		defer db.w.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
+	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		st = lifeline.ImportStats{}
+		if big {
+			if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
+				return err
+			}
+		}
 		w, err := db.newRosterWriter(ctx, tx)
 		if err != nil {
 			return err

@@ -78,10 +78,9 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	if db.dialect == SQLite {
 		// OR IGNORE: a statement that cannot abort needs no statement
 		// journal. Nothing is ignored silently: the row count is checked.
-		w.residents = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at) VALUES `,
-			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, 12, ``, chunkRows)
+		w.residents = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, 12, ``, chunkRows)
 		w.residents.exact = true
-		w.newHouseholds = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO households (id, community, building, unit, room) VALUES `, `(?, ?, ?, ?, ?)`, 5, ``, chunkRows)
+		w.newHouseholds = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO households (id, community, building, unit, room)`, 5, ``, chunkRows)
 		w.newHouseholds.exact = true
 		if err = tx.QueryRowContext(w.ctx, `SELECT (SELECT coalesce(max(id), 0) FROM residents), (SELECT coalesce(max(id), 0) FROM households)`).Scan(&w.nextID, &w.nextHH); err != nil {
 			w.close()
@@ -93,8 +92,8 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	if db.dialect == Postgres {
 		insert, tail = `INSERT INTO `, ` ON CONFLICT DO NOTHING`
 	}
-	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id) VALUES `, `(?, ?)`, 2, tail, chunkRows)
-	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position) VALUES `, `(?, ?, ?, ?)`, 4, tail, chunkRows)
+	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id)`, 2, tail, chunkRows)
+	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position)`, 4, tail, chunkRows)
 	w.grams.sorted = true
 	var one int
 	err = tx.QueryRowContext(w.ctx, `SELECT 1 FROM resident_documents LIMIT 1`).Scan(&one)
@@ -477,15 +476,16 @@ func (w *rosterWriter) storedPhones(id int64) ([]string, error) {
 
 // bulkInsert collects rows for one table and writes them with multi-row
 // INSERTs: n rows at a time through a statement prepared on first use, the
-// rest at flush.
+// rest at flush. (Passing the rows as one JSON parameter to json_each was
+// tried: slower on modernc's SQLite.)
 type bulkInsert struct {
-	db                *DB
-	tx                *sql.Tx
-	ctx               context.Context
-	head, tuple, tail string
-	width, n          int
-	stmts             map[int]*sql.Stmt // by row count
-	args              []any
+	db         *DB
+	tx         *sql.Tx
+	ctx        context.Context
+	into, tail string
+	width, n   int
+	stmts      map[int]*sql.Stmt // by row count
+	args       []any
 	// exact makes a statement that stores fewer rows than it was given
 	// an error.
 	exact bool
@@ -511,8 +511,10 @@ func (b *bulkInsert) sortRows(rows int) {
 	b.args, b.scratch = b.scratch, b.args
 }
 
-func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, head, tuple string, width int, tail string, n int) *bulkInsert {
-	return &bulkInsert{db: db, tx: tx, ctx: ctx, head: head, tuple: tuple, tail: tail, width: width, n: n,
+// newBulkInsert writes rows of width columns with into ("INSERT INTO t (a,
+// b)") followed by the rows and tail.
+func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, into string, width int, tail string, n int) *bulkInsert {
+	return &bulkInsert{db: db, tx: tx, ctx: ctx, into: into, tail: tail, width: width, n: n,
 		stmts: map[int]*sql.Stmt{}, args: make([]any, 0, width*n)}
 }
 
@@ -524,6 +526,29 @@ func (b *bulkInsert) add(vals ...any) error {
 	return nil
 }
 
+func (b *bulkInsert) statement(rows int) (*sql.Stmt, error) {
+	if s, ok := b.stmts[rows]; ok {
+		return s, nil
+	}
+	var q strings.Builder
+	q.WriteString(b.into)
+	q.WriteString(" VALUES ")
+	tuple := "(" + placeholders(b.width) + ")"
+	for i := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple)
+	}
+	q.WriteString(b.tail)
+	s, err := b.tx.PrepareContext(b.ctx, b.db.SQL(q.String()))
+	if err != nil {
+		return nil, b.db.unavailable(err)
+	}
+	b.stmts[rows] = s
+	return s, nil
+}
+
 func (b *bulkInsert) flush() error {
 	rows := len(b.args) / b.width
 	if rows == 0 {
@@ -532,22 +557,9 @@ func (b *bulkInsert) flush() error {
 	if b.sorted {
 		b.sortRows(rows)
 	}
-	s, ok := b.stmts[rows]
-	if !ok {
-		var q strings.Builder
-		q.WriteString(b.head)
-		for i := range rows {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(b.tuple)
-		}
-		q.WriteString(b.tail)
-		var err error
-		if s, err = b.tx.PrepareContext(b.ctx, b.db.SQL(q.String())); err != nil {
-			return b.db.unavailable(err)
-		}
-		b.stmts[rows] = s
+	s, err := b.statement(rows)
+	if err != nil {
+		return err
 	}
 	res, err := s.ExecContext(b.ctx, b.args...)
 	b.args = b.args[:0]

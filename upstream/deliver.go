@@ -152,8 +152,9 @@ func (d *Deliverer) backoff() time.Duration {
 	return w - time.Duration(rand.Int64N(int64(w)/5+1))
 }
 
-// ErrNotLeader is returned by DeliverPending when another replica holds the
-// delivery lease; it is not a failure.
+// ErrNotLeader is returned by DeliverPending when the delivery lease passed
+// to another replica in the middle of a pass (this one stalled for longer
+// than the lease): it stops at once and leaves the rest to that replica.
 var ErrNotLeader = errors.New("another replica is delivering")
 
 // DeliverPending makes one pass: it takes the delivery lease and sends

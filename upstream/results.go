@@ -46,6 +46,9 @@ type ResultsHandler struct {
 	Token string
 	// Lang is the language of the SMS sent to residents (Chinese by default).
 	Lang lifeline.Lang
+	// Location is where the sampling day in that SMS is read (default
+	// UTC+8, as the gateway's replies).
+	Location *time.Location
 	// OnRevoke, if set, is called after codes of a resident who turned red
 	// were revoked, so the gateway can refresh what it checks paper codes
 	// against without waiting for its next reload.
@@ -333,7 +336,11 @@ func (h *ResultsHandler) apply(ctx context.Context, req *ResultRequest, u lifeli
 		if err != nil {
 			return nil, err
 		}
-		body := ResultSMS(h.Lang, res.Name, u.Test)
+		loc := h.Location
+		if loc == nil {
+			loc = chinaTime
+		}
+		body := ResultSMS(h.Lang, res.Name, u.Test.SampledAt.In(loc), u.Test.Result)
 		for _, phone := range res.Phones {
 			out, err := h.Store.OptedOut(ctx, phone)
 			if err != nil {
@@ -378,12 +385,15 @@ func (h *ResultsHandler) testRowID(ctx context.Context, residentID int64, t *lif
 // ResultSMS is the "result is in" message: short, with the masked name so
 // a phone shared by a family knows whose result it is, the sampling day and
 // the result in words, and the one-word command that shows the code.
-func ResultSMS(l lifeline.Lang, name string, t *lifeline.TestResult) string {
-	day := t.SampledAt.Format("1/2")
+func ResultSMS(l lifeline.Lang, name string, sampled time.Time, r lifeline.Result) string {
+	day := sampled.Format("1/2")
 	return l.Pick(
-		fmt.Sprintf("%s 核酸结果：%s采样 %s。回复查询看健康状态，回复退订停止通知。", lifeline.MaskName(name), day, t.Result.Label(l)),
-		fmt.Sprintf("%s: test sampled %s is %s. Reply STATUS for the health code, STOP to end notices.", lifeline.MaskName(name), day, t.Result.Label(l)))
+		fmt.Sprintf("%s 核酸结果：%s采样 %s。回复查询看健康状态，回复退订停止通知。", lifeline.MaskName(name), day, r.Label(l)),
+		fmt.Sprintf("%s: test sampled %s is %s. Reply STATUS for the health code, STOP to end notices.", lifeline.MaskName(name), day, r.Label(l)))
 }
+
+// chinaTime is UTC+8, where the sampling day is read by default.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (h *ResultsHandler) writeStoreError(w http.ResponseWriter, err error) {
 	code := lifeline.ErrorCode(err)

@@ -137,8 +137,9 @@ func TestResultsRedRevokesAndNotifies(t *testing.T) {
 		var revokedFor []int64
 		url := resultsServer(t, db, apiToken, func(id int64, n int) { revokedFor = append(revokedFor, id) })
 
+		// Sampled 07:30 on 4/9 in China, written in UTC: the SMS says 4/9.
 		body := `{"result_id":"lab-0409-1","resident":{"doc_type":"身份证","doc_number":"110105 19491231 002x"},
-			"color":"red","color_reason":"positive test","test":{"sampled_at":"2022-04-09T08:00:00+08:00","result":"positive","site":"3号点","tube":"T1"}}`
+			"color":"red","color_reason":"positive test","test":{"sampled_at":"2022-04-08T23:30:00Z","result":"positive","site":"3号点","tube":"T1"}}`
 		code, out := post(t, url, apiToken, body)
 		if code != http.StatusOK {
 			t.Fatalf("status %d: %v", code, out)
@@ -179,7 +180,7 @@ func TestResultsRedRevokesAndNotifies(t *testing.T) {
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("claim: %v %v", msgs, err)
 		}
-		if msgs[0].To != "+8613812345678" || !strings.Contains(msgs[0].Body, "阳性") || strings.Contains(msgs[0].Body, "王秀英") {
+		if msgs[0].To != "+8613812345678" || !strings.Contains(msgs[0].Body, "阳性") || !strings.Contains(msgs[0].Body, "4/9") || strings.Contains(msgs[0].Body, "王秀英") {
 			t.Fatalf("message to %s: %q: want the positive result and a masked name", lifeline.MaskPhone(msgs[0].To), msgs[0].Body)
 		}
 		if len(revokedFor) != 1 {
@@ -201,3 +202,21 @@ func TestResultsRedRevokesAndNotifies(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestResultSMSDay: the message reads the day in the zone it is given (the
+// handler gives China's: see the 4/9 check in TestResultsRedRevokesAndNotifies).
+func TestResultSMSDay(t *testing.T) {
+	utc := time.Date(2022, 4, 8, 23, 30, 0, 0, time.UTC) // 07:30 on 4/9 in China
+	for _, tt := range []struct {
+		lang lifeline.Lang
+		want string
+	}{
+		{lifeline.Zh, "王*英 核酸结果：4/9采样 阴性。"},
+		{lifeline.En, "王*英: test sampled 4/9 is negative."},
+	} {
+		got := upstream.ResultSMS(tt.lang, "王秀英", utc.In(time.FixedZone("CST", 8*3600)), lifeline.Negative)
+		if !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s: %q, want it to start %q", tt.lang, got, tt.want)
+		}
+	}
+}

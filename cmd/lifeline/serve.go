@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
@@ -30,6 +31,10 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	insecure := fs.Bool("insecure-no-signature", false, app.T("不校验 Twilio 签名（仅限本地开发）", "do not check Twilio signatures (local development only)"))
 	from := fs.String("from", os.Getenv("TWILIO_FROM"), app.T("通知的发信号码（环境变量 TWILIO_FROM）", "sending number for notifications (env TWILIO_FROM)"))
 	service := fs.String("messaging-service", os.Getenv("TWILIO_MESSAGING_SERVICE_SID"), app.T("代替 --from 的 Twilio 消息服务 SID", "a Twilio messaging service SID instead of --from"))
+	burst := fs.Int("rate-burst", 5, app.T("每个号码短时间内最多回复几条", "replies per number before the limit applies"))
+	refill := fs.Duration("rate-refill", time.Minute, app.T("每个号码每隔多久多回复一条", "one more reply per number every"))
+	inflight := fs.Int("max-inflight", 64, app.T("同时处理的请求数上限", "requests handled at once"))
+	queue := fs.Int("max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +59,8 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := sms.Config{Store: db, AuthToken: token, Insecure: *insecure, PublicURL: *public, Log: log}
+	cfg := sms.Config{Store: db, AuthToken: token, Insecure: *insecure, PublicURL: *public, Log: log,
+		RateBurst: *burst, RateRefill: *refill, MaxInFlight: *inflight, MaxQueue: *queue}
 	if account != "" && token != "" && (*from != "" || *service != "") {
 		tw, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
 		if err != nil {
