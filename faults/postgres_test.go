@@ -207,8 +207,16 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	}
 	phase.Store("after")
 	upAt := time.Now()
+	regMu.Lock()
+	atRestart := len(registered)
+	regMu.Unlock()
 	waitFor("gateway recovered by itself", 30*time.Second, func() bool { return okSince("after") >= 100 })
 	recovered := time.Since(upAt)
+	waitFor("on-site registrations accepted again", 30*time.Second, func() bool {
+		regMu.Lock()
+		defer regMu.Unlock()
+		return len(registered) >= atRestart+50
+	})
 	close(stop)
 	wg.Wait()
 

@@ -43,6 +43,7 @@ const (
 	UTF8BOM Encoding = "UTF-8 BOM"
 	UTF16   Encoding = "UTF-16"
 	GB18030 Encoding = "GB18030"
+	XLSX    Encoding = "XLSX" // not a text encoding: the table is a workbook sheet
 )
 
 // Decode returns the text of a CSV file as UTF-8 and the encoding it was
@@ -86,7 +87,7 @@ func (p *Parser) AddCSV(source string, r io.Reader) error {
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
 	}
-	text, _, err := Decode(raw)
+	text, enc, err := Decode(raw)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法识别文件编码，请另存为 UTF-8 CSV", source+": cannot tell the file's encoding; save it as UTF-8 CSV"))
 	}
@@ -115,6 +116,7 @@ func (p *Parser) AddCSV(source string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	t.Encoding = enc
 	p.Tables = append(p.Tables, t)
 	return nil
 }
@@ -170,6 +172,7 @@ func (p *Parser) AddXLSX(source string, r io.Reader) error {
 			}
 			continue
 		}
+		t.Encoding = XLSX
 		p.Tables = append(p.Tables, t)
 		added++
 	}
@@ -277,7 +280,11 @@ func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context,
 // Batch returns the good rows as one batch for the store: every resident,
 // then every update, in file order.
 func (p *Parser) Batch() *lifeline.ImportBatch {
-	b := &lifeline.ImportBatch{}
+	c := p.Counts()
+	b := &lifeline.ImportBatch{
+		Residents: make([]lifeline.Resident, 0, c.Residents),
+		Updates:   make([]lifeline.StatusUpdate, 0, c.Updates),
+	}
 	p.Rows(func(r *Row) {
 		if !r.OK() {
 			return

@@ -269,11 +269,12 @@ func (r *Row) addProblem(f fieldName, reason lifeline.Text) {
 
 // Table is one CSV file or one sheet of a workbook.
 type Table struct {
-	Source string
-	Kind   Kind
-	Header []string
-	Rows   []*Row
-	cols   columns
+	Source   string
+	Kind     Kind
+	Encoding Encoding // what a CSV file was written in; "XLSX" for a sheet
+	Header   []string
+	Rows     []*Row
+	cols     columns
 }
 
 // Options tune parsing.

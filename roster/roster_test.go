@@ -113,6 +113,9 @@ func TestEncodings(t *testing.T) {
 			if ps := problems(p, lifeline.En); len(ps) != 0 {
 				t.Fatalf("problems: %q", ps)
 			}
+			if p.Tables[0].Encoding != tc.want {
+				t.Errorf("table encoding %v, want %v", p.Tables[0].Encoding, tc.want)
+			}
 			b := p.Batch()
 			if len(b.Residents) != 3 {
 				t.Fatalf("got %d residents, want 3", len(b.Residents))

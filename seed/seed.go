@@ -63,13 +63,11 @@ const (
 )
 
 type gen struct {
-	cfg   Config
 	rng   *rand.Rand
 	now   time.Time
 	room  int // next room slot, over all communities
 	ids   int // mainland IDs handed out, for uniqueness
-	epoch int // birth-date residue class for IDs: see mainlandID
-	nEp   int
+	nEp   int // birth-date residue classes IDs are spread over: see mainlandID
 	phone int // mobile numbers handed out
 	perm  int // permits and passports handed out
 	tube  int
@@ -78,7 +76,7 @@ type gen struct {
 // Generate calls fn for every household, in address order, until
 // cfg.Residents residents have been produced. It stops at fn's first error.
 func Generate(cfg Config, fn func(*Household) error) error {
-	g := &gen{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6c6966656c696e65)), now: cfg.Now}
+	g := &gen{rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6c6966656c696e65)), now: cfg.Now}
 	if g.now.IsZero() {
 		g.now = DefaultNow
 	}
@@ -141,10 +139,10 @@ func (g *gen) address() lifeline.Address {
 
 // person is a member being built: age and sex decide name and documents.
 type person struct {
-	age    int
-	sex    lifeline.Sex
-	sur    string
-	foreig int // index into foreigners, -1 for Chinese
+	age     int
+	sex     lifeline.Sex
+	sur     string
+	foreign int // index into foreigners, -1 for Chinese
 }
 
 func (g *gen) household(left int) *Household {
@@ -159,7 +157,7 @@ func (g *gen) household(left int) *Household {
 	couple := func(minAge, maxAge int) (person, person) {
 		a := minAge + g.rng.IntN(maxAge-minAge+1)
 		b := a - 3 + g.rng.IntN(7)
-		return person{age: a, sex: lifeline.Male, sur: sur(), foreig: -1}, person{age: b, sex: lifeline.Female, sur: sur(), foreig: -1}
+		return person{age: a, sex: lifeline.Male, sur: sur(), foreign: -1}, person{age: b, sex: lifeline.Female, sur: sur(), foreign: -1}
 	}
 	kids := func(father person, n int) []person {
 		var out []person
@@ -168,7 +166,7 @@ func (g *gen) household(left int) *Household {
 			if g.chance(0.5) {
 				sex = lifeline.Female
 			}
-			out = append(out, person{age: g.rng.IntN(18), sex: sex, sur: father.sur, foreig: -1})
+			out = append(out, person{age: g.rng.IntN(18), sex: sex, sur: father.sur, foreign: -1})
 		}
 		return out
 	}
@@ -176,9 +174,9 @@ func (g *gen) household(left int) *Household {
 	switch {
 	case kind < 0.015: // foreigners on passports
 		f := g.rng.IntN(len(foreigners))
-		ps = append(ps, person{age: 25 + g.rng.IntN(40), sex: lifeline.Male, foreig: f})
+		ps = append(ps, person{age: 25 + g.rng.IntN(40), sex: lifeline.Male, foreign: f})
 		if g.chance(0.5) {
-			ps = append(ps, person{age: 25 + g.rng.IntN(40), sex: lifeline.Female, foreig: f})
+			ps = append(ps, person{age: 25 + g.rng.IntN(40), sex: lifeline.Female, foreign: f})
 		}
 	case kind < 0.25: // elderly couple
 		m, w := couple(65, 90)
@@ -226,8 +224,8 @@ func (g *gen) resident(p person, a lifeline.Address) lifeline.Resident {
 	r := lifeline.Resident{Address: a, Sex: p.sex}
 	birth := g.now.AddDate(-p.age, 0, -g.rng.IntN(365))
 	birth = time.Date(birth.Year(), birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC)
-	if p.foreig >= 0 {
-		f := foreigners[p.foreig]
+	if p.foreign >= 0 {
+		f := foreigners[p.foreign]
 		r.Name = g.pick(f.first) + " " + g.pick(f.last)
 		r.Doc = lifeline.Document{Type: lifeline.DocPassport, Number: g.passport(), Nationality: f.nat}
 		r.Birth = birth

@@ -274,14 +274,16 @@ func (s *Sender) backoff(attempt int) time.Duration {
 }
 
 // findSent asks Twilio for a message to m.To with m.Body created since m
-// was queued, and returns its SID or "".
+// was queued (among the newest 200 to that number), and returns its SID or
+// "".
 func (s *Sender) findSent(m lifeline.OutboxMessage) (string, error) {
 	p := &api.ListMessageParams{}
 	p.SetTo(m.To)
 	if s.cfg.From != "" {
 		p.SetFrom(s.cfg.From)
 	}
-	p.SetDateSentAfter(m.CreatedAt.Add(-24 * time.Hour))
+	// No DateSent filter: a message Twilio accepted a moment ago may not be
+	// sent yet and has no DateSent. The list comes newest first.
 	p.SetPageSize(50)
 	p.SetLimit(200)
 	list, err := s.cfg.Twilio.Api.ListMessage(p)

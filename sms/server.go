@@ -256,10 +256,16 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 		from = ""
 	}
 	cmd := Parse(r.PostForm.Get("Body"))
-	if !s.limiter.allow(from, s.cfg.Now()) {
+	key := from
+	if key == "" {
+		// Not a phone number (a carrier's short code, say): limit it by
+		// what was sent, so it gets a bucket of its own.
+		key = "raw:" + r.PostForm.Get("From")
+	}
+	if !s.limiter.allow(key, s.cfg.Now()) {
 		s.metrics.limited.Add(1)
 		s.metrics.request(cmd.Kind.String(), "limited", time.Since(start))
-		s.log.Warn("sms: rate limit reached, not answering", "from", lifeline.MaskPhone(from))
+		s.log.Warn("sms: rate limit reached, not answering", "from", lifeline.MaskPhone(strings.TrimPrefix(key, "raw:")))
 		writeTwiML(w, "")
 		return
 	}

@@ -523,3 +523,19 @@ func get(t *testing.T, u string) (int, http.Header, string) {
 	}
 	return res.StatusCode, res.Header, b.String()
 }
+
+func TestHealthzFollowsTheStore(t *testing.T) {
+	db := openStore(t)
+	g := newGateway(t, db, nil)
+	if code, _, body := get(t, g.ts.URL+"/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz: %d %q", code, body)
+	}
+	db.Close()
+	if code, _, _ := get(t, g.ts.URL+"/healthz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz with the store closed: %d", code)
+	}
+	// A message still gets an answer: the busy text, not a crash or a 500.
+	if got := g.text(phone(1), "查询"); got != "系统繁忙，请过几分钟再发。" {
+		t.Fatalf("store down: %q", got)
+	}
+}

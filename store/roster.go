@@ -29,13 +29,12 @@ type rosterWriter struct {
 	nowArg any // now, boxed once
 	stmts  []*sql.Stmt
 
-	selOld, selNone, selBuilding, insHH, insRes, updRes, selPhones, delPhones, delGram *sql.Stmt
+	selOld, selNone, selBuilding, updRes, selPhones, delPhones, delGram *sql.Stmt
 
 	residents, newHouseholds, grams, phones *bulkInsert
-	// nextID and nextHH are the last resident and household ids handed
-	// out (SQLite only: one writer, so ids can be assigned before the
-	// multi-row INSERT).
-	nextID, nextHH int64
+	// ids hands out resident and household ids before the multi-row
+	// INSERTs that use them.
+	residentIDs, householdIDs idSource
 	// buffered holds residents with rows still in the phone and gram
 	// buffers: touching them again first flushes, so deletes see them.
 	buffered   map[int64]bool
@@ -58,8 +57,6 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 		{&w.selOld, `SELECT r.id, r.doc_type, r.doc_number, r.name, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual FROM resident_documents d JOIN residents r ON r.id = d.resident_id WHERE d.doc_type = ? AND d.doc_number = ?`},
 		{&w.selNone, `SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual FROM residents WHERE household_id = ? AND name = ? AND doc_type = 'none' AND birth = ?`},
 		{&w.selBuilding, `SELECT id, unit, room FROM households WHERE community = ? AND building = ?`},
-		{&w.insHH, `INSERT INTO households (community, building, unit, room) VALUES (?, ?, ?, ?) RETURNING id`},
-		{&w.insRes, `INSERT INTO residents (name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
 		{&w.updRes, `UPDATE residents SET name = ?, nationality = ?, birth = ?, sex = ?, household_id = ?, needs_manual = ?, updated_at = ? WHERE id = ?`},
 		{&w.selPhones, `SELECT phone FROM phones WHERE resident_id = ? ORDER BY position`},
 		{&w.delPhones, `DELETE FROM phones WHERE resident_id = ?`},
@@ -75,23 +72,20 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 		w.stmts = append(w.stmts, s)
 	}
 	var err error
-	if db.dialect == SQLite {
-		// OR IGNORE: a statement that cannot abort needs no statement
-		// journal. Nothing is ignored silently: the row count is checked.
-		w.residents = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, 12, ``, chunkRows)
-		w.residents.exact = true
-		w.newHouseholds = db.newBulkInsert(w.ctx, tx, `INSERT OR IGNORE INTO households (id, community, building, unit, room)`, 5, ``, chunkRows)
-		w.newHouseholds.exact = true
-		if err = tx.QueryRowContext(w.ctx, `SELECT (SELECT coalesce(max(id), 0) FROM residents), (SELECT coalesce(max(id), 0) FROM households)`).Scan(&w.nextID, &w.nextHH); err != nil {
-			w.close()
-			return nil, db.unavailable(err)
-		}
-	}
-	// A repeated gram or phone is no error: skip it.
+	// OR IGNORE (SQLite) / ON CONFLICT DO NOTHING: a statement that cannot
+	// abort needs no statement journal. For residents and households
+	// nothing is ignored silently: the row count is checked. A repeated
+	// gram or phone is no error: it is skipped.
 	insert, tail := `INSERT OR IGNORE INTO `, ``
 	if db.dialect == Postgres {
 		insert, tail = `INSERT INTO `, ` ON CONFLICT DO NOTHING`
 	}
+	w.residents = db.newBulkInsert(w.ctx, tx, insert+`residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, 12, tail, chunkRows)
+	w.residents.exact = true
+	w.newHouseholds = db.newBulkInsert(w.ctx, tx, insert+`households (id, community, building, unit, room)`, 5, tail, chunkRows)
+	w.newHouseholds.exact = true
+	w.residentIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "residents"}
+	w.householdIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "households"}
 	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id)`, 2, tail, chunkRows)
 	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position)`, 4, tail, chunkRows)
 	w.grams.sorted = true
@@ -118,9 +112,6 @@ func (w *rosterWriter) close() {
 
 // flushRows writes the buffered households and residents.
 func (w *rosterWriter) flushRows() error {
-	if w.residents == nil {
-		return nil
-	}
 	if err := w.newHouseholds.flush(); err != nil {
 		return err
 	}
@@ -174,22 +165,64 @@ func (w *rosterWriter) household(a lifeline.Address) (int64, error) {
 			return id, nil
 		}
 	}
-	var id int64
-	if w.newHouseholds == nil {
-		if err := w.insHH.QueryRowContext(w.ctx, a.Community, a.Building, a.Unit, a.Room).Scan(&id); err != nil {
-			return 0, w.db.unavailable(err)
-		}
-	} else {
-		// Buffered like residents; the residents' foreign key to it is
-		// checked at commit.
-		w.nextHH++
-		id = w.nextHH
-		if err := w.newHouseholds.add(id, a.Community, a.Building, a.Unit, a.Room); err != nil {
-			return 0, err
-		}
+	// Buffered like residents; the residents' foreign key to it is checked
+	// at commit.
+	id, err := w.householdIDs.next()
+	if err != nil {
+		return 0, err
+	}
+	if err := w.newHouseholds.add(id, a.Community, a.Building, a.Unit, a.Room); err != nil {
+		return 0, err
 	}
 	w.households[a] = id
 	return id, nil
+}
+
+// idSource hands out ids for a table before its rows are inserted. SQLite
+// has one writer, so the ids after max(id) are free for the whole
+// transaction; PostgreSQL's identity sequence gives them a block at a time
+// (unused ones are gaps, as after any rollback).
+type idSource struct {
+	db    *DB
+	tx    *sql.Tx
+	ctx   context.Context
+	table string
+	last  int64   // SQLite: the last id handed out; 0 until loaded
+	pool  []int64 // PostgreSQL: ids taken from the sequence, not yet used
+}
+
+func (s *idSource) next() (int64, error) {
+	if s.db.dialect == Postgres {
+		if len(s.pool) == 0 {
+			rows, err := s.tx.QueryContext(s.ctx, `SELECT nextval(pg_get_serial_sequence('`+s.table+`', 'id')) FROM generate_series(1, $1)`, chunkRows)
+			if err != nil {
+				return 0, s.db.unavailable(err)
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return 0, s.db.unavailable(err)
+				}
+				s.pool = append(s.pool, id)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil || len(s.pool) == 0 {
+				return 0, s.db.unavailable(fmt.Errorf("ids for %s: %v", s.table, err))
+			}
+		}
+		id := s.pool[0]
+		s.pool = s.pool[1:]
+		return id, nil
+	}
+	if s.last == 0 {
+		if err := s.tx.QueryRowContext(s.ctx, `SELECT coalesce(max(id), 0) FROM `+s.table).Scan(&s.last); err != nil {
+			return 0, s.db.unavailable(err)
+		}
+	}
+	s.last++
+	return s.last, nil
 }
 
 // existing is a stored resident's row as the import compares it.
@@ -368,21 +401,16 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 	return found, nil
 }
 
-// insert stores a new resident and sets r.ID. On SQLite the row waits in
-// the residents buffer; the caller flushes it and then adds phones and
-// grams with addRows.
+// insert gives a new resident an id and puts its row in the residents
+// buffer; the caller flushes it (flushRows) and then adds phones and grams
+// with addRows.
 func (w *rosterWriter) insert(r *lifeline.Resident, hh int64) error {
 	r.HouseholdID = hh
-	if w.residents == nil {
-		err := w.insRes.QueryRowContext(w.ctx, r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
-			birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, w.now).Scan(&r.ID)
-		if err != nil {
-			return w.db.unavailable(err)
-		}
-		return nil
+	id, err := w.residentIDs.next()
+	if err != nil {
+		return err
 	}
-	w.nextID++
-	r.ID = w.nextID
+	r.ID = id
 	return w.residents.add(r.ID, r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
 		birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.nowArg, w.nowArg)
 }
@@ -568,7 +596,7 @@ func (b *bulkInsert) flush() error {
 	}
 	if b.exact {
 		if n, err := res.RowsAffected(); err != nil || n != int64(rows) {
-			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入时有居民被同时登记，请重试", "a resident was registered at the same time as the import; please retry"))
+			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
 		}
 	}
 	return nil

@@ -77,6 +77,9 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return &exitError{code: 1}
 	}
 	if *dryRun {
+		for _, t := range p.Tables {
+			fmt.Fprintf(app.Stdout, app.T("%s：%s，%s，%d 行\n", "%s: %s, %s, %d rows\n"), t.Source, t.Kind.Label(app.Lang), t.Encoding, len(t.Rows))
+		}
 		fmt.Fprintf(app.Stdout, app.T("试运行：可导入居民 %d 人、健康码或检测结果 %d 条，错误 %d 行；未写入任何数据。\n",
 			"dry run: %d residents and %d colours or results would be imported, %d bad rows; nothing was written.\n"), c.Residents, c.Updates, c.Bad)
 		return nil

@@ -247,7 +247,7 @@ func TestImportDryRun(t *testing.T) {
 	db := filepath.Join(dir, "l.db")
 	f := writeFile(t, dir, "r.csv", []byte(rosterText(t)))
 	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f, "--dry-run")
-	if code != 0 || !strings.Contains(out, "dry run: 4 residents") {
+	if code != 0 || !strings.Contains(out, "r.csv: roster, UTF-8, 4 rows") || !strings.Contains(out, "dry run: 4 residents") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	if n := count(t, db); n != 0 {

@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
 )
 
 // lockedBuffer is a bytes.Buffer safe to write from the serving goroutine
@@ -48,7 +54,23 @@ func TestServeAndSMSSend(t *testing.T) {
 	}
 
 	t.Setenv("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef")
-	t.Setenv("TWILIO_ACCOUNT_SID", "")
+	// A stand-in for Twilio's REST API takes the notifications.
+	var apiMu sync.Mutex
+	var sent []url.Values
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		apiMu.Lock()
+		sent = append(sent, r.PostForm)
+		n := len(sent)
+		apiMu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(201)
+		fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued"}`, n)
+	}))
+	defer api.Close()
+	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
+	t.Setenv("TWILIO_FROM", "+12025550100")
+	t.Setenv("LIFELINE_TWILIO_API_URL", api.URL)
 	// Twilio signs the public URL; here the public URL is the listening
 	// address itself, so take a free port first.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,6 +104,31 @@ func TestServeAndSMSSend(t *testing.T) {
 	code, reply, _ = cli(t, context.Background(), db, "sms", "send", "--url", "http://"+addr+"/sms", "--from", "13900000000", "11010519491231001X")
 	if code != 0 || !strings.Contains(reply, "本号码未登记") {
 		t.Fatalf("unknown number: exit %d, %q", code, reply)
+	}
+	// The sender delivers what waits in the outbox, with the status
+	// callback pointing at this gateway.
+	st := openStore(t, db)
+	if err := st.Enqueue(context.Background(), &lifeline.OutboxMessage{To: "+8613812345678", Body: "测试通知", DedupeKey: "t1"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		apiMu.Lock()
+		n := len(sent)
+		apiMu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox message never reached the Twilio stand-in")
+		}
+		<-time.After(20 * time.Millisecond) // poll the stand-in: the sender looks every second
+	}
+	apiMu.Lock()
+	got := sent[0]
+	apiMu.Unlock()
+	if got.Get("To") != "+8613812345678" || got.Get("Body") != "测试通知" || got.Get("From") != "+12025550100" || got.Get("StatusCallback") != "http://"+addr+"/sms/status" {
+		t.Fatalf("sent %v", got)
 	}
 	// A wrong token is refused with 403, reported in one sentence.
 	t.Setenv("TWILIO_AUTH_TOKEN", "ffffffffffffffffffffffffffffffff")
