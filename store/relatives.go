@@ -158,13 +158,17 @@ func (db *DB) CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Re
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, db.SQL(`
+	st, err := db.prepared(ctx, db.r, db.SQL(`
 		SELECT resident_id, 0 FROM phones WHERE tail4 = ? AND phone = ?
 		UNION
 		SELECT rel.resident_id, 1 FROM relatives rel WHERE rel.phone = ? AND rel.state IN ('auto_approved', 'approved')
 		UNION
 		SELECT rel.resident_id, 1 FROM phones p JOIN relatives rel ON rel.relative_resident_id = p.resident_id
-		WHERE p.tail4 = ? AND p.phone = ? AND rel.state IN ('auto_approved', 'approved')`), lifeline.PhoneTail(p), p, p, lifeline.PhoneTail(p), p)
+		WHERE p.tail4 = ? AND p.phone = ? AND rel.state IN ('auto_approved', 'approved')`))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, lifeline.PhoneTail(p), p, p, lifeline.PhoneTail(p), p)
 	if err != nil {
 		return nil, db.unavailable(err)
 	}

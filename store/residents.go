@@ -84,7 +84,17 @@ func scanResident(s scanner) (*lifeline.Resident, error) {
 
 // queryResidents runs a query selecting residentCols and collects the rows.
 func (db *DB) queryResidents(ctx context.Context, q queryer, query string, args ...any) ([]*lifeline.Resident, error) {
-	rows, err := q.QueryContext(ctx, db.SQL(query), args...)
+	var rows *sql.Rows
+	var err error
+	if p, ok := q.(*sql.DB); ok {
+		st, e := db.prepared(ctx, p, db.SQL(query))
+		if e != nil {
+			return nil, e
+		}
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = q.QueryContext(ctx, db.SQL(query), args...)
+	}
 	if err != nil {
 		return nil, db.unavailable(err)
 	}
