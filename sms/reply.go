@@ -132,7 +132,8 @@ func codeText(names []string, community string, day time.Time, l lifeline.Lang) 
 			}
 			s = fmt.Sprintf("Paper code for %s: pick up at %s, %s 9-5.", who, where, date)
 		} else {
-			s = fmt.Sprintf("已为%s申请纸质码，请于%s 9-17点到%s社区办公室领取。", who, date, office)
+			// "幸福里社区" already ends in 社区: don't say it twice.
+			s = fmt.Sprintf("已为%s申请纸质码，请于%s 9-17点到%s社区办公室领取。", who, date, strings.TrimSuffix(office, "社区"))
 		}
 		if FitsOne(s) {
 			return s

@@ -108,3 +108,13 @@ func TestRateLimiterForgetsOldestNumbers(t *testing.T) {
 		t.Fatal("half a refill should give back half a token")
 	}
 }
+
+func TestCodeTextNamesTheOfficeOnce(t *testing.T) {
+	day := time.Date(2026, 4, 11, 0, 0, 0, 0, time.UTC)
+	for _, community := range []string{"幸福里社区", "幸福里"} {
+		got := codeText([]string{"张*丰"}, community, day, lifeline.Zh)
+		if !strings.Contains(got, "幸福里社区办公室") || strings.Contains(got, "社区社区") {
+			t.Errorf("community %q: got %q, want the office named once as 幸福里社区办公室", community, got)
+		}
+	}
+}
