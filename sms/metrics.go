@@ -18,8 +18,7 @@ var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 // metrics counts what the gateway does, for GET /metrics in the Prometheus
 // text format. Written by hand: a few counters do not need a dependency.
 type metrics struct {
-	mu       sync.Mutex
-	requests map[[2]string]uint64 // command, outcome
+	requests sync.Map // [2]string{command, outcome} → *atomic.Uint64
 
 	buckets   []atomic.Uint64 // per latencyBuckets, plus +Inf
 	latSumNS  atomic.Int64
@@ -34,14 +33,19 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]uint64{}, buckets: make([]atomic.Uint64, len(latencyBuckets)+1)}
+	return &metrics{buckets: make([]atomic.Uint64, len(latencyBuckets)+1)}
 }
 
 // request counts one answered inbound message.
 func (m *metrics) request(command, outcome string, d time.Duration) {
-	m.mu.Lock()
-	m.requests[[2]string{command, outcome}]++
-	m.mu.Unlock()
+	// A handful of (command, outcome) pairs exist: after the first of each,
+	// counting takes no lock.
+	k := [2]string{command, outcome}
+	c, ok := m.requests.Load(k)
+	if !ok {
+		c, _ = m.requests.LoadOrStore(k, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
 	s := d.Seconds()
 	i := sort.SearchFloat64s(latencyBuckets, s)
 	m.buckets[i].Add(1)
@@ -54,11 +58,14 @@ func (m *metrics) request(command, outcome string, d time.Duration) {
 func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Context) (int, error)) {
 	fmt.Fprintln(w, "# HELP lifeline_sms_requests_total Inbound messages answered, by command and outcome.")
 	fmt.Fprintln(w, "# TYPE lifeline_sms_requests_total counter")
-	m.mu.Lock()
-	keys := make([][2]string, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
+	counts := map[[2]string]uint64{}
+	var keys [][2]string
+	m.requests.Range(func(k, v any) bool {
+		key := k.([2]string)
+		counts[key] = v.(*atomic.Uint64).Load()
+		keys = append(keys, key)
+		return true
+	})
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i][0] != keys[j][0] {
 			return keys[i][0] < keys[j][0]
@@ -66,9 +73,8 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 		return keys[i][1] < keys[j][1]
 	})
 	for _, k := range keys {
-		fmt.Fprintf(w, "lifeline_sms_requests_total{command=%q,outcome=%q} %d\n", k[0], k[1], m.requests[k])
+		fmt.Fprintf(w, "lifeline_sms_requests_total{command=%q,outcome=%q} %d\n", k[0], k[1], counts[k])
 	}
-	m.mu.Unlock()
 
 	fmt.Fprintln(w, "# HELP lifeline_sms_request_duration_seconds Time to answer an inbound message.")
 	fmt.Fprintln(w, "# TYPE lifeline_sms_request_duration_seconds histogram")

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/twilio/twilio-go/twiml"
@@ -21,7 +22,10 @@ import (
 // Store is what the gateway needs from lifeline's store.
 type Store interface {
 	lifeline.MessageService
-	CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
+	// StatusByPhone returns the residents a phone may ask about (its own,
+	// then those it cares for through an approved link), holding what a
+	// reply shows: ID, Name, Status and Address.Community.
+	StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
 	RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error
 }
 
@@ -344,7 +348,7 @@ func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, 
 	}
 	var people []*lifeline.Resident
 	if from != "" {
-		if people, err = s.cfg.Store.CaredForByPhone(ctx, from); err != nil {
+		if people, err = s.cfg.Store.StatusByPhone(ctx, from); err != nil {
 			return "", "", err
 		}
 	}
@@ -383,18 +387,63 @@ func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, 
 // writeTwiML answers with a <Response>, holding one <Message> unless reply
 // is empty (no answer at all).
 func writeTwiML(w http.ResponseWriter, reply string) {
-	var verbs []twiml.Element
-	if reply != "" {
-		verbs = []twiml.Element{&twiml.MessagingMessage{Body: reply}}
-	}
-	x, err := twiml.Messages(verbs)
+	x, err := twimlMessage(reply)
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(x)))
-	io.WriteString(w, x)
+	h := w.Header()
+	h["Content-Type"] = twimlContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(x))}
+	w.Write(x)
+}
+
+var twimlContentType = []string{"text/xml; charset=utf-8"}
+
+const (
+	twimlHead  = `<?xml version="1.0" encoding="UTF-8"?><Response><Message>`
+	twimlTail  = `</Message></Response>`
+	twimlEmpty = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
+)
+
+// twimlMessage is the TwiML twilio-go's writer makes for one <Message>
+// holding reply (or none when reply is empty). A reply that needs no
+// escaping, as every reply the gateway writes does, is framed directly;
+// anything else goes through twilio-go's writer. server_test.go checks
+// the two agree.
+func twimlMessage(reply string) ([]byte, error) {
+	if reply == "" {
+		return []byte(twimlEmpty), nil
+	}
+	if plainXMLText(reply) {
+		b := make([]byte, 0, len(twimlHead)+len(reply)+len(twimlTail))
+		b = append(b, twimlHead...)
+		b = append(b, reply...)
+		return append(b, twimlTail...), nil
+	}
+	x, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: reply}})
+	return []byte(x), err
+}
+
+// plainXMLText reports whether s is valid UTF-8 made only of characters
+// XML allows that no writer escapes in text: no & < > ' ", no control
+// characters but tab, newline and carriage return.
+func plainXMLText(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '&' || r == '<' || r == '>' || r == '\'' || r == '"':
+			return false
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20:
+			return false
+		case r == utf8.RuneError:
+			// Invalid UTF-8 decodes to this too; let the writer decide.
+			return false
+		case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return false
+		}
+	}
+	return true
 }
 
 // handleStatus records a delivery status callback.

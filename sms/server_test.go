@@ -412,10 +412,10 @@ type slowStore struct {
 	release chan struct{}
 }
 
-func (s *slowStore) CaredForByPhone(ctx context.Context, p string) ([]*lifeline.Resident, error) {
+func (s *slowStore) StatusByPhone(ctx context.Context, p string) ([]*lifeline.Resident, error) {
 	s.entered <- struct{}{}
 	<-s.release
-	return s.DB.CaredForByPhone(ctx, p)
+	return s.DB.StatusByPhone(ctx, p)
 }
 
 func TestOverloadShedsFast(t *testing.T) {

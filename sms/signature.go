@@ -16,13 +16,23 @@ import (
 // byte-wise (a repeated name contributes its values in sorted order), sign
 // that string with HMAC-SHA1 keyed by the auth token, and base64 the result.
 func Signature(token, fullURL string, params url.Values) string {
-	var b strings.Builder
-	b.WriteString(fullURL)
+	return sign(token, fullURL, paramString(params))
+}
+
+// paramString is the POST parameters as Twilio signs them: each name
+// followed by its value, names sorted byte-wise, a repeated name's values
+// in sorted order.
+func paramString(params url.Values) []byte {
 	keys := make([]string, 0, len(params))
-	for k := range params {
+	n := 0
+	for k, vs := range params {
 		keys = append(keys, k)
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
 	}
 	sort.Strings(keys)
+	b := make([]byte, 0, n)
 	for _, k := range keys {
 		vs := params[k]
 		if len(vs) > 1 {
@@ -30,12 +40,18 @@ func Signature(token, fullURL string, params url.Values) string {
 			sort.Strings(vs)
 		}
 		for _, v := range vs {
-			b.WriteString(k)
-			b.WriteString(v)
+			b = append(b, k...)
+			b = append(b, v...)
 		}
 	}
+	return b
+}
+
+// sign is the signature of fullURL followed by the parameter string.
+func sign(token, fullURL string, params []byte) string {
 	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
+	mac.Write([]byte(fullURL))
+	mac.Write(params)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
@@ -47,9 +63,10 @@ func ValidSignature(token, fullURL string, params url.Values, sig string) bool {
 	if sig == "" || token == "" {
 		return false
 	}
+	ps := paramString(params)
 	ok := false
 	for _, u := range urlVariants(fullURL) {
-		if hmac.Equal([]byte(Signature(token, u, params)), []byte(sig)) {
+		if hmac.Equal([]byte(sign(token, u, ps)), []byte(sig)) {
 			ok = true
 		}
 	}

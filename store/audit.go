@@ -16,9 +16,12 @@ func (db *DB) Audit(ctx context.Context, e lifeline.AuditEntry) error {
 	if at == 0 {
 		at = ms(db.Now())
 	}
-	_, err := db.w.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`),
-		at, e.Actor, e.Action, nullID(e.ResidentID), e.Detail)
+	// Prepared once: every search writes one of these.
+	st, err := db.prepared(ctx, db.w, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`))
 	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(ctx, at, e.Actor, e.Action, nullID(e.ResidentID), e.Detail); err != nil {
 		return db.unavailable(err)
 	}
 	return nil

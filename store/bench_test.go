@@ -75,7 +75,7 @@ func benchResidents(b *testing.B) int {
 
 // benchCacheVersion changes when the schema or the synthetic data change,
 // so an old cached store is not reused.
-const benchCacheVersion = 2
+const benchCacheVersion = 3
 
 // openBenchStore opens a store of n synthetic residents with statuses and
 // tests, built once into a file under os.TempDir() and reused by later runs

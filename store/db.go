@@ -76,11 +76,6 @@ func (db *DB) openSQLite(path string) error {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	// Reads go through a memory map of the file (up to 1 GiB, address
-	// space only): a page the OS already caches costs a memory access
-	// instead of a pread system call, which at a million residents was a
-	// third of a search's time.
-	dsn += "&_pragma=mmap_size(1073741824)"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)

@@ -153,6 +153,9 @@ func (db *DB) PendingRelatives(ctx context.Context, community string) ([]lifelin
 // CaredForByPhone returns the residents a phone may ask about: those who
 // have the phone, then those linked by an active link to the phone itself or
 // to a resident who has it. Pending and rejected links give nothing.
+// (CROSS JOIN keeps SQLite from reading every approved link through
+// relatives_state; see statusByPhoneQuery. The SMS gateway uses
+// StatusByPhone, which answers in one statement.)
 func (db *DB) CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error) {
 	p, err := lifeline.NormalizePhone(phone)
 	if err != nil {
@@ -163,8 +166,8 @@ func (db *DB) CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Re
 		UNION
 		SELECT rel.resident_id, 1 FROM relatives rel WHERE rel.phone = ? AND rel.state IN ('auto_approved', 'approved')
 		UNION
-		SELECT rel.resident_id, 1 FROM phones p JOIN relatives rel ON rel.relative_resident_id = p.resident_id
-		WHERE p.tail4 = ? AND p.phone = ? AND rel.state IN ('auto_approved', 'approved')`))
+		SELECT rel.resident_id, 1 FROM phones p CROSS JOIN relatives rel
+		WHERE p.tail4 = ? AND p.phone = ? AND rel.relative_resident_id = p.resident_id AND rel.state IN ('auto_approved', 'approved')`))
 	if err != nil {
 		return nil, err
 	}

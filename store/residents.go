@@ -344,8 +344,26 @@ func reverse(s string) string {
 // nameGrams returns the search grams of a name: every pair of adjacent
 // characters and the last character alone, lower case, spaces dropped, no
 // repeats. Every character starts at least one gram.
+//
+// A name already in that folded form (no spaces, nothing to lower: every
+// Chinese name) leaves out the pair at its start: a query found there is a
+// prefix of the name, which the name index answers (nameSteps searches the
+// folded query as a prefix too), and the partial step skips prefixes
+// anyway. That is one index entry fewer per resident for the import to
+// write. Grams stored by older versions are a superset: harmless.
 func nameGrams(name string) []string {
 	rs := foldName(name)
+	if len(rs) >= 2 && string(rs) == name {
+		// From the second character on (not all[1:]: the first pair may
+		// also occur later, and dropping repeats kept only the first).
+		return allGrams(rs[1:])
+	}
+	return allGrams(rs)
+}
+
+// allGrams returns every gram of a folded name, the one at its start
+// included: what an update deletes, whichever version wrote them.
+func allGrams(rs []rune) []string {
 	if len(rs) == 0 {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 
 // chunkRows is how many roster rows the writer handles at a time: one query
 // finds which of them are stored, one statement inserts the new ones.
-const chunkRows = 256
+const chunkRows = 1024
 
 // rosterWriter writes residents inside one write transaction. A big import
 // is limited by per-statement overhead more than by the B-trees, so it
@@ -30,6 +30,7 @@ type rosterWriter struct {
 	stmts  []*sql.Stmt
 
 	selOld, selNone, selBuilding, updRes, selPhones, delPhones, delGram *sql.Stmt
+	lookups                                                             map[int]*sql.Stmt // by document count
 
 	residents, newHouseholds, grams, phones *bulkInsert
 	// ids hands out resident and household ids before the multi-row
@@ -101,6 +102,9 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 
 func (w *rosterWriter) close() {
 	for _, s := range w.stmts {
+		s.Close()
+	}
+	for _, s := range w.lookups {
 		s.Close()
 	}
 	for _, b := range []*bulkInsert{w.residents, w.newHouseholds, w.grams, w.phones} {
@@ -244,7 +248,9 @@ func nullID(id int64) any {
 	return id
 }
 
-func boolInt(b bool) int {
+// boolInt is an int64 so the driver takes it as is (an int goes through
+// database/sql's reflection-based conversion).
+func boolInt(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -350,8 +356,11 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 	}
 	byKey := map[string]*existing{}
 	if len(nums) > 0 {
-		rows, err := w.tx.QueryContext(w.ctx, w.db.SQL(`SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual
-			FROM residents WHERE doc_rev IN (`+placeholders(len(nums))+`) AND doc_number <> ''`), nums...)
+		st, err := w.lookupStmt(len(nums))
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(w.ctx, nums...)
 		if err != nil {
 			return nil, w.db.unavailable(err)
 		}
@@ -401,6 +410,25 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 	return found, nil
 }
 
+// lookupStmt returns the statement finding n documents, prepared once per
+// n: whole chunks all use one, and parsing a thousand placeholders per
+// chunk cost a tenth of an import.
+func (w *rosterWriter) lookupStmt(n int) (*sql.Stmt, error) {
+	if st, ok := w.lookups[n]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, w.db.SQL(`SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual
+		FROM residents WHERE doc_rev IN (`+placeholders(n)+`) AND doc_number <> ''`))
+	if err != nil {
+		return nil, w.db.unavailable(err)
+	}
+	if w.lookups == nil {
+		w.lookups = map[int]*sql.Stmt{}
+	}
+	w.lookups[n] = st
+	return st, nil
+}
+
 // insert gives a new resident an id and puts its row in the residents
 // buffer; the caller flushes it (flushRows) and then adds phones and grams
 // with addRows.
@@ -425,7 +453,7 @@ func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
 		}
 	}
 	for i, p := range phones {
-		if err := w.phones.add(p, idArg, lifeline.PhoneTail(p), i); err != nil {
+		if err := w.phones.add(p, idArg, lifeline.PhoneTail(p), int64(i)); err != nil {
 			return err
 		}
 	}
@@ -468,7 +496,7 @@ func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *l
 	}
 	newName := ""
 	if e.name != r.Name {
-		for _, g := range nameGrams(e.name) {
+		for _, g := range allGrams(foldName(e.name)) {
 			if _, err := w.delGram.ExecContext(w.ctx, g, e.id); err != nil {
 				return w.db.unavailable(err)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"slices"
@@ -79,7 +80,7 @@ func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]l
 		if better >= limit {
 			continue
 		}
-		rows, err := db.r.QueryContext(ctx, db.SQL(s.sql), s.args...)
+		rows, err := db.queryStep(ctx, s)
 		if err != nil {
 			return nil, db.unavailable(err)
 		}
@@ -142,6 +143,24 @@ func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]l
 		return nil, err
 	}
 	return out, nil
+}
+
+// maxPreparedArgs bounds which step queries are kept prepared: the text of
+// a partial-name step grows with the query, and a cache entry per long query
+// typed into the box would never be freed.
+const maxPreparedArgs = 12
+
+// queryStep runs a step through a prepared statement (parsing costs as
+// much as running these small queries) unless it is an unusually long one.
+func (db *DB) queryStep(ctx context.Context, s searchStep) (*sql.Rows, error) {
+	if len(s.args) > maxPreparedArgs {
+		return db.r.QueryContext(ctx, db.SQL(s.sql), s.args...)
+	}
+	st, err := db.prepared(ctx, db.r, db.SQL(s.sql))
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, s.args...)
 }
 
 // MaskQuery hides a search query for the audit log: when it holds digits,
@@ -292,6 +311,12 @@ func (db *DB) nameSteps(ctx context.Context, q string, join string, sargs []any,
 	if len(fold) == 0 {
 		return steps, nil
 	}
+	if fq := string(fold); fq != q {
+		// "王 伟" or "Wang": names starting with the folded query hold no
+		// gram at their start (nameGrams), so they are found here.
+		steps = append(steps, searchStep{lifeline.QueryName, scorePrefix,
+			`SELECT r.id FROM residents r` + join + ` WHERE r.name >= ? AND r.name < ? AND r.name <> ? ORDER BY r.name LIMIT ?`, with(fq, fq+maxRune, q)})
+	}
 	contains := `instr(lower(replace(r.name, ' ', '')), ?) > 0`
 	if db.dialect == Postgres {
 		contains = `strpos(lower(replace(r.name, ' ', '')), ?) > 0`
@@ -343,7 +368,11 @@ func (db *DB) rarestFirst(ctx context.Context, grams []string) error {
 	n := make(map[string]int, len(grams))
 	for _, g := range grams {
 		var c int
-		err := db.r.QueryRowContext(ctx, db.SQL(`SELECT count(*) FROM (SELECT 1 FROM name_grams WHERE gram = ? LIMIT ?) s`), g, gramSample).Scan(&c)
+		st, err := db.prepared(ctx, db.r, db.SQL(`SELECT count(*) FROM (SELECT 1 FROM name_grams WHERE gram = ? LIMIT ?) s`))
+		if err != nil {
+			return err
+		}
+		err = st.QueryRowContext(ctx, g, gramSample).Scan(&c)
 		if err != nil {
 			return db.unavailable(err)
 		}

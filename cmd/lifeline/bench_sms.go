@@ -46,6 +46,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	conns := fs.Int("conns", 256, app.T("测最大吞吐量时的并发连接数", "concurrent connections when measuring the maximum"))
 	body := fs.String("text", "查询", app.T("发送的短信内容", "the text sent"))
 	bare := fs.String("bare-serve", "", app.T("（内部）在此地址运行空白处理器", "(internal) run the bare handler on this address"))
+	cpuprofile := fs.String("cpuprofile", "", app.T("把网关在最大吞吐量阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over the maximum-throughput phase (warm-up included) to this file"))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,7 +80,15 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	}
 	// The per-number limit is set out of the way (it still runs on every
 	// request): this measures the gateway, not the limit.
-	gw, err := startChild(ctx, exe, gwAddr, "--db", dbPath, "serve", "--addr", gwAddr, "--public-url", "http://"+gwAddr, "--rate-burst", "1000000000")
+	var gwEnv []string
+	if *cpuprofile != "" {
+		if *cpuprofile, err = filepath.Abs(*cpuprofile); err != nil {
+			return err
+		}
+		os.Remove(*cpuprofile)
+		gwEnv = append(gwEnv, benchProfileEnv+"="+*cpuprofile)
+	}
+	gw, err := startChild(ctx, exe, gwAddr, gwEnv, "--db", dbPath, "serve", "--addr", gwAddr, "--public-url", "http://"+gwAddr, "--rate-burst", "1000000000")
 	if err != nil {
 		return err
 	}
@@ -88,7 +97,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	bh, err := startChild(ctx, exe, bareAddr, "bench", "sms", "--bare-serve", bareAddr)
+	bh, err := startChild(ctx, exe, bareAddr, nil, "bench", "sms", "--bare-serve", bareAddr)
 	if err != nil {
 		return err
 	}
@@ -104,6 +113,14 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	say("\n1. 最大吞吐量（%d 个并发连接，各 %s）\n", "\n1. maximum throughput (%d connections, %s each)\n", *conns, *duration)
 	bareRes := gen.closed(ctx, bareURL, *conns, *duration)
 	gwRes := gen.closed(ctx, gwURL, *conns, *duration)
+	if *cpuprofile != "" {
+		gw.stopProfile()
+		if waitFile(*cpuprofile, 10*time.Second) {
+			say("   网关 CPU 剖析：%s\n", "   gateway CPU profile: %s\n", *cpuprofile)
+		} else {
+			say("   未能写出网关 CPU 剖析\n", "   the gateway's CPU profile was not written\n")
+		}
+	}
 	ratio := gwRes.rps() / bareRes.rps()
 	say("   空白 net/http 处理器：%8.0f 次/秒  p50 %s  p99 %s  错误 %d\n", "   bare net/http handler: %8.0f req/s  p50 %s  p99 %s  errors %d\n", bareRes.rps(), bareRes.pct(50), bareRes.pct(99), bareRes.errors)
 	say("   短信网关：            %8.0f 次/秒  p50 %s  p99 %s  错误 %d  503 %d\n", "   SMS gateway:           %8.0f req/s  p50 %s  p99 %s  errors %d  503 %d\n", gwRes.rps(), gwRes.pct(50), gwRes.pct(99), gwRes.errors, gwRes.shed)
@@ -244,9 +261,21 @@ type child struct {
 	done chan struct{}
 }
 
-func startChild(ctx context.Context, exe, addr string, args ...string) (*child, error) {
+// waitFile polls for a file to appear, up to d.
+func waitFile(path string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+func startChild(ctx context.Context, exe, addr string, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "TWILIO_AUTH_TOKEN="+benchToken, "TWILIO_ACCOUNT_SID=")
+	cmd.Env = append(append(os.Environ(), "TWILIO_AUTH_TOKEN="+benchToken, "TWILIO_ACCOUNT_SID="), env...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ func init() {
 	register("find/phone_tail_ambiguous", testFindAmbiguousTail)
 	register("find/address", testFindAddress)
 	register("find/name", testFindName)
+	register("find/name_gram_edges", testFindNameGramEdges)
 	register("find/scope_and_limit", testFindScope)
 	register("find/audit", testFindAudit)
 }
@@ -244,6 +245,63 @@ func testFindName(t *testing.T, db *store.DB) {
 	ms = findQ(t, db, "smith")
 	if len(ms) != 1 || ms[0].Resident.ID != byName["John Smith"] || ms[0].Kind != lifeline.QueryName {
 		t.Fatalf("smith: %v", names3(ms))
+	}
+}
+
+// testFindNameGramEdges covers what the gram index leaves to the name
+// index: the pair at the start of a name is not stored, so a name found only
+// there must come from the prefix steps, and a pair repeated later in the
+// name must still be stored.
+func testFindNameGramEdges(t *testing.T, db *store.DB) {
+	c := ctx(t)
+	names := []string{"张三张三", "王伟明", "wang li", "liwei", "李王伟", "王伟"}
+	byName := map[string]int64{}
+	for i, n := range names {
+		r := synth.Resident(i * 3)
+		r.Name = n
+		must(t, db.CreateResident(c, &r))
+		byName[n] = r.ID
+	}
+	cases := []struct {
+		q    string
+		want []string
+	}{
+		{"三张三", []string{"张三张三"}},             // the pair 张三 again at the third character
+		{"张三张", []string{"张三张三"}},             // a prefix
+		{"三张", []string{"张三张三"}},              // the middle
+		{"王 伟", []string{"王伟明", "王伟", "李王伟"}}, // spaces fold away: prefixes and a partial
+		{"王", []string{"王伟明", "王伟", "李王伟"}},
+		{"伟明", []string{"王伟明"}},
+		{"LiWei", []string{"liwei"}}, // upper case folds: a prefix of a folded name
+		{"Li", []string{"liwei", "wang li"}},
+		{"gl", []string{"wang li"}},
+	}
+	for _, tc := range cases {
+		got := map[string]bool{}
+		for _, m := range findQ(t, db, tc.q) {
+			got[m.Resident.Name] = true
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%q: got %v, want %v", tc.q, got, tc.want)
+			continue
+		}
+		for _, n := range tc.want {
+			if !got[n] {
+				t.Errorf("%q: got %v, want %v", tc.q, got, tc.want)
+			}
+		}
+	}
+	// A renamed resident is found by the new name only, whichever grams
+	// the old one had.
+	r := synth.Resident(0)
+	r.Name = "赵六"
+	_, err := db.Import(c, &lifeline.ImportBatch{Residents: []lifeline.Resident{r}})
+	must(t, err)
+	if ms := findQ(t, db, "三张三"); len(ms) != 0 {
+		t.Fatalf("三张三 after rename: %v", names3(ms))
+	}
+	if ms := findQ(t, db, "六"); len(ms) != 1 || ms[0].Resident.ID != byName["张三张三"] {
+		t.Fatalf("六 after rename: %v", names3(ms))
 	}
 }
 
