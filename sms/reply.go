@@ -77,6 +77,10 @@ func moreText(l lifeline.Lang, n, page int) string {
 // that leaves people out ends with how many remain and the digit to reply
 // for the next page, and that hint is counted in the page's length.
 func statusPages(lines []string, l lifeline.Lang) []string {
+	if len(lines) == 1 {
+		// The usual case, one person: one page, as the loop below makes it.
+		return lines
+	}
 	var pages []string
 	var cur []string
 	page := func() int { return len(pages) + 1 }

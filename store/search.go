@@ -229,6 +229,15 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 	join, sargs := scope(f)
 	with := func(args ...any) []any { return append(append(append([]any{}, sargs...), args...), limit) }
 	var steps []searchStep
+	// Phones and old documents reach the resident's row only for a scope:
+	// without one, joining would read a random residents page per match
+	// just to find the row the results load anyway (residents are never
+	// deleted, and their phones are written and replaced with them).
+	phones, docs := `phones p`, `resident_documents d`
+	if join != "" {
+		phones = `phones p JOIN residents r ON r.id = p.resident_id` + join
+		docs = `resident_documents d JOIN residents r ON r.id = d.resident_id` + join
+	}
 
 	if m := addrDashed.FindStringSubmatch(q); m != nil && strings.Contains(q, "-") {
 		return db.addressSteps(m[1:], f, limit), nil
@@ -250,7 +259,7 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 			with(rev, rev+maxRune)})
 		if !letters && len(doc) == 4 {
 			steps = append(steps, searchStep{lifeline.QueryPhoneTail, scorePartial,
-				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? ORDER BY p.phone LIMIT ?`,
+				`SELECT p.resident_id FROM ` + phones + ` WHERE p.tail4 = ? ORDER BY p.phone LIMIT ?`,
 				with(doc)})
 		}
 		return steps, nil
@@ -260,11 +269,11 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 				searchStep{lifeline.QueryDocument, scoreExact,
 					`SELECT r.id FROM residents r` + join + ` WHERE r.doc_rev = ? AND r.doc_number <> '' LIMIT ?`, with(reverse(doc))},
 				searchStep{lifeline.QueryDocument, scoreOldDoc,
-					`SELECT d.resident_id FROM resident_documents d JOIN residents r ON r.id = d.resident_id` + join + ` WHERE d.doc_number = ? LIMIT ?`, with(doc)})
+					`SELECT d.resident_id FROM ` + docs + ` WHERE d.doc_number = ? LIMIT ?`, with(doc)})
 		}
 		if p, err := lifeline.NormalizePhone(q); err == nil {
 			steps = append(steps, searchStep{lifeline.QueryPhone, scoreExact,
-				`SELECT p.resident_id FROM phones p JOIN residents r ON r.id = p.resident_id` + join + ` WHERE p.tail4 = ? AND p.phone = ? LIMIT ?`, with(lifeline.PhoneTail(p), p)})
+				`SELECT p.resident_id FROM ` + phones + ` WHERE p.tail4 = ? AND p.phone = ? LIMIT ?`, with(lifeline.PhoneTail(p), p)})
 		}
 		if len(steps) > 0 {
 			return steps, nil

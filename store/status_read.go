@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -61,7 +62,7 @@ func (db *DB) StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resi
 	}
 	defer rows.Close()
 	var out []*lifeline.Resident
-	own := map[int64]bool{}
+	var own []bool // own[i]: out[i] has the phone
 	for rows.Next() {
 		var (
 			r       lifeline.Resident
@@ -74,8 +75,8 @@ func (db *DB) StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resi
 		if err := rows.Scan(&isOwn, &r.ID, &r.Name, &color, &updated, &r.Address.Community, &sampled, &result); err != nil {
 			return nil, db.unavailable(err)
 		}
-		if was, seen := own[r.ID]; seen {
-			own[r.ID] = was || isOwn != 0
+		if i := slices.IndexFunc(out, func(o *lifeline.Resident) bool { return o.ID == r.ID }); i >= 0 {
+			own[i] = own[i] || isOwn != 0
 			continue
 		}
 		r.Status.Color = lifeline.Color(color)
@@ -83,12 +84,18 @@ func (db *DB) StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resi
 		if sampled != nil && result != nil {
 			r.Status.Latest = &lifeline.TestResult{ResidentID: r.ID, SampledAt: fromMS(*sampled), Result: lifeline.Result(*result)}
 		}
-		own[r.ID] = isOwn != 0
+		own = append(own, isOwn != 0)
 		out = append(out, &r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, db.unavailable(err)
 	}
-	sortResidents(out, func(r *lifeline.Resident) bool { return own[r.ID] })
+	if len(out) > 1 {
+		first := make(map[int64]bool, len(out))
+		for i, r := range out {
+			first[r.ID] = own[i]
+		}
+		sortResidents(out, func(r *lifeline.Resident) bool { return first[r.ID] })
+	}
 	return out, nil
 }

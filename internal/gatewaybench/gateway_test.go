@@ -52,20 +52,30 @@ func seedStore(b *testing.B, db *store.DB) []string {
 }
 
 var (
+	binDir    string
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // lifelineBin builds the lifeline binary once per run.
 func lifelineBin(b *testing.B) string {
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gatewaybench-")
+		var err error
+		binDir, err = os.MkdirTemp("", "gatewaybench-")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "lifeline")
+		binPath = filepath.Join(binDir, "lifeline")
 		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/lifeline-health/lifeline/cmd/lifeline").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
