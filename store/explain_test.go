@@ -38,6 +38,8 @@ func TestSearchUsesIndexes(t *testing.T) {
 		"王伟":               lifeline.QueryName,
 		"欧阳娜娜":             lifeline.QueryName,
 		"smith":            lifeline.QueryName,
+		"Smith":            lifeline.QueryName, // adds a prefix step for the folded query
+		"王 伟":              lifeline.QueryName,
 	}
 	filters := []lifeline.ResidentFilter{{}, {Community: "社区1"}, {Community: "社区1", Building: "2"}}
 	for q, kind := range queries {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
+	"github.com/lifeline-health/lifeline/upstream"
 )
 
 func init() {
@@ -35,6 +37,7 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	refill := fs.Duration("rate-refill", time.Minute, app.T("每个号码每隔多久多回复一条", "one more reply per number every"))
 	inflight := fs.Int("max-inflight", 64, app.T("同时处理的请求数上限", "requests handled at once"))
 	queue := fs.Int("max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
+	upURL := fs.String("upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +82,23 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	srv, err := sms.NewServer(cfg)
 	if err != nil {
 		return err
+	}
+	// The city platform and labs push results to the gateway itself when an
+	// API token is set (docs/upstream.md).
+	if apiToken := os.Getenv(upstream.APITokenEnv); apiToken != "" {
+		h := upstream.NewResultsHandler(db, apiToken, nil)
+		h.Logf = func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...)) }
+		srv.Mount("POST "+upstream.ResultsPath, h, 1<<20)
+		fmt.Fprintf(app.Stderr, app.T("检测结果接口：%s%s\n", "results API: %s%s\n"), strings.TrimRight(*public, "/"), upstream.ResultsPath)
+	}
+	if *upURL != "" {
+		if u, err := url.Parse(*upURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return app.usagef("--upstream 应为 http:// 或 https:// 地址", "--upstream must be an http:// or https:// URL")
+		}
+		d := &upstream.Deliverer{Store: db, URL: *upURL, Token: os.Getenv(upstream.TokenEnv),
+			Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }}
+		go d.Run(ctx)
+		fmt.Fprintf(app.Stderr, app.T("正在向 %s 上送现场登记。\n", "delivering on-site registrations to %s\n"), *upURL)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -71,6 +71,7 @@ func TestServeAndSMSSend(t *testing.T) {
 	t.Setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
 	t.Setenv("TWILIO_FROM", "+12025550100")
 	t.Setenv("LIFELINE_TWILIO_API_URL", api.URL)
+	t.Setenv("LIFELINE_API_TOKEN", "api-token-1")
 	// Twilio signs the public URL; here the public URL is the listening
 	// address itself, so take a free port first.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -129,6 +130,30 @@ func TestServeAndSMSSend(t *testing.T) {
 	apiMu.Unlock()
 	if got.Get("To") != "+8613812345678" || got.Get("Body") != "测试通知" || got.Get("From") != "+12025550100" || got.Get("StatusCallback") != "http://"+addr+"/sms/status" {
 		t.Fatalf("sent %v", got)
+	}
+	// The city platform pushes a red status to the gateway's results API:
+	// the status changes, and a wrong bearer token changes nothing.
+	push := func(token string) int {
+		body := `{"result_id":"lab-1","resident":{"doc_type":"id","doc_number":"` + zhang + `"},"color":"red","color_reason":"密接"}`
+		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/results", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := push("wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("results API with a wrong token: %d, want 401", code)
+	}
+	if code := push("api-token-1"); code/100 != 2 {
+		t.Fatalf("results API: %d, want 2xx", code)
+	}
+	r, err := st.ResidentByDocument(context.Background(), lifeline.Document{Type: lifeline.DocMainlandID, Number: zhang})
+	if err != nil || r.Status.Color != lifeline.Red {
+		t.Fatalf("after the push: %v, %+v", err, r)
 	}
 	// A wrong token is refused with 403, reported in one sentence.
 	t.Setenv("TWILIO_AUTH_TOKEN", "ffffffffffffffffffffffffffffffff")
