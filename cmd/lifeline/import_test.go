@@ -379,3 +379,39 @@ func (c *countdownCtx) Err() error {
 	}
 	return nil
 }
+
+// TestImportRedRevokesPaperCodes: a results file that turns a resident red
+// revokes the paper codes they hold, so the old card stops passing.
+func TestImportRedRevokesPaperCodes(t *testing.T) {
+	dir := t.TempDir()
+	doc, rid := codeResident(t, dir)
+	if rc, _, e := codeRun(t, dir, "", "keys", "new"); rc != 0 {
+		t.Fatalf("keys new: %s", e)
+	}
+	if rc, _, e := codeRun(t, dir, "", "code", "--resident", doc); rc != 0 {
+		t.Fatalf("code: %s", e)
+	}
+	yellow := writeFile(t, dir, "yellow.csv", []byte("证件号码,健康码\n"+doc+",黄码\n"))
+	if rc, _, e := codeRun(t, dir, "", "import", yellow); rc != 0 {
+		t.Fatalf("import yellow: %s", e)
+	}
+	codes := func() []lifeline.IssuedCode {
+		db := openStore(t, filepath.Join(dir, "lifeline.db"))
+		cs, err := db.IssuedCodes(context.Background(), rid)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("issued codes: %v %v", cs, err)
+		}
+		return cs
+	}
+	if codes()[0].Revoked() {
+		t.Fatal("a yellow status revoked the code")
+	}
+	red := writeFile(t, dir, "red.csv", []byte("证件号码,健康码\n"+doc+",红码\n"))
+	rc, out, e := codeRun(t, dir, "", "import", red)
+	if rc != 0 || !strings.Contains(out, "1 paper codes") {
+		t.Fatalf("import red: %d %q %q", rc, out, e)
+	}
+	if !codes()[0].Revoked() {
+		t.Fatal("the code of a resident turned red was not revoked")
+	}
+}

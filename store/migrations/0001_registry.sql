@@ -62,10 +62,11 @@ CREATE TABLE resident_documents (
 CREATE INDEX resident_documents_number ON resident_documents (doc_number);
 CREATE INDEX resident_documents_resident ON resident_documents (resident_id);
 
--- Name search: every pair of adjacent characters of a name and its last
--- character alone, lower case, spaces dropped. Every character starts some
--- gram, so one character is a prefix range and two or more are pairs that
--- must all be present: an index lookup, not a scan.
+-- Name search: pairs of adjacent characters of a name and its last
+-- character alone, lower case, spaces dropped (the exact rule, including
+-- which leading pair is left to residents_name, is on nameGrams in
+-- store/roster.go). One character is a prefix range, two or more are pairs
+-- that must all be present: an index lookup, not a scan.
 CREATE TABLE name_grams (
 	gram TEXT NOT NULL,
 	resident_id BIGINT NOT NULL,
