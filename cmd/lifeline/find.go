@@ -31,6 +31,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 	limit := fs.Int("limit", 20, app.T("最多显示多少条", "how many results at most"))
 	reveal := fs.Bool("reveal", false, app.T("显示完整证件号码和手机号（记入审计日志）", "show full document and phone numbers (audited)"))
 	fs.Usage = func() {
+		app.badFlags = true
 		fmt.Fprintln(app.Stderr, app.T("用法：lifeline find [--json] [--limit N] [--reveal] 查询内容", "usage: lifeline find [--json] [--limit N] [--reveal] QUERY"))
 		fmt.Fprintln(app.Stderr, app.T("查询内容可以是：姓名或其中几个字、完整证件号码或末 4-6 位、完整手机号或末 4 位、门牌号如 12-3-501",
 			"QUERY is a name or part of it, a full document number or its last 4-6 characters, a full phone number or its last 4 digits, or an address such as 12-3-501"))

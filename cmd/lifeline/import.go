@@ -31,6 +31,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	skip := fs.Bool("skip-invalid", false, app.T("跳过有错误的行，导入其余的行（需要 --rejects）", "skip bad rows and import the rest (needs --rejects)"))
 	rejects := fs.String("rejects", "", app.T("把有错误的行写入此 CSV 文件，便于在 Excel 中修正", "write bad rows to this CSV file, to fix in Excel"))
 	fs.Usage = func() {
+		app.badFlags = true
 		fmt.Fprintln(app.Stderr, app.T("用法：lifeline import [--dry-run] [--skip-invalid --rejects 文件] 文件...", "usage: lifeline import [--dry-run] [--skip-invalid --rejects FILE] FILE..."))
 		fs.PrintDefaults()
 	}

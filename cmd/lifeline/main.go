@@ -45,7 +45,8 @@ type App struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	db *store.DB
+	db       *store.DB
+	badFlags bool // a flag set failed to parse and already said why
 }
 
 // Store opens the store named by --db on first use.
@@ -92,6 +93,14 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 func (a *App) newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("lifeline "+name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
+	// The flag package calls Usage when parsing fails, after printing what
+	// was wrong: remember that, so the error is reported as a bad command
+	// line (exit 2) rather than as an internal error.
+	fs.Usage = func() {
+		a.badFlags = true
+		fmt.Fprintf(a.Stderr, a.T("用法：lifeline %s [参数]\n", "usage: lifeline %s [flags]\n"), name)
+		fs.PrintDefaults()
+	}
 	return fs
 }
 
@@ -154,6 +163,8 @@ func report(app *App, err error) int {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case app.badFlags:
+		return 2
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
