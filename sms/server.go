@@ -236,7 +236,7 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			return
 		}
 		defer s.admit.release()
-		if false && s.open.Load() >= int64(s.cfg.MaxConns) {
+		if s.open.Load() >= int64(s.cfg.MaxConns) {
 			// Every slot is held and more callers wait in the kernel's
 			// accept queue: hand this connection back after the answer,
 			// or callers whose connections are in keep on getting served
