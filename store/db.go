@@ -38,7 +38,15 @@ const (
 // connection on SQLite, so writers queue in Go instead of failing with
 // SQLITE_BUSY); reads go through r.
 type DB struct {
-	w, r    *sql.DB
+	w, r *sql.DB
+	// in holds the SMS gateway's inbound message log. On SQLite it is a
+	// file of its own beside the store (PATH-sms): every inbound message is
+	// a write, and in WAL mode any commit to a file makes every reader of
+	// that file drop its page cache, so a surge of messages logged in the
+	// main file would slow every status lookup and staff search down, and
+	// would queue behind a long import for the one writer. On PostgreSQL it
+	// is w.
+	in      *sql.DB
 	dialect Dialect
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -69,13 +77,34 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-func (db *DB) openSQLite(path string) error {
+// sqliteDSN is the data source name of the SQLite file at path.
+func sqliteDSN(path string) string {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	return "file:" + path + "?" + q.Encode()
+}
+
+// InboundLogPath is where a SQLite store at path keeps the SMS gateway's
+// inbound message log.
+func InboundLogPath(path string) string { return path + "-sms" }
+
+// inboundSchema is the inbound log of a SQLite store (in its own file;
+// migration 0003 holds the same table for PostgreSQL).
+const inboundSchema = `CREATE TABLE IF NOT EXISTS inbound_messages (
+	sid TEXT PRIMARY KEY,
+	from_phone TEXT NOT NULL,
+	command TEXT NOT NULL DEFAULT '',
+	reply TEXT NOT NULL DEFAULT '',
+	received_at BIGINT NOT NULL,
+	finished_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at);`
+
+func (db *DB) openSQLite(path string) error {
+	dsn := sqliteDSN(path)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -96,6 +125,18 @@ func (db *DB) openSQLite(path string) error {
 		db.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+path, "cannot open the database file "+path))
 	}
+	in, err := sql.Open("sqlite", sqliteDSN(InboundLogPath(path)))
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open %s: %w", InboundLogPath(path), err)
+	}
+	in.SetMaxOpenConns(1)
+	in.SetConnMaxIdleTime(0)
+	db.in = in
+	if _, err := in.Exec(inboundSchema); err != nil {
+		db.Close()
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+InboundLogPath(path), "cannot open the database file "+InboundLogPath(path)))
+	}
 	return nil
 }
 
@@ -104,6 +145,11 @@ func (db *DB) Close() error {
 	var err error
 	if db.r != nil && db.r != db.w {
 		err = db.r.Close()
+	}
+	if db.in != nil && db.in != db.w {
+		if e := db.in.Close(); e != nil {
+			err = e
+		}
 	}
 	if db.w != nil {
 		if e := db.w.Close(); e != nil {
@@ -145,7 +191,12 @@ func (db *DB) SQL(q string) string {
 
 // tx runs fn in a write transaction, committing if it returns nil.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return db.txOn(ctx, db.w, fn)
+}
+
+// txOn runs fn in a transaction on pool (db.w or db.in).
+func (db *DB) txOn(ctx context.Context, pool *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return db.unavailable(err)
 	}

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -312,4 +314,44 @@ func TestInboundGroupCommit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An import holds the SQLite store's one write lock for as long as it runs
+// (one transaction, seconds for a big file, often from another process).
+// The gateway's inbound log lives in a file of its own, so messages keep
+// being logged and answered meanwhile.
+func TestInboundLogNotBlockedByAWriterOnTheStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "l.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, first, err := db.BeginInbound(wait, &lifeline.InboundMessage{Sid: "SMimport", From: "+8613800000001", Command: "status", Reply: "ok"})
+	if err != nil || !first {
+		t.Fatalf("BeginInbound while another connection holds the store's write lock = %v, %v", first, err)
+	}
+	if err := db.FinishInbound(wait, "SMimport", "ok"); err != nil {
+		t.Fatalf("FinishInbound while another connection holds the store's write lock: %v", err)
+	}
+	if _, err := os.Stat(store.InboundLogPath(path)); err != nil {
+		t.Fatalf("inbound log file: %v", err)
+	}
 }
