@@ -261,6 +261,10 @@ type StatusUpdate struct {
 type ImportBatch struct {
 	Residents []Resident
 	Updates   []StatusUpdate
+	// DryRun does everything an import does, counts it, and then undoes
+	// it: the stats say what a real import would do, nothing is written
+	// (the IDs it sets on Residents mean nothing).
+	DryRun bool
 }
 
 // ImportStats counts what an import did.

@@ -13,11 +13,16 @@ import (
 // cache (a variable so a test can lower it).
 var bigImport = 50000
 
+// errDryRun rolls a dry-run import back once it has been counted.
+var errDryRun = errors.New("dry run")
+
 // Import writes a batch in one transaction: residents upserted by document
 // (a replaced document still finds its holder), households created by
 // address, phones replaced, then status updates. Either all of it is stored
 // or none of it; importing the same batch again changes nothing. The IDs of
-// the batch's residents are filled in.
+// the batch's residents are filled in. A DryRun batch is imported in full
+// and rolled back: the stats are those of the real import.
+
 func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
 	for i := range b.Residents {
@@ -76,8 +81,14 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
 		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, 'import', NULL, ?)`),
 			w.now, lifeline.ActorFrom(ctx).User, detail)
+		if err == nil && b.DryRun {
+			err = errDryRun
+		}
 		return err
 	})
+	if errors.Is(err, errDryRun) {
+		return st, nil
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return lifeline.ImportStats{}, lifeline.Wrapf(lifeline.EUNAVAILABLE, ctx.Err(), lifeline.T("导入已取消，未写入任何数据", "the import was cancelled; nothing was written"))

@@ -247,11 +247,34 @@ func TestImportDryRun(t *testing.T) {
 	db := filepath.Join(dir, "l.db")
 	f := writeFile(t, dir, "r.csv", []byte(rosterText(t)))
 	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f, "--dry-run")
-	if code != 0 || !strings.Contains(out, "r.csv: roster, UTF-8, 4 rows") || !strings.Contains(out, "dry run: 4 residents") {
+	if code != 0 || !strings.Contains(out, "r.csv: roster, UTF-8, 4 rows") || !strings.Contains(out, "dry run: would insert 4, update 0, leave 0 unchanged") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	if n := count(t, db); n != 0 {
 		t.Fatalf("dry run stored %d residents", n)
+	}
+	if code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", f); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+	}
+	// Against a stored roster: one moved, one new, the rest as they are.
+	moved := strings.Replace(rosterText(t), "John Smith,护照,E12345678,+1 415 555 0100,幸福里社区,12,3,503", "John Smith,护照,E12345678,+1 415 555 0100,幸福里社区,12,3,504", 1) +
+		"赵六,身份证," + testID(t, "11010519600101003") + ",13900000000,幸福里社区,12,3,502\r\n"
+	g := writeFile(t, dir, "moved.csv", []byte(moved))
+	code, out, errOut = cli(t, ctx, db, "--lang", "en", "import", "--dry-run", g)
+	if code != 0 || !strings.Contains(out, "dry run: would insert 1, update 1, leave 3 unchanged") {
+		t.Fatalf("dry run against a stored roster: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := count(t, db); n != 4 {
+		t.Fatalf("dry run changed the store: %d residents, want 4", n)
+	}
+	code, out, errOut = cli(t, ctx, db, "--lang", "en", "find", "--json", "12-3-503")
+	if code != 0 || !strings.Contains(out, "John") {
+		t.Fatalf("after a dry run the passport holder should still be in room 503: exit %d\n%s%s", code, out, errOut)
+	}
+	// The real import does what the dry run said.
+	code, out, errOut = cli(t, ctx, db, "--lang", "en", "import", g)
+	if code != 0 || !strings.Contains(out, "imported: 1 inserted, 1 updated, 3 unchanged") {
+		t.Fatalf("import after the dry run: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

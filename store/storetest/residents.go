@@ -16,6 +16,7 @@ func init() {
 	register("resident/create_and_load", testCreateAndLoad)
 	register("resident/change_document", testChangeDocument)
 	register("import/idempotent", testImportIdempotent)
+	register("import/dry_run", testImportDryRun)
 	register("import/update", testImportUpdate)
 	register("import/atomic", testImportAtomic)
 	register("import/cancel", testImportCancel)
@@ -178,6 +179,37 @@ func testImportIdempotent(t *testing.T, db *store.DB) {
 	must(t, err)
 	if r.Status.Color != lifeline.Yellow || r.Status.Latest == nil || r.Status.Latest.Result != lifeline.Negative {
 		t.Fatalf("status %+v", r.Status)
+	}
+}
+
+// A dry run counts exactly what the real import then does, and writes
+// nothing: not the residents, their phones and results, nor the audit line.
+func testImportDryRun(t *testing.T, db *store.DB) {
+	c := ctx(t)
+	_, err := db.Import(c, batch(100))
+	must(t, err)
+	before := counts(t, db)
+	var audit int
+	must(t, db.QueryRowForTest("SELECT count(*) FROM audit_log").Scan(&audit))
+	b := batch(250)
+	b.DryRun = true
+	dry, err := db.Import(c, b)
+	must(t, err)
+	if dry != (lifeline.ImportStats{Inserted: 150, Unchanged: 200, Results: 150, Colors: 150}) {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	if after := counts(t, db); after != before {
+		t.Fatalf("dry run wrote rows: %v -> %v", before, after)
+	}
+	var auditAfter int
+	must(t, db.QueryRowForTest("SELECT count(*) FROM audit_log").Scan(&auditAfter))
+	if auditAfter != audit {
+		t.Fatalf("dry run wrote %d audit lines", auditAfter-audit)
+	}
+	real, err := db.Import(c, batch(250))
+	must(t, err)
+	if real != dry {
+		t.Fatalf("import after the dry run: %+v, dry run said %+v", real, dry)
 	}
 }
 
