@@ -358,7 +358,14 @@ func TestImportCancelled(t *testing.T) {
 // BenchmarkImportCommand is a full `lifeline import` of 50,000 roster rows
 // into a fresh SQLite file: read, decode, validate, write, commit.
 func BenchmarkImportCommand(b *testing.B) {
-	const n = 50000
+	n := 50000
+	if s := os.Getenv("LIFELINE_BENCH_IMPORT_ROWS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			b.Fatalf("LIFELINE_BENCH_IMPORT_ROWS=%q: want a positive number", s)
+		}
+		n = v
+	}
 	dir := b.TempDir()
 	f := seedCSV(b, dir, n)
 	b.ResetTimer()
