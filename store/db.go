@@ -39,14 +39,16 @@ const (
 // SQLITE_BUSY); reads go through r.
 type DB struct {
 	w, r *sql.DB
-	// in holds the SMS gateway's inbound message log. On SQLite it is a
-	// file of its own beside the store (PATH-sms): every inbound message is
-	// a write, and in WAL mode any commit to a file makes every reader of
-	// that file drop its page cache, so a surge of messages logged in the
-	// main file would slow every status lookup and staff search down, and
-	// would queue behind a long import for the one writer. On PostgreSQL it
-	// is w.
-	in      *sql.DB
+	// log holds the two logs written on every message and every lookup:
+	// the SMS gateway's inbound messages and the audit entries written
+	// alone (a search, a view, a reveal). On SQLite it is a file of its own
+	// beside the store (PATH-log): in WAL mode any commit to a file makes
+	// every reader of that file drop its page cache, so a surge of
+	// messages or keystrokes logged in the main file would slow every
+	// status lookup and search down, and every one of them would wait for
+	// the store's one writer, which an import holds for as long as it runs.
+	// On PostgreSQL it is w.
+	log     *sql.DB
 	dialect Dialect
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -87,13 +89,16 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// InboundLogPath is where a SQLite store at path keeps the SMS gateway's
-// inbound message log.
-func InboundLogPath(path string) string { return path + "-sms" }
+// LogPath is where a SQLite store at path keeps its logs: the SMS
+// gateway's inbound messages and the audit entries not written with a
+// change (see DB.log).
+func LogPath(path string) string { return path + "-log" }
 
-// inboundSchema is the inbound log of a SQLite store (in its own file;
-// migration 0003 holds the same table for PostgreSQL).
-const inboundSchema = `CREATE TABLE IF NOT EXISTS inbound_messages (
+// logSchema is the schema of a SQLite store's log file. The tables are
+// those of migrations 0001 (audit_log) and 0003 (inbound_messages), which
+// PostgreSQL keeps in the store itself; the audit_log here has no foreign
+// key, being in another file.
+const logSchema = `CREATE TABLE IF NOT EXISTS inbound_messages (
 	sid TEXT PRIMARY KEY,
 	from_phone TEXT NOT NULL,
 	command TEXT NOT NULL DEFAULT '',
@@ -101,7 +106,16 @@ const inboundSchema = `CREATE TABLE IF NOT EXISTS inbound_messages (
 	received_at BIGINT NOT NULL,
 	finished_at BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at);`
+CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at);
+CREATE TABLE IF NOT EXISTS audit_log (
+	id INTEGER PRIMARY KEY,
+	at BIGINT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	resident_id BIGINT,
+	detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
 
 func (db *DB) openSQLite(path string) error {
 	dsn := sqliteDSN(path)
@@ -125,17 +139,18 @@ func (db *DB) openSQLite(path string) error {
 		db.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+path, "cannot open the database file "+path))
 	}
-	in, err := sql.Open("sqlite", sqliteDSN(InboundLogPath(path)))
+	logPath := LogPath(path)
+	l, err := sql.Open("sqlite", sqliteDSN(logPath))
 	if err != nil {
 		db.Close()
-		return fmt.Errorf("open %s: %w", InboundLogPath(path), err)
+		return fmt.Errorf("open %s: %w", logPath, err)
 	}
-	in.SetMaxOpenConns(1)
-	in.SetConnMaxIdleTime(0)
-	db.in = in
-	if _, err := in.Exec(inboundSchema); err != nil {
+	l.SetMaxOpenConns(1)
+	l.SetConnMaxIdleTime(0)
+	db.log = l
+	if _, err := l.Exec(logSchema); err != nil {
 		db.Close()
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+InboundLogPath(path), "cannot open the database file "+InboundLogPath(path)))
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+logPath, "cannot open the database file "+logPath))
 	}
 	return nil
 }
@@ -146,8 +161,8 @@ func (db *DB) Close() error {
 	if db.r != nil && db.r != db.w {
 		err = db.r.Close()
 	}
-	if db.in != nil && db.in != db.w {
-		if e := db.in.Close(); e != nil {
+	if db.log != nil && db.log != db.w {
+		if e := db.log.Close(); e != nil {
 			err = e
 		}
 	}
@@ -194,7 +209,7 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return db.txOn(ctx, db.w, fn)
 }
 
-// txOn runs fn in a transaction on pool (db.w or db.in).
+// txOn runs fn in a transaction on pool (db.w or db.log).
 func (db *DB) txOn(ctx context.Context, pool *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {

@@ -136,10 +136,10 @@ func (db *DB) commitInbound(batch []*inboundWait) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := ms(db.Now())
-	insert, err := db.prepared(ctx, db.in, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
+	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
 	if err == nil {
-		err = db.txOn(ctx, db.in, func(tx *sql.Tx) error {
+		err = db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 			return db.insertInbound(ctx, tx, tx.StmtContext(ctx, insert), batch, now)
 		})
 	}
@@ -188,7 +188,7 @@ func (db *DB) insertInbound(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, batc
 // FinishInbound stores the reply for a MessageSid. The first reply stored
 // wins, so two deliveries racing through the handler answer alike.
 func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
-	return db.txOn(ctx, db.in, func(tx *sql.Tx) error {
+	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`), reply, ms(db.Now()), sid)
 		if err != nil {
 			return fmt.Errorf("finish inbound message: %w", err)

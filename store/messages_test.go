@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/internal/pgtest"
 	"github.com/lifeline-health/lifeline/store"
+	"github.com/lifeline-health/lifeline/store/internal/synth"
 )
 
 // msgClock is a settable clock for the outbox tests.
@@ -318,9 +321,10 @@ func TestInboundGroupCommit(t *testing.T) {
 
 // An import holds the SQLite store's one write lock for as long as it runs
 // (one transaction, seconds for a big file, often from another process).
-// The gateway's inbound log lives in a file of its own, so messages keep
-// being logged and answered meanwhile.
-func TestInboundLogNotBlockedByAWriterOnTheStore(t *testing.T) {
+// The logs written on every message and every search live in a file of
+// their own, so messages keep being logged and answered, and staff keep
+// searching (each search audited), meanwhile.
+func TestLogsNotBlockedByAWriterOnTheStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "l.db")
 	db, err := store.Open(ctx, path)
@@ -328,6 +332,14 @@ func TestInboundLogNotBlockedByAWriterOnTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// A clock a second ahead at every reading, so the audit log's order
+	// by time is the order of the calls.
+	var tick atomic.Int64
+	db.Now = func() time.Time { return time.Unix(1649491200+tick.Add(1), 0) }
+	r := synth.Resident(3)
+	if _, err := db.Import(lifeline.WithActor(ctx, lifeline.Actor{User: "cli:test"}), &lifeline.ImportBatch{Residents: []lifeline.Resident{r}}); err != nil {
+		t.Fatal(err)
+	}
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +354,7 @@ func TestInboundLogNotBlockedByAWriterOnTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(ctx, "ROLLBACK")
-	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	wait, cancel := context.WithTimeout(lifeline.WithActor(ctx, lifeline.Actor{User: "staff:wang"}), 3*time.Second)
 	defer cancel()
 	_, first, err := db.BeginInbound(wait, &lifeline.InboundMessage{Sid: "SMimport", From: "+8613800000001", Command: "status", Reply: "ok"})
 	if err != nil || !first {
@@ -351,7 +363,31 @@ func TestInboundLogNotBlockedByAWriterOnTheStore(t *testing.T) {
 	if err := db.FinishInbound(wait, "SMimport", "ok"); err != nil {
 		t.Fatalf("FinishInbound while another connection holds the store's write lock: %v", err)
 	}
-	if _, err := os.Stat(store.InboundLogPath(path)); err != nil {
-		t.Fatalf("inbound log file: %v", err)
+	found, err := db.FindResidents(wait, lifeline.ResidentFilter{Query: r.Name})
+	if err != nil || len(found) == 0 {
+		t.Fatalf("FindResidents(%q) while another connection holds the store's write lock = %d found, %v", r.Name, len(found), err)
+	}
+	if err := db.Audit(wait, lifeline.AuditEntry{Action: "view", ResidentID: found[0].Resident.ID}); err != nil {
+		t.Fatalf("Audit while another connection holds the store's write lock: %v", err)
+	}
+	if _, err := os.Stat(store.LogPath(path)); err != nil {
+		t.Fatalf("log file: %v", err)
+	}
+	// The audit log reads both files, newest first: the view and the
+	// search (log file), then the import (store).
+	log, err := db.AuditLog(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log {
+		got = append(got, e.Action+" "+e.Actor)
+	}
+	want := []string{"view staff:wang", "find staff:wang", "import cli:test"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit log = %q, want %q", got, want)
+	}
+	if n, err := db.CountAuditForTest("find"); err != nil || n != 1 {
+		t.Fatalf("CountAuditForTest(find) = %d, %v", n, err)
 	}
 }

@@ -19,6 +19,6 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 		p.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法连接 PostgreSQL 数据库", "cannot connect to the PostgreSQL database"))
 	}
-	db.w, db.r, db.in, db.dialect = p, p, p, Postgres
+	db.w, db.r, db.log, db.dialect = p, p, p, Postgres
 	return nil
 }
