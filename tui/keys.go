@@ -13,6 +13,9 @@ type keyMap struct {
 	Quit, Help, Back key.Binding
 	// Go to a screen (once logged in).
 	Find, Register, Check, Queue, Review key.Binding
+	// End this worker's session: back to the login, nothing of it left on
+	// the screen for the next person at the desk.
+	Logout key.Binding
 	// Lists and forms.
 	Up, Down, Open, Next, Submit key.Binding
 	// Resident screen.
@@ -37,6 +40,7 @@ func newKeyMap(l lifeline.Lang) keyMap {
 		Check:    b([]string{"f4", "ctrl+k"}, "F4", "验码", "check code"),
 		Queue:    b([]string{"f5", "ctrl+p"}, "F5", "打印队列", "print queue"),
 		Review:   b([]string{"f6", "ctrl+o"}, "F6", "亲属审核", "review relatives"),
+		Logout:   b([]string{"f10"}, "F10", "退出登录", "log out"),
 
 		Up:     b([]string{"up"}, "↑", "上移", "up"),
 		Down:   b([]string{"down"}, "↓", "下移", "down"),
@@ -63,7 +67,7 @@ func newKeyMap(l lifeline.Lang) keyMap {
 
 // navKeys are the screen-switching keys, shown in the full help.
 func (k keyMap) navKeys() []key.Binding {
-	return []key.Binding{k.Find, k.Register, k.Check, k.Queue, k.Review}
+	return []key.Binding{k.Find, k.Register, k.Check, k.Queue, k.Review, k.Logout}
 }
 
 // helpKeys adapts a screen's bindings to bubbles/help: the short line is

@@ -123,3 +123,38 @@ func TestLoginUnknownUser(t *testing.T) {
 		t.Errorf("status %q (error %v), want the one sentence for a bad login", st, isErr)
 	}
 }
+
+// F10 ends the session: back at the login with the user field focused, and
+// nothing of the last worker's search or resident left for the next one.
+func TestLogoutClearsTheSession(t *testing.T) {
+	f := newFixture(t)
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Type(f.zhang.Doc.Tail(4))
+	waitFor(t, tm, "张三丰")
+	tm.Send(enter)
+	waitFor(t, tm, "绿 码")
+	tm.Send(tea.KeyMsg{Type: tea.KeyF10})
+	waitFor(t, tm, "已退出登录：wang", "社区工作人员登录")
+	// Another login starts on an empty find screen.
+	login(t, tm, "wang")
+	fm := final(t, tm)
+	if fm.Staff() == nil || fm.current != screenFind {
+		t.Fatalf("after logging in again: staff %+v, screen %d", fm.Staff(), fm.current)
+	}
+	if fm.find.input.Value() != "" || len(fm.find.results) != 0 || fm.resident.r != nil {
+		t.Errorf("the last session is still there: query %q, %d results, resident %v", fm.find.input.Value(), len(fm.find.results), fm.resident.r)
+	}
+	if strings.Contains(fm.View(), "张三丰") {
+		t.Errorf("the last session's resident is on the screen:\n%s", fm.View())
+	}
+}
+
+func TestLogoutIsNotAKeyBeforeLogin(t *testing.T) {
+	f := newFixture(t)
+	m := New(f.config())
+	mm, _ := m.Update(tea.KeyMsg{Type: tea.KeyF10})
+	if got := mm.(Model); got.current != screenLogin || got.Staff() != nil {
+		t.Fatalf("F10 before login: screen %d, staff %+v", got.current, got.Staff())
+	}
+}

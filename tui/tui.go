@@ -216,6 +216,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.showHelp = true
 			return m, nil
 		}
+		if m.e.staff != nil && key.Matches(msg, k.Logout) {
+			return m.logout()
+		}
 		if m.e.staff != nil {
 			for to, b := range map[screenID]key.Binding{screenFind: k.Find, screenRegister: k.Register, screenCheck: k.Check, screenQueue: k.Queue, screenReview: k.Review} {
 				if key.Matches(msg, b) {
@@ -277,6 +280,32 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // navigate shows another screen and starts whatever it loads.
+// logout ends the session: a running batch stops as on quit, and every
+// screen starts afresh, so the next worker at the desk sees nothing of the
+// last one's searches or residents.
+func (m Model) logout() (tea.Model, tea.Cmd) {
+	if m.print.cancel != nil {
+		m.print.cancel()
+	}
+	who := m.e.staff.User
+	e := m.e
+	e.staff = nil
+	e.ctx = context.Background()
+	m.showHelp = false
+	m.current = screenLogin
+	m.login = newLoginScreen(e)
+	m.find = newFindScreen(e)
+	m.resident = residentScreen{}
+	m.print = newPrintScreen(e)
+	m.queue = newQueueScreen(e)
+	m.register = newRegisterScreen(e)
+	m.relatives = newRelativesScreen(e)
+	m.review = newReviewScreen(e)
+	m.check = newCheckScreen(e)
+	e.setStatus(e.t("已退出登录：", "Logged out: ") + who)
+	return m, m.login.init()
+}
+
 func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 	if m.e.staff == nil {
 		return m, nil
