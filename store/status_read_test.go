@@ -33,3 +33,32 @@ func TestStatusByPhoneUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStatusByPhone is the SMS gateway's per-message read on its own:
+// go test ./store -run X -bench StatusByPhone.
+func BenchmarkStatusByPhone(b *testing.B) {
+	ctx := b.Context()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "status.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const n = 5000
+	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, n)}); err != nil {
+		b.Fatal(err)
+	}
+	phones := make([]string, n)
+	for i := range phones {
+		phones[i] = synth.Phone(i)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := db.StatusByPhone(ctx, phones[i%n]); err != nil {
+				b.Fatal(err)
+			}
+			i += 7
+		}
+	})
+}
