@@ -170,15 +170,22 @@ func New(cfg Config) Model {
 	h := help.New()
 	h.ShortSeparator = " · "
 	m := Model{e: e, help: h, current: screenLogin}
+	m.newScreens()
+	return m
+}
+
+// newScreens sets every screen to its start, empty.
+func (m *Model) newScreens() {
+	e := m.e
 	m.login = newLoginScreen(e)
 	m.find = newFindScreen(e)
+	m.resident = residentScreen{}
 	m.print = newPrintScreen(e)
 	m.queue = newQueueScreen(e)
 	m.register = newRegisterScreen(e)
 	m.relatives = newRelativesScreen(e)
 	m.review = newReviewScreen(e)
 	m.check = newCheckScreen(e)
-	return m
 }
 
 // Init starts the cursor blinking in the user field.
@@ -293,15 +300,7 @@ func (m Model) logout() (tea.Model, tea.Cmd) {
 	e.ctx = context.Background()
 	m.showHelp = false
 	m.current = screenLogin
-	m.login = newLoginScreen(e)
-	m.find = newFindScreen(e)
-	m.resident = residentScreen{}
-	m.print = newPrintScreen(e)
-	m.queue = newQueueScreen(e)
-	m.register = newRegisterScreen(e)
-	m.relatives = newRelativesScreen(e)
-	m.review = newReviewScreen(e)
-	m.check = newCheckScreen(e)
+	m.newScreens()
 	e.setStatus(e.t("已退出登录：", "Logged out: ") + who)
 	return m, m.login.init()
 }
