@@ -11,12 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/lifeline-health/lifeline/internal/qrread"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
@@ -194,18 +194,21 @@ func render(t testing.TB, pdf string, page, dpi int) image.Image {
 func decodeQR(t testing.TB, img image.Image, dpi int, x, y, side float64) (string, string) {
 	t.Helper()
 	px := func(mm float64) int { return int(mm / 25.4 * float64(dpi)) }
-	r := image.Rect(px(x-2), px(y-2), px(x+side+2), px(y+side+2)).Intersect(img.Bounds())
-	sub := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}).SubImage(r)
-	bmp, err := gozxing.NewBinaryBitmapFromImage(sub)
-	if err != nil {
-		t.Fatal(err)
+	// The QR box holds its quiet zone; with a few margins of page around
+	// it (as a scanner sees more or less of the card), the first reading
+	// counts (see internal/qrread).
+	var errs []string
+	for _, margin := range []float64{5, 2, 9} {
+		r := image.Rect(px(x-margin), px(y-margin), px(x+side+margin), px(y+side+margin)).Intersect(img.Bounds())
+		sub := img.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(r)
+		text, level, err := qrread.Decode(sub)
+		if err == nil {
+			return text, level
+		}
+		errs = append(errs, fmt.Sprintf("margin %g mm: %v", margin, err))
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("decode QR at (%.1f, %.1f): %v", x, y, err)
-	}
-	level, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL].(string)
-	return res.GetText(), level
+	t.Fatalf("decode QR at (%.1f, %.1f):\n%s", x, y, strings.Join(errs, "\n"))
+	return "", ""
 }

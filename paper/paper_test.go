@@ -49,6 +49,7 @@ func TestCardsDecodeAndVerify(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	const dpi = 200
+	levelsSeen := 0
 	for page := 1; page <= 2; page++ {
 		img := render(t, out, page, dpi)
 		var got, want []string
@@ -63,13 +64,20 @@ func TestCardsDecodeAndVerify(t *testing.T) {
 				t.Fatalf("QR box %.1f mm at (%.1f, %.1f) does not fit the card or is under 30 mm", side, qx, qy)
 			}
 			text, level := decodeQR(t, img, dpi, qx, qy, side)
-			if level != "Q" {
+			// "" is a reading by zbar, which does not say the level.
+			if level != "" && level != "Q" {
 				t.Errorf("card %d: error correction %q, want Q", i, level)
+			}
+			if level == "Q" {
+				levelsSeen++
 			}
 			got = append(got, text)
 			want = append(want, iss.payloads[rs[i].ID])
 		}
 		verifyAll(t, key, got, want)
+	}
+	if levelsSeen == 0 {
+		t.Error("no card was read with its error-correction level")
 	}
 	if len(rec.codes) != 13 {
 		t.Fatalf("recorded %d codes, want 13", len(rec.codes))
