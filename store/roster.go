@@ -85,24 +85,26 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	if db.dialect == Postgres {
 		insert, tail = `INSERT INTO `, ` ON CONFLICT DO NOTHING`
 	}
-	// On SQLite, residents and households go in one row per statement. They
-	// are inserted with their ids, and SQLite gives a statement that writes
-	// a given INTEGER PRIMARY KEY and more than one row a statement journal
-	// (the id might not be an integer, and the statement must then be undone
-	// alone): every page the statement touches is copied first, into memory
-	// freed when it ends. On a big store, where every chunk touches pages
-	// all over three indexes, that copying cost more than the B-trees
-	// themselves (a 300,000-row import: 31 s with it, 12 s without). A
-	// single-row INSERT needs no statement journal. PostgreSQL has no such
-	// cost and pays a round trip per statement, so it keeps the chunks.
-	idRows := chunkRows
-	if db.dialect == SQLite {
-		idRows = 1
+	// Residents and households are written with the ids idSource handed
+	// out. On SQLite a multi-row INSERT that gives an INTEGER PRIMARY KEY
+	// gets a statement journal (the value might not be an integer, and the
+	// statement would then be undone alone): every page it touches is
+	// copied first, into memory freed when it ends. On a big store, where
+	// every chunk touches pages all over three indexes, that copying cost
+	// more than the B-trees (a 300,000-row import: 31 s with it, 12 s
+	// without). So on SQLite the id is left out and SQLite gives each row
+	// the largest id so far plus one, which is the id handed out: flush
+	// checks that the ids of a chunk follow on from each other and that
+	// the last one is what SQLite assigned (see bulkInsert.rowid).
+	resCols, hhCols := `(id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, `(id, community, building, unit, room)`
+	rowid := db.dialect == SQLite
+	if rowid {
+		resCols, hhCols = "("+strings.TrimPrefix(resCols, "(id, "), "("+strings.TrimPrefix(hhCols, "(id, ")
 	}
-	w.residents = db.newBulkInsert(w.ctx, tx, insert+`residents (id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, 12, tail, idRows)
-	w.residents.exact = true
-	w.newHouseholds = db.newBulkInsert(w.ctx, tx, insert+`households (id, community, building, unit, room)`, 5, tail, idRows)
-	w.newHouseholds.exact = true
+	w.residents = db.newBulkInsert(w.ctx, tx, insert+`residents `+resCols, 12, tail, chunkRows)
+	w.residents.exact, w.residents.rowid = true, rowid
+	w.newHouseholds = db.newBulkInsert(w.ctx, tx, insert+`households `+hhCols, 5, tail, chunkRows)
+	w.newHouseholds.exact, w.newHouseholds.rowid = true, rowid
 	w.residentIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "residents"}
 	w.householdIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "households"}
 	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id)`, 2, tail, chunkRows)
@@ -566,7 +568,14 @@ type bulkInsert struct {
 	// sorted writes rows in the order of their first column (a string),
 	// the order of the table's key: neighbouring rows land on the same
 	// B-tree pages.
-	sorted  bool
+	sorted bool
+	// rowid: the first column is the table's INTEGER PRIMARY KEY, left out
+	// of the statement (into names the other columns) for SQLite to assign
+	// as the largest so far plus one. The rows' ids must follow on from
+	// each other; after the statement, the last rowid SQLite assigned must
+	// be the last row's id, or the import fails (and rolls back) rather
+	// than store a row under another id than its phones and grams.
+	rowid   bool
 	scratch []any
 }
 
@@ -607,7 +616,11 @@ func (b *bulkInsert) statement(rows int) (*sql.Stmt, error) {
 	var q strings.Builder
 	q.WriteString(b.into)
 	q.WriteString(" VALUES ")
-	tuple := "(" + placeholders(b.width) + ")"
+	width := b.width
+	if b.rowid {
+		width--
+	}
+	tuple := "(" + placeholders(width) + ")"
 	for i := range rows {
 		if i > 0 {
 			q.WriteString(", ")
@@ -635,13 +648,32 @@ func (b *bulkInsert) flush() error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ExecContext(b.ctx, b.args...)
+	args, lastID := b.args, int64(0)
+	if b.rowid {
+		first := b.args[0].(int64)
+		b.scratch = b.scratch[:0]
+		for i := range rows {
+			row := b.args[i*b.width : (i+1)*b.width]
+			if id := row[0].(int64); id != first+int64(i) {
+				b.args = b.args[:0]
+				return fmt.Errorf("%s: row %d has id %d, want %d: ids must follow on", b.into, i+1, id, first+int64(i))
+			}
+			b.scratch = append(b.scratch, row[1:]...)
+		}
+		args, lastID = b.scratch, first+int64(rows)-1
+	}
+	res, err := s.ExecContext(b.ctx, args...)
 	b.args = b.args[:0]
 	if err != nil {
 		return b.db.unavailable(err)
 	}
 	if b.exact {
 		if n, err := res.RowsAffected(); err != nil || n != int64(rows) {
+			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
+		}
+	}
+	if b.rowid {
+		if got, err := res.LastInsertId(); err != nil || got != lastID {
 			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
 		}
 	}
