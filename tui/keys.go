@@ -21,7 +21,7 @@ type keyMap struct {
 	// Resident screen.
 	Reveal, Print, Revoke, Link, Sample key.Binding
 	// Print screen.
-	PrintPerson, PrintHousehold, PrintBuilding key.Binding
+	PrintPerson, PrintHousehold, PrintBuilding, PrintLarge key.Binding
 	// Review queue and confirmations.
 	Approve, Reject, Yes, No key.Binding
 }
@@ -57,6 +57,7 @@ func newKeyMap(l lifeline.Lang) keyMap {
 		PrintPerson:    b([]string{"1"}, "1", "本人", "this person"),
 		PrintHousehold: b([]string{"2"}, "2", "全户", "household"),
 		PrintBuilding:  b([]string{"3"}, "3", "整栋楼", "whole building"),
+		PrintLarge:     b([]string{"L", "l"}, "L", "大字/卡片", "large type/cards"),
 
 		Approve: b([]string{"a"}, "a", "通过", "approve"),
 		Reject:  b([]string{"r"}, "r", "驳回", "reject"),

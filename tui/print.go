@@ -33,6 +33,9 @@ type PrintJob struct {
 	Filter lifeline.ResidentFilter
 	// Staff is who printed, recorded on every issued code.
 	Staff string
+	// Large prints one code per A4 page in very large type (for people
+	// with poor eyesight) instead of wallet cards.
+	Large bool
 }
 
 // PrintResult is what a print job wrote.
@@ -53,6 +56,7 @@ type printScreen struct {
 	e       *env
 	r       *lifeline.Resident
 	running bool
+	large   bool // the next job prints in large type
 	scope   PrintScope
 	done    int
 	total   int
@@ -96,7 +100,7 @@ func (s printScreen) keys() []key.Binding {
 	if s.running {
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.PrintPerson, k.PrintHousehold, k.PrintBuilding, k.Back}
+	return []key.Binding{k.PrintPerson, k.PrintHousehold, k.PrintBuilding, k.PrintLarge, k.Back}
 }
 
 func (s printScreen) update(msg tea.Msg) (printScreen, tea.Cmd) {
@@ -146,6 +150,9 @@ func (s printScreen) update(msg tea.Msg) (printScreen, tea.Cmd) {
 			return s.begin(PrintHousehold)
 		case key.Matches(msg, k.PrintBuilding):
 			return s.begin(PrintBuilding)
+		case key.Matches(msg, k.PrintLarge):
+			s.large = !s.large
+			return s, nil
 		}
 	}
 	return s, nil
@@ -162,7 +169,7 @@ func (s printScreen) begin(scope PrintScope) (printScreen, tea.Cmd) {
 		s.e.setError(lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("此终端未配置打印", "printing is not set up on this terminal")))
 		return s, nil
 	}
-	job := PrintJob{Scope: scope, Resident: s.r, Staff: s.e.actor()}
+	job := PrintJob{Scope: scope, Resident: s.r, Staff: s.e.actor(), Large: s.large}
 	switch scope {
 	case PrintHousehold:
 		job.Filter = lifeline.ResidentFilter{HouseholdID: s.r.HouseholdID, Community: s.r.Address.Community}
@@ -207,6 +214,14 @@ func (s printScreen) scopeLabel(sc PrintScope) string {
 	return s.e.t("本人", "this person")
 }
 
+// layoutLabel names the layout the next (or running) job prints in.
+func (s printScreen) layoutLabel() string {
+	if s.large {
+		return s.e.t("大字（每页一个码，A4）", "large type (one code per A4 page)")
+	}
+	return s.e.t("卡片（身份证大小，每页 10 张）", "wallet cards (ID-card size, 10 to a page)")
+}
+
 func (s printScreen) view(width, height int) string {
 	var b strings.Builder
 	if s.r == nil {
@@ -214,13 +229,14 @@ func (s printScreen) view(width, height int) string {
 	}
 	b.WriteString(styleHeading.Render(s.e.t("为 ", "Print for ")+s.r.Name+" "+s.r.Address.Community+" "+s.r.Address.Short()) + "\n\n")
 	if !s.running && s.result == nil {
-		b.WriteString("  1  " + s.e.t("本人（一张卡）", "this person (one card)") + "\n")
+		b.WriteString("  1  " + s.e.t("本人（一张）", "this person (one code)") + "\n")
 		b.WriteString("  2  " + s.e.t("全户", "the household") + "\n")
 		b.WriteString("  3  " + fmt.Sprintf(s.e.t("整栋楼（%s 号楼）", "the whole building (building %s)"), s.r.Address.Building) + "\n\n")
+		b.WriteString("  L  " + s.e.t("版式：", "Layout: ") + s.layoutLabel() + "\n\n")
 		b.WriteString(styleDim.Render(s.e.t("按数字键开始。每张纸质码都会记录，可挂失作废。", "Press a number to start. Every code is recorded and can be revoked.")))
 		return b.String()
 	}
-	b.WriteString(s.e.t("范围：", "Scope: ") + s.scopeLabel(s.scope) + "\n\n")
+	b.WriteString(s.e.t("范围：", "Scope: ") + s.scopeLabel(s.scope) + "   " + s.e.t("版式：", "Layout: ") + s.layoutLabel() + "\n\n")
 	pct := 0.0
 	if s.total > 0 {
 		pct = float64(s.done) / float64(s.total)

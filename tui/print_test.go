@@ -94,3 +94,33 @@ func TestPrintNotConfigured(t *testing.T) {
 	tm.Send(runes("1"))
 	waitFor(t, tm, "未配置打印")
 }
+
+// L on the print screen switches between wallet cards and large type, and
+// the job says which.
+func TestPrintLargeType(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config()
+	jobs := make(chan PrintJob, 2)
+	cfg.Print = func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		jobs <- job
+		progress(1, 1)
+		return PrintResult{Files: []string{"x.pdf"}, Codes: 1}, nil
+	}
+	tm := openZhang(t, f, cfg)
+	tm.Send(runes("p"))
+	waitFor(t, tm, "卡片（身份证大小，每页 10 张）")
+	tm.Send(runes("L"))
+	waitFor(t, tm, "大字（每页一个码，A4）")
+	tm.Send(runes("1"))
+	waitFor(t, tm, "完成")
+	if job := <-jobs; !job.Large || job.Scope != PrintPerson {
+		t.Fatalf("job after L then 1 = %+v, want large type for this person", job)
+	}
+	tm.Send(runes("l"))
+	waitFor(t, tm, "版式：卡片")
+	tm.Send(runes("1"))
+	if job := <-jobs; job.Large {
+		t.Fatalf("job after a second l = %+v, want cards", job)
+	}
+	final(t, tm)
+}

@@ -142,9 +142,14 @@ func paperPrinter(db *store.DB, keyDir, dir string) tui.Printer {
 				name = fmt.Sprintf("building-%s-%s.pdf", job.Filter.Building, stamp)
 			}
 		}
+		layout := paper.Cards
+		if job.Large {
+			layout = paper.Large
+			name = "large-" + name
+		}
 		opt := paper.Options{
 			Out:      filepath.Join(dir, name),
-			Layout:   paper.Cards,
+			Layout:   layout,
 			IssuedBy: job.Staff,
 			Total:    total,
 			Font:     font,
