@@ -59,6 +59,10 @@ type MessageService interface {
 	BeginInbound(ctx context.Context, m *InboundMessage) (prev *InboundMessage, first bool, err error)
 	// FinishInbound stores the reply sent for a MessageSid.
 	FinishInbound(ctx context.Context, sid, reply string) error
+	// PruneInbound forgets the MessageSids received before a time and says
+	// how many: Twilio retries a webhook within minutes, so the memory of
+	// old ones only grows the store (by every message of a surge).
+	PruneInbound(ctx context.Context, before time.Time) (int64, error)
 	// Enqueue adds a message to the outbox; a message with a DedupeKey
 	// already queued is not added again: m then gets the stored ID and
 	// State, and its CreatedAt stays zero.

@@ -99,9 +99,20 @@ func (s *Server) ScanOnce(ctx context.Context) (int, error) {
 }
 
 // scanLoop runs ScanOnce every ScanEvery until ctx ends.
+// PruneOnce forgets the MessageSids older than KeepInbound and says how
+// many; the background work does it once an hour.
+func (s *Server) PruneOnce(ctx context.Context) (int64, error) {
+	n, err := s.cfg.Store.PruneInbound(ctx, s.cfg.Now().Add(-s.cfg.KeepInbound))
+	if err == nil && n > 0 {
+		s.log.Info("sms: old inbound messages forgotten", "count", n)
+	}
+	return n, err
+}
+
 func (s *Server) scanLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ScanEvery)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if n, err := s.ScanOnce(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -110,6 +121,16 @@ func (s *Server) scanLoop(ctx context.Context) {
 			s.log.Error("sms: notification scan", "err", err)
 		} else if n > 0 {
 			s.log.Info("sms: notifications queued", "count", n)
+		}
+		if now := s.cfg.Now(); now.Sub(pruned) >= time.Hour {
+			if _, err := s.PruneOnce(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Error("sms: forgetting old inbound messages", "err", err)
+			} else {
+				pruned = now
+			}
 		}
 		select {
 		case <-ctx.Done():

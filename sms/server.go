@@ -71,6 +71,10 @@ type Config struct {
 	// (default 1 minute); ExpiryWarning is how far ahead (default 72h).
 	ScanEvery     time.Duration
 	ExpiryWarning time.Duration
+	// KeepInbound is how long a MessageSid is remembered, so that a retry
+	// gets the same reply (default 48h; Twilio retries within minutes).
+	// Older ones are forgotten once an hour.
+	KeepInbound time.Duration
 }
 
 // Server is the SMS gateway.
@@ -121,6 +125,7 @@ func NewServer(cfg Config) (*Server, error) {
 	defD(&cfg.StaleAfter, 24*time.Hour)
 	defD(&cfg.ScanEvery, time.Minute)
 	defD(&cfg.ExpiryWarning, 72*time.Hour)
+	defD(&cfg.KeepInbound, 48*time.Hour)
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 32 << 10
 	}

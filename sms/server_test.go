@@ -539,3 +539,32 @@ func TestHealthzFollowsTheStore(t *testing.T) {
 		t.Fatalf("store down: %q", got)
 	}
 }
+
+// A MessageSid is remembered for KeepInbound (48 h by default), long past
+// Twilio's retries, then forgotten so a surge's messages do not stay in
+// the store for ever.
+func TestOldMessageSidsAreForgotten(t *testing.T) {
+	db := openStore(t)
+	f := seedFamily(t, db)
+	g := newGateway(t, db, nil)
+	ctx := context.Background()
+	first := g.textSid("SMprune00000000000000000000000001", phone(1), "查询")
+	if n, err := g.srv.PruneOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("PruneOnce right away = %d, %v; want nothing forgotten", n, err)
+	}
+	g.clock.Add(47 * time.Hour)
+	if _, err := db.RecordResult(ctx, lifeline.StatusUpdate{ResidentID: f.zhang.ID, Color: lifeline.Yellow, At: g.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if again := g.textSid("SMprune00000000000000000000000001", phone(1), "查询"); again != first {
+		t.Fatalf("a retry 47 h later got %q, want the first reply %q", again, first)
+	}
+	g.clock.Add(2 * time.Hour)
+	if n, err := g.srv.PruneOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("PruneOnce after 49 h = %d, %v; want the one message forgotten", n, err)
+	}
+	// Forgotten: the same sid now is a new message, answered afresh.
+	if fresh := g.textSid("SMprune00000000000000000000000001", phone(1), "查询"); fresh == first || !strings.Contains(fresh, "黄码") {
+		t.Fatalf("after it was forgotten the sid got %q, want a new answer with 黄码", fresh)
+	}
+}

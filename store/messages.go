@@ -197,6 +197,35 @@ func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
 	})
 }
 
+// pruneBatch bounds one pruning transaction, so that forgetting a surge's
+// millions of messages never holds the log's writer (or a PostgreSQL
+// transaction) for long.
+const pruneBatch = 5000
+
+// PruneInbound forgets the MessageSids received before before, a batch at
+// a time.
+func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM inbound_messages WHERE sid IN (SELECT sid FROM inbound_messages WHERE received_at < ? LIMIT ?)`), ms(before), pruneBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, db.unavailable(err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
 // Enqueue adds a message to the outbox. A message whose DedupeKey is
 // already stored is not added again: m gets the stored id and state. A
 // message to a number that opted out is stored as dropped, so the record

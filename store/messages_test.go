@@ -391,3 +391,37 @@ func TestLogsNotBlockedByAWriterOnTheStore(t *testing.T) {
 		t.Fatalf("CountAuditForTest(find) = %d, %v", n, err)
 	}
 }
+
+func TestPruneInbound(t *testing.T) {
+	eachMessageStore(t, func(t *testing.T, db *store.DB, clock *msgClock) {
+		ctx := context.Background()
+		t0 := clock.Now()
+		// More old messages than one pruning batch, and a few new ones.
+		const old, recent = 5003, 3
+		for i := range old + recent {
+			at := t0.Add(-72 * time.Hour)
+			if i >= old {
+				at = t0.Add(-time.Hour)
+			}
+			if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SM%032d", i), From: "+8613800000001", Command: "status", Reply: "r", ReceivedAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := db.PruneInbound(ctx, t0.Add(-48*time.Hour))
+		if err != nil || n != old {
+			t.Fatalf("PruneInbound = %d, %v; want %d", n, err, old)
+		}
+		if n, err := db.PruneInbound(ctx, t0.Add(-48*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("second PruneInbound = %d, %v; want 0", n, err)
+		}
+		// The recent ones are still remembered, the old ones are not.
+		_, first, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SM%032d", old), From: "+8613800000001", ReceivedAt: t0})
+		if err != nil || first {
+			t.Fatalf("a recent sid after pruning: first=%v, %v; want remembered", first, err)
+		}
+		_, first, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SM%032d", 0), From: "+8613800000001", ReceivedAt: t0})
+		if err != nil || !first {
+			t.Fatalf("an old sid after pruning: first=%v, %v; want forgotten", first, err)
+		}
+	})
+}

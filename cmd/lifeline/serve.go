@@ -37,6 +37,7 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	refill := fs.Duration("rate-refill", time.Minute, app.T("每个号码每隔多久多回复一条", "one more reply per number every"))
 	inflight := fs.Int("max-inflight", 64, app.T("同时处理的请求数上限", "requests handled at once"))
 	queue := fs.Int("max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
+	keep := fs.Duration("keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	upURL := fs.String("upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,7 +64,7 @@ func runServe(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	cfg := sms.Config{Store: db, AuthToken: token, Insecure: *insecure, PublicURL: *public, Log: log,
-		RateBurst: *burst, RateRefill: *refill, MaxInFlight: *inflight, MaxQueue: *queue}
+		RateBurst: *burst, RateRefill: *refill, MaxInFlight: *inflight, MaxQueue: *queue, KeepInbound: *keep}
 	if account != "" && token != "" && (*from != "" || *service != "") {
 		tw, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
 		if err != nil {
