@@ -69,9 +69,9 @@ mkdir -p "$TMP/prints"
 tmux -L "$SOCK" -u new-session -d -s "$S" -x 80 -y 24 \
 	"'$BIN' ${LANG_FLAG[*]} tui --print-dir '$TMP/prints' --site e2e-desk; echo \"lifeline exited with status \$?\"; sleep 600"
 if [[ "${LANG_FLAG[1]}" == en ]]; then
-	T_LOGIN="Community staff log in" T_LOGGED="Logged in: e2e" T_FIND="Find:" T_TEST="Latest test" T_PRINT="this person (one card)" T_DONE="Done. Files:"
+	T_LOGIN="Community staff log in" T_LOGGED="Logged in: e2e" T_FIND="Find:" T_TEST="Latest test" T_PRINT="this person (one code)" T_DONE="Done. Files:"
 else
-	T_LOGIN="社区工作人员登录" T_LOGGED="已登录：e2e" T_FIND="查找：" T_TEST="最新检测" T_PRINT="本人（一张卡）" T_DONE="完成。文件："
+	T_LOGIN="社区工作人员登录" T_LOGGED="已登录：e2e" T_FIND="查找：" T_TEST="最新检测" T_PRINT="本人（一张）" T_DONE="完成。文件："
 fi
 
 step "log in"
