@@ -98,7 +98,6 @@ func (s *Server) ScanOnce(ctx context.Context) (int, error) {
 	return queued, nil
 }
 
-// scanLoop runs ScanOnce every ScanEvery until ctx ends.
 // PruneOnce forgets the MessageSids older than KeepInbound and says how
 // many; the background work does it once an hour.
 func (s *Server) PruneOnce(ctx context.Context) (int64, error) {
@@ -109,6 +108,8 @@ func (s *Server) PruneOnce(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// scanLoop runs ScanOnce every ScanEvery, and PruneOnce once an hour,
+// until ctx ends.
 func (s *Server) scanLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ScanEvery)
 	defer t.Stop()

@@ -22,7 +22,6 @@ var errDryRun = errors.New("dry run")
 // or none of it; importing the same batch again changes nothing. The IDs of
 // the batch's residents are filled in. A DryRun batch is imported in full
 // and rolled back: the stats are those of the real import.
-
 func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
 	for i := range b.Residents {

@@ -158,6 +158,14 @@ func (s printScreen) update(msg tea.Msg) (printScreen, tea.Cmd) {
 	return s, nil
 }
 
+// stop cancels a running batch, if any: package paper writes to a
+// temporary file and records only what it finished.
+func (s printScreen) stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+}
+
 // begin starts a job in its own goroutine; progress comes back through a
 // channel that wait reads one message at a time.
 func (s printScreen) begin(scope PrintScope) (printScreen, tea.Cmd) {

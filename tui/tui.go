@@ -207,11 +207,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, k.Quit) {
-			// A running batch stops cleanly: package paper writes to a
-			// temporary file and records only what it finished.
-			if m.print.cancel != nil {
-				m.print.cancel()
-			}
+			m.print.stop()
 			return m, tea.Quit
 		}
 		if m.showHelp {
@@ -291,9 +287,7 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 // screen starts afresh, so the next worker at the desk sees nothing of the
 // last one's searches or residents.
 func (m Model) logout() (tea.Model, tea.Cmd) {
-	if m.print.cancel != nil {
-		m.print.cancel()
-	}
+	m.print.stop()
 	who := m.e.staff.User
 	e := m.e
 	e.staff = nil

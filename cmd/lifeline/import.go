@@ -77,27 +77,22 @@ func runImport(ctx context.Context, app *App, args []string) error {
 			"%d bad rows; nothing was written. Fix them and import again, or use --skip-invalid --rejects FILE to import the good rows now.\n"), c.Bad)
 		return &exitError{code: 1}
 	}
+	// A dry run is the whole import, rolled back: it counts new, changed
+	// and unchanged residents against what is stored now.
+	b := p.Batch()
+	b.DryRun = *dryRun
+	st, err := db.Import(ctx, b)
+	if err != nil {
+		return err
+	}
 	if *dryRun {
 		for _, t := range p.Tables {
 			fmt.Fprintf(app.Stdout, app.T("%s：%s，%s，%d 行\n", "%s: %s, %s, %d rows\n"), t.Source, t.Kind.Label(app.Lang), t.Encoding, len(t.Rows))
-		}
-		// The whole import, rolled back: it counts new, changed and
-		// unchanged residents against what is stored now.
-		b := p.Batch()
-		b.DryRun = true
-		st, err := db.Import(ctx, b)
-		if err != nil {
-			return err
 		}
 		fmt.Fprintf(app.Stdout, app.T("试运行：将新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条；错误 %d 行。未写入任何数据。\n",
 			"dry run: would insert %d, update %d, leave %d unchanged; %d results, %d colours; %d bad rows. Nothing was written.\n"),
 			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, c.Bad)
 		return nil
-	}
-	b := p.Batch()
-	st, err := db.Import(ctx, b)
-	if err != nil {
-		return err
 	}
 	revoked, err := revokeRed(ctx, db, b)
 	if err != nil {
