@@ -158,3 +158,35 @@ func TestLogoutIsNotAKeyBeforeLogin(t *testing.T) {
 		t.Fatalf("F10 before login: screen %d, staff %+v", got.current, got.Staff())
 	}
 }
+
+// A batch running at logout is cancelled; its last message, arriving after
+// the next worker has started a job of their own, must not end that job.
+func TestLogoutDropsTheCancelledBatchsLastMessage(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config()
+	cfg.Print = func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		<-ctx.Done()
+		return PrintResult{}, ctx.Err()
+	}
+	var mm tea.Model = New(cfg)
+	step := func(msg tea.Msg) { mm, _ = mm.Update(msg) }
+	staff, err := f.db.StaffByUser(context.Background(), "wang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(loggedInMsg{staff: staff})
+	step(navMsg{to: screenPrint, resident: f.zhang})
+	step(runes("1"))
+	old := mm.(Model).print.run
+	if !mm.(Model).print.running {
+		t.Fatal("the first batch did not start")
+	}
+	step(tea.KeyMsg{Type: tea.KeyF10})
+	step(loggedInMsg{staff: staff})
+	step(navMsg{to: screenPrint, resident: f.zhang})
+	step(runes("1"))
+	step(printDoneMsg{run: old, err: context.Canceled})
+	if m := mm.(Model); !m.print.running {
+		t.Fatalf("the cancelled batch's last message ended the next worker's job (status %q)", m.e.status)
+	}
+}

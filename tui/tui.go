@@ -288,6 +288,7 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 // last one's searches or residents.
 func (m Model) logout() (tea.Model, tea.Cmd) {
 	m.print.stop()
+	run := m.print.run
 	who := m.e.staff.User
 	e := m.e
 	e.staff = nil
@@ -295,6 +296,10 @@ func (m Model) logout() (tea.Model, tea.Cmd) {
 	m.showHelp = false
 	m.current = screenLogin
 	m.newScreens()
+	// The stopped job still sends its last message, numbered with its run:
+	// the new print screen counts on past it, so that message is dropped
+	// now and cannot pass for the next worker's first job.
+	m.print.run = run + 1
 	e.setStatus(e.t("已退出登录：", "Logged out: ") + who)
 	return m, m.login.init()
 }
