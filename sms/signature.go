@@ -58,19 +58,23 @@ func sign(token, fullURL string, params []byte) string {
 // ValidSignature reports whether sig signs the request. Twilio's own
 // libraries accept a signature made over the URL either with or without
 // an explicit port (Twilio's signers have differed on this), and so does
-// this check. The comparison is constant-time.
+// this check. Each comparison is constant-time; the other forms of the URL
+// are tried only when the URL as given does not match (which of them
+// matched is no secret: they are all public).
 func ValidSignature(token, fullURL string, params url.Values, sig string) bool {
 	if sig == "" || token == "" {
 		return false
 	}
 	ps := paramString(params)
-	ok := false
-	for _, u := range urlVariants(fullURL) {
+	if hmac.Equal([]byte(sign(token, fullURL, ps)), []byte(sig)) {
+		return true
+	}
+	for _, u := range urlVariants(fullURL)[1:] {
 		if hmac.Equal([]byte(sign(token, u, ps)), []byte(sig)) {
-			ok = true
+			return true
 		}
 	}
-	return ok
+	return false
 }
 
 // urlVariants returns the URL as given, with the default port made

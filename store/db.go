@@ -50,6 +50,8 @@ type DB struct {
 	// On PostgreSQL it is w.
 	log     *sql.DB
 	dialect Dialect
+	// statusReads gathers concurrent StatusByPhone calls (see there).
+	statusReads statusReads
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -232,6 +234,21 @@ func (db *DB) txOn(ctx context.Context, pool *sql.DB, fn func(*sql.Tx) error) er
 		return db.unavailable(err)
 	}
 	return nil
+}
+
+// batchContext is the context of a statement run for several callers at
+// once (a group commit or a group read): none of theirs, so that one caller
+// giving up does not fail the others. On PostgreSQL it ends after 30 s, as
+// a server that went away must not hold the batch for ever. On SQLite it
+// has no end: a statement on a file in this process cannot hang on a
+// network (waiting for the writer is bounded by busy_timeout), and a
+// cancellable context costs every statement two goroutines that watch it
+// (database/sql's and the driver's), more CPU than a status lookup itself.
+func (db *DB) batchContext() (context.Context, context.CancelFunc) {
+	if db.dialect == SQLite {
+		return context.Background(), func() {}
+	}
+	return context.WithTimeout(context.Background(), 30*time.Second)
 }
 
 func (db *DB) unavailable(err error) error {

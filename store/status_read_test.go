@@ -2,7 +2,9 @@ package store
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -21,11 +23,10 @@ func TestStatusByPhoneUsesIndexes(t *testing.T) {
 	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, 300)}); err != nil {
 		t.Fatal(err)
 	}
-	p := "+8613911112222"
-	tail := lifeline.PhoneTail(p)
-	plan, _ := planScans(t, db, statusByPhoneQuery, []any{tail, p, p, tail, p})
+	args := []any{`["+8613911112222", "+8613911113333"]`}
+	plan, _ := planScans(t, db, db.statusByPhoneSQL(), args)
 	t.Logf("plan:\n  %s", strings.Join(plan, "\n  "))
-	assertIndexed(t, db, "StatusByPhone", statusByPhoneQuery, []any{tail, p, p, tail, p})
+	assertIndexed(t, db, "StatusByPhone", db.statusByPhoneSQL(), args)
 	// Following links from every approved one is a scan in all but name.
 	for _, step := range plan {
 		if strings.Contains(step, "relatives_state") {
@@ -34,8 +35,10 @@ func TestStatusByPhoneUsesIndexes(t *testing.T) {
 	}
 }
 
-// BenchmarkStatusByPhone is the SMS gateway's per-message read on its own:
-// go test ./store -run X -bench StatusByPhone.
+// BenchmarkStatusByPhone is the SMS gateway's per-message read on its own,
+// by one caller at a time (each read alone) and by 64 at once (as in a
+// surge: the calls are read together): go test ./store -run X -bench
+// StatusByPhone.
 func BenchmarkStatusByPhone(b *testing.B) {
 	ctx := b.Context()
 	db, err := Open(ctx, filepath.Join(b.TempDir(), "status.db"))
@@ -51,14 +54,24 @@ func BenchmarkStatusByPhone(b *testing.B) {
 	for i := range phones {
 		phones[i] = synth.Phone(i)
 	}
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			if _, err := db.StatusByPhone(ctx, phones[i%n]); err != nil {
-				b.Fatal(err)
-			}
-			i += 7
+	var next atomic.Int64
+	read := func(b *testing.B) {
+		i := int(next.Add(7))
+		if got, err := db.StatusByPhone(ctx, phones[i%n]); err != nil || len(got) == 0 {
+			b.Fatalf("StatusByPhone = %d residents, %v", len(got), err)
 		}
+	}
+	b.Run("callers=1", func(b *testing.B) {
+		for b.Loop() {
+			read(b)
+		}
+	})
+	b.Run("callers=64", func(b *testing.B) {
+		b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				read(b)
+			}
+		})
 	})
 }

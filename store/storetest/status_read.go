@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -111,6 +112,61 @@ func testStatusByPhone(t *testing.T, db *store.DB) {
 	for _, r := range got {
 		if r.ID == rs[4].ID && r.Status.Color != lifeline.Red {
 			t.Fatalf("resident 4 still shows %s after turning red", r.Status.Color)
+		}
+	}
+
+	// Concurrent calls are read together (group read): each still gets
+	// exactly its own phone's answer, in order, sharing nothing with
+	// another call for the same phone.
+	phones := []string{son, "13800000000"}
+	for _, r := range rs {
+		phones = append(phones, r.Phones...)
+	}
+	want := map[string][]int64{}
+	for _, p := range phones {
+		n, err := lifeline.NormalizePhone(p)
+		must(t, err)
+		if _, done := want[n]; done {
+			continue // a phone two residents share
+		}
+		ref, err := db.CaredForByPhone(c, p)
+		must(t, err)
+		want[n] = []int64{}
+		for _, r := range ref {
+			want[n] = append(want[n], r.ID)
+		}
+	}
+	type answer struct {
+		phone string
+		got   []*lifeline.Resident
+		err   error
+	}
+	const calls = 400
+	answers := make(chan answer, calls)
+	for i := range calls {
+		go func() {
+			p := phones[i%len(phones)]
+			got, err := db.StatusByPhone(c, p)
+			n, _ := lifeline.NormalizePhone(p)
+			answers <- answer{n, got, err}
+		}()
+	}
+	seen := map[*lifeline.Resident]bool{}
+	for range calls {
+		a := <-answers
+		if a.err != nil {
+			t.Fatalf("StatusByPhone(%s) among concurrent calls: %v", a.phone, a.err)
+		}
+		var ids []int64
+		for _, r := range a.got {
+			ids = append(ids, r.ID)
+			if seen[r] {
+				t.Fatalf("two calls share resident %d's struct", r.ID)
+			}
+			seen[r] = true
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(want[a.phone]) {
+			t.Fatalf("StatusByPhone(%s) among concurrent calls gave %v, want %v", a.phone, ids, want[a.phone])
 		}
 	}
 }
