@@ -50,6 +50,17 @@ func testStaff(t *testing.T, db *store.DB) {
 
 func testAudit(t *testing.T, db *store.DB) {
 	c := ctx(t)
+	// Times are kept to the millisecond, and on SQLite an import's entry
+	// and a view's are in two files: two entries of one millisecond, one
+	// in each, have no order. Here each entry gets a millisecond of its own.
+	var mu sync.Mutex
+	clock := time.Now()
+	db.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	}
 	rs := roster(t, db, 3)
 	must(t, db.Audit(c, lifeline.AuditEntry{Action: "view", ResidentID: rs[1].ID, Detail: "screen"}))
 	must(t, db.Audit(c, lifeline.AuditEntry{Action: "print", ResidentID: rs[1].ID, Actor: "staff:li"}))
