@@ -118,3 +118,19 @@ func TestCodeTextNamesTheOfficeOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestClockMatchesFmt: the hand-made clock is what fmt made, at every
+// minute of a day and on days and months of one and two digits.
+func TestClockMatchesFmt(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	for _, day := range []time.Time{time.Date(2022, 4, 9, 0, 0, 0, 0, loc), time.Date(2022, 12, 31, 0, 0, 0, 0, loc), time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		for m := 0; m < 24*60; m++ {
+			at := day.Add(time.Duration(m) * time.Minute)
+			l := at.In(loc)
+			want := fmt.Sprintf("%d/%d %02d:%02d", l.Month(), l.Day(), l.Hour(), l.Minute())
+			if got := clock(at, loc); got != want {
+				t.Fatalf("clock(%v) = %q, want %q", at, got, want)
+			}
+		}
+	}
+}

@@ -254,7 +254,7 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			w.Header().Set("Connection", "close")
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-		if err := r.ParseForm(); err != nil {
+		if err := parsePostForm(r); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				w.WriteHeader(http.StatusRequestEntityTooLarge)
@@ -271,6 +271,36 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 		}
 		h(w, r)
 	})
+}
+
+// parsePostForm fills r.PostForm from a form-encoded body, as ParseForm
+// does for Twilio's requests, without what ParseForm adds around it on
+// every message: parsing the media type, parsing the URL's query (the
+// signature covers it as part of the URL; no handler reads it) and copying
+// both into r.Form. Any other body goes through ParseForm itself.
+func parsePostForm(r *http.Request) error {
+	if !formEncoded(r.Header.Get("Content-Type")) {
+		return r.ParseForm()
+	}
+	// Read to the end: net/http keeps a connection for the next request
+	// only once it has seen the body's end.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	r.PostForm, err = url.ParseQuery(string(body))
+	return err
+}
+
+// formEncoded reports whether a Content-Type is
+// application/x-www-form-urlencoded, with or without parameters.
+func formEncoded(ct string) bool {
+	const form = "application/x-www-form-urlencoded"
+	if len(ct) < len(form) || !strings.EqualFold(ct[:len(form)], form) {
+		return false
+	}
+	rest := ct[len(form):]
+	return rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t'
 }
 
 // handleInbound answers one inbound message with TwiML.

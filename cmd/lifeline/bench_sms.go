@@ -380,7 +380,11 @@ type loadGen struct {
 }
 
 func newLoadGen(phones []string, body string, maxConns int) *loadGen {
-	tr := &http.Transport{MaxIdleConns: maxConns, MaxIdleConnsPerHost: maxConns, IdleConnTimeout: time.Minute}
+	// Idle connections are dropped before the gateway's IdleTimeout (5 s)
+	// closes them: the pool hands out its most recent connection first, so
+	// a few at its bottom sit idle for longer than that, and a POST sent on
+	// one the server is closing fails with EOF (it is not retried).
+	tr := &http.Transport{MaxIdleConns: maxConns, MaxIdleConnsPerHost: maxConns, IdleConnTimeout: 4 * time.Second}
 	return &loadGen{phones: phones, body: body, expect: "绿码", client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
