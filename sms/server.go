@@ -282,9 +282,8 @@ func parsePostForm(r *http.Request) error {
 	if !formEncoded(r.Header.Get("Content-Type")) {
 		return r.ParseForm()
 	}
-	// Read to the end: net/http keeps a connection for the next request
-	// only once it has seen the body's end.
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body) // within MaxBody: bounded reads it
+
 	if err != nil {
 		return err
 	}
