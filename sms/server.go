@@ -282,7 +282,7 @@ func parsePostForm(r *http.Request) error {
 	if !formEncoded(r.Header.Get("Content-Type")) {
 		return r.ParseForm()
 	}
-	body, err := io.ReadAll(r.Body) // within MaxBody: bounded reads it
+	body, err := io.ReadAll(r.Body) // at most MaxBody: see bounded
 
 	if err != nil {
 		return err
