@@ -50,8 +50,10 @@ type DB struct {
 	// On PostgreSQL it is w.
 	log     *sql.DB
 	dialect Dialect
-	// statusReads gathers concurrent StatusByPhone calls (see there).
-	statusReads statusReads
+	// inbound and statusReads gather concurrent BeginInbound and
+	// StatusByPhone calls (see there).
+	inbound     batcher[*inboundWait]
+	statusReads batcher[*statusWait]
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -67,6 +69,8 @@ func IsPostgres(dsn string) bool {
 // postgres:// URL, and brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{Now: time.Now}
+	db.inbound = batcher[*inboundWait]{run: db.commitInbound, linger: inboundLinger, lingerUnder: inboundFull}
+	db.statusReads = batcher[*statusWait]{run: db.readStatuses, max: maxStatusBatch}
 	if IsPostgres(dsn) {
 		if err := db.openPostgres(ctx, dsn); err != nil {
 			return nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -18,14 +17,11 @@ import (
 // first=false. It returns once the row is committed.
 //
 // Inbound messages arrive in surges, one small write each, and SQLite has
-// one writer: so concurrent calls are committed together (group commit).
-// The first caller to find no commit running runs one transaction for
-// every sid waiting; calls that arrive meanwhile wait for the next one,
-// run by a goroutine the first caller leaves behind. An idle gateway pays
-// nothing extra; a busy one pays one transaction per batch, not per message,
-// and when the last batch held several messages a commit first waits
-// inboundLinger for more (see there): under a surge that makes batches
-// tens of messages large for at most a millisecond more per message.
+// one writer: so concurrent calls are committed together (group commit,
+// see batcher), and when the last batch held several messages a commit
+// first waits inboundLinger for more (see there): under a surge that makes
+// batches tens of messages large for at most a millisecond more per
+// message.
 func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*lifeline.InboundMessage, bool, error) {
 	if m.Sid == "" {
 		return nil, false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少 MessageSid", "MessageSid is missing"))
@@ -33,25 +29,8 @@ func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*li
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = db.Now()
 	}
-	b := inboundBatcherOf(db)
 	w := &inboundWait{m: m, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, w)
-	lead := !b.flushing
-	b.flushing = true
-	b.mu.Unlock()
-	if lead {
-		// Commit what waits (this call's message among it); if more came
-		// meanwhile, a goroutine carries on, so that this caller's answer
-		// is not held up by other people's messages.
-		b.linger()
-		if db.flushInbound(b) {
-			go func() {
-				for b.linger(); db.flushInbound(b); b.linger() {
-				}
-			}()
-		}
-	}
+	db.inbound.add(w)
 	select {
 	case <-w.done:
 	case <-ctx.Done():
@@ -60,54 +39,16 @@ func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*li
 	return w.prev, w.first, w.err
 }
 
-// flushInbound commits the waiting batch and reports whether more wait; it
-// clears the flushing flag when none do.
-func (db *DB) flushInbound(b *inboundBatcher) (more bool) {
-	b.mu.Lock()
-	batch := b.pending
-	b.pending = nil
-	if len(batch) == 0 {
-		b.flushing = false
-		b.mu.Unlock()
-		return false
-	}
-	b.last = len(batch)
-	b.mu.Unlock()
-	db.commitInbound(batch)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.pending) == 0 {
-		b.flushing = false
-		return false
-	}
-	return true
-}
-
-// inboundBatcher gathers BeginInbound calls for one DB.
-type inboundBatcher struct {
-	mu       sync.Mutex
-	pending  []*inboundWait
-	flushing bool
-	last     int // messages in the last batch committed
-}
-
 // inboundLinger is how long a commit waits for more messages when the last
-// batch showed that messages are arriving together. Every commit costs a
-// transaction and makes each reader connection drop its page cache, so
-// under a surge a few hundred microseconds of waiting buys far more than
-// it costs; an idle gateway (last batch of one) commits at once.
-const inboundLinger = time.Millisecond
-
-// linger waits inboundLinger if the last batch held more than one message
-// and fewer than a full batch wait now.
-func (b *inboundBatcher) linger() {
-	b.mu.Lock()
-	busy := b.last > 1 && len(b.pending) < 64
-	b.mu.Unlock()
-	if busy {
-		time.Sleep(inboundLinger)
-	}
-}
+// batch showed that messages are arriving together (and fewer than
+// inboundFull wait). Every commit costs a transaction and makes each
+// reader connection drop its page cache, so under a surge a few hundred
+// microseconds of waiting buys far more than it costs; an idle gateway
+// (last batch of one) commits at once.
+const (
+	inboundLinger = time.Millisecond
+	inboundFull   = 64
+)
 
 type inboundWait struct {
 	m     *lifeline.InboundMessage
@@ -115,18 +56,6 @@ type inboundWait struct {
 	first bool
 	err   error
 	done  chan struct{}
-}
-
-// inboundBatchers holds each open DB's batcher. A map rather than a DB
-// field keeps this file the only one the SMS gateway's store code touches.
-var inboundBatchers sync.Map
-
-func inboundBatcherOf(db *DB) *inboundBatcher {
-	if b, ok := inboundBatchers.Load(db); ok {
-		return b.(*inboundBatcher)
-	}
-	b, _ := inboundBatchers.LoadOrStore(db, &inboundBatcher{})
-	return b.(*inboundBatcher)
 }
 
 // commitInbound writes a batch of inbound messages in one transaction and

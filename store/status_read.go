@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -65,50 +64,25 @@ const (
 //
 // It is the SMS gateway's read, one per message, and in a surge messages
 // arrive together: so concurrent calls are read together (group read, as
-// BeginInbound commits together). A call that finds no read running starts
-// one at once, for itself and every call waiting; calls that arrive while
-// it runs wait for the next, which starts as soon as it ends. Every read
-// begins after all of its calls were made, so no one gets a state older
-// than their call. Nothing waits on purpose: an idle gateway reads each
-// message alone, and the busier it is the more messages share one
-// statement and one read transaction (at eight a phone costs a third of
-// what it costs alone: BenchmarkStatusByPhone).
+// BeginInbound commits together; see batcher). Every read begins after all
+// of its calls were made, so no one gets a state older than their call.
+// Nothing waits on purpose: an idle gateway reads each message alone, and
+// the busier it is the more messages share one statement and one read
+// transaction (at 64 callers a phone costs a third of what it costs alone:
+// BenchmarkStatusByPhone).
 func (db *DB) StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error) {
 	p, err := lifeline.NormalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
-	b := &db.statusReads
 	w := &statusWait{phone: p, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, w)
-	lead := !b.reading
-	b.reading = true
-	b.mu.Unlock()
-	if lead {
-		// Read what waits (this call among it); if more came meanwhile, a
-		// goroutine carries on, so that this caller's answer is not held
-		// up by other people's reads.
-		if db.readStatuses(b) {
-			go func() {
-				for db.readStatuses(b) {
-				}
-			}()
-		}
-	}
+	db.statusReads.add(w)
 	select {
 	case <-w.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	return w.out, w.err
-}
-
-// statusReads gathers StatusByPhone calls for one DB.
-type statusReads struct {
-	mu      sync.Mutex
-	pending []*statusWait
-	reading bool // a read is under way
 }
 
 type statusWait struct {
@@ -121,23 +95,9 @@ type statusWait struct {
 // maxStatusBatch bounds the phones read in one statement.
 const maxStatusBatch = 256
 
-// readStatuses reads the waiting calls' statuses in one statement and
-// reports whether more wait; when none do, it clears reading.
-func (db *DB) readStatuses(b *statusReads) (more bool) {
-	b.mu.Lock()
-	batch := b.pending
-	if len(batch) > maxStatusBatch {
-		batch = batch[:maxStatusBatch:maxStatusBatch]
-		b.pending = slices.Clone(b.pending[maxStatusBatch:])
-	} else {
-		b.pending = nil
-	}
-	if len(batch) == 0 {
-		b.reading = false
-		b.mu.Unlock()
-		return false
-	}
-	b.mu.Unlock()
+// readStatuses reads a batch of calls' statuses in one statement and wakes
+// their callers.
+func (db *DB) readStatuses(batch []*statusWait) {
 	byPhone, err := db.statusRows(batch)
 	for _, w := range batch {
 		if err != nil {
@@ -147,13 +107,6 @@ func (db *DB) readStatuses(b *statusReads) (more bool) {
 		}
 		close(w.done)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.pending) == 0 {
-		b.reading = false
-		return false
-	}
-	return true
 }
 
 // statusRows runs statusByPhoneQuery for the phones of batch (the
