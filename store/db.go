@@ -48,8 +48,10 @@ type DB struct {
 	// status lookup and search down, and every one of them would wait for
 	// the store's one writer, which an import holds for as long as it runs.
 	// On PostgreSQL it is w.
-	log     *sql.DB
-	dialect Dialect
+	log *sql.DB
+	// logCheckpoints checkpoints the SQLite log file (nil on PostgreSQL).
+	logCheckpoints *checkpointer
+	dialect        Dialect
 	// inbound and statusReads gather concurrent BeginInbound and
 	// StatusByPhone calls (see there).
 	inbound     batcher[*inboundWait]
@@ -155,7 +157,13 @@ func (db *DB) openSQLite(path string) error {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+path, "cannot open the database file "+path))
 	}
 	logPath := LogPath(path)
-	l, err := sql.Open("sqlite", sqliteDSN(logPath))
+	// The log file takes a commit per batch of messages. SQLite's default
+	// is that the commit which takes the WAL past 1,000 pages copies them
+	// all into the file and syncs it, while every message in flight waits
+	// for that commit (10-60 ms, a few times a second under a surge). Here
+	// the writer never checkpoints; a goroutine of its own does, without
+	// blocking the writer (see checkpointLog).
+	l, err := sql.Open("sqlite", sqliteDSN(logPath)+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)"))
 	if err != nil {
 		db.Close()
 		return fmt.Errorf("open %s: %w", logPath, err)
@@ -167,12 +175,61 @@ func (db *DB) openSQLite(path string) error {
 		db.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+logPath, "cannot open the database file "+logPath))
 	}
+	ck, err := sql.Open("sqlite", sqliteDSN(logPath))
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open %s: %w", logPath, err)
+	}
+	ck.SetMaxOpenConns(1)
+	db.logCheckpoints = &checkpointer{db: ck, stop: make(chan struct{}), done: make(chan struct{})}
+	go db.logCheckpoints.run(logCheckpointEvery)
 	return nil
+}
+
+// logCheckpointEvery is how often the log file's WAL is checkpointed: at
+// the most a surge writes (some ten thousand messages a second) the WAL
+// grows by a few megabytes in between.
+const logCheckpointEvery = 250 * time.Millisecond
+
+// checkpointer copies a SQLite file's WAL into the file in the background:
+// PASSIVE checkpoints, which never wait for the writer or readers and
+// copy what no reader still needs; the writer starts the WAL over once a
+// checkpoint has copied all of it. A crash at any point is safe: the WAL
+// is the record until it is copied.
+type checkpointer struct {
+	db         *sql.DB
+	stop, done chan struct{}
+}
+
+func (c *checkpointer) run(every time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		// An error (the file busy past busy_timeout, a disk error) leaves
+		// the frames in the WAL for the next round.
+		c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	}
+}
+
+// close stops the checkpoints and closes their connection.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.done
+	return c.db.Close()
 }
 
 // Close closes the store.
 func (db *DB) Close() error {
 	var err error
+	if db.logCheckpoints != nil {
+		err = db.logCheckpoints.close()
+	}
 	if db.r != nil && db.r != db.w {
 		err = db.r.Close()
 	}

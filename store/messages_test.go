@@ -425,3 +425,47 @@ func TestPruneInbound(t *testing.T) {
 		}
 	})
 }
+
+// TestLogCheckpointedInTheBackground: the writer of the SQLite log file
+// never checkpoints (a checkpoint in the commit path held every message in
+// flight); a goroutine of the store's does, so messages reach the file
+// itself while the gateway runs, not only when it closes.
+func TestLogCheckpointedInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ck.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	size := func() int64 {
+		fi, err := os.Stat(store.LogPath(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				sid := fmt.Sprintf("SMck%d-%d", g, i)
+				if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", Command: "status", Reply: "张*丰 绿码 4/9 08:00采样 阴性"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for size() < before+200<<10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("4,000 messages later the log file is %d bytes (was %d): its WAL is not being checkpointed", size(), before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
