@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -199,6 +200,8 @@ const logCheckpointEvery = 250 * time.Millisecond
 type checkpointer struct {
 	db         *sql.DB
 	stop, done chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 func (c *checkpointer) run(every time.Duration) {
@@ -217,11 +220,15 @@ func (c *checkpointer) run(every time.Duration) {
 	}
 }
 
-// close stops the checkpoints and closes their connection.
+// close stops the checkpoints and closes their connection (once: a DB may
+// be closed twice).
 func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.db.Close()
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.closeErr = c.db.Close()
+	})
+	return c.closeErr
 }
 
 // Close closes the store.

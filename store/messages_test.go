@@ -469,3 +469,13 @@ func TestLogCheckpointedInTheBackground(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCloseTwice: closing a store a second time is harmless.
+func TestCloseTwice(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "twice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db.Close()
+}
