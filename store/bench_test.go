@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/internal/benchenv"
 	"github.com/lifeline-health/lifeline/store"
 	"github.com/lifeline-health/lifeline/store/internal/synth"
 )
@@ -21,14 +21,7 @@ import (
 // per iteration and reports rows per second. LIFELINE_BENCH_IMPORT_ROWS
 // sets the batch size (default 20,000).
 func BenchmarkImport(b *testing.B) {
-	rows := 20000
-	if s := os.Getenv("LIFELINE_BENCH_IMPORT_ROWS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			b.Fatalf("LIFELINE_BENCH_IMPORT_ROWS=%q: want a positive number", s)
-		}
-		rows = n
-	}
+	rows := benchenv.Int(b, "LIFELINE_BENCH_IMPORT_ROWS", 20000, 1)
 	db, err := store.Open(b.Context(), filepath.Join(b.TempDir(), "import.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -63,14 +56,7 @@ func cpuTime() time.Duration {
 // benchResidents is the size of the store the find benchmarks search:
 // LIFELINE_BENCH_RESIDENTS, default a million.
 func benchResidents(b *testing.B) int {
-	if s := os.Getenv("LIFELINE_BENCH_RESIDENTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1000 {
-			b.Fatalf("LIFELINE_BENCH_RESIDENTS=%q: want a number >= 1000", s)
-		}
-		return n
-	}
-	return 1_000_000
+	return benchenv.Int(b, "LIFELINE_BENCH_RESIDENTS", 1_000_000, 1000)
 }
 
 // benchCacheVersion changes when the schema or the synthetic data change,

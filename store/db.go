@@ -163,7 +163,7 @@ func (db *DB) openSQLite(path string) error {
 	// all into the file and syncs it, while every message in flight waits
 	// for that commit (10-60 ms, a few times a second under a surge). Here
 	// the writer never checkpoints; a goroutine of its own does, without
-	// blocking the writer (see checkpointLog).
+	// blocking the writer (see checkpointer).
 	l, err := sql.Open("sqlite", sqliteDSN(logPath)+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)"))
 	if err != nil {
 		db.Close()
@@ -238,7 +238,9 @@ func (db *DB) Close() error {
 		err = db.logCheckpoints.close()
 	}
 	if db.r != nil && db.r != db.w {
-		err = db.r.Close()
+		if e := db.r.Close(); e != nil {
+			err = e
+		}
 	}
 	if db.log != nil && db.log != db.w {
 		if e := db.log.Close(); e != nil {

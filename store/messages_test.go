@@ -472,10 +472,7 @@ func TestLogCheckpointedInTheBackground(t *testing.T) {
 
 // TestCloseTwice: closing a store a second time is harmless.
 func TestCloseTwice(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "twice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLite(t) // which closes it again when the test ends
 	db.Close()
 	db.Close()
 }

@@ -669,15 +669,21 @@ func (b *bulkInsert) flush() error {
 	}
 	if b.exact {
 		if n, err := res.RowsAffected(); err != nil || n != int64(rows) {
-			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
+			return rosterChanged(err)
 		}
 	}
 	if b.rowid {
 		if got, err := res.LastInsertId(); err != nil || got != lastID {
-			return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
+			return rosterChanged(err)
 		}
 	}
 	return nil
+}
+
+// rosterChanged is the error of a chunk that did not land as counted:
+// another writer changed the tables under the import.
+func rosterChanged(err error) error {
+	return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
 }
 
 func (b *bulkInsert) close() {

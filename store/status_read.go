@@ -167,24 +167,33 @@ func (db *DB) statusRows(batch []*statusWait) (map[string]*phoneStatus, error) {
 	if err := rows.Err(); err != nil {
 		return nil, db.unavailable(err)
 	}
+	for _, ps := range byPhone {
+		if len(ps.rows) > 1 {
+			first := make(map[int64]bool, len(ps.rows))
+			for i, r := range ps.rows {
+				first[r.ID] = ps.own[i]
+			}
+			sortResidents(ps.rows, func(r *lifeline.Resident) bool { return first[r.ID] })
+		}
+	}
 	return byPhone, nil
 }
 
-// phoneStatus is what one phone may see, each resident once; own[i] says
-// whether rows[i] has the phone.
+// phoneStatus is what one phone may see, each resident once, in reply
+// order once statusRows returns; while it reads, own[i] says whether
+// rows[i] has the phone.
 type phoneStatus struct {
 	rows []*lifeline.Resident
 	own  []bool
 }
 
-// residents returns the residents in reply order, each a copy of its own
-// (two calls for one phone in a batch share nothing).
+// residents returns the residents, each a copy of its own (two calls for
+// one phone in a batch share nothing).
 func (ps *phoneStatus) residents() []*lifeline.Resident {
 	if ps == nil || len(ps.rows) == 0 {
 		return nil
 	}
 	out := make([]*lifeline.Resident, len(ps.rows))
-	first := make(map[int64]bool, len(ps.rows))
 	for i, r := range ps.rows {
 		c := *r
 		if r.Status.Latest != nil {
@@ -192,10 +201,6 @@ func (ps *phoneStatus) residents() []*lifeline.Resident {
 			c.Status.Latest = &t
 		}
 		out[i] = &c
-		first[r.ID] = ps.own[i]
-	}
-	if len(out) > 1 {
-		sortResidents(out, func(r *lifeline.Resident) bool { return first[r.ID] })
 	}
 	return out
 }

@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/internal/benchenv"
 	"github.com/lifeline-health/lifeline/seed"
 	"github.com/lifeline-health/lifeline/store"
 )
@@ -112,14 +112,7 @@ func openBenchStore(b *testing.B) (*store.DB, int) {
 		}
 		return db, n
 	}
-	n := 1_000_000
-	if s := os.Getenv("LIFELINE_BENCH_RESIDENTS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1000 {
-			b.Fatalf("LIFELINE_BENCH_RESIDENTS=%q: want a number >= 1000", s)
-		}
-		n = v
-	}
+	n := benchenv.Int(b, "LIFELINE_BENCH_RESIDENTS", 1_000_000, 1000)
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-tui-bench-v1-%d.db", n))
 	if _, err := os.Stat(path); err != nil {
 		b.Logf("seeding %s with %d residents (once; later runs reuse it)", path, n)

@@ -282,7 +282,6 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// navigate shows another screen and starts whatever it loads.
 // logout ends the session: a running batch stops as on quit, and every
 // screen starts afresh, so the next worker at the desk sees nothing of the
 // last one's searches or residents.
@@ -304,6 +303,7 @@ func (m Model) logout() (tea.Model, tea.Cmd) {
 	return m, m.login.init()
 }
 
+// navigate shows another screen and starts whatever it loads.
 func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 	if m.e.staff == nil {
 		return m, nil

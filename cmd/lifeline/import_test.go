@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/internal/benchenv"
 	"github.com/lifeline-health/lifeline/seed"
 	"github.com/lifeline-health/lifeline/store"
 	"github.com/xuri/excelize/v2"
@@ -358,14 +359,7 @@ func TestImportCancelled(t *testing.T) {
 // BenchmarkImportCommand is a full `lifeline import` of 50,000 roster rows
 // into a fresh SQLite file: read, decode, validate, write, commit.
 func BenchmarkImportCommand(b *testing.B) {
-	n := 50000
-	if s := os.Getenv("LIFELINE_BENCH_IMPORT_ROWS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			b.Fatalf("LIFELINE_BENCH_IMPORT_ROWS=%q: want a positive number", s)
-		}
-		n = v
-	}
+	n := benchenv.Int(b, "LIFELINE_BENCH_IMPORT_ROWS", 50000, 1)
 	dir := b.TempDir()
 	f := seedCSV(b, dir, n)
 	b.ResetTimer()
