@@ -46,16 +46,36 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 				return err
 			}
 		}
+		stored, err := db.storedResidents(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var rebuild []string
+		if db.dialect == SQLite && len(b.Residents) > stored {
+			if rebuild, err = dropIndexes(ctx, tx, bulkIndexes); err != nil {
+				return db.unavailable(err)
+			}
+		}
 		w, err := db.newRosterWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer w.close()
+		// Nothing was stored: a resident can only be found again if
+		// this import wrote it (a repeated row), so only those are looked
+		// up.
+		w.emptyAtStart = stored == 0
 		if err := w.upsertAll(b.Residents, &st); err != nil {
 			return err
 		}
 		if err := w.flush(); err != nil {
 			return err
+		}
+		// Status updates find residents through the indexes.
+		for _, q := range rebuild {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return db.unavailable(err)
+			}
 		}
 		s := &statusWriter{db: db, tx: tx, ctx: w.ctx, now: w.now}
 		defer s.close()
@@ -95,6 +115,49 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 		return lifeline.ImportStats{}, db.unavailable(err)
 	}
 	return st, nil
+}
+
+// bulkIndexes are the indexes an import into a SQLite store drops and
+// builds again at its end when it brings more residents than the store
+// holds (the first import of a city's roster, above all). Building an
+// index sorts its rows once and writes its pages in order; inserting a row
+// at a time goes down the tree for each and splits pages all over it. In
+// one transaction with the rows, so a failed or cancelled import leaves
+// the indexes as they were; readers meanwhile keep the indexes of their
+// snapshot. Only indexes that nothing in an import reads are dropped:
+// residents_doc finds stored residents, residents_household is the key
+// the households foreign key is checked through (without it every new
+// household scans residents), and the households' UNIQUE index finds
+// addresses. On PostgreSQL DROP INDEX would lock searches out for the
+// whole import, so its indexes stay.
+var bulkIndexes = []string{"residents_name", "phones_tail", "households_building"}
+
+// dropIndexes drops the named indexes in tx and returns the statements
+// that create them again, read from the schema so they stay those of the
+// migrations.
+func dropIndexes(ctx context.Context, tx *sql.Tx, names []string) ([]string, error) {
+	creates := make([]string, 0, len(names))
+	for _, n := range names {
+		var q string
+		if err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, n).Scan(&q); err != nil {
+			return nil, fmt.Errorf("index %s: %w", n, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+n); err != nil {
+			return nil, err
+		}
+		creates = append(creates, q)
+	}
+	return creates, nil
+}
+
+// storedResidents is an upper bound of the residents stored: the largest
+// id (a count would read a whole index).
+func (db *DB) storedResidents(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM residents`).Scan(&n); err != nil {
+		return 0, db.unavailable(err)
+	}
+	return int(n), nil
 }
 
 // statusWriter applies status updates inside one transaction.

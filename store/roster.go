@@ -46,6 +46,11 @@ type rosterWriter struct {
 	households map[lifeline.Address]int64
 	buildings  map[[2]string]bool // community, building: loaded into households
 	hasOldDocs bool
+	// emptyAtStart: the store held no residents when the import began,
+	// so only a row this import wrote (written, by rowKey) can be found:
+	// the others are not looked up.
+	emptyAtStart bool
+	written      map[string]bool
 }
 
 func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, error) {
@@ -53,7 +58,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	// watcher per statement. The transaction itself still watches ctx and
 	// rolls back when it is cancelled, and the writer checks ctx per chunk.
 	w := &rosterWriter{db: db, tx: tx, ctx: context.WithoutCancel(ctx), cancel: ctx, now: ms(db.Now()),
-		buffered: map[int64]bool{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
+		buffered: map[int64]bool{}, written: map[string]bool{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
 	w.nowArg = w.now
 	prep := []struct {
 		s **sql.Stmt
@@ -343,6 +348,9 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifel
 			if err := w.insert(r, hhs[i]); err != nil {
 				return fmt.Errorf("resident %d: %w", offset+i+1, err)
 			}
+			if w.emptyAtStart {
+				w.written[rowKey(r)] = true
+			}
 			fresh = append(fresh, i)
 			continue
 		}
@@ -368,9 +376,16 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifel
 // without documents one by one.
 func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*existing, error) {
 	found := make([]*existing, len(rs))
+	var skip []bool
+	if w.emptyAtStart {
+		skip = make([]bool, len(rs))
+		for i := range rs {
+			skip[i] = !w.written[rowKey(&rs[i])]
+		}
+	}
 	var nums []any
 	for i := range rs {
-		if rs[i].Doc.Type != lifeline.DocNone {
+		if rs[i].Doc.Type != lifeline.DocNone && (skip == nil || !skip[i]) {
 			nums = append(nums, reverse(rs[i].Doc.Number))
 		}
 	}
@@ -400,6 +415,9 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*exis
 	}
 	for i := range rs {
 		r := &rs[i]
+		if skip != nil && skip[i] {
+			continue
+		}
 		var row *sql.Row
 		switch {
 		case r.Doc.Type == lifeline.DocNone:

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"maps"
+	"path/filepath"
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/store/internal/synth"
+)
+
+// indexes returns the store's indexes and their CREATE statements.
+func indexes(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	rows, err := db.w.Query(`SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = q
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBulkImportRebuildsIndexes: an import bigger than the store drops the
+// search indexes it does not read and builds them again before it commits,
+// exactly as the migrations made them, and a cancelled one leaves them as
+// they were. A resident repeated in an import into an empty store is found
+// again (not looked up by document, which the first import skips), so it
+// is updated, not inserted twice.
+func TestBulkImportRebuildsIndexes(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want := indexes(t, db)
+	for _, n := range bulkIndexes {
+		if want[n] == "" {
+			t.Fatalf("bulk index %s is not in the schema", n)
+		}
+	}
+
+	// A cancelled bulk import: nothing stored, indexes as before.
+	cctx, cancel := context.WithCancel(ctx)
+	cancelled := newCountdown(cctx, cancel, 2)
+	if _, err := db.Import(cancelled, &lifeline.ImportBatch{Residents: synth.Residents(0, 3*chunkRows)}); err == nil {
+		t.Fatal("a cancelled import succeeded")
+	}
+	if got := indexes(t, db); !maps.Equal(got, want) {
+		t.Fatalf("indexes after a cancelled import:\n%v\nwant\n%v", got, want)
+	}
+
+	// Into the empty store: the first resident again after two chunks,
+	// with a new name.
+	rs := synth.Residents(0, 2*chunkRows+10)
+	again := rs[0]
+	again.Name = "欧阳再来"
+	again.Phones = []string{"+8613900001234"}
+	rs = append(rs, again)
+	st, err := db.Import(ctx, &lifeline.ImportBatch{Residents: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Inserted != len(rs)-1 || st.Updated != 1 {
+		t.Fatalf("stats %+v, want %d inserted and 1 updated", st, len(rs)-1)
+	}
+	if got := indexes(t, db); !maps.Equal(got, want) {
+		t.Fatalf("indexes after a bulk import:\n%v\nwant\n%v", got, want)
+	}
+	// The rebuilt indexes hold every row: search by the repeated
+	// resident's new name and phone tail, and by an address.
+	for _, q := range []string{"欧阳再来", "13900001234", "1234", rs[5].Address.Short()} {
+		res, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: q, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rs[0].Doc.Key()
+		if q == rs[5].Address.Short() {
+			want = rs[5].Doc.Key()
+		}
+		found := false
+		for _, m := range res {
+			found = found || m.Resident.Doc.Key() == want
+		}
+		if !found {
+			t.Fatalf("search %q: %d results, not %s", q, len(res), want)
+		}
+	}
+	if n, _ := db.CountResidents(ctx); n != len(rs)-1 {
+		t.Fatalf("%d residents, want %d", n, len(rs)-1)
+	}
+	var checked string
+	if err := db.w.QueryRow(`PRAGMA integrity_check`).Scan(&checked); err != nil || checked != "ok" {
+		t.Fatalf("integrity_check: %q %v", checked, err)
+	}
+}
+
+// countdown is a context whose Err reports cancellation from its n-th
+// call on: the writer checks it once a chunk, so the import stops in the
+// middle.
+type countdown struct {
+	context.Context
+	cancel context.CancelFunc
+	n      int
+}
+
+func newCountdown(ctx context.Context, cancel context.CancelFunc, n int) *countdown {
+	return &countdown{Context: ctx, cancel: cancel, n: n}
+}
+
+func (c *countdown) Err() error {
+	if c.n--; c.n <= 0 {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
