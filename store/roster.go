@@ -295,35 +295,36 @@ func rowKey(r *lifeline.Resident) string {
 // same person twice, so the lookup at its start stays true through it.
 func (w *rosterWriter) upsertAll(rs []lifeline.Resident, st *lifeline.ImportStats) error {
 	seen := make(map[string]bool, chunkRows)
+	keys := make([]string, 0, chunkRows) // rowKey of each row of the chunk
 	start := 0
 	for i := 0; i <= len(rs); i++ {
-		end := i == len(rs) || i-start == chunkRows
-		if !end {
-			k := rowKey(&rs[i])
-			if seen[k] {
-				end = true
+		var k string
+		if i < len(rs) {
+			k = rowKey(&rs[i])
+			if len(keys) < chunkRows && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+				continue
 			}
-		}
-		if !end {
-			seen[rowKey(&rs[i])] = true
-			continue
 		}
 		if err := w.cancel.Err(); err != nil {
 			return err
 		}
-		if err := w.upsertChunk(rs[start:i], start, st); err != nil {
+		if err := w.upsertChunk(rs[start:i], keys, start, st); err != nil {
 			return err
 		}
 		clear(seen)
+		keys = keys[:0]
 		start = i
 		if i < len(rs) {
-			seen[rowKey(&rs[i])] = true
+			seen[k] = true
+			keys = append(keys, k)
 		}
 	}
 	return nil
 }
 
-func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifeline.ImportStats) error {
+func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset int, st *lifeline.ImportStats) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -335,7 +336,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifel
 		}
 		hhs[i] = hh
 	}
-	found, err := w.lookupChunk(rs, hhs)
+	found, err := w.lookupChunk(rs, keys, hhs)
 	if err != nil {
 		return err
 	}
@@ -349,7 +350,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifel
 				return fmt.Errorf("resident %d: %w", offset+i+1, err)
 			}
 			if w.emptyAtStart {
-				w.written[rowKey(r)] = true
+				w.written[keys[i]] = true
 			}
 			fresh = append(fresh, i)
 			continue
@@ -371,16 +372,16 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, offset int, st *lifel
 	return nil
 }
 
-// lookupChunk finds the stored residents of a chunk: one query by
-// document number for the chunk, then replaced documents and residents
-// without documents one by one.
-func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, hhs []int64) ([]*existing, error) {
+// lookupChunk finds the stored residents of a chunk (keys: their rowKeys):
+// one query by document number for the chunk, then replaced documents and
+// residents without documents one by one.
+func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []int64) ([]*existing, error) {
 	found := make([]*existing, len(rs))
 	var skip []bool
 	if w.emptyAtStart {
 		skip = make([]bool, len(rs))
 		for i := range rs {
-			skip[i] = !w.written[rowKey(&rs[i])]
+			skip[i] = !w.written[keys[i]]
 		}
 	}
 	var nums []any
