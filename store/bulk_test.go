@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -41,11 +40,7 @@ func indexes(t *testing.T, db *DB) map[string]string {
 // is updated, not inserted twice.
 func TestBulkImportRebuildsIndexes(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "bulk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	want := indexes(t, db)
 	for _, n := range bulkIndexes {
 		if want[n] == "" {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,11 +13,7 @@ import (
 // residents is the trap this guards against.
 func TestSearchUsesIndexes(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, 500)}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +65,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 // TestEachResidentStreams checks that batch printing reads residents in
 // index order: a whole-roster sort would hold a million rows in memory.
 func TestEachResidentStreams(t *testing.T) {
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "each.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	if _, err := db.Import(t.Context(), &lifeline.ImportBatch{Residents: synth.Residents(0, 300)}); err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +157,7 @@ func TestMaskQuery(t *testing.T) {
 func TestBigImportRestoresCache(t *testing.T) {
 	defer func(n int) { bigImport = n }(bigImport)
 	bigImport = 10
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "big.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	cache := func() int64 {
 		var n int64
 		if err := db.w.QueryRow(`PRAGMA cache_size`).Scan(&n); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,11 +10,7 @@ import (
 
 func TestKnownDocuments(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	id := func(first17 string) string {
 		c, _ := lifeline.MainlandIDCheckDigit(first17)
 		return first17 + string(c)
@@ -48,11 +43,7 @@ func TestKnownDocuments(t *testing.T) {
 // fine on a test roster and minutes on a city's.
 func TestKnownDocumentsUsesIndex(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+knownQueries("?, ?")[0], "a", "b")
 	if err != nil {
 		t.Fatal(err)

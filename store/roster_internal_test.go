@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -13,11 +12,7 @@ import (
 // must fail the import, never be stored under the wrong id.
 func TestBulkInsertRowidChecksTheIDs(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "rowid.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	insert := func(ids ...int64) error {
 		return db.tx(ctx, func(tx *sql.Tx) error {
 			b := db.newBulkInsert(ctx, tx, `INSERT OR IGNORE INTO households (community, building, unit, room)`, 5, ``, 4)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -15,11 +14,7 @@ import (
 // read never scans a table: it runs on every inbound message of a surge.
 func TestStatusByPhoneUsesIndexes(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, 300)}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +36,7 @@ func TestStatusByPhoneUsesIndexes(t *testing.T) {
 // StatusByPhone.
 func BenchmarkStatusByPhone(b *testing.B) {
 	ctx := b.Context()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "status.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(b)
 	const n = 5000
 	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, n)}); err != nil {
 		b.Fatal(err)
