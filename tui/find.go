@@ -21,6 +21,11 @@ type findScreen struct {
 	results []lifeline.ResidentMatch
 	cursor  int
 	busy    bool
+	running int // seq of the search in flight, when busy
+	// openWhenReady is set by an Enter pressed before the results of what
+	// is typed have arrived: the first of them opens when they do, rather
+	// than a row of an older, shorter query (or nothing).
+	openWhenReady bool
 }
 
 // findTickMsg fires a debounce interval after a keystroke; it searches only
@@ -66,7 +71,7 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 			s.results, s.query, s.busy = nil, "", false
 			return s, nil
 		}
-		s.busy = true
+		s.busy, s.running = true, msg.seq
 		return s, s.search(msg.seq, q)
 	case findResultMsg:
 		if msg.seq != s.seq {
@@ -74,11 +79,16 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 		}
 		s.busy = false
 		if msg.err != nil {
+			s.openWhenReady = false
 			s.e.setError(msg.err)
 			return s, nil
 		}
 		s.e.setError(nil)
 		s.results, s.query, s.cursor = msg.matches, msg.query, 0
+		if s.openWhenReady {
+			s.openWhenReady = false
+			return s, s.open()
+		}
 		return s, nil
 	case tea.KeyMsg:
 		switch {
@@ -93,14 +103,23 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 			}
 			return s, nil
 		case key.Matches(msg, k.Open):
-			if s.cursor < len(s.results) && s.results[s.cursor].Resident != nil {
-				return s, s.e.goTo(navMsg{to: screenResident, id: s.results[s.cursor].Resident.ID})
+			q := strings.TrimSpace(s.input.Value())
+			if q == "" || (q == s.query && !s.busy) {
+				return s, s.open()
 			}
-			return s, nil
+			// The list on screen is for an older query, or none: search
+			// now, without waiting out the debounce, and open on arrival.
+			s.openWhenReady = true
+			if s.busy && s.running == s.seq {
+				return s, nil // the search for q is already running
+			}
+			s.seq++
+			s.busy, s.running = true, s.seq
+			return s, s.search(s.seq, q)
 		case key.Matches(msg, k.Back):
 			s.input.Reset()
 			s.seq++
-			s.results, s.query = nil, ""
+			s.results, s.query, s.openWhenReady, s.busy = nil, "", false, false
 			return s, nil
 		}
 	}
@@ -109,11 +128,20 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 	s.input, cmd = s.input.Update(msg)
 	if s.input.Value() != before {
 		s.seq++
+		s.openWhenReady = false
 		seq := s.seq
 		tick := tea.Tick(s.e.cfg.Debounce, func(time.Time) tea.Msg { return findTickMsg{seq: seq} })
 		return s, tea.Batch(cmd, tick)
 	}
 	return s, cmd
+}
+
+// open goes to the resident under the cursor, if there is one.
+func (s findScreen) open() tea.Cmd {
+	if s.cursor < len(s.results) && s.results[s.cursor].Resident != nil {
+		return s.e.goTo(navMsg{to: screenResident, id: s.results[s.cursor].Resident.ID})
+	}
+	return nil
 }
 
 func (s findScreen) search(seq int, q string) tea.Cmd {

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -99,5 +101,57 @@ func TestFindStoreErrorShowsInStatusLine(t *testing.T) {
 	}
 	if fm.current != screenFind {
 		t.Errorf("screen %d after a store error, want find", fm.current)
+	}
+}
+
+// A worker who types the last digits and presses Enter at once, before the
+// debounce has run the search, gets the resident those digits find.
+func TestFindEnterBeforeResultsOpensThem(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config()
+	cfg.Debounce = time.Second // Enter comes well before the debounce would search
+	tm := run(t, cfg)
+	login(t, tm, "wang")
+	tm.Type(f.zhang.Doc.Tail(4))
+	tm.Send(enter)
+	waitFor(t, tm, "阴性 · 23 小时前")
+	fm := final(t, tm)
+	if fm.current != screenResident || fm.resident.r == nil || fm.resident.r.ID != f.zhang.ID {
+		t.Fatalf("Enter opened screen %d resident %+v, want zhang", fm.current, fm.resident.r)
+	}
+}
+
+// Enter while the list still shows an older, shorter query's results opens
+// the first result of what is typed, not the row under the cursor.
+func TestFindEnterOnStaleListWaitsForTheQuery(t *testing.T) {
+	f := newFixture(t)
+	e := &env{cfg: f.config(), store: f.db, ctx: context.Background(), lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
+	s := newFindScreen(e)
+	s.focus()
+	s, _ = s.update(runes("12"))
+	s, _ = s.update(findResultMsg{seq: s.seq, query: "12", matches: []lifeline.ResidentMatch{{Resident: f.wu}, {Resident: f.zhang}}})
+	s, _ = s.update(runes("-3"))
+	s, cmd := s.update(enter)
+	if cmd == nil || !s.openWhenReady || e.pending != nil {
+		t.Fatal("Enter on a stale list neither searched nor waited")
+	}
+	msg := cmd()
+	res, ok := msg.(findResultMsg)
+	if !ok {
+		t.Fatalf("Enter ran %T, want the search for 12-3", msg)
+	}
+	if res.query != "12-3" {
+		t.Fatalf("Enter searched %q, want 12-3", res.query)
+	}
+	if e.pending != nil {
+		t.Fatal("Enter opened a resident before the results for 12-3 arrived")
+	}
+	s, _ = s.update(res)
+	if e.pending == nil {
+		t.Fatal("the results arrived and nothing opened")
+	}
+	nav := *e.pending
+	if nav.to != screenResident || nav.id == f.wu.ID || nav.id != res.matches[0].Resident.ID {
+		t.Fatalf("opened %+v, want the first result of 12-3 (%d matches), not 吴建国 of the stale list", nav, len(res.matches))
 	}
 }
