@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -189,4 +191,79 @@ func BenchmarkFindNamePart(b *testing.B) {
 // One character: the most common surname-sized query.
 func BenchmarkFindNameChar(b *testing.B) {
 	benchFind(b, func(i int) string { return string([]rune(synth.Name(i))[:1]) })
+}
+
+// BenchmarkBeginInbound records MessageSids that look random, as Twilio's
+// do, from 64 callers at once (the gateway's group commit), into an SMS
+// log that already holds stored=N of them (LIFELINE_BENCH_INBOUND_STORED,
+// default 600,000; the log is filled with plain INSERTs first). Each random
+// sid lands on an index leaf of its own, and every group commit writes
+// those pages to the WAL, so the CPU a message costs grows with the log:
+// compare stored=0 with stored=N.
+func BenchmarkBeginInbound(b *testing.B) {
+	stored := benchenv.Int(b, "LIFELINE_BENCH_INBOUND_STORED", 600_000, 0)
+	sizes := []int{0}
+	if stored > 0 {
+		sizes = append(sizes, stored)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) { benchBeginInbound(b, n) })
+	}
+}
+
+func benchBeginInbound(b *testing.B, stored int) {
+	const reply = "张*丰 绿码 4/9 08:00采样 阴性"
+	sid := func(rng *rand.Rand) string { return fmt.Sprintf("SM%016x%016x", rng.Uint64(), rng.Uint64()) }
+	path := filepath.Join(b.TempDir(), "inbound.db")
+	db, err := store.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if stored > 0 {
+		raw, err := sql.Open("sqlite", "file:"+store.LogPath(path))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		tx, err := raw.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins, err := tx.Prepare(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at) VALUES (?, '+8613800000000', 'status', ?, ?, ?)`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range stored {
+			if _, err := ins.Exec(sid(rng), reply, int64(i), int64(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		raw.Close()
+	}
+	db, err = store.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var seed atomic.Uint64
+	b.SetParallelism(32) // 64 callers on 2 cores
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(seed.Add(1), 5))
+		for pb.Next() {
+			m := &lifeline.InboundMessage{Sid: sid(rng), From: "+8613800000001", Command: "status", Reply: reply}
+			if _, first, err := db.BeginInbound(context.Background(), m); err != nil || !first {
+				b.Errorf("BeginInbound: first=%v err=%v", first, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
 }
