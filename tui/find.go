@@ -20,8 +20,9 @@ type findScreen struct {
 	query   string
 	results []lifeline.ResidentMatch
 	cursor  int
-	busy    bool
-	running int // seq of the search in flight, when busy
+	// running is the seq of the search in flight (0: none). Its results
+	// are dropped if a keystroke has bumped seq since.
+	running int
 	// openWhenReady is set by an Enter pressed before the results of what
 	// is typed have arrived: the first of them opens when they do, rather
 	// than a row of an older, shorter query (or nothing).
@@ -68,16 +69,16 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 		}
 		q := strings.TrimSpace(s.input.Value())
 		if q == "" {
-			s.results, s.query, s.busy = nil, "", false
+			s.results, s.query, s.running = nil, "", 0
 			return s, nil
 		}
-		s.busy, s.running = true, msg.seq
+		s.running = msg.seq
 		return s, s.search(msg.seq, q)
 	case findResultMsg:
 		if msg.seq != s.seq {
 			return s, nil // a newer keystroke already replaced this search
 		}
-		s.busy = false
+		s.running = 0
 		if msg.err != nil {
 			s.openWhenReady = false
 			s.e.setError(msg.err)
@@ -104,22 +105,22 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 			return s, nil
 		case key.Matches(msg, k.Open):
 			q := strings.TrimSpace(s.input.Value())
-			if q == "" || (q == s.query && !s.busy) {
+			if q == "" || (q == s.query && s.running == 0) {
 				return s, s.open()
 			}
 			// The list on screen is for an older query, or none: search
 			// now, without waiting out the debounce, and open on arrival.
 			s.openWhenReady = true
-			if s.busy && s.running == s.seq {
+			if s.running == s.seq {
 				return s, nil // the search for q is already running
 			}
 			s.seq++
-			s.busy, s.running = true, s.seq
+			s.running = s.seq
 			return s, s.search(s.seq, q)
 		case key.Matches(msg, k.Back):
 			s.input.Reset()
 			s.seq++
-			s.results, s.query, s.openWhenReady, s.busy = nil, "", false, false
+			s.results, s.query, s.openWhenReady, s.running = nil, "", false, 0
 			return s, nil
 		}
 	}
@@ -179,7 +180,7 @@ func (s findScreen) view(width, height int) string {
 	case s.query == "" && s.input.Value() == "":
 		b.WriteString("\n" + styleDim.Render(s.e.t("输入即查找；↑↓ 选择，回车打开。", "Results follow your typing; ↑↓ to choose, Enter to open.")) + "\n")
 		return b.String()
-	case s.busy && len(s.results) == 0:
+	case s.running != 0 && len(s.results) == 0:
 		b.WriteString(styleDim.Render(s.e.t("正在查找…", "Searching…")) + "\n")
 		return b.String()
 	case len(s.results) == 0:

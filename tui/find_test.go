@@ -61,8 +61,7 @@ func TestFindSeesOnlyOwnCommunity(t *testing.T) {
 // dropped, so the list never flickers back to an earlier query.
 func TestFindDropsStaleResults(t *testing.T) {
 	f := newFixture(t)
-	e := &env{cfg: f.config(), store: f.db, lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
-	s := newFindScreen(e)
+	_, s := f.findScreen()
 	s.focus()
 	s, _ = s.update(runes("1"))
 	first := s.seq
@@ -125,8 +124,7 @@ func TestFindEnterBeforeResultsOpensThem(t *testing.T) {
 // the first result of what is typed, not the row under the cursor.
 func TestFindEnterOnStaleListWaitsForTheQuery(t *testing.T) {
 	f := newFixture(t)
-	e := &env{cfg: f.config(), store: f.db, ctx: context.Background(), lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
-	s := newFindScreen(e)
+	e, s := f.findScreen()
 	s.focus()
 	s, _ = s.update(runes("12"))
 	s, _ = s.update(findResultMsg{seq: s.seq, query: "12", matches: []lifeline.ResidentMatch{{Resident: f.wu}, {Resident: f.zhang}}})
@@ -154,4 +152,11 @@ func TestFindEnterOnStaleListWaitsForTheQuery(t *testing.T) {
 	if nav.to != screenResident || nav.id == f.wu.ID || nav.id != res.matches[0].Resident.ID {
 		t.Fatalf("opened %+v, want the first result of 12-3 (%d matches), not 吴建国 of the stale list", nav, len(res.matches))
 	}
+}
+
+// findScreen is a find screen of wang's, driven by hand (no program): its
+// commands are run, and their messages fed back, by the test.
+func (f *fixture) findScreen() (*env, findScreen) {
+	e := &env{cfg: f.config(), store: f.db, ctx: context.Background(), lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
+	return e, newFindScreen(e)
 }
