@@ -22,7 +22,7 @@ func Int(tb testing.TB, name string, def, min int) int {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < min {
 		want := "a positive number"
-		if min > 1 {
+		if min != 1 {
 			want = fmt.Sprintf("a number >= %d", min)
 		}
 		tb.Fatalf("%s=%q: want %s", name, s, want)
