@@ -57,6 +57,9 @@ type DB struct {
 	// StatusByPhone calls (see there).
 	inbound     batcher[*inboundWait]
 	statusReads batcher[*statusWait]
+	// inboundLog is what a SQLite store knows of the MessageSids in its
+	// log file (see inbound.go).
+	inboundLog inboundLog
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -172,7 +175,7 @@ func (db *DB) openSQLite(path string) error {
 	l.SetMaxOpenConns(1)
 	l.SetConnMaxIdleTime(0)
 	db.log = l
-	if _, err := l.Exec(logSchema); err != nil {
+	if _, err := l.Exec(logSchema + ";\n" + inboundLogSchema); err != nil {
 		db.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+logPath, "cannot open the database file "+logPath))
 	}

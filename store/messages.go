@@ -59,8 +59,13 @@ type inboundWait struct {
 }
 
 // commitInbound writes a batch of inbound messages in one transaction and
-// wakes their callers (the context: batchContext).
+// wakes their callers (the context: batchContext). A SQLite log keeps its
+// sids in generations instead (inbound.go).
 func (db *DB) commitInbound(batch []*inboundWait) {
+	if db.dialect == SQLite {
+		db.commitInboundLog(batch)
+		return
+	}
 	ctx, cancel := db.batchContext()
 	defer cancel()
 	now := ms(db.Now())
@@ -117,6 +122,9 @@ func (db *DB) insertInbound(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, batc
 // FinishInbound stores the reply for a MessageSid. The first reply stored
 // wins, so two deliveries racing through the handler answer alike.
 func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
+	if db.dialect == SQLite {
+		return db.finishInboundLog(ctx, sid, reply)
+	}
 	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`), reply, ms(db.Now()), sid)
 		if err != nil {
@@ -128,12 +136,15 @@ func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
 
 // pruneBatch bounds one pruning transaction, so that forgetting a surge's
 // millions of messages never holds the log's writer (or a PostgreSQL
-// transaction) for long.
-const pruneBatch = 5000
+// transaction) for long. (A variable so tests can make it small.)
+var pruneBatch = 5000
 
 // PruneInbound forgets the MessageSids received before before, a batch at
 // a time.
 func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
+	if db.dialect == SQLite {
+		return db.pruneInboundLog(ctx, ms(before))
+	}
 	var total int64
 	for {
 		var n int64
@@ -149,7 +160,7 @@ func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error)
 			return total, db.unavailable(err)
 		}
 		total += n
-		if n < pruneBatch {
+		if n < int64(pruneBatch) {
 			return total, nil
 		}
 	}
