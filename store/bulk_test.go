@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -127,4 +130,67 @@ func (c *countdown) Err() error {
 		c.cancel()
 	}
 	return c.Context.Err()
+}
+
+// TestImportRepeatedRowStillBuffered: a resident written by this import
+// whose phone and name rows are still in the writer's buffers when a later
+// row of the batch changes them: the buffers are written first, so the old
+// phone and name rows are replaced, not left beside (or instead of) the
+// new ones.
+func TestImportRepeatedRowStillBuffered(t *testing.T) {
+	ctx := t.Context()
+	for _, stored := range []int{0, 3} { // an empty store, and one that is not
+		db := openTemp(t)
+		if stored > 0 {
+			if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(100, stored)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs := synth.Residents(0, 2)
+		again := rs[0]
+		again.Name = "欧阳再来"
+		again.Phones = []string{"+8613900001234"}
+		rs = append(rs, again) // a chunk of its own: its key repeats
+		st, err := db.Import(ctx, &lifeline.ImportBatch{Residents: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Inserted != 2 || st.Updated != 1 {
+			t.Fatalf("stored %d: stats %+v, want 2 inserted and 1 updated", stored, st)
+		}
+		var phones, grams string
+		if err := db.w.QueryRow(`SELECT group_concat(phone) FROM phones WHERE resident_id = ?`, rs[2].ID).Scan(&phones); err != nil || phones != "+8613900001234" {
+			t.Fatalf("stored %d: phones %q (%v), want only the new one", stored, phones, err)
+		}
+		if err := db.w.QueryRow(`SELECT group_concat(gram, ' ') FROM (SELECT gram FROM name_grams WHERE resident_id = ? ORDER BY gram)`, rs[2].ID).Scan(&grams); err != nil {
+			t.Fatal(err)
+		}
+		want := nameGrams("欧阳再来")
+		slices.Sort(want)
+		if grams != strings.Join(want, " ") {
+			t.Fatalf("stored %d: name grams %q, want %q (the new name's only)", stored, grams, strings.Join(want, " "))
+		}
+	}
+}
+
+// TestPrepareAllReportsTheFirstBadRow: a big batch is checked on two cores,
+// and the error is still that of the first bad resident.
+func TestPrepareAllReportsTheFirstBadRow(t *testing.T) {
+	for _, bad := range [][]int{{100, 2500}, {2500}, {2999, 1500}} {
+		rs := synth.Residents(0, 3000)
+		for _, i := range bad {
+			rs[i].Doc.Number = rs[i].Doc.Number[:17] + "X" // a wrong check digit
+			if rs[i].Doc.Number == synth.Residents(i, 1)[0].Doc.Number {
+				rs[i].Doc.Number = rs[i].Doc.Number[:17] + "0"
+			}
+		}
+		err := prepareAll(rs)
+		want := fmt.Sprintf("resident %d:", slices.Min(bad)+1)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("bad rows %v: %v, want %q…", bad, err, want)
+		}
+	}
+	if err := prepareAll(synth.Residents(0, 3000)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -24,10 +24,8 @@ var errDryRun = errors.New("dry run")
 // and rolled back: the stats are those of the real import.
 func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
-	for i := range b.Residents {
-		if err := prepareResident(&b.Residents[i]); err != nil {
-			return st, fmt.Errorf("resident %d: %w", i+1, err)
-		}
+	if err := prepareAll(b.Residents); err != nil {
+		return st, err
 	}
 	// A big import touches index pages all over the file: the writer gets
 	// a bigger page cache (512 MB at most) while it runs.
@@ -115,6 +113,32 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 		return lifeline.ImportStats{}, db.unavailable(err)
 	}
 	return st, nil
+}
+
+// prepareAll prepares every resident of a batch, a big one on two cores
+// (the writer that follows has one), and returns the error of the first
+// bad one.
+func prepareAll(rs []lifeline.Resident) error {
+	prepare := func(from, to int) error {
+		for i := from; i < to; i++ {
+			if err := prepareResident(&rs[i]); err != nil {
+				return fmt.Errorf("resident %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}
+	if len(rs) < 2*chunkRows {
+		return prepare(0, len(rs))
+	}
+	half := len(rs) / 2
+	done := make(chan error, 1)
+	go func() { done <- prepare(half, len(rs)) }()
+	first := prepare(0, half)
+	second := <-done
+	if first != nil {
+		return first
+	}
+	return second
 }
 
 // bulkIndexes are the indexes an import into a SQLite store drops and

@@ -40,12 +40,15 @@ type rosterWriter struct {
 	// ids hands out resident and household ids before the multi-row
 	// INSERTs that use them.
 	residentIDs, householdIDs idSource
-	// buffered holds residents with rows still in the phone and gram
-	// buffers: touching them again first flushes, so deletes see them.
-	buffered   map[int64]bool
-	households map[lifeline.Address]int64
-	buildings  map[[2]string]bool // community, building: loaded into households
-	hasOldDocs bool
+	// buffered holds stored residents with rows still in the phone and
+	// gram buffers, and new ones from bufferedNew on (their ids only grow,
+	// and a map entry for each cost 4% of a big import): touching them
+	// again first flushes, so deletes see them.
+	buffered    map[int64]bool
+	bufferedNew int64
+	households  map[lifeline.Address]int64
+	buildings   map[[2]string]bool // community, building: loaded into households
+	hasOldDocs  bool
 	// emptyAtStart: the store held no residents when the import began,
 	// so only a row this import wrote (written, by rowKey) can be found:
 	// the others are not looked up.
@@ -156,6 +159,7 @@ func (w *rosterWriter) flush() error {
 		return err
 	}
 	clear(w.buffered)
+	w.bufferedNew = 0
 	return nil
 }
 
@@ -368,6 +372,9 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset
 		if err := w.addRows(rs[i].ID, rs[i].Name, rs[i].Phones); err != nil {
 			return err
 		}
+		if w.bufferedNew == 0 || rs[i].ID < w.bufferedNew {
+			w.bufferedNew = rs[i].ID
+		}
 	}
 	return nil
 }
@@ -496,7 +503,6 @@ func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
 			return err
 		}
 	}
-	w.buffered[id] = true
 	return nil
 }
 
@@ -504,7 +510,7 @@ func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
 // what it did. A row without phones leaves the stored phones alone.
 func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *lifeline.ImportStats) error {
 	r.ID, r.HouseholdID = e.id, hh
-	if w.buffered[e.id] {
+	if w.buffered[e.id] || (w.bufferedNew != 0 && e.id >= w.bufferedNew) {
 		if err := w.flush(); err != nil {
 			return err
 		}
@@ -549,6 +555,7 @@ func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *l
 		}
 		phones = r.Phones
 	}
+	w.buffered[e.id] = true
 	return w.addRows(e.id, newName, phones)
 }
 
