@@ -265,6 +265,20 @@ func (l *inboundLog) filterOf(ctx context.Context, tx *sql.Tx, q string, args ..
 	return f, rows.Err()
 }
 
+// LoadInboundLog reads what a SQLite store's log holds of MessageSids, as
+// the first message would (about 1.2 µs a sid stored: 0.7 s for 600,000
+// here), so that a gateway started in a surge does it before it listens.
+// On PostgreSQL there is nothing to load.
+func (db *DB) LoadInboundLog(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	l := &db.inboundLog
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ensure(ctx, db)
+}
+
 // ensure loads the log on first use. The caller holds l.mu.
 func (l *inboundLog) ensure(ctx context.Context, db *DB) error {
 	if l.loaded {

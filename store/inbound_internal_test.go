@@ -135,6 +135,23 @@ func TestInboundGenerations(t *testing.T) {
 	record(t, db, 700, 800, at) // and new sids are still new
 }
 
+// TestLoadInboundLog: loading ahead of the first message reads the log
+// (and starts its first generation) as the first message would.
+func TestLoadInboundLog(t *testing.T) {
+	db := openTemp(t)
+	if gens, _ := logGens(t, db); len(gens) != 0 || db.inboundLog.loaded {
+		t.Fatalf("a store just opened: generations %v, loaded %v; want the log left alone", gens, db.inboundLog.loaded)
+	}
+	if err := db.LoadInboundLog(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if gens, sealed := logGens(t, db); len(gens) != 1 || sealed[gens[0]] || !db.inboundLog.loaded {
+		t.Fatalf("after LoadInboundLog: generations %v, sealed %v, loaded %v; want one open generation", gens, sealed, db.inboundLog.loaded)
+	}
+	record(t, db, 0, 10, time.Now())
+	remembered(t, db, 0, 10)
+}
+
 // TestInboundPruneGenerations: pruning drops the generations that are all
 // old, deletes the old rows of the one that straddles the cutoff and of the
 // current one, and forgets exactly those sids.

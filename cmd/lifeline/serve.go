@@ -106,6 +106,11 @@ func runServe(ctx context.Context, app *App, args []string) error {
 		go d.Run(ctx)
 		fmt.Fprintf(app.Stderr, app.T("正在向 %s 上送现场登记。\n", "delivering on-site registrations to %s\n"), *upURL)
 	}
+	// The MessageSids already stored are read before the first message
+	// comes, not while it waits.
+	if err := db.LoadInboundLog(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+*addr+"：地址被占用或不可用", "cannot listen on "+*addr+": the address is busy or unavailable"))
