@@ -2,6 +2,7 @@ package roster
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type record struct {
 // ok=false at the end.
 func (p *Parser) readTable(source string, next func() (record, bool, error), serial bool) (*Table, error) {
 	t := &Table{Source: source}
-	var pre []record
+	var pre, recs []record
 	for {
 		rec, ok, err := next()
 		if err != nil {
@@ -70,14 +71,72 @@ func (p *Parser) readTable(source string, next func() (record, bool, error), ser
 			}
 			continue
 		}
-		t.Rows = append(t.Rows, p.parseRow(t, rec, serial))
+		recs = append(recs, rec)
 	}
+	p.parseRows(t, recs, serial)
 	if t.Kind == 0 {
 		return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
 			source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
 			source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
 	}
 	return t, nil
+}
+
+// parallelRows is the size from which a table's rows are parsed on two
+// cores (a variable so tests can lower it).
+var parallelRows = 4096
+
+// parseRows parses a table's data rows into t.Rows, a big table on two
+// cores, then checks each row for duplicates of the rows before it, in
+// order, so the first of two is kept whichever core read it.
+func (p *Parser) parseRows(t *Table, recs []record, serial bool) {
+	t.Rows = make([]*Row, len(recs))
+	parse := func(from, to int) {
+		for i := from; i < to; i++ {
+			t.Rows[i] = p.parseRow(t, recs[i], serial)
+		}
+	}
+	if len(recs) < parallelRows {
+		parse(0, len(recs))
+	} else {
+		half := len(recs) / 2
+		done := make(chan struct{})
+		go func() { defer close(done); parse(half, len(recs)) }()
+		parse(0, half)
+		<-done
+	}
+	for _, row := range t.Rows {
+		p.checkDups(row)
+	}
+}
+
+// checkDups reports a row whose document (a roster row) or sample (a
+// results row) was already in an earlier row, or remembers it. A
+// duplicate document is reported where parseResident found the rest of
+// its resident's problems; a row with problems is not checked for a
+// duplicate sample.
+func (p *Parser) checkDups(row *Row) {
+	resDup := false
+	if row.resKey != "" {
+		if first, dup := p.residents[row.resKey]; dup {
+			w := first.in(row.Source)
+			pr := Problem{Source: row.Source, Line: row.Line, field: row.table.cols.name(fDocNumber),
+				Reason: lifeline.T("证件号码重复，与"+w.Zh+"相同", "duplicate document, same as "+w.En)}
+			row.Problems = slices.Insert(row.Problems, row.resAt, pr)
+			resDup = true
+		} else {
+			p.residents[row.resKey] = ref{row.Source, row.Line}
+		}
+	}
+	if row.sampleKey == "" || resDup {
+		return
+	}
+	if first, dup := p.samples[row.sampleKey]; dup {
+		w := first.in(row.Source)
+		row.addProblem(row.table.cols.name(row.sampleField), lifeline.T(row.sampleWhat.Zh+"，与"+w.Zh+"相同", row.sampleWhat.En+", same as "+w.En))
+	} else {
+		p.samples[row.sampleKey] = ref{row.Source, row.Line}
+	}
 }
 
 func blank(cells []string) bool {
@@ -247,12 +306,8 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 			// twice is the same child entered twice.
 			key = "none:" + r.Name + "|" + r.Address.Community + "|" + r.Address.Short()
 		}
-		if first, dup := p.residents[key]; dup {
-			w := first.in(row.Source)
-			bad(fDocNumber, "证件号码重复，与"+w.Zh+"相同", "duplicate document, same as "+w.En)
-		} else {
-			p.residents[key] = ref{row.Source, row.Line}
-		}
+		// Checked against the rows before it by checkDups.
+		row.resKey, row.resAt = key, len(row.Problems)
 	}
 	row.Resident = r
 }
@@ -320,16 +375,12 @@ func (p *Parser) parseUpdate(row *Row, doc lifeline.Document, docOK bool, cell f
 			key = fmt.Sprintf("%s|%d|%s", doc.Key(), u.Test.SampledAt.UnixMilli(), u.Test.Site)
 			what = lifeline.T("同一次采样重复", "duplicate sample")
 		}
-		if first, dup := p.samples[key]; dup {
-			w := first.in(row.Source)
-			f := fColor
-			if u.Test != nil {
-				f = fTestedAt
-			}
-			row.addProblem(row.table.cols.name(f), lifeline.T(what.Zh+"，与"+w.Zh+"相同", what.En+", same as "+w.En))
-		} else {
-			p.samples[key] = ref{row.Source, row.Line}
+		f := fColor
+		if u.Test != nil {
+			f = fTestedAt
 		}
+		// Checked against the rows before it by checkDups.
+		row.sampleKey, row.sampleWhat, row.sampleField = key, what, f
 	}
 	if doc.Type == lifeline.DocNone {
 		// A roster row for a child without a document carries no status:

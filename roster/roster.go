@@ -258,6 +258,13 @@ type Row struct {
 	Update   *lifeline.StatusUpdate
 	Problems []Problem
 	table    *Table
+	// What checkDups checks once every row is parsed: the document key of
+	// a roster row and how many problems it had then, and the key, what
+	// and field of a results row's sample ("" when not to be checked).
+	resKey, sampleKey string
+	resAt             int
+	sampleWhat        lifeline.Text
+	sampleField       field
 }
 
 // OK reports whether the row has no problems.

@@ -480,3 +480,47 @@ func TestOldExcelFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestParallelParse: a big table is parsed on two cores, and what comes
+// out is what one core makes of it: the same rows in the same order, the
+// first of two duplicates kept wherever the halves split, and each row's
+// problems in the order its columns were checked.
+func TestParallelParse(t *testing.T) {
+	a, b, c := id(t, "11010519491231002"), id(t, "31010419850607123"), id(t, "44010619900101002")
+	combined := "name,id_number,building,room,code_color,tested_at,result\n" +
+		"Zhang," + a + ",1,101,red,,\n" + // 2
+		"Li," + b + ",1,102,,2022-04-09 08:30,negative\n" + // 3
+		"Zhang again," + a + ",1,103,紫码,,\n" + // 4 duplicate document, then the colour
+		"Wang," + c + ",1,104,,2022-04-09 08:30,negative\n" + // 5
+		"Wang again," + c + ",1,105,,2022-04-09 08:30,negative\n" + // 6 duplicate document only: no sample check
+		"Li," + b + ",,102,,2022-04-09 08:30,negative\n" // 7 duplicate document, no building
+	want := []string{
+		"c.csv:4: id_number: duplicate document, same as line 2",
+		"c.csv:4: code_color: unknown code colour \"紫码\": use green, yellow or red",
+		"c.csv:6: id_number: duplicate document, same as line 5",
+		"c.csv:7: building: building is missing",
+		"c.csv:7: id_number: duplicate document, same as line 3",
+	}
+	results := "证件号码,健康码,采样时间,检测结果\n"
+	for i := range 40 {
+		results += fmt.Sprintf("%s,,2022-04-0%d 08:30,阴性\n", []string{a, b, c}[i%3], 1+i%7) // repeats every 21 rows
+	}
+	for _, n := range []int{1 << 30, 2} {
+		saved := parallelRows
+		parallelRows = n
+		p := parse(t, map[string]string{"c.csv": combined})
+		got := problems(p, lifeline.En)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("parallel from %d rows: problems:\n%s\nwant:\n%s", n, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if bt := p.Batch(); len(bt.Residents) != 3 || bt.Residents[2].Name != "Wang" || len(bt.Updates) != 3 {
+			t.Fatalf("parallel from %d rows: batch %+v", n, bt)
+		}
+		p = parse(t, map[string]string{"r.csv": results})
+		got = problems(p, lifeline.En)
+		if len(got) != 19 || got[0] != "r.csv:23: 采样时间: duplicate sample, same as line 2" || got[18] != "r.csv:41: 采样时间: duplicate sample, same as line 20" {
+			t.Fatalf("parallel from %d rows: %d problems, %q … %q", n, len(got), got[0], got[len(got)-1])
+		}
+		parallelRows = saved
+	}
+}
