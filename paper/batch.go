@@ -114,7 +114,8 @@ type Options struct {
 	// Workers issue and encode codes; 0 means GOMAXPROCS.
 	Workers int
 	Font    *Font
-	// Location is the time zone dates are printed in; nil means Local.
+	// Location is the time zone dates are printed in; nil means China
+	// time (lifeline.ChinaTime).
 	Location *time.Location
 	// Epoch, if not zero, makes output reproducible: it is every file's
 	// creation date and the PDF catalogs are sorted, so an issuer that
@@ -182,7 +183,7 @@ func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Option
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opt.Location == nil {
-		opt.Location = time.Local
+		opt.Location = lifeline.ChinaTime
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

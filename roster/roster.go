@@ -294,9 +294,9 @@ type Options struct {
 	Now time.Time
 }
 
-// ChinaTime is UTC+8, fixed: China has one time zone and no daylight saving,
-// and a fixed zone needs no tzdata on the machine.
-var ChinaTime = time.FixedZone("CST", 8*3600)
+// ChinaTime is lifeline.ChinaTime (UTC+8), kept here for callers of the
+// roster package.
+var ChinaTime = lifeline.ChinaTime
 
 func (o Options) withDefaults() Options {
 	if o.Location == nil {

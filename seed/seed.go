@@ -29,7 +29,7 @@ type Config struct {
 var DefaultNow = time.Date(2022, 4, 10, 12, 0, 0, 0, cst)
 
 // cst is China Standard Time, in which generated CSV times are written.
-var cst = time.FixedZone("CST", 8*3600)
+var cst = lifeline.ChinaTime
 
 // Household is one generated household: its members, their colours and
 // tests, and who may act for whom.

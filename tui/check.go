@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -165,7 +164,7 @@ func VerifierChecker(v *code.Verifier, codes lifeline.CodeService, l lifeline.La
 				st += "  " + h.Result.Label(l)
 			}
 			if !h.TestedAt.IsZero() {
-				st += "  " + h.TestedAt.In(time.Local).Format("01-02 15:04") + l.Pick(" 采样", " sampled")
+				st += "  " + h.TestedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + l.Pick(" 采样", " sampled")
 			}
 			out.Status = st
 		}

@@ -270,7 +270,7 @@ func (s registerScreen) view(width, height int) string {
 			if !g.DeliveredAt.IsZero() {
 				state = s.e.t("已上传", "sent")
 			}
-			b.WriteString("  " + g.CreatedAt.In(time.Local).Format("15:04:05") + "  " + cell(s.names[g.ResidentID], 12) + " " + cell(g.Tube, 20) + " " + state + "\n")
+			b.WriteString("  " + g.CreatedAt.In(lifeline.ChinaTime).Format("15:04:05") + "  " + cell(s.names[g.ResidentID], 12) + " " + cell(g.Tube, 20) + " " + state + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -357,7 +356,7 @@ func (s reviewScreen) view(width, height int) string {
 			who = s.name(rel.RelativeResidentID)
 		}
 		line := cursorMark(i == s.cursor) + cell(s.name(rel.ResidentID), 14) + " " + cell(who, 18) + " " + cell(rel.Relation, 8) + " " +
-			rel.CreatedAt.In(time.Local).Format("01-02 15:04") + " " + rel.CreatedBy
+			rel.CreatedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + " " + rel.CreatedBy
 		if i == s.cursor {
 			line = styleSelected.Render(line)
 		}

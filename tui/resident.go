@@ -297,7 +297,7 @@ func (s residentScreen) view(width, height int) string {
 	var test []string
 	if t := r.Status.Latest; t != nil {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+ago(t.SampledAt, now, l))
-		test = append(test, styleDim.Render(t.SampledAt.In(time.Local).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+t.Site))
+		test = append(test, styleDim.Render(t.SampledAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+t.Site))
 	} else {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+s.e.t("无记录", "none on record"))
 	}
@@ -376,8 +376,8 @@ func (s residentScreen) view(width, height int) string {
 			case !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt):
 				state = s.e.t("已过期", "expired")
 			}
-			line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(time.Local).Format("01-02"), 13) +
-				cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(time.Local).Format("2006-01-02"), 18) + state
+			line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(lifeline.ChinaTime).Format("01-02"), 13) +
+				cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02"), 18) + state
 			if i == s.cursor {
 				line = styleSelected.Render(line)
 			}

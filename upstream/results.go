@@ -338,7 +338,7 @@ func (h *ResultsHandler) apply(ctx context.Context, req *ResultRequest, u lifeli
 		}
 		loc := h.Location
 		if loc == nil {
-			loc = chinaTime
+			loc = lifeline.ChinaTime
 		}
 		body := ResultSMS(h.Lang, res.Name, u.Test.SampledAt.In(loc), u.Test.Result)
 		for _, phone := range res.Phones {
@@ -391,9 +391,6 @@ func ResultSMS(l lifeline.Lang, name string, sampled time.Time, r lifeline.Resul
 		fmt.Sprintf("%s 核酸结果：%s采样 %s。回复查询看健康状态，回复退订停止通知。", lifeline.MaskName(name), day, r.Label(l)),
 		fmt.Sprintf("%s: test sampled %s is %s. Reply STATUS for the health code, STOP to end notices.", lifeline.MaskName(name), day, r.Label(l)))
 }
-
-// chinaTime is UTC+8, where the sampling day is read by default.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (h *ResultsHandler) writeStoreError(w http.ResponseWriter, err error) {
 	code := lifeline.ErrorCode(err)

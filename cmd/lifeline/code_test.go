@@ -105,6 +105,11 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 	if rc != 0 || strings.Count(out, "VALID") != 2 || !strings.Contains(out, "张*丰") || !strings.Contains(out, "GREEN") && !strings.Contains(out, "NO STATUS") {
 		t.Fatalf("verify: rc %d\n%s", rc, out)
 	}
+	// Times are China time whatever the machine's zone (this one's is
+	// usually UTC).
+	if until := firstRec.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"); !strings.Contains(out, "valid until "+until) {
+		t.Fatalf("verify: want \"valid until %s\" (China time) in\n%s", until, out)
+	}
 	rc, out, _ = codeRun(t, dir, strings.ToLower(first)+"\r\n\r\n"+second+"\n", "verify", "--json")
 	if rc != 0 {
 		t.Fatalf("verify stdin: rc %d\n%s", rc, out)

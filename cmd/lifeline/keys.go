@@ -49,12 +49,12 @@ func keyDir(app *App, flagValue string) string {
 }
 
 // parseWhen reads a time given on the command line: RFC 3339, or a date
-// (midnight local time).
+// (midnight China time, lifeline.ChinaTime).
 func parseWhen(app *App, name, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", s, lifeline.ChinaTime); err == nil {
 		return t, nil
 	}
 	return time.Time{}, app.usagef("--%s 的时间“%s”无效：请用 RFC 3339 格式，如 2022-04-09T08:00:00+08:00", "--%s: %q is not a time: use RFC 3339 such as 2022-04-09T08:00:00+08:00", name, s)
@@ -85,7 +85,7 @@ func runKeysNew(app *App, args []string) error {
 		return err
 	}
 	fmt.Fprintf(app.Stdout, app.T("已创建密钥 %s，有效期 %s 至 %s\n文件：%s（权限 600，切勿外传）\n", "created key %s, valid %s to %s\nfile: %s (mode 600; never share it)\n"),
-		k.KID(), k.NotBefore.Local().Format(time.RFC3339), k.NotAfter.Local().Format(time.RFC3339), k.Path)
+		k.KID(), k.NotBefore.In(lifeline.ChinaTime).Format(time.RFC3339), k.NotAfter.In(lifeline.ChinaTime).Format(time.RFC3339), k.Path)
 	return nil
 }
 
@@ -116,7 +116,7 @@ func runKeysList(app *App, args []string) error {
 		case now.After(k.NotAfter):
 			state = app.T("已失效", "expired")
 		}
-		fmt.Fprintf(app.Stdout, "%-16s  %-25s  %-25s  %s\n", k.KID(), k.NotBefore.Local().Format(time.RFC3339), k.NotAfter.Local().Format(time.RFC3339), state)
+		fmt.Fprintf(app.Stdout, "%-16s  %-25s  %-25s  %s\n", k.KID(), k.NotBefore.In(lifeline.ChinaTime).Format(time.RFC3339), k.NotAfter.In(lifeline.ChinaTime).Format(time.RFC3339), state)
 	}
 	return nil
 }

@@ -177,10 +177,10 @@ func (p *verifyPrinter) print(r code.Result) bool {
 		if h.Result != "" {
 			fmt.Fprintf(&b, app.T("，%s", ", %s"), h.Result.Label(app.Lang))
 			if !h.TestedAt.IsZero() {
-				fmt.Fprintf(&b, app.T("（采样 %s）", " (sampled %s)"), h.TestedAt.Local().Format("2006-01-02 15:04"))
+				fmt.Fprintf(&b, app.T("（采样 %s）", " (sampled %s)"), h.TestedAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"))
 			}
 		}
-		fmt.Fprintf(&b, app.T(" · 有效至 %s", " · valid until %s"), c.ExpiresAt.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(&b, app.T(" · 有效至 %s", " · valid until %s"), c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"))
 		if c.Issuer != "" {
 			fmt.Fprintf(&b, " · %s", c.Issuer)
 		}
