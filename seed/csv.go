@@ -63,9 +63,9 @@ func WriteResultsCSV(w io.Writer, cfg Config) error {
 		for _, u := range h.Updates {
 			clear(row)
 			row[0], row[1] = u.Doc.Number, u.Doc.Type.Label(lifeline.Zh)
-			row[2], row[3], row[4] = u.Color.Label(lifeline.Zh), u.ColorReason, u.At.In(cst).Format(timeLayout)
+			row[2], row[3], row[4] = u.Color.Label(lifeline.Zh), u.ColorReason, u.At.In(lifeline.ChinaTime).Format(timeLayout)
 			if t := u.Test; t != nil {
-				row[5], row[6], row[7], row[8] = t.SampledAt.In(cst).Format(timeLayout), t.Result.Label(lifeline.Zh), t.Site, t.Tube
+				row[5], row[6], row[7], row[8] = t.SampledAt.In(lifeline.ChinaTime).Format(timeLayout), t.Result.Label(lifeline.Zh), t.Site, t.Tube
 			}
 			if err := cw.Write(row); err != nil {
 				return err

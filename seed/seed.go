@@ -26,10 +26,7 @@ type Config struct {
 }
 
 // DefaultNow is the moment output is anchored to when Config.Now is zero.
-var DefaultNow = time.Date(2022, 4, 10, 12, 0, 0, 0, cst)
-
-// cst is China Standard Time, in which generated CSV times are written.
-var cst = lifeline.ChinaTime
+var DefaultNow = time.Date(2022, 4, 10, 12, 0, 0, 0, lifeline.ChinaTime)
 
 // Household is one generated household: its members, their colours and
 // tests, and who may act for whom.

@@ -132,9 +132,9 @@ func (g *genState) has(sid string) (int64, bool) {
 	return id, ok
 }
 
-// full turns the current generation into one being sealed.
+// full turns a generation whose ids are loaded into one being sealed:
+// its sids in order and their filter.
 func (l *inboundLog) full(g *genState) {
-	g.lastID = l.lastID
 	g.order = make([]string, 0, len(g.ids))
 	g.filter = newBloom(l.seed, len(g.ids))
 	for sid := range g.ids {
@@ -182,9 +182,9 @@ func (l *inboundLog) load(ctx context.Context, db *DB) error {
 			last := l.lastID
 			if i+1 < len(all) {
 				last = all[i+1].firstID - 1
+				g.lastID = last // a full generation's range is closed
 			}
 			if g.sealed {
-				g.lastID = last
 				if g.filter, err = l.filterOf(ctx, tx, `SELECT sid FROM inbound_sids WHERE gen = ?`, g.gen); err != nil {
 					return err
 				}
@@ -212,7 +212,6 @@ func (l *inboundLog) load(ctx context.Context, db *DB) error {
 				break // the current one
 			}
 			l.full(g)
-			g.lastID = last
 			// Chunks went in in sid order: the sids up to the greatest
 			// there are in (those since pruned are not in order).
 			var top sql.NullString
@@ -320,6 +319,7 @@ func (db *DB) commitInboundLog(batch []*inboundWait) {
 			}
 		}
 		if len(l.cur.ids) >= inboundGenRows {
+			l.cur.lastID = l.lastID
 			l.full(l.cur)
 			l.gens = append(l.gens, l.cur)
 			l.cur, l.stored = &genState{gen: l.cur.gen + 1, firstID: l.lastID + 1, ids: map[string]int64{}}, false

@@ -82,10 +82,7 @@ func remembered(t *testing.T, db *DB, from, to int) {
 func TestInboundGenerations(t *testing.T) {
 	smallGens(t, 100)
 	path := filepath.Join(t.TempDir(), "gens.db")
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openPath(t, path)
 	at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	record(t, db, 0, 450, at)
 	// Batches may take a generation past 100 before it is full, so 450
@@ -122,11 +119,7 @@ func TestInboundGenerations(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = openPath(t, path)
 	remembered(t, db, 0, 700)
 	prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: "SMlate", From: "+8613800000001"})
 	if err != nil || first || prev.Reply != "late reply" {
@@ -191,16 +184,8 @@ func TestInboundPruneGenerations(t *testing.T) {
 func TestInboundTwoWriters(t *testing.T) {
 	smallGens(t, 50)
 	path := filepath.Join(t.TempDir(), "two.db")
-	a, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a := openPath(t, path)
+	b := openPath(t, path)
 	at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	for round := range 6 {
 		w, other := a, b
@@ -221,10 +206,7 @@ func TestInboundTwoWriters(t *testing.T) {
 // are still found, still get their reply, and are pruned.
 func TestInboundLegacyTable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "legacy.db")
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openPath(t, path)
 	t0 := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	for i, at := range []time.Time{t0.Add(-72 * time.Hour), t0.Add(-time.Hour)} {
 		if _, err := db.log.Exec(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at) VALUES (?, '+8613800000001', 'status', ?, ?)`,
@@ -233,11 +215,7 @@ func TestInboundLegacyTable(t *testing.T) {
 		}
 	}
 	db.Close()
-	db, err = Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = openPath(t, path)
 	remembered(t, db, 0, 2)
 	if n, err := db.PruneInbound(context.Background(), t0.Add(-48*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("PruneInbound = %d, %v; want the old legacy row", n, err)
@@ -274,10 +252,7 @@ func TestBloom(t *testing.T) {
 func TestInboundSealResumes(t *testing.T) {
 	smallGens(t, 100)
 	path := filepath.Join(t.TempDir(), "resume.db")
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openPath(t, path)
 	at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	record(t, db, 0, 100, at) // generation 1 is full
 	for i := 100; i < 103; i++ {
@@ -289,11 +264,7 @@ func TestInboundSealResumes(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = openPath(t, path)
 	remembered(t, db, 0, 103) // and every commit seals a chunk more
 	gens, sealed := logGens(t, db)
 	if !sealed[1] {

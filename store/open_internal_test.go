@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 )
@@ -9,7 +10,14 @@ import (
 // when the test ends.
 func openTemp(tb testing.TB) *DB {
 	tb.Helper()
-	db, err := Open(tb.Context(), filepath.Join(tb.TempDir(), "lifeline.db"))
+	return openPath(tb, filepath.Join(tb.TempDir(), "lifeline.db"))
+}
+
+// openPath opens the SQLite store at path, closed (again, if the test
+// closed it) when the test ends.
+func openPath(tb testing.TB, path string) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -160,7 +160,10 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	// kernel, waiting for a CPU the load generator shares).
 	if p50, p99, ok := histogramQuantiles(before, after); ok {
 		at := func(d time.Duration) string {
-			if d < 0 {
+			switch {
+			case d < 0 && len(after) < 2: // only a +Inf bucket
+				return "?"
+			case d < 0:
 				return "> " + time.Duration(after[len(after)-2].le*float64(time.Second)).String()
 			}
 			return "≤ " + d.String()
