@@ -43,11 +43,10 @@ type record struct {
 	line  int
 }
 
-// readTable builds a Table from a stream of records: it finds the header,
-// recognises the kind of table and parses every data row. next returns
-// ok=false at the end.
-func (p *Parser) readTable(source string, next func() (record, bool, error), serial bool) (*Table, error) {
-	t := &Table{Source: source}
+// loadTable reads a table's records, finds the header and recognises the
+// kind of table, leaving the data rows to parse (t.pending).
+func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool) (*Table, error) {
+	t := &Table{Source: source, serial: serial}
 	var pre, recs []record
 	for {
 		rec, ok, err := next()
@@ -73,12 +72,12 @@ func (p *Parser) readTable(source string, next func() (record, bool, error), ser
 		}
 		recs = append(recs, rec)
 	}
-	p.parseRows(t, recs, serial)
 	if t.Kind == 0 {
 		return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
 			source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
 			source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
 	}
+	t.pending = recs
 	return t, nil
 }
 

@@ -67,22 +67,106 @@ func Decode(b []byte) ([]byte, Encoding, error) {
 // AddFile reads a CSV or XLSX file, telling them apart by content (a
 // workbook is a zip archive) rather than by name.
 func (p *Parser) AddFile(path string) error {
+	from := len(p.Tables)
+	if err := p.LoadFile(path); err != nil {
+		return err
+	}
+	p.parseFrom(from)
+	return nil
+}
+
+// LoadFile reads a CSV or XLSX file as AddFile does, and recognises its
+// tables, but leaves their rows to ParseLoaded: an import can then open
+// the store and write each chunk of residents while the next is parsed.
+// A file that cannot be read or recognised is an error here, before
+// anything is written.
+func (p *Parser) LoadFile(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+path, "cannot read the file "+path))
 	}
 	name := filepath.Base(path)
 	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
-		return p.AddXLSX(name, bytes.NewReader(b))
+		return p.loadXLSX(name, bytes.NewReader(b))
 	}
 	if bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(name+" 是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入", name+" is an old Excel (.xls) workbook: save it as .xlsx or CSV in Excel, then import that"))
 	}
-	return p.AddCSV(name, bytes.NewReader(b))
+	return p.loadCSV(name, bytes.NewReader(b))
+}
+
+// parseFrom parses the loaded rows of the tables from index from on, a big
+// table on two cores.
+func (p *Parser) parseFrom(from int) {
+	for _, t := range p.Tables[from:] {
+		p.parseRows(t, t.pending, t.serial)
+		t.pending = nil
+	}
+}
+
+// Pending is how many data rows of roster tables are loaded and not yet
+// parsed: what an import of them will bring at most.
+func (p *Parser) Pending() int {
+	n := 0
+	for _, t := range p.Tables {
+		if t.Kind.Has(KindRoster) {
+			n += len(t.pending)
+		}
+	}
+	return n
+}
+
+// streamChunk is how many rows ParseLoaded parses before handing their
+// residents on (a variable so tests can lower it).
+var streamChunk = 1024
+
+// ParseLoaded parses the rows LoadFile left, in file order, a chunk at a
+// time, and calls emit with the residents of each chunk's good rows (a
+// slice of their own) as soon as the chunk is checked: a roster row's
+// problems, duplicates of earlier rows included, are all known by then
+// (only results rows are checked again, by CheckResidents). Those
+// residents are not in Batch.
+func (p *Parser) ParseLoaded(emit func([]lifeline.Resident)) {
+	for _, t := range p.Tables {
+		if t.pending == nil {
+			continue
+		}
+		recs := t.pending
+		t.pending = nil
+		t.streamed = true
+		t.Rows = make([]*Row, len(recs))
+		for from := 0; from < len(recs); from += streamChunk {
+			to := min(from+streamChunk, len(recs))
+			var rs []lifeline.Resident
+			for i := from; i < to; i++ {
+				row := p.parseRow(t, recs[i], t.serial)
+				p.checkDups(row)
+				t.Rows[i] = row
+				if row.OK() && row.Resident != nil {
+					if rs == nil {
+						rs = make([]lifeline.Resident, 0, to-i)
+					}
+					rs = append(rs, *row.Resident)
+				}
+			}
+			if len(rs) > 0 {
+				emit(rs)
+			}
+		}
+	}
 }
 
 // AddCSV reads one CSV file. source names it in messages.
 func (p *Parser) AddCSV(source string, r io.Reader) error {
+	from := len(p.Tables)
+	if err := p.loadCSV(source, r); err != nil {
+		return err
+	}
+	p.parseFrom(from)
+	return nil
+}
+
+func (p *Parser) loadCSV(source string, r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
@@ -112,7 +196,7 @@ func (p *Parser) AddCSV(source string, r io.Reader) error {
 		line, _ := cr.FieldPos(0)
 		return record{cells: cells, line: line}, true, nil
 	}
-	t, err := p.readTable(source, next, false)
+	t, err := p.loadTable(source, next, false)
 	if err != nil {
 		return err
 	}
@@ -140,6 +224,15 @@ func sniffComma(text []byte) rune {
 // workbook with no usable sheet is an error. Sheets are named
 // "file.xlsx#Sheet" in messages; line numbers are the sheet's row numbers.
 func (p *Parser) AddXLSX(source string, r io.Reader) error {
+	from := len(p.Tables)
+	if err := p.loadXLSX(source, r); err != nil {
+		return err
+	}
+	p.parseFrom(from)
+	return nil
+}
+
+func (p *Parser) loadXLSX(source string, r io.Reader) error {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法打开 Excel 文件", source+": cannot open the Excel workbook"))
@@ -165,7 +258,7 @@ func (p *Parser) AddXLSX(source string, r io.Reader) error {
 			i++
 			return record{cells: rows[i-1], line: i}, true, nil
 		}
-		t, err := p.readTable(name, next, true)
+		t, err := p.loadTable(name, next, true)
 		if err != nil {
 			if firstErr == nil && !blankSheet(rows) {
 				firstErr = err
@@ -242,6 +335,11 @@ func (p *Parser) Counts() Counts {
 // with every distinct document left to check, and returns the keys
 // (Document.Key) of those the store holds.
 func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context, []lifeline.Document) (map[string]bool, error)) error {
+	results := false // any good results row without a resident on it
+	p.Rows(func(r *Row) { results = results || (r.OK() && r.Update != nil && r.Resident == nil) })
+	if !results {
+		return nil // a roster alone: nothing to check, no map of its documents
+	}
 	inImport := map[string]bool{}
 	p.Rows(func(r *Row) {
 		if r.OK() && r.Resident != nil && r.Resident.Doc.Number != "" {
@@ -277,8 +375,8 @@ func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context,
 	return nil
 }
 
-// Batch returns the good rows as one batch for the store: every resident,
-// then every update, in file order.
+// Batch returns the good rows as one batch for the store: every resident
+// (but those ParseLoaded handed on), then every update, in file order.
 func (p *Parser) Batch() *lifeline.ImportBatch {
 	c := p.Counts()
 	b := &lifeline.ImportBatch{
@@ -289,7 +387,7 @@ func (p *Parser) Batch() *lifeline.ImportBatch {
 		if !r.OK() {
 			return
 		}
-		if r.Resident != nil {
+		if r.Resident != nil && !r.table.streamed {
 			b.Residents = append(b.Residents, *r.Resident)
 		}
 		if r.Update != nil {

@@ -282,6 +282,13 @@ type Table struct {
 	Header   []string
 	Rows     []*Row
 	cols     columns
+	// pending are the data records read and not yet parsed (LoadFile);
+	// serial says whether cells hold Excel serial dates (a workbook).
+	pending []record
+	serial  bool
+	// streamed: the residents of this table's good rows went to
+	// ParseLoaded's emit, not into Batch.
+	streamed bool
 }
 
 // Options tune parsing.

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -522,5 +523,81 @@ func TestParallelParse(t *testing.T) {
 			t.Fatalf("parallel from %d rows: %d problems, %q … %q", n, len(got), got[0], got[len(got)-1])
 		}
 		parallelRows = saved
+	}
+}
+
+// TestParseLoaded: loading files and then parsing them a chunk at a time
+// (as an import that writes while it parses does) finds the same problems
+// as AddFile, hands on exactly the residents of the good roster rows, in
+// file order, a chunk at a time, and leaves them out of Batch, which still
+// holds every update. Duplicates across chunks and files are caught.
+func TestParseLoaded(t *testing.T) {
+	a, b, c := id(t, "11010519491231002"), id(t, "31010419850607123"), id(t, "44010619900101002")
+	combined := "name,id_number,building,room,code_color,tested_at,result\n" +
+		"Zhang," + a + ",1,101,red,,\n" +
+		"Li," + b + ",1,102,,2022-04-09 08:30,negative\n" +
+		"Zhang again," + a + ",1,103,紫码,,\n" +
+		"Wang," + c + ",1,104,,2022-04-09 08:30,negative\n" +
+		"Zhao," + badCheck(t, "11010519491231003") + ",1,105,,,\n" +
+		"Wang again," + c + ",1,105,,2022-04-09 08:30,negative\n" +
+		"Qian," + id(t, "11010519800101001") + ",2,201,green,,\n"
+	roster2 := "姓名,证件号码,楼栋,房号\n" +
+		"Li again," + b + ",3,301\n" + // duplicate of the other file
+		"Sun," + id(t, "11010519800101002") + ",3,302\n"
+	results := "证件号码,健康码\n" + a + ",绿码\n" + c + ",黄码\n"
+	dir := t.TempDir()
+	files := map[string]string{"1.csv": combined, "2.csv": roster2, "3.csv": results}
+	whole := parse(t, files)
+
+	saved := streamChunk
+	defer func() { streamChunk = saved }()
+	streamChunk = 2
+	p := NewParser(Options{Now: testNow})
+	for _, name := range sortedKeys(files) {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(files[name]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.LoadFile(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Pending(); n != 9 {
+		t.Fatalf("Pending = %d, want the 9 rows of the two roster tables", n)
+	}
+	var chunks [][]lifeline.Resident
+	p.ParseLoaded(func(rs []lifeline.Resident) { chunks = append(chunks, rs) })
+	if p.Pending() != 0 {
+		t.Fatalf("Pending = %d after ParseLoaded", p.Pending())
+	}
+
+	if got, want := problems(p, lifeline.En), problems(whole, lifeline.En); strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) != 6 {
+		t.Fatalf("problems:\n%s\nwant (AddFile's):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var names []string
+	for _, ch := range chunks {
+		if len(ch) == 0 || len(ch) > 2 {
+			t.Fatalf("a chunk of %d residents", len(ch))
+		}
+		for _, r := range ch {
+			names = append(names, r.Name)
+		}
+	}
+	var want []string
+	for _, r := range whole.Batch().Residents {
+		want = append(want, r.Name)
+	}
+	if strings.Join(names, ",") != strings.Join(want, ",") || strings.Join(want, ",") != "Zhang,Li,Wang,Qian,Sun" {
+		t.Fatalf("residents handed on: %v, want %v", names, want)
+	}
+	bt := p.Batch()
+	if len(bt.Residents) != 0 {
+		t.Fatalf("Batch repeats %d residents handed on", len(bt.Residents))
+	}
+	if wu := whole.Batch().Updates; len(bt.Updates) != len(wu) || len(wu) != 5 {
+		t.Fatalf("updates: %d, AddFile's %d", len(bt.Updates), len(wu))
+	}
+	if got, want := p.Counts(), whole.Counts(); got != want {
+		t.Fatalf("counts %+v, AddFile's %+v", got, want)
 	}
 }

@@ -23,13 +23,92 @@ var errDryRun = errors.New("dry run")
 // the batch's residents are filled in. A DryRun batch is imported in full
 // and rolled back: the stats are those of the real import.
 func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
-	var st lifeline.ImportStats
 	if err := prepareAll(b.Residents); err != nil {
-		return st, err
+		return lifeline.ImportStats{}, err
 	}
+	sent := false
+	next := func() ([]lifeline.Resident, error) {
+		if sent {
+			return nil, nil
+		}
+		sent = true
+		return b.Residents, nil
+	}
+	return db.importRun(ctx, len(b.Residents), next, func() (*lifeline.ImportBatch, error) { return b, nil })
+}
+
+// ImportStream is Import with the residents arriving in chunks while the
+// transaction runs, so that a file is parsed while the rows before are
+// written: expected is how many residents at most will come (it decides,
+// as the batch's size does for Import, how the import writes); residents
+// brings them, in order, until it is closed. Then finish gives the rest
+// of the batch (its Updates and DryRun; its Residents are ignored), or an
+// error, returned as it is, that rolls everything back; so does a failed
+// or cancelled import. The stream is always read to its end, so whoever
+// sends on it never blocks, even after a failure.
+func (db *DB) ImportStream(ctx context.Context, expected int, residents <-chan []lifeline.Resident, finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
+	// Chunks are prepared (normalised, checked) on their way in, by a
+	// goroutine of their own, while the transaction writes the ones
+	// before.
+	type chunk struct {
+		rs  []lifeline.Resident
+		err error
+	}
+	ready := make(chan chunk, 2)
+	stop := make(chan struct{})
+	go func() {
+		defer close(ready)
+		done, n := false, 0
+		for rs := range residents {
+			if done {
+				continue // drain: the sender must not block
+			}
+			var err error
+			for i := range rs {
+				if err = prepareResident(&rs[i]); err != nil {
+					err = fmt.Errorf("resident %d: %w", n+i+1, err)
+					break
+				}
+			}
+			n += len(rs)
+			select {
+			case ready <- chunk{rs, err}:
+				done = err != nil
+			case <-stop:
+				done = true
+			}
+		}
+	}()
+	defer close(stop)
+	next := func() ([]lifeline.Resident, error) {
+		c, ok := <-ready
+		if !ok {
+			return nil, nil
+		}
+		if c.err != nil {
+			return nil, c.err
+		}
+		if c.rs == nil {
+			c.rs = []lifeline.Resident{} // nil ends the stream
+		}
+		return c.rs, nil
+	}
+	return db.importRun(ctx, expected, next, finish)
+}
+
+// finishError carries the error of ImportStream's finish out of the
+// transaction unchanged.
+type finishError struct{ err error }
+
+func (e finishError) Error() string { return e.err.Error() }
+
+// importRun is Import and ImportStream: next gives the residents a chunk
+// at a time (nil at the end), finish the updates.
+func (db *DB) importRun(ctx context.Context, expected int, next func() ([]lifeline.Resident, error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
+	var st lifeline.ImportStats
 	// A big import touches index pages all over the file: the writer gets
 	// a bigger page cache (512 MB at most) while it runs.
-	big := db.dialect == SQLite && len(b.Residents) >= bigImport
+	big := db.dialect == SQLite && expected >= bigImport
 	if big {
 		var was int64
 		if err := db.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
@@ -49,7 +128,7 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 			return err
 		}
 		var rebuild []string
-		if db.dialect == SQLite && len(b.Residents) > stored {
+		if db.dialect == SQLite && expected > stored {
 			if rebuild, err = dropIndexes(ctx, tx, bulkIndexes); err != nil {
 				return db.unavailable(err)
 			}
@@ -63,11 +142,26 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 		// this import wrote it (a repeated row), so only those are looked
 		// up.
 		w.emptyAtStart = stored == 0
-		if err := w.upsertAll(b.Residents, &st); err != nil {
-			return err
+		written := 0
+		for {
+			rs, err := next()
+			if err != nil {
+				return err
+			}
+			if rs == nil {
+				break
+			}
+			if err := w.upsertAll(rs, written, &st); err != nil {
+				return err
+			}
+			written += len(rs)
 		}
 		if err := w.flush(); err != nil {
 			return err
+		}
+		b, err := finish()
+		if err != nil {
+			return finishError{err}
 		}
 		// Status updates find residents through the indexes.
 		for _, q := range rebuild {
@@ -105,6 +199,9 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 	})
 	if errors.Is(err, errDryRun) {
 		return st, nil
+	}
+	if fe, ok := err.(finishError); ok {
+		return lifeline.ImportStats{}, fe.err
 	}
 	if err != nil {
 		if ctx.Err() != nil {

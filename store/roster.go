@@ -295,9 +295,10 @@ func rowKey(r *lifeline.Resident) string {
 	return r.Doc.Key()
 }
 
-// upsertAll upserts residents a chunk at a time. A chunk never holds the
+// upsertAll upserts residents a chunk at a time (offset: how many residents
+// of the import came before rs, for messages). A chunk never holds the
 // same person twice, so the lookup at its start stays true through it.
-func (w *rosterWriter) upsertAll(rs []lifeline.Resident, st *lifeline.ImportStats) error {
+func (w *rosterWriter) upsertAll(rs []lifeline.Resident, offset int, st *lifeline.ImportStats) error {
 	seen := make(map[string]bool, chunkRows)
 	keys := make([]string, 0, chunkRows) // rowKey of each row of the chunk
 	start := 0
@@ -314,7 +315,7 @@ func (w *rosterWriter) upsertAll(rs []lifeline.Resident, st *lifeline.ImportStat
 		if err := w.cancel.Err(); err != nil {
 			return err
 		}
-		if err := w.upsertChunk(rs[start:i], keys, start, st); err != nil {
+		if err := w.upsertChunk(rs[start:i], keys, offset+start, st); err != nil {
 			return err
 		}
 		clear(seen)

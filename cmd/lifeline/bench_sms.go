@@ -49,6 +49,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	conns := fs.Int("conns", 256, app.T("测最大吞吐量时的并发连接数", "concurrent connections when measuring the maximum"))
 	body := fs.String("text", "查询", app.T("发送的短信内容", "the text sent"))
 	bare := fs.String("bare-serve", "", app.T("（内部）在此地址运行空白处理器", "(internal) run the bare handler on this address"))
+	load := fs.Float64("load", 0.8, app.T("第 2 阶段的负载，占网关最大吞吐量的比例", "phase 2's load, as a fraction of the gateway's maximum"))
 	cpuprofile := fs.String("cpuprofile", "", app.T("把网关在最大吞吐量阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over the maximum-throughput phase (warm-up included) to this file"))
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +57,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	if *bare != "" {
 		return serveBare(ctx, *bare)
 	}
-	if *phones < 1 || *duration <= 0 || *overload <= 0 || *conns < 1 || *rounds < 1 {
+	if *phones < 1 || *duration <= 0 || *overload <= 0 || *conns < 1 || *rounds < 1 || *load <= 0 {
 		return app.usagef("参数必须为正", "the numbers must be positive")
 	}
 	say := func(zh, en string, a ...any) { fmt.Fprintf(app.Stdout, app.T(zh, en), a...) }
@@ -143,7 +144,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 		return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关没有成功应答任何请求", "the gateway answered no request successfully"))
 	}
 
-	rate := 0.8 * gwRes.rps()
+	rate := *load * gwRes.rps()
 	say("\n2. 80%% 负载：每秒 %.0f 次，按时发出（开环），%s（之前以同样速率预热 1 秒，不计入）\n", "\n2. 80%% load: %.0f req/s on a fixed schedule (open loop), %s (after 1 s at the same rate, not counted)\n", rate, *duration)
 	// The first fraction of a second of an open-loop phase measures this
 	// generator opening hundreds of new connections on the cores the

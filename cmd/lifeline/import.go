@@ -22,9 +22,10 @@ func init() {
 	})
 }
 
-// runImport reads every file first and checks every row; only then does it
-// write, in one transaction, so a bad row, a crash or Ctrl-C leaves the
-// store as it was.
+// runImport reads every file first (a file that cannot be read or
+// recognised stops it before the store is touched), then parses the rows
+// while writing them, in one transaction committed only once every row is
+// checked, so a bad row, a crash or Ctrl-C leaves the store as it was.
 func runImport(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("import")
 	dryRun := fs.Bool("dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
@@ -49,7 +50,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	start := time.Now()
 	p := roster.NewParser(roster.Options{})
 	for _, f := range files {
-		if err := p.AddFile(f); err != nil {
+		if err := p.LoadFile(f); err != nil {
 			return err
 		}
 	}
@@ -58,30 +59,47 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	ctx = lifeline.WithActor(ctx, importActor())
-	if err := p.CheckResidents(ctx, db.KnownDocuments); err != nil {
-		return err
-	}
-
-	for _, pr := range p.Problems() {
-		fmt.Fprintln(app.Stderr, pr.In(app.Lang))
-	}
-	c := p.Counts()
-	if c.Bad > 0 && *rejects != "" && !*dryRun {
-		if err := writeRejects(p, *rejects, app.Lang); err != nil {
-			return err
+	// The rows are parsed on one core while the residents of the rows
+	// before are written on the other, all in one transaction that is
+	// only committed once every row is checked: a bad row anywhere, a
+	// crash or Ctrl-C still leaves the store as it was.
+	expected := p.Pending()
+	residents := make(chan []lifeline.Resident, 4)
+	go func() {
+		defer close(residents)
+		p.ParseLoaded(func(rs []lifeline.Resident) { residents <- rs })
+	}()
+	var (
+		b *lifeline.ImportBatch
+		c roster.Counts
+	)
+	// finish runs once every row is parsed, before anything is committed.
+	finish := func() (*lifeline.ImportBatch, error) {
+		if err := p.CheckResidents(ctx, db.KnownDocuments); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(app.Stderr, app.T("%d 行有错误，已写入 %s，修正后可直接再导入该文件。\n", "%d bad rows written to %s; fix them there and import that file.\n"), c.Bad, *rejects)
+		for _, pr := range p.Problems() {
+			fmt.Fprintln(app.Stderr, pr.In(app.Lang))
+		}
+		c = p.Counts()
+		if c.Bad > 0 && *rejects != "" && !*dryRun {
+			if err := writeRejects(p, *rejects, app.Lang); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(app.Stderr, app.T("%d 行有错误，已写入 %s，修正后可直接再导入该文件。\n", "%d bad rows written to %s; fix them there and import that file.\n"), c.Bad, *rejects)
+		}
+		if c.Bad > 0 && !*skip {
+			fmt.Fprintf(app.Stderr, app.T("共 %d 行有错误，未写入任何数据。请修正后重新导入，或用 --skip-invalid --rejects 文件 先导入正确的行。\n",
+				"%d bad rows; nothing was written. Fix them and import again, or use --skip-invalid --rejects FILE to import the good rows now.\n"), c.Bad)
+			return nil, &exitError{code: 1}
+		}
+		// A dry run is the whole import, rolled back: it counts new,
+		// changed and unchanged residents against what is stored now.
+		b = p.Batch()
+		b.DryRun = *dryRun
+		return b, nil
 	}
-	if c.Bad > 0 && !*skip {
-		fmt.Fprintf(app.Stderr, app.T("共 %d 行有错误，未写入任何数据。请修正后重新导入，或用 --skip-invalid --rejects 文件 先导入正确的行。\n",
-			"%d bad rows; nothing was written. Fix them and import again, or use --skip-invalid --rejects FILE to import the good rows now.\n"), c.Bad)
-		return &exitError{code: 1}
-	}
-	// A dry run is the whole import, rolled back: it counts new, changed
-	// and unchanged residents against what is stored now.
-	b := p.Batch()
-	b.DryRun = *dryRun
-	st, err := db.Import(ctx, b)
+	st, err := db.ImportStream(ctx, expected, residents, finish)
 	if err != nil {
 		return err
 	}

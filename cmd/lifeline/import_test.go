@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -316,6 +317,30 @@ func TestImportAtomic(t *testing.T) {
 	}
 	if n := count(t, db); n != 0 {
 		t.Fatalf("%d residents stored after a failed import", n)
+	}
+}
+
+// TestImportUnreadableFile: a file that cannot be read or recognised,
+// even after a good one, stops the import before the store is opened:
+// there is not even a store file afterwards. (Rows are written while later
+// ones are parsed, so every file is read and recognised first.)
+func TestImportUnreadableFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.csv", []byte(rosterText(t)))
+	notRoster := writeFile(t, dir, "notes.csv", []byte("date,note\n2022-04-09,water delivered\n"))
+	for _, tc := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.csv"), "cannot read the file"},
+		{notRoster, "notes.csv: cannot tell what this file holds"},
+	} {
+		db := filepath.Join(dir, "l.db")
+		code, _, errOut := cli(t, ctx, db, "--lang", "en", "import", good, tc.file)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Fatalf("import %s: exit %d, want an error %q:\n%s", filepath.Base(tc.file), code, tc.want, errOut)
+		}
+		if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("import %s: the store file exists (%v)", filepath.Base(tc.file), err)
+		}
 	}
 }
 
