@@ -120,11 +120,16 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	// machine then lands on both alike instead of on whichever ran at the
 	// time.
 	bareRes, gwRes := &result{}, &result{}
+	var bareCPU, gwCPU time.Duration
 	for i := 0; i < *rounds; i++ {
+		c0 := bh.cpu()
 		b := gen.closed(ctx, bareURL, *conns, *duration/time.Duration(*rounds))
+		bareCPU += bh.cpu() - c0
 		bareRes.merge(b)
 		bareRes.elapsed += b.elapsed
+		c0 = gw.cpu()
 		g := gen.closed(ctx, gwURL, *conns, *duration/time.Duration(*rounds))
+		gwCPU += gw.cpu() - c0
 		gwRes.merge(g)
 		gwRes.elapsed += g.elapsed
 	}
@@ -139,6 +144,7 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	ratio := gwRes.rps() / bareRes.rps()
 	say("   空白 net/http 处理器：%8.0f 次/秒  p50 %s  p99 %s  错误 %d\n", "   bare net/http handler: %8.0f req/s  p50 %s  p99 %s  errors %d\n", bareRes.rps(), bareRes.pct(50), bareRes.pct(99), bareRes.errors)
 	say("   短信网关：            %8.0f 次/秒  p50 %s  p99 %s  错误 %d  503 %d\n", "   SMS gateway:           %8.0f req/s  p50 %s  p99 %s  errors %d  503 %d\n", gwRes.rps(), gwRes.pct(50), gwRes.pct(99), gwRes.errors, gwRes.shed)
+	say("   服务进程每次应答耗用 CPU：空白处理器 %s，网关 %s（其余为负载生成器与内核）\n", "   server CPU per answered request: bare handler %s, gateway %s (the rest goes to the load generator and the kernel)\n", perRequest(bareCPU, bareRes.ok), perRequest(gwCPU, gwRes.ok))
 	say("   比值：%.1f%%（目标 ≥ 60%%）%s\n", "   ratio: %.1f%% (target >= 60%%) %s\n", 100*ratio, verdict(app, ratio >= 0.6))
 	if gwRes.ok == 0 {
 		return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关没有成功应答任何请求", "the gateway answered no request successfully"))
@@ -152,7 +158,9 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 	// a surge's callers arrive on connections of their own.
 	gen.open(ctx, gwURL, rate, time.Second, 1024)
 	before, _ := handlerHistogram("http://" + gwAddr + "/metrics")
+	c0, g0 := gw.cpu(), processCPU()
 	at80 := gen.open(ctx, gwURL, rate, *duration, 1024)
+	at80CPU, genCPU := gw.cpu()-c0, processCPU()-g0
 	after, _ := handlerHistogram("http://" + gwAddr + "/metrics")
 	say("   完成 %d  p50 %s  p99 %s（自发出起 p99 %s）  503 %d  错误 %d  发不出 %d\n", "   done %d  p50 %s  p99 %s (from send: p99 %s)  503 %d  errors %d  not sent %d\n",
 		at80.ok, at80.pct(50), at80.pct(99), percentile(at80.sendLat, 99), at80.shed, at80.errors, at80.dropped)
@@ -171,6 +179,8 @@ func runBenchSMS(ctx context.Context, app *App, args []string) error {
 		}
 		say("   网关处理器自身计时（/metrics 直方图）：p50 %s，p99 %s\n", "   the gateway's handler time (its /metrics histogram): p50 %s, p99 %s\n", at(p50), at(p99))
 	}
+	say("   网关每次应答耗用 CPU %s，占 %.0f%% 个核；负载生成器占 %.0f%% 个核\n", "   gateway CPU per answered request %s, %.0f%% of a core; the load generator used %.0f%% of a core\n",
+		perRequest(at80CPU, at80.ok+at80.shed), 100*at80CPU.Seconds()/at80.elapsed.Seconds(), 100*genCPU.Seconds()/at80.elapsed.Seconds())
 	say("   p99 < 50 ms：%s\n", "   p99 < 50 ms: %s\n", verdict(app, at80.pct(99) < 50*time.Millisecond))
 
 	rssBefore := gw.rss()
@@ -455,6 +465,40 @@ func (c *child) procStatus(field string) int64 {
 
 func (c *child) rss() int64 { return c.procStatus("VmRSS") }
 func (c *child) hwm() int64 { return c.procStatus("VmHWM") }
+
+// cpu is the CPU time the child has used so far (user and system), from
+// /proc/PID/stat; 0 where there is none.
+func (c *child) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: utime and stime are the 12th and 13th of them.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux Go runs on.
+const clockTicks = 100
+
+// perRequest is CPU time per answered request, or "?".
+func perRequest(cpu time.Duration, ok int) string {
+	if cpu <= 0 || ok == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f µs", float64(cpu.Microseconds())/float64(ok))
+}
 
 // loadGen plays Twilio: signed inbound messages, a fresh MessageSid each,
 // from many distinct bound phones in turn.

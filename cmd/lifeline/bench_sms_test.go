@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +64,40 @@ func TestHistogramQuantiles(t *testing.T) {
 	}
 	if _, err := parseHistogram(strings.NewReader(name+`{le="x"} 1`), name); err == nil {
 		t.Fatal("a bad bucket bound was accepted")
+	}
+}
+
+// TestChildCPU: the CPU time read from /proc for a child that spins is
+// what it spent, not nothing and not more than the wall time times the
+// cores; and perRequest divides it by the requests answered.
+func TestChildCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	cmd := exec.Command("yes") // spins on one core until killed
+	cmd.Stdout = null
+	if err := cmd.Start(); err != nil {
+		t.Skip("no yes here: ", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	start := time.Now()
+	for c.cpu() < 200*time.Millisecond && time.Since(start) < 30*time.Second {
+		time.Sleep(50 * time.Millisecond)
+	}
+	got, wall := c.cpu(), time.Since(start)
+	if got < 200*time.Millisecond || got > wall*time.Duration(runtime.NumCPU()) {
+		t.Fatalf("cpu() = %v after %v of wall time", got, wall)
+	}
+	if s := perRequest(3*time.Millisecond, 1000); s != "3 µs" {
+		t.Fatalf("perRequest = %q", s)
+	}
+	if s := perRequest(0, 1000); s != "?" {
+		t.Fatalf("perRequest with no CPU time = %q", s)
 	}
 }
