@@ -124,9 +124,12 @@ var streamChunk = 1024
 // time, and calls emit with the residents of each chunk's good rows (a
 // slice of their own) as soon as the chunk is checked: a roster row's
 // problems, duplicates of earlier rows included, are all known by then
-// (only results rows are checked again, by CheckResidents). Those
-// residents are not in Batch.
-func (p *Parser) ParseLoaded(emit func([]lifeline.Resident)) {
+// (only results rows are checked again, by CheckResidents). bad is how
+// many rows so far had problems, so an import that will write nothing if
+// any row is bad can stop writing at the first. Those residents are not
+// in Batch.
+func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
+	bad := 0
 	for _, t := range p.Tables {
 		if t.pending == nil {
 			continue
@@ -142,6 +145,9 @@ func (p *Parser) ParseLoaded(emit func([]lifeline.Resident)) {
 				row := p.parseRow(t, recs[i], t.serial)
 				p.checkDups(row)
 				t.Rows[i] = row
+				if !row.OK() {
+					bad++
+				}
 				if row.OK() && row.Resident != nil {
 					if rs == nil {
 						rs = make([]lifeline.Resident, 0, to-i)
@@ -149,8 +155,8 @@ func (p *Parser) ParseLoaded(emit func([]lifeline.Resident)) {
 					rs = append(rs, *row.Resident)
 				}
 			}
-			if len(rs) > 0 {
-				emit(rs)
+			if len(rs) > 0 || bad > 0 {
+				emit(rs, bad)
 			}
 		}
 	}

@@ -566,7 +566,19 @@ func TestParseLoaded(t *testing.T) {
 		t.Fatalf("Pending = %d, want the 9 rows of the two roster tables", n)
 	}
 	var chunks [][]lifeline.Resident
-	p.ParseLoaded(func(rs []lifeline.Resident) { chunks = append(chunks, rs) })
+	var bads []int
+	p.ParseLoaded(func(rs []lifeline.Resident, bad int) {
+		if len(rs) > 0 {
+			chunks = append(chunks, rs)
+		}
+		bads = append(bads, bad)
+	})
+	// Chunks of two rows: 1.csv's lines 2-3, 4-5 (a duplicate), 6-7 (a bad
+	// check digit, a duplicate), 8; 2.csv's 2 (a duplicate) and 3; 3.csv's
+	// 2 (a colour given twice) and 3, no residents.
+	if fmt.Sprint(bads) != "[0 1 3 3 4 5]" {
+		t.Fatalf("bad rows so far at each chunk: %v", bads)
+	}
 	if p.Pending() != 0 {
 		t.Fatalf("Pending = %d after ParseLoaded", p.Pending())
 	}

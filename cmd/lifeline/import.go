@@ -67,7 +67,14 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	residents := make(chan []lifeline.Resident, 4)
 	go func() {
 		defer close(residents)
-		p.ParseLoaded(func(rs []lifeline.Resident) { residents <- rs })
+		p.ParseLoaded(func(rs []lifeline.Resident, bad int) {
+			// With a bad row and no --skip-invalid nothing will be
+			// written: the writer is given no more, the rows are still
+			// all parsed, so every problem is reported.
+			if len(rs) > 0 && (bad == 0 || *skip) {
+				residents <- rs
+			}
+		})
 	}()
 	var (
 		b *lifeline.ImportBatch

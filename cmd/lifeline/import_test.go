@@ -344,6 +344,37 @@ func TestImportUnreadableFile(t *testing.T) {
 	}
 }
 
+// TestImportStopsWritingAtABadRow: with a bad row near the top and no
+// --skip-invalid, nothing will be written, so the writer is not kept busy
+// with the 20,000 good rows after it: it checks its context (once a
+// chunk) a small part as often as for the same file without the bad row.
+// Every row is still parsed: a second bad row at the very end is reported.
+func TestImportStopsWritingAtABadRow(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := seedCSV(t, dir, 20000)
+	b, _ := os.ReadFile(f)
+	header, rows, _ := bytes.Cut(b, []byte("\n"))
+	badRow := "坏行,身份证,110105194912310010,,幸福里社区,1,1,101\n"
+	bad := writeFile(t, dir, "bad.csv", []byte(string(header)+"\n"+badRow+string(rows)+badRow))
+
+	good := newCountdownCtx(ctx, math.MaxInt64)
+	if code, _, errOut := cli(t, good, filepath.Join(dir, "good.db"), "import", f); code != 0 {
+		t.Fatal(errOut)
+	}
+	stopped := newCountdownCtx(ctx, math.MaxInt64)
+	code, _, errOut := cli(t, stopped, filepath.Join(dir, "bad.db"), "--lang", "en", "import", bad)
+	if code != 1 || !strings.Contains(errOut, "bad.csv:2: ") || !strings.Contains(errOut, "bad.csv:20003: ") {
+		t.Fatalf("exit %d, want both bad rows reported:\n%s", code, errOut)
+	}
+	if n := count(t, filepath.Join(dir, "bad.db")); n != 0 {
+		t.Fatalf("%d residents stored", n)
+	}
+	if g, s := good.calls.Load(), stopped.calls.Load(); g < 16 || s*4 > g {
+		t.Fatalf("the writer checked its context %d times for the bad file, %d for the good one", s, g)
+	}
+}
+
 // TestImportCancelled: Ctrl-C in the middle of writing leaves the store as
 // it was. A probe counts how often a whole import (on a scratch store)
 // checks its context; the real one is cancelled halfway through that
