@@ -209,12 +209,38 @@ func (g *gen) household(left int) *Household {
 		ps = ps[:left]
 	}
 	for _, p := range ps {
-		h.Members = append(h.Members, g.resident(p, h.Address))
+		r := g.resident(p, h.Address)
+		// A child with no document is told apart from the rest of the
+		// household by name: two of one name (the pool of given names
+		// is small) would be one person to an import. Such a child gets
+		// a second character, chosen without the random source, so the
+		// rest of the data stays as it was.
+		base := r.Name
+		for k := 0; r.Doc.Type == lifeline.DocNone && namedIn(h.Members, r.Name); k++ {
+			r.Name = base + string(distinctChars[k%len(distinctChars)])
+			if k >= len(distinctChars) {
+				r.Name += strconv.Itoa(k)
+			}
+		}
+		h.Members = append(h.Members, r)
 	}
 	g.phones(h, ps)
 	g.statuses(h)
 	g.links(h, ps)
 	return h
+}
+
+// distinctChars tell apart two children of one household given one name.
+var distinctChars = []rune("明华宇轩欣怡")
+
+// namedIn reports whether a member of rs is called name.
+func namedIn(rs []lifeline.Resident, name string) bool {
+	for _, r := range rs {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *gen) resident(p person, a lifeline.Address) lifeline.Resident {
