@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -339,16 +340,43 @@ func (db *DB) commitInboundLog(batch []*inboundWait) {
 // its sids it sealed.
 func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added map[string]int64, sealing *genState, sealed int, err error) {
 	l := &db.inboundLog
-	stmts := make([]*sql.Stmt, 4)
+	stmts := make([]*sql.Stmt, 2)
 	for i, q := range []string{
-		`INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		`SELECT sid, from_phone, command, reply, received_at FROM inbound_log WHERE id = ?`,
 		`SELECT seq FROM sqlite_sequence WHERE name = 'inbound_log'`,
-		`INSERT OR IGNORE INTO inbound_sids (gen, sid, id) VALUES (?, ?, ?)`,
+		`SELECT sid, from_phone, command, reply, received_at FROM inbound_log WHERE id = ?`,
 	} {
 		if stmts[i], err = db.prepared(ctx, db.log, q); err != nil {
 			return nil, nil, 0, err
 		}
+	}
+	// The multi-row INSERTs a batch of this size needs, all new (the
+	// usual case), prepared now: the log's pool has one connection, which
+	// the transaction holds. Other sizes write a row at a time.
+	one, err := db.prepared(ctx, db.log, inboundInsertSQL(1))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	sizes := []int{min(len(batch), inboundInsertRows), len(batch) % inboundInsertRows}
+	if sealing := l.sealing(); sealing != nil {
+		sizes = append(sizes, -inboundInsertRows, -(min(sealChunk, len(sealing.order)-sealing.done) % inboundInsertRows))
+	}
+	for _, n := range sizes {
+		var q string
+		switch {
+		case n > 0:
+			q = inboundInsertSQL(n)
+		case n < 0:
+			q = inboundSealSQL(-n)
+		default:
+			continue
+		}
+		if _, err := db.prepared(ctx, db.log, q); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	putOne, err := db.prepared(ctx, db.log, inboundSealSQL(1))
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	added = make(map[string]int64, len(batch))
 	now := ms(db.Now())
@@ -356,7 +384,7 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 		// The log as this process left it? (In the transaction, with the
 		// write lock held, nobody can change it now.)
 		var last int64
-		if err := tx.StmtContext(ctx, stmts[2]).QueryRowContext(ctx).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.StmtContext(ctx, stmts[0]).QueryRowContext(ctx).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if last != l.lastID {
@@ -367,15 +395,23 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 				return err
 			}
 		}
-		ins, byID := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		byID := tx.StmtContext(ctx, stmts[1])
+		// First what is already in the log (a retried sid: its stored row
+		// comes back), then every new message in one multi-row INSERT a
+		// few dozen at a time. Ids are AUTOINCREMENT and this transaction
+		// holds the write lock, so the rows of one statement get the ids
+		// after the last one, in order: the statement's last id checks it.
+		var fresh []*inboundWait
+		var dups []*inboundWait // a sid twice in this batch: the second
+		inBatch := make(map[string]bool, len(batch))
 		for _, w := range batch {
 			m := w.m
 			w.first, w.prev = false, nil
-			id, ok := added[m.Sid]
-			if !ok {
-				id, ok = l.find(ctx, tx, m.Sid)
+			if inBatch[m.Sid] {
+				dups = append(dups, w)
+				continue
 			}
-			if ok {
+			if id, ok := l.find(ctx, tx, m.Sid); ok {
 				prev, err := scanInbound(byID.QueryRowContext(ctx, id))
 				if err != nil {
 					return fmt.Errorf("read inbound message: %w", err)
@@ -393,32 +429,79 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 					return fmt.Errorf("read inbound message: %w", err)
 				}
 			}
-			finished := int64(0)
-			if m.Reply != "" {
-				finished = now
+			inBatch[m.Sid] = true
+			fresh = append(fresh, w)
+		}
+		next := l.lastID + 1
+		for from := 0; from < len(fresh); from += inboundInsertRows {
+			part := fresh[from:min(from+inboundInsertRows, len(fresh))]
+			args := make([]any, 0, 7*len(part))
+			for _, w := range part {
+				m := w.m
+				finished := int64(0)
+				if m.Reply != "" {
+					finished = now
+				}
+				args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
 			}
-			res, err := ins.ExecContext(ctx, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+			var res sql.Result
+			if ins, ok := preparedAlready(db.log, inboundInsertSQL(len(part))); ok {
+				res, err = tx.StmtContext(ctx, ins).ExecContext(ctx, args...)
+			} else {
+				row := tx.StmtContext(ctx, one)
+				for i := 0; i < len(args) && err == nil; i += 7 {
+					res, err = row.ExecContext(ctx, args[i:i+7]...)
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("insert inbound message: %w", err)
 			}
-			if id, err = res.LastInsertId(); err != nil {
+			last, err := res.LastInsertId()
+			if err != nil {
 				return err
 			}
-			added[m.Sid] = id
-			w.first = true
+			if want := next + int64(len(part)) - 1; last != want {
+				return fmt.Errorf("insert inbound message: ids up to %d, want %d", last, want)
+			}
+			for _, w := range part {
+				added[w.m.Sid] = next
+				w.first = true
+				next++
+			}
+		}
+		for _, w := range dups {
+			prev, err := scanInbound(byID.QueryRowContext(ctx, added[w.m.Sid]))
+			if err != nil {
+				return fmt.Errorf("read inbound message: %w", err)
+			}
+			w.prev = prev
 		}
 		sealing, sealed = l.sealing(), 0
 		if sealing == nil {
 			return nil
 		}
-		put := tx.StmtContext(ctx, stmts[3])
-		for _, sid := range sealing.order[sealing.done:min(sealing.done+sealChunk, len(sealing.order))] {
+		todo := sealing.order[sealing.done:min(sealing.done+sealChunk, len(sealing.order))]
+		sealed = len(todo)
+		var rows []any
+		for _, sid := range todo {
 			if id, ok := sealing.ids[sid]; ok { // not pruned meanwhile
-				if _, err := put.ExecContext(ctx, sealing.gen, sid, id); err != nil {
-					return fmt.Errorf("seal inbound messages: %w", err)
+				rows = append(rows, sealing.gen, sid, id)
+			}
+		}
+		for from := 0; from < len(rows); from += 3 * inboundInsertRows {
+			part := rows[from:min(from+3*inboundInsertRows, len(rows))]
+			var err error
+			if put, ok := preparedAlready(db.log, inboundSealSQL(len(part)/3)); ok {
+				_, err = tx.StmtContext(ctx, put).ExecContext(ctx, part...)
+			} else {
+				row := tx.StmtContext(ctx, putOne)
+				for i := 0; i < len(part) && err == nil; i += 3 {
+					_, err = row.ExecContext(ctx, part[i:i+3]...)
 				}
 			}
-			sealed++
+			if err != nil {
+				return fmt.Errorf("seal inbound messages: %w", err)
+			}
 		}
 		if sealing.done+sealed == len(sealing.order) {
 			if _, err := tx.ExecContext(ctx, `UPDATE inbound_gens SET sealed = 1 WHERE gen = ?`, sealing.gen); err != nil {
@@ -431,6 +514,33 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 		return nil, nil, 0, err
 	}
 	return added, sealing, sealed, nil
+}
+
+// inboundInsertRows is how many rows one INSERT of the log writes at most.
+const inboundInsertRows = 64
+
+// inboundInsertSQL inserts n messages into the log.
+func inboundInsertSQL(n int) string {
+	return `INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at) VALUES ` + tuples(n, 7)
+}
+
+// inboundSealSQL writes n sids of a sealed generation.
+func inboundSealSQL(n int) string {
+	return `INSERT OR IGNORE INTO inbound_sids (gen, sid, id) VALUES ` + tuples(n, 3)
+}
+
+// tuples is n tuples of width placeholders: "(?, ?), (?, ?)".
+func tuples(n, width int) string {
+	t := "(" + placeholders(width) + ")"
+	var b strings.Builder
+	b.Grow(n * (len(t) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t)
+	}
+	return b.String()
 }
 
 // sealing returns the oldest generation not yet sealed, or nil.

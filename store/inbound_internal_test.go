@@ -302,3 +302,70 @@ func TestInboundPruneWhileRecording(t *testing.T) {
 	remembered(t, db, 300, 600)
 	record(t, db, 0, 300, t0) // forgotten: new again
 }
+
+// TestInboundMixedBatch: one commit of 173 messages (more than one
+// multi-row INSERT; the last of 42 rows, a size no statement was prepared
+// for, is written a row at a time) that mixes new sids, sids stored by an earlier commit
+// (in a sealed generation and in the current one) and a sid that comes
+// twice in the batch: every new one is recorded once, under the id after
+// the last, every other one gets the stored row back; then each is found
+// again.
+func TestInboundMixedBatch(t *testing.T) {
+	smallGens(t, 100)
+	db := openPath(t, filepath.Join(t.TempDir(), "mixed.db"))
+	at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
+	record(t, db, 0, 230, at) // generations 0 and 1 sealed or sealing, 2 current
+	msg := func(i int, reply string) *inboundWait {
+		return &inboundWait{m: &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Command: "status", Reply: reply, ReceivedAt: at}, done: make(chan struct{})}
+	}
+	var batch []*inboundWait
+	want := map[*inboundWait]string{} // "" for new, else the stored reply
+	for i := 1000; i < 1170; i++ {
+		w := msg(i, fmt.Sprint("reply ", i))
+		batch, want[w] = append(batch, w), ""
+		switch i {
+		case 1010: // a stored sid, from the oldest generation
+			o := msg(3, "late")
+			batch, want[o] = append(batch, o), "reply 3"
+		case 1050: // one from the current generation
+			o := msg(225, "late")
+			batch, want[o] = append(batch, o), "reply 225"
+		case 1100: // this batch's own 1020 again
+			o := msg(1020, "again")
+			batch, want[o] = append(batch, o), "reply 1020"
+		}
+	}
+	lastBefore := db.inboundLog.lastID
+	db.commitInboundLog(batch)
+	fresh := 0
+	for _, w := range batch {
+		<-w.done
+		if w.err != nil {
+			t.Fatalf("sid %s: %v", w.m.Sid, w.err)
+		}
+		if want[w] == "" {
+			if !w.first || w.prev != nil {
+				t.Fatalf("sid %s: first=%v prev=%+v, want a new message", w.m.Sid, w.first, w.prev)
+			}
+			fresh++
+			continue
+		}
+		if w.first || w.prev == nil || w.prev.Reply != want[w] {
+			t.Fatalf("sid %s: first=%v prev=%+v, want the stored %q", w.m.Sid, w.first, w.prev, want[w])
+		}
+	}
+	if got := db.inboundLog.lastID - lastBefore; fresh != 170 || got != 170 {
+		t.Fatalf("%d new messages, ids moved by %d: want 170", fresh, got)
+	}
+	var rows int
+	if err := db.log.QueryRow(`SELECT count(*) FROM inbound_log`).Scan(&rows); err != nil || rows != 400 {
+		t.Fatalf("%d rows in the log (%v), want 400", rows, err)
+	}
+	remembered(t, db, 0, 230)
+	for i := 1000; i < 1170; i++ {
+		prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000002", Reply: "x"})
+		if err != nil || first || prev == nil || prev.Reply != fmt.Sprint("reply ", i) {
+			t.Fatalf("sid %d again: prev=%+v first=%v err=%v", i, prev, first, err)
+		}
+	}
+}

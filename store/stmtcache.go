@@ -39,3 +39,14 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.St
 	}
 	return s, nil
 }
+
+// preparedAlready returns the statement for query on pool if it has been
+// prepared: inside a transaction on a pool of one connection, preparing
+// would wait for that connection for ever.
+func preparedAlready(pool *sql.DB, query string) (*sql.Stmt, bool) {
+	s, ok := stmtCache.Load(stmtKey{pool, query})
+	if !ok {
+		return nil, false
+	}
+	return s.(*sql.Stmt), true
+}
