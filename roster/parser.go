@@ -67,12 +67,7 @@ func Decode(b []byte) ([]byte, Encoding, error) {
 // AddFile reads a CSV or XLSX file, telling them apart by content (a
 // workbook is a zip archive) rather than by name.
 func (p *Parser) AddFile(path string) error {
-	from := len(p.Tables)
-	if err := p.LoadFile(path); err != nil {
-		return err
-	}
-	p.parseFrom(from)
-	return nil
+	return p.parsed(func() error { return p.LoadFile(path) })
 }
 
 // LoadFile reads a CSV or XLSX file as AddFile does, and recognises its
@@ -95,13 +90,18 @@ func (p *Parser) LoadFile(path string) error {
 	return p.loadCSV(name, bytes.NewReader(b))
 }
 
-// parseFrom parses the loaded rows of the tables from index from on, a big
+// parsed runs load, which loads tables, then parses their rows, a big
 // table on two cores.
-func (p *Parser) parseFrom(from int) {
+func (p *Parser) parsed(load func() error) error {
+	from := len(p.Tables)
+	if err := load(); err != nil {
+		return err
+	}
 	for _, t := range p.Tables[from:] {
 		p.parseRows(t, t.pending, t.serial)
 		t.pending = nil
 	}
+	return nil
 }
 
 // Pending is how many data rows of roster tables are loaded and not yet
@@ -164,12 +164,7 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 
 // AddCSV reads one CSV file. source names it in messages.
 func (p *Parser) AddCSV(source string, r io.Reader) error {
-	from := len(p.Tables)
-	if err := p.loadCSV(source, r); err != nil {
-		return err
-	}
-	p.parseFrom(from)
-	return nil
+	return p.parsed(func() error { return p.loadCSV(source, r) })
 }
 
 func (p *Parser) loadCSV(source string, r io.Reader) error {
@@ -230,12 +225,7 @@ func sniffComma(text []byte) rune {
 // workbook with no usable sheet is an error. Sheets are named
 // "file.xlsx#Sheet" in messages; line numbers are the sheet's row numbers.
 func (p *Parser) AddXLSX(source string, r io.Reader) error {
-	from := len(p.Tables)
-	if err := p.loadXLSX(source, r); err != nil {
-		return err
-	}
-	p.parseFrom(from)
-	return nil
+	return p.parsed(func() error { return p.loadXLSX(source, r) })
 }
 
 func (p *Parser) loadXLSX(source string, r io.Reader) error {
