@@ -9,6 +9,7 @@ package seed
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -216,7 +217,8 @@ func (g *gen) household(left int) *Household {
 		// a second character, chosen without the random source, so the
 		// rest of the data stays as it was.
 		base := r.Name
-		for k := 0; r.Doc.Type == lifeline.DocNone && namedIn(h.Members, r.Name); k++ {
+		named := func(m lifeline.Resident) bool { return m.Name == r.Name }
+		for k := 0; r.Doc.Type == lifeline.DocNone && slices.ContainsFunc(h.Members, named); k++ {
 			r.Name = base + string(distinctChars[k%len(distinctChars)])
 			if k >= len(distinctChars) {
 				r.Name += strconv.Itoa(k)
@@ -232,16 +234,6 @@ func (g *gen) household(left int) *Household {
 
 // distinctChars tell apart two children of one household given one name.
 var distinctChars = []rune("明华宇轩欣怡")
-
-// namedIn reports whether a member of rs is called name.
-func namedIn(rs []lifeline.Resident, name string) bool {
-	for _, r := range rs {
-		if r.Name == name {
-			return true
-		}
-	}
-	return false
-}
 
 func (g *gen) resident(p person, a lifeline.Address) lifeline.Resident {
 	r := lifeline.Resident{Address: a, Sex: p.sex}

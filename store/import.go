@@ -27,12 +27,12 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 		return lifeline.ImportStats{}, err
 	}
 	sent := false
-	next := func() ([]lifeline.Resident, error) {
+	next := func() ([]lifeline.Resident, bool, error) {
 		if sent {
-			return nil, nil
+			return nil, false, nil
 		}
 		sent = true
-		return b.Residents, nil
+		return b.Residents, true, nil
 	}
 	return db.importRun(ctx, len(b.Residents), next, func() (*lifeline.ImportBatch, error) { return b, nil })
 }
@@ -80,18 +80,9 @@ func (db *DB) ImportStream(ctx context.Context, expected int, residents <-chan [
 		}
 	}()
 	defer close(stop)
-	next := func() ([]lifeline.Resident, error) {
+	next := func() ([]lifeline.Resident, bool, error) {
 		c, ok := <-ready
-		if !ok {
-			return nil, nil
-		}
-		if c.err != nil {
-			return nil, c.err
-		}
-		if c.rs == nil {
-			c.rs = []lifeline.Resident{} // nil ends the stream
-		}
-		return c.rs, nil
+		return c.rs, ok, c.err
 	}
 	return db.importRun(ctx, expected, next, finish)
 }
@@ -103,8 +94,8 @@ type finishError struct{ err error }
 func (e finishError) Error() string { return e.err.Error() }
 
 // importRun is Import and ImportStream: next gives the residents a chunk
-// at a time (nil at the end), finish the updates.
-func (db *DB) importRun(ctx context.Context, expected int, next func() ([]lifeline.Resident, error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
+// at a time (ok false at the end), finish the updates.
+func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lifeline.Resident, ok bool, err error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
 	// A big import touches index pages all over the file: the writer gets
 	// a bigger page cache (512 MB at most) while it runs.
@@ -144,11 +135,11 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() ([]lifeli
 		w.emptyAtStart = stored == 0
 		written := 0
 		for {
-			rs, err := next()
+			rs, ok, err := next()
 			if err != nil {
 				return err
 			}
-			if rs == nil {
+			if !ok {
 				break
 			}
 			if err := w.upsertAll(rs, written, &st); err != nil {

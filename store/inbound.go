@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"strings"
 	"sync"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -356,27 +355,24 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	sizes := []int{min(len(batch), inboundInsertRows), len(batch) % inboundInsertRows}
-	if sealing := l.sealing(); sealing != nil {
-		sizes = append(sizes, -inboundInsertRows, -(min(sealChunk, len(sealing.order)-sealing.done) % inboundInsertRows))
-	}
-	for _, n := range sizes {
-		var q string
-		switch {
-		case n > 0:
-			q = inboundInsertSQL(n)
-		case n < 0:
-			q = inboundSealSQL(-n)
-		default:
-			continue
-		}
-		if _, err := db.prepared(ctx, db.log, q); err != nil {
-			return nil, nil, 0, err
-		}
-	}
 	putOne, err := db.prepared(ctx, db.log, inboundSealSQL(1))
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	queries := []string{inboundInsertSQL(min(len(batch), inboundInsertRows))}
+	if n := len(batch) % inboundInsertRows; n > 0 {
+		queries = append(queries, inboundInsertSQL(n))
+	}
+	if g := l.sealing(); g != nil {
+		queries = append(queries, inboundSealSQL(inboundInsertRows))
+		if n := min(sealChunk, len(g.order)-g.done) % inboundInsertRows; n > 0 {
+			queries = append(queries, inboundSealSQL(n))
+		}
+	}
+	for _, q := range queries {
+		if _, err := db.prepared(ctx, db.log, q); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	added = make(map[string]int64, len(batch))
 	now := ms(db.Now())
@@ -444,15 +440,7 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 				}
 				args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
 			}
-			var res sql.Result
-			if ins, ok := preparedAlready(db.log, inboundInsertSQL(len(part))); ok {
-				res, err = tx.StmtContext(ctx, ins).ExecContext(ctx, args...)
-			} else {
-				row := tx.StmtContext(ctx, one)
-				for i := 0; i < len(args) && err == nil; i += 7 {
-					res, err = row.ExecContext(ctx, args[i:i+7]...)
-				}
-			}
+			res, err := execRows(ctx, tx, db.log, inboundInsertSQL, one, 7, args)
 			if err != nil {
 				return fmt.Errorf("insert inbound message: %w", err)
 			}
@@ -490,16 +478,7 @@ func (db *DB) recordInbound(ctx context.Context, batch []*inboundWait) (added ma
 		}
 		for from := 0; from < len(rows); from += 3 * inboundInsertRows {
 			part := rows[from:min(from+3*inboundInsertRows, len(rows))]
-			var err error
-			if put, ok := preparedAlready(db.log, inboundSealSQL(len(part)/3)); ok {
-				_, err = tx.StmtContext(ctx, put).ExecContext(ctx, part...)
-			} else {
-				row := tx.StmtContext(ctx, putOne)
-				for i := 0; i < len(part) && err == nil; i += 3 {
-					_, err = row.ExecContext(ctx, part[i:i+3]...)
-				}
-			}
-			if err != nil {
+			if _, err := execRows(ctx, tx, db.log, inboundSealSQL, putOne, 3, part); err != nil {
 				return fmt.Errorf("seal inbound messages: %w", err)
 			}
 		}
@@ -529,18 +508,24 @@ func inboundSealSQL(n int) string {
 	return `INSERT OR IGNORE INTO inbound_sids (gen, sid, id) VALUES ` + tuples(n, 3)
 }
 
-// tuples is n tuples of width placeholders: "(?, ?), (?, ?)".
-func tuples(n, width int) string {
-	t := "(" + placeholders(width) + ")"
-	var b strings.Builder
-	b.Grow(n * (len(t) + 2))
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(t)
+// execRows writes rows of width values each (args, one after another)
+// with the multi-row statement for that many rows where it was prepared
+// before the transaction began (see preparedAlready), or else a row at a
+// time with one, the statement for a single row. The result is that of
+// the last statement run.
+func execRows(ctx context.Context, tx *sql.Tx, pool *sql.DB, multi func(int) string, one *sql.Stmt, width int, args []any) (sql.Result, error) {
+	if st, ok := preparedAlready(pool, multi(len(args)/width)); ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return b.String()
+	row := tx.StmtContext(ctx, one)
+	var res sql.Result
+	for i := 0; i < len(args); i += width {
+		var err error
+		if res, err = row.ExecContext(ctx, args[i:i+width]...); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // sealing returns the oldest generation not yet sealed, or nil.

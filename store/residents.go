@@ -144,6 +144,13 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// tuples is n tuples of width placeholders, for a multi-row INSERT:
+// "(?, ?), (?, ?)".
+func tuples(n, width int) string {
+	t := "(" + placeholders(width) + ")"
+	return strings.TrimSuffix(strings.Repeat(t+", ", n), ", ")
+}
+
 func errResidentNotFound() error {
 	return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该居民", "no such resident"))
 }

@@ -640,22 +640,11 @@ func (b *bulkInsert) statement(rows int) (*sql.Stmt, error) {
 	if s, ok := b.stmts[rows]; ok {
 		return s, nil
 	}
-	var q strings.Builder
-	q.WriteString(b.into)
-	q.WriteString(" VALUES ")
 	width := b.width
 	if b.rowid {
 		width--
 	}
-	tuple := "(" + placeholders(width) + ")"
-	for i := range rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(tuple)
-	}
-	q.WriteString(b.tail)
-	s, err := b.tx.PrepareContext(b.ctx, b.db.SQL(q.String()))
+	s, err := b.tx.PrepareContext(b.ctx, b.db.SQL(b.into+" VALUES "+tuples(rows, width)+b.tail))
 	if err != nil {
 		return nil, b.db.unavailable(err)
 	}
