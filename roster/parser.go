@@ -374,10 +374,20 @@ func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context,
 // Batch returns the good rows as one batch for the store: every resident
 // (but those ParseLoaded handed on), then every update, in file order.
 func (p *Parser) Batch() *lifeline.ImportBatch {
-	c := p.Counts()
+	// Room for what the batch holds: not the residents already streamed,
+	// which in a big roster import are every one of them.
+	var residents, updates int
+	p.Rows(func(r *Row) {
+		if r.OK() && r.Resident != nil && !r.table.streamed {
+			residents++
+		}
+		if r.OK() && r.Update != nil {
+			updates++
+		}
+	})
 	b := &lifeline.ImportBatch{
-		Residents: make([]lifeline.Resident, 0, c.Residents),
-		Updates:   make([]lifeline.StatusUpdate, 0, c.Updates),
+		Residents: make([]lifeline.Resident, 0, residents),
+		Updates:   make([]lifeline.StatusUpdate, 0, updates),
 	}
 	p.Rows(func(r *Row) {
 		if !r.OK() {
