@@ -184,13 +184,24 @@ func TestPrepareAllReportsTheFirstBadRow(t *testing.T) {
 				rs[i].Doc.Number = rs[i].Doc.Number[:17] + "0"
 			}
 		}
-		err := prepareAll(rs)
+		_, err := prepareAll(rs)
 		want := fmt.Sprintf("resident %d:", slices.Min(bad)+1)
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Fatalf("bad rows %v: %v, want %q…", bad, err, want)
 		}
 	}
-	if err := prepareAll(synth.Residents(0, 3000)); err != nil {
+	rs := synth.Residents(0, 3000)
+	args, err := prepareAll(rs)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Each resident's rowArgs beside it, the two halves in order.
+	if len(args) != len(rs) {
+		t.Fatalf("%d rowArgs for %d residents", len(args), len(rs))
+	}
+	for i := range rs {
+		if args[i].key != rowKey(&rs[i]) || args[i].cols[0] != rs[i].Name {
+			t.Fatalf("resident %d has the rowArgs of %v", i+1, args[i].cols[0])
+		}
 	}
 }

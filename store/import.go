@@ -23,16 +23,17 @@ var errDryRun = errors.New("dry run")
 // the batch's residents are filled in. A DryRun batch is imported in full
 // and rolled back: the stats are those of the real import.
 func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.ImportStats, error) {
-	if err := prepareAll(b.Residents); err != nil {
+	args, err := prepareAll(b.Residents)
+	if err != nil {
 		return lifeline.ImportStats{}, err
 	}
 	sent := false
-	next := func() ([]lifeline.Resident, bool, error) {
+	next := func() ([]lifeline.Resident, []rowArgs, bool, error) {
 		if sent {
-			return nil, false, nil
+			return nil, nil, false, nil
 		}
 		sent = true
-		return b.Residents, true, nil
+		return b.Residents, args, true, nil
 	}
 	return db.importRun(ctx, len(b.Residents), next, func() (*lifeline.ImportBatch, error) { return b, nil })
 }
@@ -47,12 +48,13 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 // or cancelled import. The stream is always read to its end, so whoever
 // sends on it never blocks, even after a failure.
 func (db *DB) ImportStream(ctx context.Context, expected int, residents <-chan []lifeline.Resident, finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
-	// Chunks are prepared (normalised, checked) on their way in, by a
-	// goroutine of their own, while the transaction writes the ones
-	// before.
+	// Chunks are prepared (normalised, checked, their rowArgs made) on
+	// their way in, by a goroutine of their own, while the transaction
+	// writes the ones before.
 	type chunk struct {
-		rs  []lifeline.Resident
-		err error
+		rs   []lifeline.Resident
+		args []rowArgs
+		err  error
 	}
 	ready := make(chan chunk, 2)
 	stop := make(chan struct{})
@@ -63,16 +65,10 @@ func (db *DB) ImportStream(ctx context.Context, expected int, residents <-chan [
 			if done {
 				continue // drain: the sender must not block
 			}
-			var err error
-			for i := range rs {
-				if err = prepareResident(&rs[i]); err != nil {
-					err = fmt.Errorf("resident %d: %w", n+i+1, err)
-					break
-				}
-			}
+			args, err := prepareChunk(rs, n)
 			n += len(rs)
 			select {
-			case ready <- chunk{rs, err}:
+			case ready <- chunk{rs, args, err}:
 				done = err != nil
 			case <-stop:
 				done = true
@@ -80,9 +76,9 @@ func (db *DB) ImportStream(ctx context.Context, expected int, residents <-chan [
 		}
 	}()
 	defer close(stop)
-	next := func() ([]lifeline.Resident, bool, error) {
+	next := func() ([]lifeline.Resident, []rowArgs, bool, error) {
 		c, ok := <-ready
-		return c.rs, ok, c.err
+		return c.rs, c.args, ok, c.err
 	}
 	return db.importRun(ctx, expected, next, finish)
 }
@@ -94,8 +90,9 @@ type finishError struct{ err error }
 func (e finishError) Error() string { return e.err.Error() }
 
 // importRun is Import and ImportStream: next gives the residents a chunk
-// at a time (ok false at the end), finish the updates.
-func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lifeline.Resident, ok bool, err error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
+// at a time, prepared, with their rowArgs (ok false at the end), finish
+// the updates.
+func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lifeline.Resident, args []rowArgs, ok bool, err error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
 	// A big import touches index pages all over the file: the writer gets
 	// a bigger page cache (512 MB at most) while it runs.
@@ -135,14 +132,14 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		w.emptyAtStart = stored == 0
 		written := 0
 		for {
-			rs, ok, err := next()
+			rs, args, ok, err := next()
 			if err != nil {
 				return err
 			}
 			if !ok {
 				break
 			}
-			if err := w.upsertAll(rs, written, &st); err != nil {
+			if err := w.upsertAll(rs, args, written, &st); err != nil {
 				return err
 			}
 			written += len(rs)
@@ -203,30 +200,45 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 	return st, nil
 }
 
-// prepareAll prepares every resident of a batch, a big one on two cores
-// (the writer that follows has one), and returns the error of the first
-// bad one.
-func prepareAll(rs []lifeline.Resident) error {
-	prepare := func(from, to int) error {
-		for i := from; i < to; i++ {
-			if err := prepareResident(&rs[i]); err != nil {
-				return fmt.Errorf("resident %d: %w", i+1, err)
-			}
+// prepareChunk prepares residents (offset: how many of the import came
+// before them, for messages) and makes their rowArgs; the error is that of
+// the first bad one.
+func prepareChunk(rs []lifeline.Resident, offset int) ([]rowArgs, error) {
+	args := make([]rowArgs, len(rs))
+	for i := range rs {
+		if err := prepareResident(&rs[i]); err != nil {
+			return nil, fmt.Errorf("resident %d: %w", offset+i+1, err)
 		}
-		return nil
+		args[i] = argsOf(&rs[i])
 	}
+	return args, nil
+}
+
+// prepareAll is prepareChunk for a whole batch, a big one on two cores
+// (the writer that follows has one).
+func prepareAll(rs []lifeline.Resident) ([]rowArgs, error) {
 	if len(rs) < 2*chunkRows {
-		return prepare(0, len(rs))
+		return prepareChunk(rs, 0)
 	}
 	half := len(rs) / 2
-	done := make(chan error, 1)
-	go func() { done <- prepare(half, len(rs)) }()
-	first := prepare(0, half)
-	second := <-done
-	if first != nil {
-		return first
+	type part struct {
+		args []rowArgs
+		err  error
 	}
-	return second
+	done := make(chan part, 1)
+	go func() {
+		a, err := prepareChunk(rs[half:], half)
+		done <- part{a, err}
+	}()
+	first, err := prepareChunk(rs[:half], 0)
+	second := <-done
+	if err != nil {
+		return nil, err
+	}
+	if second.err != nil {
+		return nil, second.err
+	}
+	return append(first, second.args...), nil
 }
 
 // bulkIndexes are the indexes an import into a SQLite store drops and

@@ -245,13 +245,14 @@ func (db *DB) CreateResident(ctx context.Context, r *lifeline.Resident) error {
 		if err != nil {
 			return err
 		}
-		if err := w.insert(r, hh); err != nil {
+		args := argsOf(r)
+		if err := w.insert(r, &args, hh); err != nil {
 			return err
 		}
 		if err := w.flushRows(); err != nil {
 			return err
 		}
-		if err := w.addRows(r.ID, r.Name, r.Phones); err != nil {
+		if err := w.addRows(r.ID, &args); err != nil {
 			return err
 		}
 		if err := w.flush(); err != nil {

@@ -298,14 +298,14 @@ func rowKey(r *lifeline.Resident) string {
 // upsertAll upserts residents a chunk at a time (offset: how many residents
 // of the import came before rs, for messages). A chunk never holds the
 // same person twice, so the lookup at its start stays true through it.
-func (w *rosterWriter) upsertAll(rs []lifeline.Resident, offset int, st *lifeline.ImportStats) error {
+func (w *rosterWriter) upsertAll(rs []lifeline.Resident, args []rowArgs, offset int, st *lifeline.ImportStats) error {
 	seen := make(map[string]bool, chunkRows)
 	keys := make([]string, 0, chunkRows) // rowKey of each row of the chunk
 	start := 0
 	for i := 0; i <= len(rs); i++ {
 		var k string
 		if i < len(rs) {
-			k = rowKey(&rs[i])
+			k = args[i].key
 			if len(keys) < chunkRows && !seen[k] {
 				seen[k] = true
 				keys = append(keys, k)
@@ -315,7 +315,7 @@ func (w *rosterWriter) upsertAll(rs []lifeline.Resident, offset int, st *lifelin
 		if err := w.cancel.Err(); err != nil {
 			return err
 		}
-		if err := w.upsertChunk(rs[start:i], keys, offset+start, st); err != nil {
+		if err := w.upsertChunk(rs[start:i], args[start:i], keys, offset+start, st); err != nil {
 			return err
 		}
 		clear(seen)
@@ -329,7 +329,7 @@ func (w *rosterWriter) upsertAll(rs []lifeline.Resident, offset int, st *lifelin
 	return nil
 }
 
-func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset int, st *lifeline.ImportStats) error {
+func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys []string, offset int, st *lifeline.ImportStats) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -351,7 +351,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset
 		e := found[i]
 		if e == nil {
 			st.Inserted++
-			if err := w.insert(r, hhs[i]); err != nil {
+			if err := w.insert(r, &args[i], hhs[i]); err != nil {
 				return fmt.Errorf("resident %d: %w", offset+i+1, err)
 			}
 			if w.emptyAtStart {
@@ -360,7 +360,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset
 			fresh = append(fresh, i)
 			continue
 		}
-		if err := w.update(r, hhs[i], e, st); err != nil {
+		if err := w.update(r, &args[i], hhs[i], e, st); err != nil {
 			return fmt.Errorf("resident %d: %w", offset+i+1, err)
 		}
 	}
@@ -370,7 +370,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, keys []string, offset
 	// Phones and grams only after their residents are in: the foreign
 	// keys are checked statement by statement.
 	for _, i := range fresh {
-		if err := w.addRows(rs[i].ID, rs[i].Name, rs[i].Phones); err != nil {
+		if err := w.addRows(rs[i].ID, &args[i]); err != nil {
 			return err
 		}
 		if w.bufferedNew == 0 || rs[i].ID < w.bufferedNew {
@@ -479,37 +479,76 @@ func (w *rosterWriter) lookupStmt(n int) (*sql.Stmt, error) {
 // insert gives a new resident an id and puts its row in the residents
 // buffer; the caller flushes it (flushRows) and then adds phones and grams
 // with addRows.
-func (w *rosterWriter) insert(r *lifeline.Resident, hh int64) error {
+func (w *rosterWriter) insert(r *lifeline.Resident, p *rowArgs, hh int64) error {
 	r.HouseholdID = hh
 	id, err := w.residentIDs.next()
 	if err != nil {
 		return err
 	}
 	r.ID = id
-	return w.residents.add(r.ID, r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality,
-		birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.nowArg, w.nowArg)
+	b := w.residents
+	b.args = append(b.args, id)
+	b.args = append(b.args, p.cols[:]...)
+	b.args = append(b.args, nullID(hh), p.manual, w.nowArg, w.nowArg)
+	return b.added()
 }
 
-func (w *rosterWriter) addRows(id int64, name string, phones []string) error {
+// addRows adds the name grams and phones of a new resident (p: its
+// rowArgs).
+func (w *rosterWriter) addRows(id int64, p *rowArgs) error {
 	idArg := any(id) // boxed once for all its rows
-	if name != "" {
-		for _, g := range nameGrams(name) {
-			if err := w.grams.add(g, idArg); err != nil {
-				return err
-			}
+	for _, g := range p.grams {
+		if err := w.grams.add(g, idArg); err != nil {
+			return err
 		}
 	}
-	for i, p := range phones {
-		if err := w.phones.add(p, idArg, lifeline.PhoneTail(p), int64(i)); err != nil {
+	for i := 0; i < len(p.phones); i += 2 {
+		if err := w.phones.add(p.phones[i], idArg, p.phones[i+1], int64(i/2)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// rowArgs is what the writer stores of a new resident, made ready for the
+// statements before the writer needs it: on its own goroutine in an
+// import (prepareChunk), so the writer, which an import waits for, only
+// binds. A resident already stored is updated from the Resident itself.
+type rowArgs struct {
+	key string // rowKey
+	// name, doc_type, doc_number, doc_rev, nationality, birth, sex
+	cols   [7]any
+	manual any   // needs_manual
+	grams  []any // nameGrams
+	phones []any // phone, tail4, for each phone in order
+}
+
+// argsOf makes the rowArgs of a prepared resident.
+func argsOf(r *lifeline.Resident) rowArgs {
+	a := rowArgs{
+		key:    rowKey(r),
+		cols:   [7]any{r.Name, string(r.Doc.Type), r.Doc.Number, reverse(r.Doc.Number), r.Doc.Nationality, birthText(r.Birth), string(r.Sex)},
+		manual: boolInt(r.NeedsManual),
+	}
+	if r.Name != "" {
+		gs := nameGrams(r.Name)
+		a.grams = make([]any, len(gs))
+		for i, g := range gs {
+			a.grams[i] = g
+		}
+	}
+	if len(r.Phones) > 0 {
+		a.phones = make([]any, 0, 2*len(r.Phones))
+		for _, p := range r.Phones {
+			a.phones = append(a.phones, p, lifeline.PhoneTail(p))
+		}
+	}
+	return a
+}
+
 // update brings a stored resident up to date with a roster row, counting
 // what it did. A row without phones leaves the stored phones alone.
-func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *lifeline.ImportStats) error {
+func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, hh int64, e *existing, st *lifeline.ImportStats) error {
 	r.ID, r.HouseholdID = e.id, hh
 	if w.buffered[e.id] || (w.bufferedNew != 0 && e.id >= w.bufferedNew) {
 		if err := w.flush(); err != nil {
@@ -540,24 +579,23 @@ func (w *rosterWriter) update(r *lifeline.Resident, hh int64, e *existing, st *l
 			return w.db.unavailable(err)
 		}
 	}
-	newName := ""
+	var add rowArgs // the rows to write again: grams for a new name, new phones
 	if e.name != r.Name {
 		for _, g := range allGrams(foldName(e.name)) {
 			if _, err := w.delGram.ExecContext(w.ctx, g, e.id); err != nil {
 				return w.db.unavailable(err)
 			}
 		}
-		newName = r.Name
+		add.grams = p.grams
 	}
-	var phones []string
 	if phonesChanged {
 		if _, err := w.delPhones.ExecContext(w.ctx, e.id); err != nil {
 			return w.db.unavailable(err)
 		}
-		phones = r.Phones
+		add.phones = p.phones
 	}
 	w.buffered[e.id] = true
-	return w.addRows(e.id, newName, phones)
+	return w.addRows(e.id, &add)
 }
 
 func (w *rosterWriter) storedPhones(id int64) ([]string, error) {
@@ -630,6 +668,11 @@ func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, into string, width 
 
 func (b *bulkInsert) add(vals ...any) error {
 	b.args = append(b.args, vals...)
+	return b.added()
+}
+
+// added flushes once a row appended to args fills the statement.
+func (b *bulkInsert) added() error {
 	if len(b.args) == b.width*b.n {
 		return b.flush()
 	}
