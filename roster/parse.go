@@ -207,6 +207,9 @@ func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 	return row
 }
 
+// noneKeyPrefix starts the resKey of a resident without a document.
+const noneKeyPrefix = "none:"
+
 func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell func(field) string,
 	bad func(field, string, string), badErr func(field, error), serial bool) {
 	c := &row.table.cols
@@ -303,7 +306,7 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 		if doc.Type == lifeline.DocNone {
 			// No number to tell them apart: the same name in the same room
 			// twice is the same child entered twice.
-			key = "none:" + r.Name + "|" + r.Address.Community + "|" + r.Address.Short()
+			key = noneKeyPrefix + r.Name + "|" + r.Address.Community + "|" + r.Address.Short()
 		}
 		// Checked against the rows before it by checkDups.
 		row.resKey, row.resAt = key, len(row.Problems)

@@ -153,6 +153,7 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 						rs = make([]lifeline.Resident, 0, to-i)
 					}
 					rs = append(rs, *row.Resident)
+					row.Resident, row.handedOn = nil, true
 				}
 			}
 			if len(rs) > 0 || bad > 0 {
@@ -314,7 +315,7 @@ func (p *Parser) Counts() Counts {
 		case !r.OK():
 			c.Bad++
 		default:
-			if r.Resident != nil {
+			if r.IsRoster() {
 				c.Residents++
 			}
 			if r.Update != nil {
@@ -332,20 +333,20 @@ func (p *Parser) Counts() Counts {
 // (Document.Key) of those the store holds.
 func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context, []lifeline.Document) (map[string]bool, error)) error {
 	results := false // any good results row without a resident on it
-	p.Rows(func(r *Row) { results = results || (r.OK() && r.Update != nil && r.Resident == nil) })
+	p.Rows(func(r *Row) { results = results || (r.OK() && r.Update != nil && !r.IsRoster()) })
 	if !results {
 		return nil // a roster alone: nothing to check, no map of its documents
 	}
 	inImport := map[string]bool{}
 	p.Rows(func(r *Row) {
-		if r.OK() && r.Resident != nil && r.Resident.Doc.Number != "" {
-			inImport[r.Resident.Doc.Key()] = true
+		if k := r.docKey(); r.OK() && k != "" {
+			inImport[k] = true
 		}
 	})
 	var ask []lifeline.Document
 	asked := map[string]bool{}
 	p.Rows(func(r *Row) {
-		if !r.OK() || r.Update == nil || r.Resident != nil {
+		if !r.OK() || r.Update == nil || r.IsRoster() {
 			return
 		}
 		if key := r.Update.Doc.Key(); !inImport[key] && !asked[key] {
@@ -361,7 +362,7 @@ func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context,
 		return err
 	}
 	p.Rows(func(r *Row) {
-		if !r.OK() || r.Update == nil || r.Resident != nil {
+		if !r.OK() || r.Update == nil || r.IsRoster() {
 			return
 		}
 		if key := r.Update.Doc.Key(); !inImport[key] && !stored[key] {

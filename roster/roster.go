@@ -253,11 +253,15 @@ type Row struct {
 	Line   int
 	Record []string // the cells as read, for the rejects file
 	// Resident is set for roster rows; Update for rows with a colour or
-	// result. A combined table fills both.
+	// result. A combined table fills both. Once ParseLoaded has handed a
+	// good row's resident on, Resident is nil and IsRoster still true: a
+	// big roster is not held twice, as rows and as residents, while the
+	// store writes it.
 	Resident *lifeline.Resident
 	Update   *lifeline.StatusUpdate
 	Problems []Problem
 	table    *Table
+	handedOn bool
 	// What checkDups checks once every row is parsed: the document key of
 	// a roster row and how many problems it had then, and the key, what
 	// and field of a results row's sample ("" when not to be checked).
@@ -269,6 +273,25 @@ type Row struct {
 
 // OK reports whether the row has no problems.
 func (r *Row) OK() bool { return len(r.Problems) == 0 }
+
+// IsRoster reports whether the row gave a resident: Resident, or one
+// ParseLoaded handed on.
+func (r *Row) IsRoster() bool { return r.Resident != nil || r.handedOn }
+
+// docKey is the Document.Key of the row's resident, "" for one without a
+// document number.
+func (r *Row) docKey() string {
+	if r.Resident != nil {
+		if r.Resident.Doc.Number == "" {
+			return ""
+		}
+		return r.Resident.Doc.Key()
+	}
+	if r.handedOn && !strings.HasPrefix(r.resKey, noneKeyPrefix) {
+		return r.resKey // parseResident's key: Doc.Key, which a good row has
+	}
+	return ""
+}
 
 func (r *Row) addProblem(f fieldName, reason lifeline.Text) {
 	r.Problems = append(r.Problems, Problem{Source: r.Source, Line: r.Line, field: f, Reason: reason})

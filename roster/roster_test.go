@@ -544,7 +544,8 @@ func TestParseLoaded(t *testing.T) {
 	roster2 := "姓名,证件号码,楼栋,房号\n" +
 		"Li again," + b + ",3,301\n" + // duplicate of the other file
 		"Sun," + id(t, "11010519800101002") + ",3,302\n"
-	results := "证件号码,健康码\n" + a + ",绿码\n" + c + ",黄码\n"
+	stranger := id(t, "11010519800101003") // on no roster
+	results := "证件号码,健康码\n" + a + ",绿码\n" + c + ",黄码\n" + stranger + ",绿码\n"
 	dir := t.TempDir()
 	files := map[string]string{"1.csv": combined, "2.csv": roster2, "3.csv": results}
 	whole := parse(t, files)
@@ -575,8 +576,9 @@ func TestParseLoaded(t *testing.T) {
 	})
 	// Chunks of two rows: 1.csv's lines 2-3, 4-5 (a duplicate), 6-7 (a bad
 	// check digit, a duplicate), 8; 2.csv's 2 (a duplicate) and 3; 3.csv's
-	// 2 (a colour given twice) and 3, no residents.
-	if fmt.Sprint(bads) != "[0 1 3 3 4 5]" {
+	// 2 (a colour given twice) and 3, then 4 (the stranger's, not yet
+	// checked), no residents.
+	if fmt.Sprint(bads) != "[0 1 3 3 4 5 5]" {
 		t.Fatalf("bad rows so far at each chunk: %v", bads)
 	}
 	if p.Pending() != 0 {
@@ -606,10 +608,29 @@ func TestParseLoaded(t *testing.T) {
 	if len(bt.Residents) != 0 {
 		t.Fatalf("Batch repeats %d residents handed on", len(bt.Residents))
 	}
-	if wu := whole.Batch().Updates; len(bt.Updates) != len(wu) || len(wu) != 5 {
+	if wu := whole.Batch().Updates; len(bt.Updates) != len(wu) || len(wu) != 6 {
 		t.Fatalf("updates: %d, AddFile's %d", len(bt.Updates), len(wu))
 	}
 	if got, want := p.Counts(), whole.Counts(); got != want {
 		t.Fatalf("counts %+v, AddFile's %+v", got, want)
+	}
+	// A resident handed on is not kept: the rows do not hold a big roster
+	// a second time while it is written.
+	p.Rows(func(r *Row) {
+		if r.OK() && r.Resident != nil && r.table.streamed {
+			t.Fatalf("%s:%d still holds its resident after handing it on", r.Source, r.Line)
+		}
+	})
+	// Results rows still find the residents handed on; the stranger's
+	// does not (the store knows no one).
+	none := func(context.Context, []lifeline.Document) (map[string]bool, error) { return nil, nil }
+	for _, q := range []*Parser{p, whole} {
+		if err := q.CheckResidents(context.Background(), none); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := problems(p, lifeline.En), problems(whole, lifeline.En)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) != 7 || !strings.Contains(want[6], "3.csv:4:") || !strings.Contains(want[6], "unknown resident") {
+		t.Fatalf("after CheckResidents:\n%s\nwant (AddFile's), the last the stranger's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
