@@ -82,6 +82,9 @@ type printDoneMsg struct {
 func (printProgressMsg) route() screenID { return screenPrint }
 func (printDoneMsg) route() screenID     { return screenPrint }
 
+// rateAfter is how long a batch runs before its rate and time left show.
+const rateAfter = time.Second
+
 func newPrintScreen(e *env) printScreen {
 	bar := progress.New(progress.WithSolidFill("4"), progress.WithWidth(50))
 	return printScreen{e: e, bar: bar}
@@ -259,9 +262,12 @@ func (s printScreen) view(width, height int) string {
 	s.bar.Width = bw
 	b.WriteString("  " + s.bar.ViewAs(pct) + "\n")
 	line := fmt.Sprintf(s.e.t("  %d / %d 张", "  %d / %d codes"), s.done, s.total)
-	if el := s.e.now().Sub(s.started); s.running && s.done > 0 && el > 0 {
+	// A rate only once there is one: over the first codes it is mostly
+	// the start (fonts loaded, first page begun), and a building that
+	// takes a second would show "about 20 s left".
+	if el := s.e.now().Sub(s.started); s.running && s.done > 0 && el >= rateAfter {
 		rate := float64(s.done) / el.Seconds()
-		left := time.Duration(float64(s.total-s.done)/rate) * time.Second
+		left := time.Duration(float64(s.total-s.done) / rate * float64(time.Second))
 		line += fmt.Sprintf(s.e.t("  每秒 %.0f 张  约剩 %s", "  %.0f/s  about %s left"), rate, left.Round(time.Second))
 	}
 	b.WriteString(line + "\n\n")

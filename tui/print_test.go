@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -123,4 +125,22 @@ func TestPrintLargeType(t *testing.T) {
 		t.Fatalf("job after a second l = %+v, want cards", job)
 	}
 	final(t, tm)
+}
+
+// TestPrintRateWaitsForTheStart: the rate and time left show only after a
+// second: over the first code they are the start's, not the batch's.
+func TestPrintRateWaitsForTheStart(t *testing.T) {
+	now := testNow
+	e := &env{cfg: Config{Now: func() time.Time { return now }}, lang: lifeline.En}
+	s := newPrintScreen(e).start(&lifeline.Resident{Name: "Zhang San"})
+	s.running, s.started, s.done, s.total = true, testNow, 1, 411
+	now = testNow.Add(50 * time.Millisecond)
+	if v := s.view(80, 24); !strings.Contains(v, "1 / 411 codes") || strings.Contains(v, "/s") {
+		t.Fatalf("after 50 ms:\n%s", v)
+	}
+	s.done = 205
+	now = testNow.Add(2 * time.Second)
+	if v := s.view(80, 24); !strings.Contains(v, "205 / 411 codes  102/s  about 2s left") {
+		t.Fatalf("after 2 s:\n%s", v)
+	}
 }
