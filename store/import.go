@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -117,7 +118,14 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		}
 		var rebuild []string
 		if db.dialect == SQLite && expected > stored {
-			if rebuild, err = dropIndexes(ctx, tx, bulkIndexes); err != nil {
+			names := bulkIndexes
+			if stored == 0 {
+				// Nothing is looked up by document in an empty store (see
+				// rosterWriter.emptyAtStart): its document index too is
+				// built at the end.
+				names = append(slices.Clone(names), "residents_doc")
+			}
+			if rebuild, err = dropIndexes(ctx, tx, names); err != nil {
 				return db.unavailable(err)
 			}
 		}
@@ -249,7 +257,9 @@ func prepareAll(rs []lifeline.Resident) ([]rowArgs, error) {
 // one transaction with the rows, so a failed or cancelled import leaves
 // the indexes as they were; readers meanwhile keep the indexes of their
 // snapshot. Only indexes that nothing in an import reads are dropped:
-// residents_doc finds stored residents, residents_household is the key
+// residents_doc finds stored residents (so it is dropped too only when
+// there are none, and the import finds the residents it wrote itself by
+// their ids), residents_household is the key
 // the households foreign key is checked through (without it every new
 // household scans residents), and the households' UNIQUE index finds
 // addresses. On PostgreSQL DROP INDEX would lock searches out for the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -35,7 +36,7 @@ type rosterWriter struct {
 	stmts  []*sql.Stmt
 
 	selOld, selNone, selBuilding, updRes, selPhones, delPhones, delGram *sql.Stmt
-	lookups                                                             map[int]*sql.Stmt // by document count
+	lookups                                                             map[lookupKey]*sql.Stmt
 
 	residents, newHouseholds, grams, phones *bulkInsert
 	// ids hands out resident and household ids before the multi-row
@@ -51,10 +52,12 @@ type rosterWriter struct {
 	buildings   map[[2]string]bool // community, building: loaded into households
 	hasOldDocs  bool
 	// emptyAtStart: the store held no residents when the import began,
-	// so only a row this import wrote (written, by rowKey) can be found:
-	// the others are not looked up.
+	// so only a row this import wrote (written: its id by rowKey) can be
+	// found, and it is found by its id: the others are not looked up, and
+	// nothing is looked up by document (an import into an empty store
+	// builds residents_doc at its end; see importRun).
 	emptyAtStart bool
-	written      map[string]bool
+	written      map[string]int64
 }
 
 func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, error) {
@@ -62,7 +65,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx) (*rosterWriter, e
 	// watcher per statement. The transaction itself still watches ctx and
 	// rolls back when it is cancelled, and the writer checks ctx per chunk.
 	w := &rosterWriter{db: db, tx: tx, ctx: context.WithoutCancel(ctx), cancel: ctx, now: ms(db.Now()),
-		buffered: map[int64]bool{}, written: map[string]bool{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
+		buffered: map[int64]bool{}, written: map[string]int64{}, households: map[lifeline.Address]int64{}, buildings: map[[2]string]bool{}}
 	w.nowArg = w.now
 	prep := []struct {
 		s **sql.Stmt
@@ -356,7 +359,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys 
 				return fmt.Errorf("resident %d: %w", offset+i+1, err)
 			}
 			if w.emptyAtStart {
-				w.written[keys[i]] = true
+				w.written[keys[i]] = r.ID
 			}
 			fresh = append(fresh, i)
 			continue
@@ -386,48 +389,41 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys 
 // residents without documents one by one.
 func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []int64) ([]*existing, error) {
 	found := make([]*existing, len(rs))
-	var skip []bool
 	if w.emptyAtStart {
-		skip = make([]bool, len(rs))
+		var ids []any
 		for i := range rs {
-			skip[i] = !w.written[keys[i]]
+			if id, ok := w.written[keys[i]]; ok {
+				ids = append(ids, id)
+			}
 		}
-	}
-	var nums []any
-	for i := range rs {
-		if rs[i].Doc.Type != lifeline.DocNone && (skip == nil || !skip[i]) {
-			nums = append(nums, reverse(rs[i].Doc.Number))
+		if len(ids) == 0 {
+			return found, nil
 		}
-	}
-	byKey := map[string]*existing{}
-	if len(nums) > 0 {
-		st, err := w.lookupStmt(len(nums))
+		byID, err := w.lookup(`id`, ids, func(e *existing) string { return strconv.FormatInt(e.id, 10) })
 		if err != nil {
 			return nil, err
 		}
-		rows, err := st.QueryContext(w.ctx, nums...)
-		if err != nil {
-			return nil, w.db.unavailable(err)
-		}
-		for rows.Next() {
-			e := &existing{}
-			if err := e.scan(rows); err != nil {
-				rows.Close()
-				return nil, w.db.unavailable(err)
+		for i := range rs {
+			if id, ok := w.written[keys[i]]; ok {
+				if found[i] = byID[strconv.FormatInt(id, 10)]; found[i] == nil {
+					return nil, rosterChanged(nil) // written by this import, gone
+				}
 			}
-			byKey[e.docType+":"+e.docNumber] = e
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, w.db.unavailable(err)
+		return found, nil
+	}
+	var nums []any
+	for i := range rs {
+		if rs[i].Doc.Type != lifeline.DocNone {
+			nums = append(nums, reverse(rs[i].Doc.Number))
 		}
+	}
+	byKey, err := w.lookup(`doc_rev`, nums, func(e *existing) string { return e.docType + ":" + e.docNumber })
+	if err != nil {
+		return nil, err
 	}
 	for i := range rs {
 		r := &rs[i]
-		if skip != nil && skip[i] {
-			continue
-		}
 		var row *sql.Row
 		switch {
 		case r.Doc.Type == lifeline.DocNone:
@@ -458,23 +454,62 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []
 	return found, nil
 }
 
-// lookupStmt returns the statement finding n documents, prepared once per
-// n: whole chunks all use one, and parsing a thousand placeholders per
-// chunk cost about 4% of an import.
-func (w *rosterWriter) lookupStmt(n int) (*sql.Stmt, error) {
-	if st, ok := w.lookups[n]; ok {
+// lookup reads the stored residents whose column (doc_rev or id) is one of
+// vals, by key.
+func (w *rosterWriter) lookup(column string, vals []any, key func(*existing) string) (map[string]*existing, error) {
+	out := map[string]*existing{}
+	if len(vals) == 0 {
+		return out, nil
+	}
+	st, err := w.lookupStmt(column, len(vals))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(w.ctx, vals...)
+	if err != nil {
+		return nil, w.db.unavailable(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := &existing{}
+		if err := e.scan(rows); err != nil {
+			return nil, w.db.unavailable(err)
+		}
+		out[key(e)] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, w.db.unavailable(err)
+	}
+	return out, nil
+}
+
+// lookupStmt returns the statement finding n residents by column (doc_rev
+// or id), prepared once per column and n: whole chunks all use one, and
+// parsing a thousand placeholders per chunk cost about 4% of an import.
+func (w *rosterWriter) lookupStmt(column string, n int) (*sql.Stmt, error) {
+	k := lookupKey{column, n}
+	if st, ok := w.lookups[k]; ok {
 		return st, nil
 	}
+	where := `doc_rev IN (` + placeholders(n) + `) AND doc_number <> ''`
+	if column == `id` {
+		where = `id IN (` + placeholders(n) + `)`
+	}
 	st, err := w.tx.PrepareContext(w.ctx, w.db.SQL(`SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual
-		FROM residents WHERE doc_rev IN (`+placeholders(n)+`) AND doc_number <> ''`))
+		FROM residents WHERE `+where))
 	if err != nil {
 		return nil, w.db.unavailable(err)
 	}
 	if w.lookups == nil {
-		w.lookups = map[int]*sql.Stmt{}
+		w.lookups = map[lookupKey]*sql.Stmt{}
 	}
-	w.lookups[n] = st
+	w.lookups[k] = st
 	return st, nil
+}
+
+type lookupKey struct {
+	column string
+	n      int
 }
 
 // insert gives a new resident an id and puts its row in the residents
