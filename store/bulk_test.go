@@ -173,9 +173,11 @@ func TestImportRepeatedRowStillBuffered(t *testing.T) {
 	}
 }
 
-// TestPrepareAllReportsTheFirstBadRow: a big batch is checked on two cores,
-// and the error is still that of the first bad resident.
-func TestPrepareAllReportsTheFirstBadRow(t *testing.T) {
+// TestImportReportsTheFirstBadRow: a batch is prepared a chunk at a time
+// beside the writer, and the error is still that of the first bad
+// resident, with nothing written.
+func TestImportReportsTheFirstBadRow(t *testing.T) {
+	db := openTemp(t)
 	for _, bad := range [][]int{{100, 2500}, {2500}, {2999, 1500}} {
 		rs := synth.Residents(0, 3000)
 		for _, i := range bad {
@@ -184,24 +186,24 @@ func TestPrepareAllReportsTheFirstBadRow(t *testing.T) {
 				rs[i].Doc.Number = rs[i].Doc.Number[:17] + "0"
 			}
 		}
-		_, err := prepareAll(rs)
+		_, err := db.Import(t.Context(), &lifeline.ImportBatch{Residents: rs})
 		want := fmt.Sprintf("resident %d:", slices.Min(bad)+1)
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Fatalf("bad rows %v: %v, want %q…", bad, err, want)
 		}
+		if n, _ := db.CountResidents(t.Context()); n != 0 {
+			t.Fatalf("bad rows %v: %d residents stored", bad, n)
+		}
 	}
 	rs := synth.Residents(0, 3000)
-	args, err := prepareAll(rs)
-	if err != nil {
+	if _, err := db.Import(t.Context(), &lifeline.ImportBatch{Residents: rs}); err != nil {
 		t.Fatal(err)
 	}
-	// Each resident's rowArgs beside it, the two halves in order.
-	if len(args) != len(rs) {
-		t.Fatalf("%d rowArgs for %d residents", len(args), len(rs))
-	}
+	// Every resident of the batch has its id filled in, its own.
 	for i := range rs {
-		if args[i].key != rowKey(&rs[i]) || args[i].cols[0] != rs[i].Name {
-			t.Fatalf("resident %d has the rowArgs of %v", i+1, args[i].cols[0])
+		got, err := db.Resident(t.Context(), rs[i].ID)
+		if err != nil || got.Doc.Number != rs[i].Doc.Number {
+			t.Fatalf("resident %d: id %d holds %v (%v)", i+1, rs[i].ID, got, err)
 		}
 	}
 }
