@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -396,16 +395,17 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []
 				ids = append(ids, id)
 			}
 		}
-		if len(ids) == 0 {
-			return found, nil
-		}
-		byID, err := w.lookup(`id`, ids, func(e *existing) string { return strconv.FormatInt(e.id, 10) })
+		es, err := w.lookup(`id`, ids)
 		if err != nil {
 			return nil, err
 		}
+		byID := make(map[int64]*existing, len(es))
+		for _, e := range es {
+			byID[e.id] = e
+		}
 		for i := range rs {
 			if id, ok := w.written[keys[i]]; ok {
-				if found[i] = byID[strconv.FormatInt(id, 10)]; found[i] == nil {
+				if found[i] = byID[id]; found[i] == nil {
 					return nil, rosterChanged(nil) // written by this import, gone
 				}
 			}
@@ -418,9 +418,13 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []
 			nums = append(nums, reverse(rs[i].Doc.Number))
 		}
 	}
-	byKey, err := w.lookup(`doc_rev`, nums, func(e *existing) string { return e.docType + ":" + e.docNumber })
+	es, err := w.lookup(`doc_rev`, nums)
 	if err != nil {
 		return nil, err
+	}
+	byKey := make(map[string]*existing, len(es))
+	for _, e := range es {
+		byKey[e.docType+":"+e.docNumber] = e
 	}
 	for i := range rs {
 		r := &rs[i]
@@ -455,11 +459,10 @@ func (w *rosterWriter) lookupChunk(rs []lifeline.Resident, keys []string, hhs []
 }
 
 // lookup reads the stored residents whose column (doc_rev or id) is one of
-// vals, by key.
-func (w *rosterWriter) lookup(column string, vals []any, key func(*existing) string) (map[string]*existing, error) {
-	out := map[string]*existing{}
+// vals.
+func (w *rosterWriter) lookup(column string, vals []any) ([]*existing, error) {
 	if len(vals) == 0 {
-		return out, nil
+		return nil, nil
 	}
 	st, err := w.lookupStmt(column, len(vals))
 	if err != nil {
@@ -470,12 +473,13 @@ func (w *rosterWriter) lookup(column string, vals []any, key func(*existing) str
 		return nil, w.db.unavailable(err)
 	}
 	defer rows.Close()
+	var out []*existing
 	for rows.Next() {
 		e := &existing{}
 		if err := e.scan(rows); err != nil {
 			return nil, w.db.unavailable(err)
 		}
-		out[key(e)] = e
+		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, w.db.unavailable(err)
