@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,7 +130,38 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
 
+// pageSize is the page size of a new store's file (SQLite's default is
+// 4 KiB). Pages four times bigger make a big import 10-15% faster: its
+// commit writes a quarter as many WAL frames (two writes each) and copies
+// a quarter as many pages into the file, and its B-trees split a quarter
+// as often. Searches and the gateway's status reads at a million
+// residents take the same time with either (BenchmarkFind*,
+// BenchmarkStatusByPhone). A store made before keeps the size it has: SQLite
+// cannot change it in WAL mode. The log file keeps 4 KiB pages: its
+// commits are a few rows each.
+const pageSize = 16384
+
+// createSQLite makes the file at path a WAL database of pageSize pages if
+// it does not exist yet or is empty. The page size must be set before the
+// file's first page is written, and the driver runs the DSN's PRAGMAs in
+// alphabetical order, journal_mode (which writes it) before page_size.
+func createSQLite(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil // an existing store, or one Open reports on
+	}
+	c, err := sql.Open("sqlite", "file:"+path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Exec(`PRAGMA journal_mode=WAL`)
+	return err
+}
+
 func (db *DB) openSQLite(path string) error {
+	if err := createSQLite(path); err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法创建数据库文件 "+path, "cannot create the database file "+path))
+	}
 	dsn := sqliteDSN(path)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
 )
 
 // openTemp opens a SQLite store in a directory of the test's own, closed
@@ -73,5 +77,56 @@ func TestLogSchemaMatchesMigrations(t *testing.T) {
 		if store, log := describe(db.r, table), describe(db.log, table); store != log {
 			t.Errorf("%s differs:\nmigrations:\n%slog file:\n%s", table, store, log)
 		}
+	}
+}
+
+// TestNewStorePageSize: a new store's file, or an empty one, gets pages of
+// pageSize in WAL mode; a store made with SQLite's default keeps its pages
+// and opens as before; the log file keeps the default.
+func TestNewStorePageSize(t *testing.T) {
+	pragma := func(c *sql.DB, name string) string {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(`PRAGMA ` + name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "new.db"), empty} {
+		db := openPath(t, path)
+		if got := pragma(db.w, "page_size"); got != strconv.Itoa(pageSize) {
+			t.Errorf("%s: page_size = %s, want %d", filepath.Base(path), got, pageSize)
+		}
+		if got := pragma(db.r, "journal_mode"); got != "wal" {
+			t.Errorf("%s: journal_mode = %s, want wal", filepath.Base(path), got)
+		}
+		if got := pragma(db.log, "page_size"); got != "4096" {
+			t.Errorf("%s: log page_size = %s, want 4096", filepath.Base(path), got)
+		}
+	}
+
+	old := filepath.Join(dir, "old.db")
+	c, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(`CREATE TABLE before_us (x)`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	db := openPath(t, old)
+	if got := pragma(db.w, "page_size"); got != "4096" {
+		t.Errorf("a store made with 4 KiB pages: page_size = %s after Open", got)
+	}
+	if got := pragma(db.w, "journal_mode"); got != "wal" {
+		t.Errorf("a store made with 4 KiB pages: journal_mode = %s after Open, want wal", got)
+	}
+	if _, err := db.FindResidents(context.Background(), lifeline.ResidentFilter{Query: "张"}); err != nil {
+		t.Errorf("a store made with 4 KiB pages: %v", err)
 	}
 }
