@@ -44,10 +44,12 @@ type record struct {
 }
 
 // loadTable reads a table's records, finds the header and recognises the
-// kind of table, leaving the data rows to parse (t.pending).
-func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool) (*Table, error) {
+// kind of table, leaving the data rows to parse (t.pending). rows is about
+// how many records there are, so they are kept without growing a slice.
+func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool, rows int) (*Table, error) {
 	t := &Table{Source: source, serial: serial}
-	var pre, recs []record
+	var pre []record
+	recs := make([]record, 0, rows)
 	for {
 		rec, ok, err := next()
 		if err != nil {

@@ -87,7 +87,7 @@ func (p *Parser) LoadFile(path string) error {
 	if bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(name+" 是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入", name+" is an old Excel (.xls) workbook: save it as .xlsx or CSV in Excel, then import that"))
 	}
-	return p.loadCSV(name, bytes.NewReader(b))
+	return p.loadCSV(name, b)
 }
 
 // parsed runs load, which loads tables, then parses their rows, a big
@@ -143,6 +143,7 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 			var rs []lifeline.Resident
 			for i := from; i < to; i++ {
 				row := p.parseRow(t, recs[i], t.serial)
+				recs[i] = record{}
 				p.checkDups(row)
 				t.Rows[i] = row
 				if !row.OK() {
@@ -154,6 +155,13 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 					}
 					rs = append(rs, *row.Resident)
 					row.Resident, row.handedOn = nil, true
+					// A roster row that is good now stays good (a later
+					// duplicate is the later row's problem): its cells,
+					// kept for the rejects file, are not needed. A row
+					// with a result too is checked again by CheckResidents.
+					if row.Update == nil {
+						row.Record = nil
+					}
 				}
 			}
 			if len(rs) > 0 || bad > 0 {
@@ -165,14 +173,18 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 
 // AddCSV reads one CSV file. source names it in messages.
 func (p *Parser) AddCSV(source string, r io.Reader) error {
-	return p.parsed(func() error { return p.loadCSV(source, r) })
+	return p.parsed(func() error {
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
+		}
+		return p.loadCSV(source, raw)
+	})
 }
 
-func (p *Parser) loadCSV(source string, r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
-	}
+// loadCSV loads the CSV file raw (read whole: the encoding is told from
+// all of it).
+func (p *Parser) loadCSV(source string, raw []byte) error {
 	text, enc, err := Decode(raw)
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法识别文件编码，请另存为 UTF-8 CSV", source+": cannot tell the file's encoding; save it as UTF-8 CSV"))
@@ -198,7 +210,8 @@ func (p *Parser) loadCSV(source string, r io.Reader) error {
 		line, _ := cr.FieldPos(0)
 		return record{cells: cells, line: line}, true, nil
 	}
-	t, err := p.loadTable(source, next, false)
+	// A line a row, but for rows with line breaks inside quotes.
+	t, err := p.loadTable(source, next, false, bytes.Count(text, []byte{'\n'})+1)
 	if err != nil {
 		return err
 	}
@@ -255,7 +268,7 @@ func (p *Parser) loadXLSX(source string, r io.Reader) error {
 			i++
 			return record{cells: rows[i-1], line: i}, true, nil
 		}
-		t, err := p.loadTable(name, next, true)
+		t, err := p.loadTable(name, next, true, len(rows))
 		if err != nil {
 			if firstErr == nil && !blankSheet(rows) {
 				firstErr = err
