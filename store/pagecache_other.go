@@ -1,0 +1,8 @@
+//go:build !linux
+
+package store
+
+// ReservePageCache reserves nothing here: see pagecache_linux.go.
+func ReservePageCache(rows int) bool { return false }
+
+func pageCacheUse(reset bool) (used, overflow int64) { return -1, -1 }
