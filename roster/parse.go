@@ -43,14 +43,14 @@ type record struct {
 	line  int
 }
 
-// loadTable reads a table's records, finds the header and recognises the
-// kind of table, leaving the data rows to parse (t.pending). rows is about
-// how many records there are, so they are kept without growing a slice.
-func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool, rows int) (*Table, error) {
+// loadTable reads a table's records up to its header, recognises the kind
+// of table and leaves the data rows to read and parse (t.more). lines is
+// how many lines (a sheet's rows) the table has in all, so t.estimate,
+// the lines after the header, is at least how many rows it has.
+func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool, lines int) (*Table, error) {
 	t := &Table{Source: source, serial: serial}
-	var pre []record
-	recs := make([]record, 0, rows)
-	for {
+	pre := 0
+	for pre < headerSearchRows {
 		rec, ok, err := next()
 		if err != nil {
 			return nil, err
@@ -61,26 +61,46 @@ func (p *Parser) loadTable(source string, next func() (record, bool, error), ser
 		if blank(rec.cells) {
 			continue
 		}
-		if t.Kind == 0 {
-			cols, _ := mapHeader(rec.cells)
-			if k := cols.kind(); k != 0 {
-				t.Kind, t.cols, t.Header = k, cols, rec.cells
-				continue
-			}
-			if pre = append(pre, rec); len(pre) >= headerSearchRows {
-				break
-			}
-			continue
+		cols, _ := mapHeader(rec.cells)
+		if k := cols.kind(); k != 0 {
+			t.Kind, t.cols, t.Header = k, cols, rec.cells
+			t.more, t.estimate = next, max(0, lines-rec.line)
+			return t, nil
+		}
+		pre++
+	}
+	return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+		source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
+		source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
+}
+
+// nextRow reads the table's next data record, skipping blank ones; ok is
+// false at its end. Once at the end or on an error, the table has nothing
+// more to read.
+func (t *Table) nextRow() (rec record, ok bool, err error) {
+	for t.more != nil {
+		rec, ok, err = t.more()
+		if err != nil || !ok {
+			t.more, t.estimate = nil, 0
+			return record{}, false, err
+		}
+		if !blank(rec.cells) {
+			return rec, true, nil
+		}
+	}
+	return record{}, false, nil
+}
+
+// readRows reads the rest of the table's data records.
+func (t *Table) readRows() ([]record, error) {
+	recs := make([]record, 0, t.estimate)
+	for {
+		rec, ok, err := t.nextRow()
+		if err != nil || !ok {
+			return recs, err
 		}
 		recs = append(recs, rec)
 	}
-	if t.Kind == 0 {
-		return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
-			source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
-			source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
-	}
-	t.pending = recs
-	return t, nil
 }
 
 // parallelRows is the size from which a table's rows are parsed on two

@@ -27,6 +27,7 @@ type Parser struct {
 	opt       Options
 	residents map[string]ref // document key of every roster row
 	samples   map[string]ref // document, sample time and site of every result row
+	err       error          // what stopped ParseLoaded
 }
 
 // NewParser returns a parser for one import.
@@ -71,10 +72,11 @@ func (p *Parser) AddFile(path string) error {
 }
 
 // LoadFile reads a CSV or XLSX file as AddFile does, and recognises its
-// tables, but leaves their rows to ParseLoaded: an import can then open
-// the store and write each chunk of residents while the next is parsed.
-// A file that cannot be read or recognised is an error here, before
-// anything is written.
+// tables by their headers, but leaves their rows to ParseLoaded, which
+// splits them into cells as it parses them: an import can then open the
+// store and write each chunk of residents while the next is read and
+// parsed, from the first row on. A file that cannot be read or recognised
+// is an error here, before anything is written.
 func (p *Parser) LoadFile(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -98,23 +100,32 @@ func (p *Parser) parsed(load func() error) error {
 		return err
 	}
 	for _, t := range p.Tables[from:] {
-		p.parseRows(t, t.pending, t.serial)
-		t.pending = nil
+		recs, err := t.readRows()
+		if err != nil {
+			return err
+		}
+		p.parseRows(t, recs, t.serial)
 	}
 	return nil
 }
 
-// Pending is how many data rows of roster tables are loaded and not yet
-// parsed: what an import of them will bring at most.
+// Pending is about how many data rows of roster tables are loaded and not
+// yet parsed, counted by lines (a sheet's rows): what an import of them
+// will bring at most.
 func (p *Parser) Pending() int {
 	n := 0
 	for _, t := range p.Tables {
 		if t.Kind.Has(KindRoster) {
-			n += len(t.pending)
+			n += t.estimate
 		}
 	}
 	return n
 }
+
+// Err is the error that stopped ParseLoaded: a file that could not be
+// read to its end. The rows before it were handed on; an import must
+// write none of them.
+func (p *Parser) Err() error { return p.err }
 
 // streamChunk is how many rows ParseLoaded parses before handing their
 // residents on (a variable so tests can lower it).
@@ -127,31 +138,36 @@ var streamChunk = 1024
 // (only results rows are checked again, by CheckResidents). bad is how
 // many rows so far had problems, so an import that will write nothing if
 // any row is bad can stop writing at the first. Those residents are not
-// in Batch.
+// in Batch. A file that cannot be read to its end stops it: see Err.
 func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 	bad := 0
 	for _, t := range p.Tables {
-		if t.pending == nil {
+		if t.more == nil || p.err != nil {
 			continue
 		}
-		recs := t.pending
-		t.pending = nil
 		t.streamed = true
-		t.Rows = make([]*Row, len(recs))
-		for from := 0; from < len(recs); from += streamChunk {
-			to := min(from+streamChunk, len(recs))
+		t.Rows = make([]*Row, 0, t.estimate)
+		for more := true; more; {
 			var rs []lifeline.Resident
-			for i := from; i < to; i++ {
-				row := p.parseRow(t, recs[i], t.serial)
-				recs[i] = record{}
+			n := 0
+			for ; n < streamChunk; n++ {
+				rec, ok, err := t.nextRow()
+				if err != nil {
+					p.err = err
+				}
+				if !ok {
+					more = false
+					break
+				}
+				row := p.parseRow(t, rec, t.serial)
 				p.checkDups(row)
-				t.Rows[i] = row
+				t.Rows = append(t.Rows, row)
 				if !row.OK() {
 					bad++
 				}
 				if row.OK() && row.Resident != nil {
 					if rs == nil {
-						rs = make([]lifeline.Resident, 0, to-i)
+						rs = make([]lifeline.Resident, 0, streamChunk-n)
 					}
 					rs = append(rs, *row.Resident)
 					row.Resident, row.handedOn = nil, true
@@ -164,7 +180,7 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 					}
 				}
 			}
-			if len(rs) > 0 || bad > 0 {
+			if n > 0 && (len(rs) > 0 || bad > 0) {
 				emit(rs, bad)
 			}
 		}
@@ -210,8 +226,11 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 		line, _ := cr.FieldPos(0)
 		return record{cells: cells, line: line}, true, nil
 	}
-	// A line a row, but for rows with line breaks inside quotes.
-	t, err := p.loadTable(source, next, false, bytes.Count(text, []byte{'\n'})+1)
+	lines := bytes.Count(text, []byte{'\n'})
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		lines++
+	}
+	t, err := p.loadTable(source, next, false, lines)
 	if err != nil {
 		return err
 	}

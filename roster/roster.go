@@ -305,10 +305,13 @@ type Table struct {
 	Header   []string
 	Rows     []*Row
 	cols     columns
-	// pending are the data records read and not yet parsed (LoadFile);
-	// serial says whether cells hold Excel serial dates (a workbook).
-	pending []record
-	serial  bool
+	// more reads the data records not yet parsed (LoadFile leaves them
+	// to ParseLoaded, which reads them as it parses); estimate is at
+	// least how many are left. serial says whether cells hold Excel
+	// serial dates (a workbook).
+	more     func() (record, bool, error)
+	estimate int
+	serial   bool
 	// streamed: the residents of this table's good rows went to
 	// ParseLoaded's emit, not into Batch.
 	streamed bool

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -616,9 +617,14 @@ func TestParseLoaded(t *testing.T) {
 	}
 	// A resident handed on is not kept: the rows do not hold a big roster
 	// a second time while it is written.
+	// Nor its cells, unless the row has a result too (CheckResidents
+	// checks that again): they are kept for the rejects file.
 	p.Rows(func(r *Row) {
 		if r.OK() && r.Resident != nil && r.table.streamed {
 			t.Fatalf("%s:%d still holds its resident after handing it on", r.Source, r.Line)
+		}
+		if keep := !r.OK() || r.Update != nil; keep != (r.Record != nil) {
+			t.Fatalf("%s:%d (ok %v, a result %v) holds its cells: %v", r.Source, r.Line, r.OK(), r.Update != nil, r.Record != nil)
 		}
 	})
 	// Results rows still find the residents handed on; the stranger's
@@ -632,5 +638,79 @@ func TestParseLoaded(t *testing.T) {
 	got, want := problems(p, lifeline.En), problems(whole, lifeline.En)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) != 7 || !strings.Contains(want[6], "3.csv:4:") || !strings.Contains(want[6], "unknown resident") {
 		t.Fatalf("after CheckResidents:\n%s\nwant (AddFile's), the last the stranger's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestParseLoadedStopsAtAReadError: a file that cannot be read to its end
+// (a CSV file's cells are split as ParseLoaded parses them) stops
+// ParseLoaded where it failed, and Err says why, so an import writes
+// nothing.
+func TestParseLoadedStopsAtAReadError(t *testing.T) {
+	saved := streamChunk
+	defer func() { streamChunk = saved }()
+	streamChunk = 2
+	p := NewParser(Options{Now: testNow})
+	path := filepath.Join(t.TempDir(), "r.csv")
+	body := "name,id_number\n"
+	for _, first := range []string{"11010519491231002", "31010419850607123", "44010619900101002", "11010519800101001"} {
+		body += "A," + id(t, first) + "\n"
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	broken := errors.New("disk gone")
+	tb := p.Tables[0]
+	read, calls := tb.more, 0
+	tb.more = func() (record, bool, error) {
+		if calls++; calls == 4 {
+			return record{}, false, broken
+		}
+		return read()
+	}
+	var got int
+	p.ParseLoaded(func(rs []lifeline.Resident, bad int) { got += len(rs) })
+	if !errors.Is(p.Err(), broken) {
+		t.Fatalf("Err = %v, want the read error", p.Err())
+	}
+	if got != 3 || len(tb.Rows) != 3 || p.Pending() != 0 {
+		t.Fatalf("%d residents handed on, %d rows, %d pending; want the 3 rows before the error and nothing pending", got, len(tb.Rows), p.Pending())
+	}
+}
+
+// TestPendingCountsLines: before its rows are parsed, a table counts at
+// least the rows it has, by its lines after the header (blank lines and
+// a missing last line break included), so an import knows about how big
+// it is before it reads them.
+func TestPendingCountsLines(t *testing.T) {
+	dir := t.TempDir()
+	a, b := id(t, "11010519491231002"), id(t, "31010419850607123")
+	for name, tc := range map[string]struct {
+		body string
+		want int
+	}{
+		"plain.csv":   {"name,id_number\nA," + a + "\nB," + b + "\n", 2},
+		"nolast.csv":  {"name,id_number\r\nA," + a + "\r\nB," + b, 2},
+		"blank.csv":   {"title\n\nname,id_number\nA," + a + "\n\nB," + b + "\n", 3},
+		"results.csv": {"id_number,code_color\n" + a + ",green\n", 0},
+	} {
+		p := NewParser(Options{Now: testNow})
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.LoadFile(path); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Pending(); got != tc.want {
+			t.Errorf("%s: Pending = %d, want %d", name, got, tc.want)
+		}
+		n := 0
+		p.ParseLoaded(func(rs []lifeline.Resident, bad int) { n += len(rs) })
+		if p.Err() != nil || p.Pending() != 0 || n > tc.want {
+			t.Errorf("%s: %d residents, Pending %d after, Err %v", name, n, p.Pending(), p.Err())
+		}
 	}
 }

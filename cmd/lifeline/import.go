@@ -23,10 +23,11 @@ func init() {
 	})
 }
 
-// runImport reads every file first (a file that cannot be read or
-// recognised stops it before the store is touched), then parses the rows
-// while writing them, in one transaction committed only once every row is
-// checked, so a bad row, a crash or Ctrl-C leaves the store as it was.
+// runImport reads every file and recognises its tables first (a file that
+// cannot be read or recognised stops it before the store is touched), then
+// splits and parses the rows while writing them, in one transaction
+// committed only once every row is checked, so a bad row, a crash or
+// Ctrl-C leaves the store as it was.
 func runImport(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("import")
 	dryRun := fs.Bool("dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
@@ -89,6 +90,9 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	)
 	// finish runs once every row is parsed, before anything is committed.
 	finish := func() (*lifeline.ImportBatch, error) {
+		if err := p.Err(); err != nil {
+			return nil, err
+		}
 		if err := p.CheckResidents(ctx, db.KnownDocuments); err != nil {
 			return nil, err
 		}
