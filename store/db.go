@@ -325,8 +325,15 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return db.txOn(ctx, db.w, fn)
 }
 
-// txOn runs fn in a transaction on pool (db.w or db.log).
-func (db *DB) txOn(ctx context.Context, pool *sql.DB, fn func(*sql.Tx) error) error {
+// beginner begins transactions: a pool (*sql.DB) or one of its
+// connections (*sql.Conn).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// txOn runs fn in a transaction on pool (db.w or db.log, or a connection
+// of one).
+func (db *DB) txOn(ctx context.Context, pool beginner, fn func(*sql.Tx) error) error {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return db.unavailable(err)

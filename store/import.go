@@ -106,7 +106,22 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		}
 		defer db.w.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	// On SQLite the transaction runs on a connection of its own, which
+	// the roster writer's multi-row INSERTs reach directly (see
+	// bulkInsert.raw).
+	var (
+		on  beginner = db.w
+		raw *sql.Conn
+	)
+	if db.dialect == SQLite {
+		c, err := db.w.Conn(ctx)
+		if err != nil {
+			return st, db.unavailable(err)
+		}
+		defer c.Close()
+		on, raw = c, c
+	}
+	err := db.txOn(ctx, on, func(tx *sql.Tx) error {
 		st = lifeline.ImportStats{}
 		if big {
 			if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
@@ -130,7 +145,7 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 				return db.unavailable(err)
 			}
 		}
-		w, err := db.newRosterWriter(ctx, tx)
+		w, err := db.newRosterWriter(ctx, tx, raw)
 		if err != nil {
 			return err
 		}

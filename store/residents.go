@@ -229,7 +229,7 @@ func (db *DB) CreateResident(ctx context.Context, r *lifeline.Resident) error {
 		return err
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		w, err := db.newRosterWriter(ctx, tx)
+		w, err := db.newRosterWriter(ctx, tx, nil)
 		if err != nil {
 			return err
 		}
