@@ -12,8 +12,8 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Page faults are dear on the machines lifeline runs on (some 16 µs each
-// on a virtual machine of the kind it is built on: touching 64 MB a 4 KiB
+// Page faults can be dear (some 16 µs each on the virtual machines lifeline
+// is built and measured on: touching 64 MB a 4 KiB
 // page at a time takes 270 ms, in 2 MiB huge pages 5-15 ms). A big import
 // writes its whole file through the writer's page cache, and SQLite
 // allocates that cache a page at a time: a fault for every 4 KiB of a
@@ -43,11 +43,12 @@ var reserved struct {
 }
 
 // ReservePageCache reserves the buffer for an import of about rows roster
-// rows, and reports whether it did. It must be called before the process
-// opens its first store: SQLite takes the setting only before it starts.
-// It reserves nothing, and changes nothing, for a small import, a second
-// time, once a store is open, or where the system gives no huge pages
-// (without them the buffer would cost the same faults up front).
+// rows, and reports whether the process has one. It must be called before
+// the process opens its first store: SQLite takes the setting only before
+// it starts. It reserves nothing, and changes nothing, for a small import,
+// a second time (the first buffer stays), once a store is open, or where
+// the system gives no huge pages (without them the buffer would cost the
+// same faults up front).
 func ReservePageCache(rows int) bool {
 	size := min(maxReserve, rows*bytesPerRow)
 	if size < minReserve || !hugePages() {
