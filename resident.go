@@ -25,10 +25,23 @@ type Address struct {
 	Room      string
 }
 
-// Short returns building-unit-room, the form staff type and say.
+// Short returns building-unit-room, the form staff type and say, and
+// building-room where there are no units (a roster without a unit column):
+// the search box finds a household by either (see store.addressSteps).
 func (a Address) Short() string {
-	parts := []string{a.Building, a.Unit, a.Room}
+	parts := []string{a.Building}
+	for _, p := range []string{a.Unit, a.Room} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
 	return strings.Join(parts, "-")
+}
+
+// Key tells addresses apart where Short may not: a building or room with
+// a dash in it, or no unit.
+func (a Address) Key() string {
+	return a.Community + "\x1f" + a.Building + "\x1f" + a.Unit + "\x1f" + a.Room
 }
 
 // Household is the people living in one room of a building.

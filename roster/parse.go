@@ -328,7 +328,7 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 		if doc.Type == lifeline.DocNone {
 			// No number to tell them apart: the same name in the same room
 			// twice is the same child entered twice.
-			key = noneKeyPrefix + r.Name + "|" + r.Address.Community + "|" + r.Address.Short()
+			key = noneKeyPrefix + r.Name + "|" + r.Address.Key()
 		}
 		// Checked against the rows before it by checkDups.
 		row.resKey, row.resAt = key, len(row.Problems)

@@ -300,7 +300,7 @@ func boolInt(b bool) int64 {
 // resident without one, name, birth date and address.
 func rowKey(r *lifeline.Resident) string {
 	if r.Doc.Type == lifeline.DocNone {
-		return "none|" + r.Name + "|" + birthText(r.Birth) + "|" + r.Address.Community + "|" + r.Address.Short()
+		return "none|" + r.Name + "|" + birthText(r.Birth) + "|" + r.Address.Key()
 	}
 	return r.Doc.Key()
 }

@@ -284,8 +284,25 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 
 // addressSteps searches households by building, unit and room; parts
 // left empty match anything. A full address is an exact match, a building
-// and unit a prefix, a building alone a partial one.
+// and unit a prefix, a building alone a partial one. Building and one
+// more part ("12-501") is also building and room where there are no units,
+// the way Address.Short writes such a household: an exact match.
 func (db *DB) addressSteps(parts []string, f lifeline.ResidentFilter, limit int) []searchStep {
+	steps := db.addressStep(parts, f, limit)
+	if len(parts) == 3 && parts[1] != "" && parts[2] == "" {
+		conds := []string{"h.building = ?", "h.unit = ''", "h.room = ?"}
+		args := []any{parts[0], parts[1]}
+		if f.Community != "" {
+			conds, args = append(conds, "h.community = ?"), append(args, f.Community)
+		}
+		steps = append(steps, searchStep{lifeline.QueryAddress, scoreExact,
+			`SELECT r.id FROM households h JOIN residents r ON r.household_id = h.id WHERE ` + strings.Join(conds, " AND ") +
+				` ORDER BY h.room, r.name LIMIT ?`, append(args, limit)})
+	}
+	return steps
+}
+
+func (db *DB) addressStep(parts []string, f lifeline.ResidentFilter, limit int) []searchStep {
 	conds := []string{"h.building = ?"}
 	args := []any{parts[0]}
 	score := scorePartial

@@ -243,8 +243,13 @@ func householdResidents(ctx context.Context, db *store.DB, h, community string) 
 		return rs, err
 	}
 	parts := strings.Split(strings.ReplaceAll(h, "—", "-"), "-")
-	if len(parts) != 3 {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501）", "--household must be a household id or building-unit-room such as 12-3-501"))
+	switch len(parts) {
+	case 2: // building-room, where there are no units (Address.Short)
+		parts = []string{parts[0], "", parts[1]}
+	case 3:
+	default:
+		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501；没有单元的写 楼-房号，如 12-501）",
+			"--household must be a household id or building-unit-room such as 12-3-501 (building-room such as 12-501 where there are no units)"))
 	}
 	matches, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: h, Community: community, Limit: 200})
 	if err != nil {

@@ -175,6 +175,42 @@ func TestPrintHousehold(t *testing.T) {
 	}
 }
 
+// TestPrintHouseholdWithoutUnits: a household of a roster without units
+// is printed by building-room, the way the staff screen shows it; its
+// neighbour in unit 101 of the same building is not.
+func TestPrintHouseholdWithoutUnits(t *testing.T) {
+	f := newPrintFixture(t)
+	ctx := lifeline.WithActor(context.Background(), lifeline.Actor{User: "test"})
+	db, err := store.Open(ctx, f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []lifeline.Resident
+	for i, a := range []lifeline.Address{{Community: "阳光社区", Building: "5", Room: "101"}, {Community: "阳光社区", Building: "5", Unit: "101", Room: "1"}} {
+		r := lifeline.Resident{Name: "钱无忌", Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: idNumber(fmt.Sprintf("11010519700101%d00", i))}, Address: a}
+		if err := db.CreateResident(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	db.Close()
+	if got := rs[0].Address.Short(); got != "5-101" {
+		t.Fatalf("Short = %q, want 5-101", got)
+	}
+	out := filepath.Join(f.dir, "h.pdf")
+	if code, _, stderr := f.run(t, "--household", "5-101", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f.residents = append(f.residents, rs...)
+	got := f.issued(t)
+	if len(got[rs[0].ID]) != 1 || len(got[rs[1].ID]) != 0 {
+		t.Fatalf("codes: %d for 5-101, %d for 5-101-1; want 1 and 0", len(got[rs[0].ID]), len(got[rs[1].ID]))
+	}
+	if code, _, stderr := f.run(t, "--household", "5-101-1-2", "--out", out); code == 0 || !strings.Contains(stderr, "12-501") {
+		t.Fatalf("--household 5-101-1-2: exit %d: %s", code, stderr)
+	}
+}
+
 func TestPrintFromListReportsEveryBadLine(t *testing.T) {
 	f := newPrintFixture(t)
 	list := filepath.Join(f.dir, "list.txt")

@@ -193,6 +193,30 @@ func testFindAddress(t *testing.T, db *store.DB) {
 			t.Fatalf("%s-%s matched %+v", a.Building, a.Unit, m.Resident.Address)
 		}
 	}
+	// A roster without units: the household is shown and found as
+	// building-room; "building-unit" still finds unit 101's households,
+	// after it.
+	c := ctx(t)
+	var noUnit, unit101 lifeline.Resident
+	for _, x := range []struct {
+		r *lifeline.Resident
+		a lifeline.Address
+	}{{&noUnit, lifeline.Address{Community: "无单元社区", Building: "77", Room: "101"}}, {&unit101, lifeline.Address{Community: "无单元社区", Building: "77", Unit: "101", Room: "2"}}} {
+		*x.r = synth.Resident(5000 + len(x.a.Unit))
+		x.r.Address = x.a
+		must(t, db.CreateResident(c, x.r))
+	}
+	if got := noUnit.Address.Short(); got != "77-101" {
+		t.Fatalf("Short of an address without a unit: %q", got)
+	}
+	ms = findQ(t, db, "77-101")
+	if len(ms) != 2 || ms[0].Resident.ID != noUnit.ID || ms[0].Score != 300 || ms[1].Resident.ID != unit101.ID || ms[1].Kind != lifeline.QueryAddress {
+		t.Fatalf("77-101: %+v", ms)
+	}
+	if ms := findQ(t, db, "77栋101"); len(ms) != 1 || ms[0].Resident.ID != noUnit.ID {
+		t.Fatalf("77栋101: %+v", ms)
+	}
+
 	whole := find(t, db, lifeline.ResidentFilter{Query: a.Building, Limit: 1000})
 	if len(whole) <= len(ms) {
 		t.Fatalf("building %s: %d residents, unit alone had %d", a.Building, len(whole), len(ms))
