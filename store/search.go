@@ -288,21 +288,6 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 // more part ("12-501") is also building and room where there are no units,
 // the way Address.Short writes such a household: an exact match.
 func (db *DB) addressSteps(parts []string, f lifeline.ResidentFilter, limit int) []searchStep {
-	steps := db.addressStep(parts, f, limit)
-	if len(parts) == 3 && parts[1] != "" && parts[2] == "" {
-		conds := []string{"h.building = ?", "h.unit = ''", "h.room = ?"}
-		args := []any{parts[0], parts[1]}
-		if f.Community != "" {
-			conds, args = append(conds, "h.community = ?"), append(args, f.Community)
-		}
-		steps = append(steps, searchStep{lifeline.QueryAddress, scoreExact,
-			`SELECT r.id FROM households h JOIN residents r ON r.household_id = h.id WHERE ` + strings.Join(conds, " AND ") +
-				` ORDER BY h.room, r.name LIMIT ?`, append(args, limit)})
-	}
-	return steps
-}
-
-func (db *DB) addressStep(parts []string, f lifeline.ResidentFilter, limit int) []searchStep {
 	conds := []string{"h.building = ?"}
 	args := []any{parts[0]}
 	score := scorePartial
@@ -315,13 +300,22 @@ func (db *DB) addressStep(parts []string, f lifeline.ResidentFilter, limit int) 
 		// 12栋501: building and room, no unit.
 		conds, args, score = append(conds, "h.room = ?"), append(args, parts[2]), scorePrefix
 	}
+	steps := []searchStep{householdStep(conds, args, score, f, limit)}
+	if len(parts) == 3 && parts[1] != "" && parts[2] == "" {
+		steps = append(steps, householdStep([]string{"h.building = ?", "h.unit = ''", "h.room = ?"}, []any{parts[0], parts[1]}, scoreExact, f, limit))
+	}
+	return steps
+}
+
+// householdStep finds the residents of the households that meet conds
+// (with args), in the filter's community.
+func householdStep(conds []string, args []any, score int, f lifeline.ResidentFilter, limit int) searchStep {
 	if f.Community != "" {
 		conds, args = append(conds, "h.community = ?"), append(args, f.Community)
 	}
-	args = append(args, limit)
-	return []searchStep{{lifeline.QueryAddress, score,
+	return searchStep{lifeline.QueryAddress, score,
 		`SELECT r.id FROM households h JOIN residents r ON r.household_id = h.id WHERE ` + strings.Join(conds, " AND ") +
-			` ORDER BY h.unit, h.room, r.name LIMIT ?`, args}}
+			` ORDER BY h.unit, h.room, r.name LIMIT ?`, append(args, limit)}
 }
 
 // nameSteps searches names: exact, then prefix (the name index), then
