@@ -105,9 +105,8 @@ func reservePageCache(size int) bool {
 }
 
 // pageCacheUse reports how many of the reserved buffer's slots SQLite
-// holds now, and how many page allocations did not fit in it since the
-// last reset (reset: start counting again).
-func pageCacheUse(reset bool) (used, overflow int64) {
+// holds now, and how many bytes of page allocations did not fit in it.
+func pageCacheUse() (used, overflow int64) {
 	tls := libc.NewTLS()
 	defer tls.Close()
 	p := libc.Xmalloc(tls, 16)
@@ -116,11 +115,7 @@ func pageCacheUse(reset bool) (used, overflow int64) {
 	}
 	defer libc.Xfree(tls, p)
 	status := func(op int32) int64 {
-		r := int32(0)
-		if reset {
-			r = 1
-		}
-		if sqlite3.Xsqlite3_status64(tls, op, p, p+8, r) != sqlite3.SQLITE_OK {
+		if sqlite3.Xsqlite3_status64(tls, op, p, p+8, 0) != sqlite3.SQLITE_OK {
 			return -1
 		}
 		return int64(binary.NativeEndian.Uint64(libc.GoBytes(p, 8)))

@@ -53,7 +53,7 @@ func TestReservePageCache(t *testing.T) {
 	if _, err := db.Import(ctx, &lifeline.ImportBatch{Residents: synth.Residents(0, n)}); err != nil {
 		t.Fatal(err)
 	}
-	used, overflow := pageCacheUse(false)
+	used, overflow := pageCacheUse()
 	t.Logf("after the import: %d slots of the buffer used, %d bytes outside it", used, overflow)
 	if used < 200 {
 		t.Errorf("%d slots of the buffer used after importing %d residents: the pages went elsewhere", used, n)
@@ -61,7 +61,7 @@ func TestReservePageCache(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after, _ := pageCacheUse(false); after >= used {
+	if after, _ := pageCacheUse(); after >= used {
 		t.Errorf("%d slots used after the store closed, %d before: the pages were not given back", after, used)
 	}
 
@@ -78,7 +78,7 @@ func TestReservePageCache(t *testing.T) {
 	if err := db.r.QueryRow(`SELECT count(*) FROM residents`).Scan(&got); err != nil || got != n {
 		t.Fatalf("%d residents stored, want %d (%v)", got, n, err)
 	}
-	if used, _ := pageCacheUse(false); used == 0 {
+	if used, _ := pageCacheUse(); used == 0 {
 		t.Error("the store opened again takes no slots of the buffer")
 	}
 }

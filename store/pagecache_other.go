@@ -5,4 +5,4 @@ package store
 // ReservePageCache reserves nothing here: see pagecache_linux.go.
 func ReservePageCache(rows int) bool { return false }
 
-func pageCacheUse(reset bool) (used, overflow int64) { return -1, -1 }
+func pageCacheUse() (used, overflow int64) { return -1, -1 }
