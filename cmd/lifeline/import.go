@@ -12,7 +12,6 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/roster"
-	"github.com/lifeline-health/lifeline/store"
 )
 
 func init() {
@@ -56,12 +55,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 			return err
 		}
 	}
-	if !store.IsPostgres(app.DBPath) {
-		// Before the store is opened: SQLite takes it only before it
-		// starts (a store opened earlier in the process, as in tests,
-		// leaves the import as it was).
-		store.ReservePageCache(p.Pending())
-	}
+	app.reservePageCache(p.Pending())
 	db, err := app.Store(ctx)
 	if err != nil {
 		return err

@@ -62,6 +62,16 @@ func (a *App) Store(ctx context.Context) (*store.DB, error) {
 	return db, nil
 }
 
+// reservePageCache readies the process for writing about rows residents
+// to a SQLite store (see store.ReservePageCache). Called before Store:
+// SQLite takes it only before it starts, so a store opened earlier in the
+// process, as in tests, leaves the writing as it was.
+func (a *App) reservePageCache(rows int) {
+	if !store.IsPostgres(a.DBPath) {
+		store.ReservePageCache(rows)
+	}
+}
+
 // Close closes whatever the App opened.
 func (a *App) Close() error {
 	if a.db != nil {

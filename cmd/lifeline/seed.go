@@ -39,9 +39,7 @@ func runSeed(ctx context.Context, app *App, args []string) error {
 	if *n < 1 {
 		return app.usagef("--residents 应至少为 1", "--residents must be at least 1")
 	}
-	if !store.IsPostgres(app.DBPath) {
-		store.ReservePageCache(*n) // as import does: before the store opens
-	}
+	app.reservePageCache(*n)
 	db, err := app.Store(ctx)
 	if err != nil {
 		return err
