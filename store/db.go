@@ -1,8 +1,31 @@
 // Package store implements lifeline.Store on SQL: SQLite (modernc.org/sqlite,
 // no cgo) for one office, PostgreSQL (pgx) for a city. One package, not
-// sqlite/ and postgres/: the two differ only in a handful of statements
-// (placeholders, identity columns, row claiming), so they share one
-// implementation and one test suite instead of drifting apart.
+// sqlite/ and postgres/: most of what the store sends is the same SQL on
+// both, and it is written once, with one test suite (storetest), instead
+// of twice and drifting apart. Where the two differ, the files say which:
+//
+//   - dialect.go is the SQL that differs word by word: placeholders, the
+//     migrations' type names, the outbox claim's row locks, upserts that
+//     skip conflicts, a few functions. Nothing else asks which database it
+//     talks to.
+//   - Where SQLite needs more than other words, DB holds a small
+//     interface, and the SQLite side is in files named sqlite_*.go:
+//     sqlite.go opens the store and its log file (PATH-log) and
+//     checkpoints the log in the background; sqlite_inbound.go keeps
+//     MessageSids in generations (inboundStore; PostgreSQL's one table is
+//     inboundTable in inbound.go); sqlite_bulk.go makes big imports fast
+//     with raw driver statements, ids SQLite assigns and indexes built
+//     once (bulkWriting; PostgreSQL's side is in postgres.go); and
+//     sqlite_pagecache_linux.go is the page cache in huge pages, on its
+//     own: an import works the same without it.
+//   - postgres.go opens a PostgreSQL store and holds what only it does.
+//
+// The rest (residents.go, search.go, messages.go, …) is one implementation
+// for both.
+//
+// What a staff member may read is decided here, not by the screens: reads
+// and changes are limited to the community of the actor in the context
+// (see scope.go).
 package store
 
 import (
@@ -12,29 +35,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	_ "modernc.org/sqlite"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// Dialect says which SQL database a DB talks to.
-type Dialect int
-
-// Dialects.
-const (
-	SQLite Dialect = iota
-	Postgres
-)
 
 // DB is a lifeline.Store on a SQL database. Writes go through w (one
 // connection on SQLite, so writers queue in Go instead of failing with
@@ -53,14 +63,15 @@ type DB struct {
 	log *sql.DB
 	// logCheckpoints checkpoints the SQLite log file (nil on PostgreSQL).
 	logCheckpoints *checkpointer
-	dialect        Dialect
+	// dialect is the SQL that differs by database; sids and bulk are
+	// what differs more (see the package doc).
+	dialect *dialect
+	sids    inboundStore
+	bulk    bulkWriting
 	// inbound and statusReads gather concurrent BeginInbound and
 	// StatusByPhone calls (see there).
 	inbound     batcher[*inboundWait]
 	statusReads batcher[*statusWait]
-	// inboundLog is what a SQLite store knows of the MessageSids in its
-	// log file (see inbound.go).
-	inboundLog inboundLog
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -76,7 +87,7 @@ func IsPostgres(dsn string) bool {
 // postgres:// URL, and brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{Now: time.Now}
-	db.inbound = batcher[*inboundWait]{run: db.commitInbound, linger: inboundLinger, lingerUnder: inboundFull}
+	db.inbound = batcher[*inboundWait]{run: func(b []*inboundWait) { db.sids.record(b) }, linger: inboundLinger, lingerUnder: inboundFull}
 	db.statusReads = batcher[*statusWait]{run: db.readStatuses, max: maxStatusBatch}
 	if IsPostgres(dsn) {
 		if err := db.openPostgres(ctx, dsn); err != nil {
@@ -90,180 +101,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-// sqliteDSN is the data source name of the SQLite file at path.
-func sqliteDSN(path string) string {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
-}
-
-// LogPath is where a SQLite store at path keeps its logs: the SMS
-// gateway's inbound messages and the audit entries not written with a
-// change (see DB.log).
-func LogPath(path string) string { return path + "-log" }
-
-// logSchema is the schema of a SQLite store's log file. The tables are
-// those of migrations 0001 (audit_log) and 0003 (inbound_messages), which
-// PostgreSQL keeps in the store itself; the audit_log here has no foreign
-// key, being in another file.
-const logSchema = `CREATE TABLE IF NOT EXISTS inbound_messages (
-	sid TEXT PRIMARY KEY,
-	from_phone TEXT NOT NULL,
-	command TEXT NOT NULL DEFAULT '',
-	reply TEXT NOT NULL DEFAULT '',
-	received_at BIGINT NOT NULL,
-	finished_at BIGINT NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS inbound_messages_received ON inbound_messages (received_at);
-CREATE TABLE IF NOT EXISTS audit_log (
-	id INTEGER PRIMARY KEY,
-	at BIGINT NOT NULL,
-	actor TEXT NOT NULL,
-	action TEXT NOT NULL,
-	resident_id BIGINT,
-	detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
-
-// pageSize is the page size of a new store's file (SQLite's default is
-// 4 KiB). Pages four times bigger make a big import 10-15% faster: its
-// commit writes a quarter as many WAL frames (two writes each) and copies
-// a quarter as many pages into the file, and its B-trees split a quarter
-// as often. Searches and the gateway's status reads at a million
-// residents take the same time with either (BenchmarkFind*,
-// BenchmarkStatusByPhone). A store made before keeps the size it has: SQLite
-// cannot change it in WAL mode. The log file keeps 4 KiB pages: its
-// commits are a few rows each.
-const pageSize = 16384
-
-// createSQLite makes the file at path a WAL database of pageSize pages if
-// it does not exist yet or is empty. The page size must be set before the
-// file's first page is written, and the driver runs the DSN's PRAGMAs in
-// alphabetical order, journal_mode (which writes it) before page_size.
-func createSQLite(path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil // an existing store, or one Open reports on
-	}
-	c, err := sql.Open("sqlite", "file:"+path+"?_pragma="+url.QueryEscape(fmt.Sprintf("page_size(%d)", pageSize)))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = c.Exec(`PRAGMA journal_mode=WAL`)
-	return err
-}
-
-func (db *DB) openSQLite(path string) error {
-	if err := createSQLite(path); err != nil {
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法创建数据库文件 "+path, "cannot create the database file "+path))
-	}
-	dsn := sqliteDSN(path)
-	w, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	// Readers map the file (mmap_size): pages come straight from the OS
-	// page cache, shared by every connection, instead of each connection
-	// copying them into a page cache of its own with pread. Now that the
-	// logs written on every search and message are in another file, a
-	// reader's cache is rarely reset, and filling eight private caches
-	// page by page cost a search at a million residents half again its CPU
-	// (BenchmarkFind*: 1.2-1.5 CPU-ms and a p99 of 3.7-6.4 ms per tail
-	// search unmapped, 0.7 CPU-ms and 2.9-3.3 ms mapped). The writer keeps
-	// pread: it is the one connection that changes pages.
-	r, err := sql.Open("sqlite", dsn+"&mode=ro&_pragma="+url.QueryEscape("mmap_size(2147483648)"))
-	if err != nil {
-		w.Close()
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	db.w, db.r, db.dialect = w, r, SQLite
-	// Touch the file through the writer first so WAL mode is set before
-	// readers open it.
-	if _, err := w.Exec("SELECT 1"); err != nil {
-		db.Close()
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+path, "cannot open the database file "+path))
-	}
-	logPath := LogPath(path)
-	// The log file takes a commit per batch of messages. SQLite's default
-	// is that the commit which takes the WAL past 1,000 pages copies them
-	// all into the file and syncs it, while every message in flight waits
-	// for that commit (10-60 ms, a few times a second under a surge). Here
-	// the writer never checkpoints; a goroutine of its own does, without
-	// blocking the writer (see checkpointer).
-	l, err := sql.Open("sqlite", sqliteDSN(logPath)+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)"))
-	if err != nil {
-		db.Close()
-		return fmt.Errorf("open %s: %w", logPath, err)
-	}
-	l.SetMaxOpenConns(1)
-	l.SetConnMaxIdleTime(0)
-	db.log = l
-	if _, err := l.Exec(logSchema + ";\n" + inboundLogSchema); err != nil {
-		db.Close()
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+logPath, "cannot open the database file "+logPath))
-	}
-	ck, err := sql.Open("sqlite", sqliteDSN(logPath))
-	if err != nil {
-		db.Close()
-		return fmt.Errorf("open %s: %w", logPath, err)
-	}
-	ck.SetMaxOpenConns(1)
-	db.logCheckpoints = &checkpointer{db: ck, stop: make(chan struct{}), done: make(chan struct{})}
-	go db.logCheckpoints.run(logCheckpointEvery)
-	return nil
-}
-
-// logCheckpointEvery is how often the log file's WAL is checkpointed: at
-// the most a surge writes (some ten thousand messages a second) the WAL
-// grows by a few megabytes in between.
-const logCheckpointEvery = 250 * time.Millisecond
-
-// checkpointer copies a SQLite file's WAL into the file in the background:
-// PASSIVE checkpoints, which never wait for the writer or readers and
-// copy what no reader still needs; the writer starts the WAL over once a
-// checkpoint has copied all of it. A crash at any point is safe: the WAL
-// is the record until it is copied.
-type checkpointer struct {
-	db         *sql.DB
-	stop, done chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
-}
-
-func (c *checkpointer) run(every time.Duration) {
-	defer close(c.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-		// An error (the file busy past busy_timeout, a disk error) leaves
-		// the frames in the WAL for the next round.
-		c.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-	}
-}
-
-// close stops the checkpoints and closes their connection (once: a DB may
-// be closed twice).
-func (c *checkpointer) close() error {
-	c.closeOnce.Do(func() {
-		close(c.stop)
-		<-c.done
-		c.closeErr = c.db.Close()
-	})
-	return c.closeErr
 }
 
 // Close closes the store.
@@ -298,27 +135,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Dialect returns which database this is.
-func (db *DB) Dialect() Dialect { return db.dialect }
-
-// SQL rewrites a query written with ? placeholders for the dialect.
-func (db *DB) SQL(q string) string {
-	if db.dialect != Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+// SQL rewrites a query written with ? placeholders for the store's
+// database.
+func (db *DB) SQL(q string) string { return db.dialect.bind(q) }
 
 // tx runs fn in a write transaction, committing if it returns nil.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -350,17 +169,18 @@ func (db *DB) txOn(ctx context.Context, pool beginner, fn func(*sql.Tx) error) e
 
 // batchContext is the context of a statement run for several callers at
 // once (a group commit or a group read): none of theirs, so that one caller
-// giving up does not fail the others. On PostgreSQL it ends after 30 s, as
-// a server that went away must not hold the batch for ever. On SQLite it
-// has no end: a statement on a file in this process cannot hang on a
-// network (waiting for the writer is bounded by busy_timeout), and a
-// cancellable context costs every statement two goroutines that watch it
-// (database/sql's and the driver's), more CPU than a status lookup itself.
+// giving up does not fail the others. On PostgreSQL it ends after
+// dialect.batchTimeout, as a server that went away must not hold the batch
+// for ever. On SQLite it has no end: a statement on a file in this process
+// cannot hang on a network (waiting for the writer is bounded by
+// busy_timeout), and a cancellable context costs every statement two
+// goroutines that watch it (database/sql's and the driver's), more CPU
+// than a status lookup itself.
 func (db *DB) batchContext() (context.Context, context.CancelFunc) {
-	if db.dialect == SQLite {
+	if db.dialect.batchTimeout == 0 {
 		return context.Background(), func() {}
 	}
-	return context.WithTimeout(context.Background(), 30*time.Second)
+	return context.WithTimeout(context.Background(), db.dialect.batchTimeout)
 }
 
 func (db *DB) unavailable(err error) error {
@@ -400,8 +220,8 @@ type migration struct {
 // the dialect's auto-increment primary key, {{BLOB}} its byte type, {{CTEXT}}
 // text compared byte by byte (so prefix ranges use the index under any
 // PostgreSQL locale) and {{NOROWID}} SQLite's WITHOUT ROWID on tables that are
-// only their primary key.
-func migrations(d Dialect) ([]migration, error) {
+// only their primary key (see dialect.tokens).
+func migrations(d *dialect) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -417,18 +237,7 @@ func migrations(d Dialect) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := string(b)
-		if d == Postgres {
-			s = strings.ReplaceAll(s, "{{ID}}", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
-			s = strings.ReplaceAll(s, "{{BLOB}}", "BYTEA")
-			s = strings.ReplaceAll(s, "{{CTEXT}}", `TEXT COLLATE "C"`)
-			s = strings.ReplaceAll(s, "{{NOROWID}}", "")
-		} else {
-			s = strings.ReplaceAll(s, "{{ID}}", "INTEGER PRIMARY KEY")
-			s = strings.ReplaceAll(s, "{{BLOB}}", "BLOB")
-			s = strings.ReplaceAll(s, "{{CTEXT}}", "TEXT")
-			s = strings.ReplaceAll(s, "{{NOROWID}}", " WITHOUT ROWID")
-		}
+		s := d.tokens.Replace(string(b))
 		out = append(out, migration{version: v, name: name, sql: s})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
@@ -444,19 +253,17 @@ func migrations(d Dialect) ([]migration, error) {
 // transaction together with its row in schema_migrations, so a crash leaves
 // the schema at a whole version.
 func (db *DB) migrate(ctx context.Context) error {
-	if db.dialect == Postgres {
+	if lock := db.dialect.lockMigrations; lock != "" {
 		// Several replicas may start at once: one migrates, the others wait.
-		// An advisory lock belongs to a session, so it is taken and released
-		// on one dedicated connection, not on whichever the pool hands out.
 		conn, err := db.w.Conn(ctx)
 		if err != nil {
 			return db.unavailable(err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7370001)"); err != nil {
+		if _, err := conn.ExecContext(ctx, lock); err != nil {
 			return db.unavailable(err)
 		}
-		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7370001)")
+		defer conn.ExecContext(context.Background(), db.dialect.unlockMigrations)
 	}
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return db.unavailable(err)
@@ -466,19 +273,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	applied := map[int]bool{}
-	rows, err := db.w.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	err = eachRow(ctx, db, db.w, func(s scanner) (v int, err error) { return v, s.Scan(&v) },
+		func(v int) error { applied[v] = true; return nil }, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return db.unavailable(err)
+		return err
 	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[v] = true
-	}
-	rows.Close()
 	for _, m := range ms {
 		if applied[m.version] {
 			continue

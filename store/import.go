@@ -5,14 +5,32 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
-// bigImport is the batch size from which Import raises the writer's page
-// cache (a variable so a test can lower it).
-var bigImport = 50000
+// bulkWriting is what an import does to write many rows fast that differs
+// by database: sqliteBulk (sqlite_bulk.go) and postgresBulk (postgres.go).
+type bulkWriting interface {
+	// begin readies the store for an import of expected residents,
+	// before its transaction: it returns the connection the transaction
+	// is to run on (nil: the writer pool), and what to call once it has
+	// ended.
+	begin(ctx context.Context, expected int) (*sql.Conn, func(), error)
+	// start runs first in the import's transaction, stored being about
+	// how many residents the store holds; it returns statements to run
+	// once the residents are written (indexes built again).
+	start(ctx context.Context, tx *sql.Tx, expected, stored int) ([]string, error)
+	// assignsIDs reports whether the database assigns a new row the
+	// largest id so far plus one itself, so that multi-row INSERTs leave
+	// the ids idSource handed out to it (see bulkInsert.rowid).
+	assignsIDs() bool
+	// ids hands out the ids of table's new rows in tx.
+	ids(ctx context.Context, tx *sql.Tx, table string) idSource
+	// statements runs a bulk insert's statements in tx; conn, if not nil,
+	// is the connection tx runs on.
+	statements(tx *sql.Tx, conn *sql.Conn, query func(rows int) string) insertStatements
+}
 
 // errDryRun rolls a dry-run import back once it has been counted.
 var errDryRun = errors.New("dry run")
@@ -27,8 +45,8 @@ func (db *DB) Import(ctx context.Context, b *lifeline.ImportBatch) (lifeline.Imp
 	// The batch goes through ImportStream a chunk at a time: each chunk is
 	// prepared (checked, its rowArgs made) on another goroutine while the
 	// one before is written, and only a few chunks' rowArgs are alive at
-	// once (made for a whole 100,000-resident batch ahead, they cost the
-	// garbage collector a sixth of the import's CPU). A bad resident fails
+	// once (made for a whole big batch ahead, they would keep the garbage
+	// collector busy for a good part of the import). A bad resident fails
 	// the import as before, named by its number, with nothing written.
 	ch := make(chan []lifeline.Resident)
 	go func() {
@@ -96,56 +114,26 @@ func (e finishError) Error() string { return e.err.Error() }
 // the updates.
 func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lifeline.Resident, args []rowArgs, ok bool, err error), finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error) {
 	var st lifeline.ImportStats
-	// A big import touches index pages all over the file: the writer gets
-	// a bigger page cache (512 MB at most) while it runs.
-	big := db.dialect == SQLite && expected >= bigImport
-	if big {
-		var was int64
-		if err := db.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
-			return st, db.unavailable(err)
-		}
-		defer db.w.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
+	conn, end, err := db.bulk.begin(ctx, expected)
+	if err != nil {
+		return st, err
 	}
-	// On SQLite the transaction runs on a connection of its own, which
-	// the roster writer's multi-row INSERTs reach directly (see
-	// bulkInsert.raw).
-	var (
-		on  beginner = db.w
-		raw *sql.Conn
-	)
-	if db.dialect == SQLite {
-		c, err := db.w.Conn(ctx)
-		if err != nil {
-			return st, db.unavailable(err)
-		}
-		defer c.Close()
-		on, raw = c, c
+	defer end()
+	var on beginner = db.w
+	if conn != nil {
+		on = conn
 	}
-	err := db.txOn(ctx, on, func(tx *sql.Tx) error {
+	err = db.txOn(ctx, on, func(tx *sql.Tx) error {
 		st = lifeline.ImportStats{}
-		if big {
-			if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
-				return err
-			}
-		}
 		stored, err := db.storedResidents(ctx, tx)
 		if err != nil {
 			return err
 		}
-		var rebuild []string
-		if db.dialect == SQLite && expected > stored {
-			names := bulkIndexes
-			if stored == 0 {
-				// Nothing is looked up by document in an empty store (see
-				// rosterWriter.emptyAtStart): its document index too is
-				// built at the end.
-				names = append(slices.Clone(names), "residents_doc")
-			}
-			if rebuild, err = dropIndexes(ctx, tx, names); err != nil {
-				return db.unavailable(err)
-			}
+		rebuild, err := db.bulk.start(ctx, tx, expected, stored)
+		if err != nil {
+			return db.unavailable(err)
 		}
-		w, err := db.newRosterWriter(ctx, tx, raw)
+		w, err := db.newRosterWriter(ctx, tx, conn)
 		if err != nil {
 			return err
 		}
@@ -236,41 +224,6 @@ func prepareChunk(rs []lifeline.Resident, offset int) ([]rowArgs, error) {
 		args[i] = argsOf(&rs[i])
 	}
 	return args, nil
-}
-
-// bulkIndexes are the indexes an import into a SQLite store drops and
-// builds again at its end when it brings more residents than the store
-// holds (the first import of a city's roster, above all). Building an
-// index sorts its rows once and writes its pages in order; inserting a row
-// at a time goes down the tree for each and splits pages all over it. In
-// one transaction with the rows, so a failed or cancelled import leaves
-// the indexes as they were; readers meanwhile keep the indexes of their
-// snapshot. Only indexes that nothing in an import reads are dropped:
-// residents_doc finds stored residents (so it is dropped too only when
-// there are none, and the import finds the residents it wrote itself by
-// their ids), residents_household is the key
-// the households foreign key is checked through (without it every new
-// household scans residents), and the households' UNIQUE index finds
-// addresses. On PostgreSQL DROP INDEX would lock searches out for the
-// whole import, so its indexes stay.
-var bulkIndexes = []string{"residents_name", "phones_tail", "households_building"}
-
-// dropIndexes drops the named indexes in tx and returns the statements
-// that create them again, read from the schema so they stay those of the
-// migrations.
-func dropIndexes(ctx context.Context, tx *sql.Tx, names []string) ([]string, error) {
-	creates := make([]string, 0, len(names))
-	for _, n := range names {
-		var q string
-		if err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, n).Scan(&q); err != nil {
-			return nil, fmt.Errorf("index %s: %w", n, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DROP INDEX `+n); err != nil {
-			return nil, err
-		}
-		creates = append(creates, q)
-	}
-	return creates, nil
 }
 
 // storedResidents is an upper bound of the residents stored: the largest

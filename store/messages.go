@@ -12,160 +12,6 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
-// BeginInbound records a MessageSid with whatever reply m already holds. A
-// sid seen before is not written again: its stored row comes back with
-// first=false. It returns once the row is committed.
-//
-// Inbound messages arrive in surges, one small write each, and SQLite has
-// one writer: so concurrent calls are committed together (group commit,
-// see batcher), and when the last batch held several messages a commit
-// first waits inboundLinger for more (see there): under a surge that makes
-// batches tens of messages large for at most a millisecond more per
-// message.
-func (db *DB) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*lifeline.InboundMessage, bool, error) {
-	if m.Sid == "" {
-		return nil, false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少 MessageSid", "MessageSid is missing"))
-	}
-	if m.ReceivedAt.IsZero() {
-		m.ReceivedAt = db.Now()
-	}
-	w := &inboundWait{m: m, done: make(chan struct{})}
-	db.inbound.add(w)
-	select {
-	case <-w.done:
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-	return w.prev, w.first, w.err
-}
-
-// inboundLinger is how long a commit waits for more messages when the last
-// batch showed that messages are arriving together (and fewer than
-// inboundFull wait). Every commit costs a transaction and makes each
-// reader connection drop its page cache, so under a surge a few hundred
-// microseconds of waiting buys far more than it costs; an idle gateway
-// (last batch of one) commits at once.
-const (
-	inboundLinger = time.Millisecond
-	inboundFull   = 64
-)
-
-type inboundWait struct {
-	m     *lifeline.InboundMessage
-	prev  *lifeline.InboundMessage
-	first bool
-	err   error
-	done  chan struct{}
-}
-
-// commitInbound writes a batch of inbound messages in one transaction and
-// wakes their callers (the context: batchContext). A SQLite log keeps its
-// sids in generations instead (inbound.go).
-func (db *DB) commitInbound(batch []*inboundWait) {
-	if db.dialect == SQLite {
-		db.commitInboundLog(batch)
-		return
-	}
-	ctx, cancel := db.batchContext()
-	defer cancel()
-	now := ms(db.Now())
-	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
-	if err == nil {
-		err = db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-			return db.insertInbound(ctx, tx, tx.StmtContext(ctx, insert), batch, now)
-		})
-	}
-	for _, w := range batch {
-		if err != nil {
-			w.first, w.prev, w.err = false, nil, db.unavailable(err)
-		}
-		close(w.done)
-	}
-}
-
-// insertInbound inserts each message of a batch, reading back the stored
-// row of a sid seen before. (One INSERT ... SELECT FROM json_each for the
-// whole batch cost more: SQLite parses the JSON again for every field.)
-func (db *DB) insertInbound(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, batch []*inboundWait, now int64) error {
-	for _, w := range batch {
-		m := w.m
-		finished := int64(0)
-		if m.Reply != "" {
-			finished = now
-		}
-		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
-		if err != nil {
-			return fmt.Errorf("insert inbound message: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		w.first, w.prev = n == 1, nil
-		if n == 1 {
-			continue
-		}
-		// Seen before: in this batch or an earlier one.
-		prev := &lifeline.InboundMessage{}
-		var at int64
-		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`), m.Sid).
-			Scan(&prev.Sid, &prev.From, &prev.Command, &prev.Reply, &at); err != nil {
-			return fmt.Errorf("read inbound message: %w", err)
-		}
-		prev.ReceivedAt = fromMS(at)
-		w.prev = prev
-	}
-	return nil
-}
-
-// FinishInbound stores the reply for a MessageSid. The first reply stored
-// wins, so two deliveries racing through the handler answer alike.
-func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
-	if db.dialect == SQLite {
-		return db.finishInboundLog(ctx, sid, reply)
-	}
-	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`), reply, ms(db.Now()), sid)
-		if err != nil {
-			return fmt.Errorf("finish inbound message: %w", err)
-		}
-		return nil
-	})
-}
-
-// pruneBatch bounds one pruning transaction, so that forgetting a surge's
-// millions of messages never holds the log's writer (or a PostgreSQL
-// transaction) for long. (A variable so tests can make it small.)
-var pruneBatch = 5000
-
-// PruneInbound forgets the MessageSids received before before, a batch at
-// a time.
-func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error) {
-	if db.dialect == SQLite {
-		return db.pruneInboundLog(ctx, ms(before))
-	}
-	var total int64
-	for {
-		var n int64
-		err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM inbound_messages WHERE sid IN (SELECT sid FROM inbound_messages WHERE received_at < ? LIMIT ?)`), ms(before), pruneBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return total, db.unavailable(err)
-		}
-		total += n
-		if n < int64(pruneBatch) {
-			return total, nil
-		}
-	}
-}
-
 // Enqueue adds a message to the outbox. A message whose DedupeKey is
 // already stored is not added again: m gets the stored id and state. A
 // message to a number that opted out is stored as dropped, so the record
@@ -214,7 +60,7 @@ func (db *DB) Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error {
 
 const outboxCols = `id, to_phone, body, kind, COALESCE(dedupe_key,''), state, attempts, next_attempt_at, claimed_by, claimed_until, in_doubt, provider_id, error, created_at, updated_at`
 
-func scanOutbox(rows *sql.Rows) (lifeline.OutboxMessage, error) {
+func scanOutbox(rows scanner) (lifeline.OutboxMessage, error) {
 	var m lifeline.OutboxMessage
 	var state string
 	var next, until, created, updated int64
@@ -232,50 +78,28 @@ func scanOutbox(rows *sql.Rows) (lifeline.OutboxMessage, error) {
 // the row as being sent; a claim that finds that mark still set (the last
 // sender died before recording an outcome) returns the message InDoubt.
 //
-// On PostgreSQL several gateways claim at once: FOR UPDATE SKIP LOCKED lets
-// each take different rows without waiting. On SQLite the single writer
-// connection serialises claims, so one UPDATE ... RETURNING is enough.
+// On PostgreSQL several gateways claim at once: the choice of rows skips
+// those another holds (see dialect.claimLock). On SQLite the single writer
+// connection serialises claims.
 func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]lifeline.OutboxMessage, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	now := db.Now()
-	due := `state = 'queued' AND next_attempt_at <= ? AND claimed_until <= ?
-		AND NOT EXISTS (SELECT 1 FROM opt_outs WHERE opt_outs.phone = outbox.to_phone)
-		ORDER BY next_attempt_at, id LIMIT ?`
-	set := `claimed_by = ?, claimed_until = ?, attempts = attempts + 1, in_doubt = sending, sending = 1, updated_at = ?`
-	var q string
-	if db.dialect == Postgres {
-		q = `WITH c AS (SELECT id FROM outbox WHERE ` + due + ` FOR UPDATE SKIP LOCKED)
-			UPDATE outbox SET ` + set + ` FROM c WHERE outbox.id = c.id RETURNING ` + qualify("outbox", outboxCols)
-	} else {
-		q = `UPDATE outbox SET ` + set + ` WHERE id IN (SELECT id FROM outbox WHERE ` + due + `) RETURNING ` + outboxCols
-	}
-	var args []any
-	if db.dialect == Postgres {
-		args = []any{ms(now), ms(now), n, worker, ms(now.Add(lease)), ms(now)}
-	} else {
-		args = []any{worker, ms(now.Add(lease)), ms(now), ms(now), ms(now), n}
-	}
+	q := `WITH due AS (SELECT id FROM outbox
+			WHERE state = 'queued' AND next_attempt_at <= ? AND claimed_until <= ?
+			AND NOT EXISTS (SELECT 1 FROM opt_outs WHERE opt_outs.phone = outbox.to_phone)
+			ORDER BY next_attempt_at, id LIMIT ?` + db.dialect.claimLock + `)
+		UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, in_doubt = sending, sending = 1, updated_at = ?
+		WHERE id IN (SELECT id FROM due) RETURNING ` + outboxCols
 	var out []lifeline.OutboxMessage
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, db.SQL(q), args...)
-		if err != nil {
-			return fmt.Errorf("claim outbox: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanOutbox(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryRows(ctx, db, tx, scanOutbox, q, ms(now), ms(now), n, worker, ms(now.Add(lease)), ms(now))
+		return err
 	})
 	if err != nil {
-		return nil, db.unavailable(err)
+		return nil, db.unavailable(fmt.Errorf("claim outbox: %w", err))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].NextAttemptAt.Equal(out[j].NextAttemptAt) {
@@ -284,20 +108,6 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
-}
-
-// qualify prefixes each column of a list with a table name, leaving
-// expressions such as COALESCE(x, ”) intact around the column.
-func qualify(table, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i, p := range parts {
-		if strings.HasPrefix(p, "COALESCE(") {
-			parts[i] = "COALESCE(" + table + "." + strings.TrimPrefix(p, "COALESCE(")
-			continue
-		}
-		parts[i] = table + "." + p
-	}
-	return strings.Join(parts, ", ")
 }
 
 // outcome ends a claim with a new state.

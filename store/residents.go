@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -13,31 +12,18 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
-// queryer is what *sql.DB and *sql.Tx have in common.
-type queryer interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-}
-
 // residentCols selects a whole resident: the row, its household, its latest
 // test and its phones (aggregated, so one query loads everything and a
 // streaming caller never needs a second connection).
 func (db *DB) residentCols() string {
-	phones := `(SELECT group_concat(phone, ',') FROM (SELECT phone FROM phones WHERE resident_id = r.id ORDER BY position))`
-	if db.dialect == Postgres {
-		phones = `(SELECT string_agg(phone, ',' ORDER BY position) FROM phones WHERE resident_id = r.id)`
-	}
 	return `r.id, r.name, r.doc_type, r.doc_number, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual,
 	r.color, r.color_reason, r.color_at, r.status_updated_at, r.created_at, r.updated_at,
 	h.community, h.building, h.unit, h.room,
-	t.id, t.sampled_at, t.result, t.site, t.tube, t.external_id, t.received_at, ` + phones
+	t.id, t.sampled_at, t.result, t.site, t.tube, t.external_id, t.received_at, ` + db.dialect.phoneList
 }
 
 // residentJoins follows residentCols when the query starts from residents.
 const residentJoins = ` FROM residents r LEFT JOIN households h ON h.id = r.household_id LEFT JOIN test_results t ON t.id = r.latest_test_id`
-
-type scanner interface{ Scan(...any) error }
 
 func scanResident(s scanner) (*lifeline.Resident, error) {
 	var (
@@ -84,33 +70,7 @@ func scanResident(s scanner) (*lifeline.Resident, error) {
 
 // queryResidents runs a query selecting residentCols and collects the rows.
 func (db *DB) queryResidents(ctx context.Context, q queryer, query string, args ...any) ([]*lifeline.Resident, error) {
-	var rows *sql.Rows
-	var err error
-	if p, ok := q.(*sql.DB); ok {
-		st, e := db.prepared(ctx, p, db.SQL(query))
-		if e != nil {
-			return nil, e
-		}
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = q.QueryContext(ctx, db.SQL(query), args...)
-	}
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []*lifeline.Resident
-	for rows.Next() {
-		r, err := scanResident(rows)
-		if err != nil {
-			return nil, db.unavailable(err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+	return queryRows(ctx, db, q, scanResident, query, args...)
 }
 
 // residentsByID loads residents and returns them in the order of ids,
@@ -451,28 +411,16 @@ func (db *DB) TestResults(ctx context.Context, residentID int64, limit int) ([]l
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT id, sampled_at, result, site, tube, external_id, received_at
-		FROM test_results WHERE resident_id = ? ORDER BY sampled_at DESC, id DESC LIMIT ?`), residentID, limit)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.TestResult
-	for rows.Next() {
+	return queryRows(ctx, db, db.r, func(s scanner) (lifeline.TestResult, error) {
 		t := lifeline.TestResult{ResidentID: residentID}
 		var sampled, received int64
 		var result string
 		var ext sql.NullString
-		if err := rows.Scan(&t.ID, &sampled, &result, &t.Site, &t.Tube, &ext, &received); err != nil {
-			return nil, db.unavailable(err)
-		}
+		err := s.Scan(&t.ID, &sampled, &result, &t.Site, &t.Tube, &ext, &received)
 		t.SampledAt, t.ReceivedAt, t.Result, t.ExternalID = fromMS(sampled), fromMS(received), lifeline.Result(result), ext.String
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+		return t, err
+	}, `SELECT id, sampled_at, result, site, tube, external_id, received_at
+		FROM test_results WHERE resident_id = ? ORDER BY sampled_at DESC, id DESC LIMIT ?`, residentID, limit)
 }
 
 // RecordResult stores a test result and/or colour change and reports
@@ -499,7 +447,7 @@ func (db *DB) EachResident(ctx context.Context, f lifeline.ResidentFilter, fn fu
 		return err
 	}
 	for _, q := range qs {
-		if err := db.each(ctx, q.sql, q.args, fn); err != nil {
+		if err := eachRow(ctx, db, db.r, scanResident, fn, q.sql, q.args...); err != nil {
 			return err
 		}
 	}
@@ -549,25 +497,4 @@ func (db *DB) eachQueries(f lifeline.ResidentFilter) ([]query, error) {
 		q += " AND " + phone
 	}
 	return append(qs, query{q + ` ORDER BY r.name, r.id`, phoneArgs}), nil
-}
-
-func (db *DB) each(ctx context.Context, q string, args []any, fn func(*lifeline.Resident) error) error {
-	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
-	if err != nil {
-		return db.unavailable(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanResident(rows)
-		if err != nil {
-			return db.unavailable(err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.unavailable(fmt.Errorf("each resident: %w", err))
-	}
-	return nil
 }

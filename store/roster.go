@@ -14,10 +14,10 @@ import (
 )
 
 // chunkRows is how many roster rows the writer handles at a time: one query
-// finds which of them are stored, one statement inserts the new ones. 1024
-// rows of residents are 12,288 parameters, under both databases' limits
-// (SQLite 32,766, PostgreSQL 65,535); going from 256 saved about 6% of an
-// import's CPU.
+// finds which of them are stored, one statement inserts the new ones. The
+// bigger the chunk, the fewer statements an import pays for; 1024 rows of
+// residents are 12,288 parameters, under both databases' limits (SQLite
+// 32,766, PostgreSQL 65,535).
 const chunkRows = 1024
 
 // rosterWriter writes residents inside one write transaction. A big import
@@ -44,8 +44,8 @@ type rosterWriter struct {
 	residentIDs, householdIDs idSource
 	// buffered holds stored residents with rows still in the phone and
 	// gram buffers, and new ones from bufferedNew on (their ids only grow,
-	// and a map entry for each cost 4% of a big import): touching them
-	// again first flushes, so deletes see them.
+	// so one number stands for all of them instead of a map entry for
+	// each): touching them again first flushes, so deletes see them.
 	buffered    map[int64]bool
 	bufferedNew int64
 	households  map[lifeline.Address]int64
@@ -60,10 +60,10 @@ type rosterWriter struct {
 	written      map[string]int64
 }
 
-// newRosterWriter makes a writer for tx. raw, if not nil, is the
-// connection tx runs on (SQLite only): the multi-row INSERTs then go to
-// the driver directly (see bulkInsert.raw).
-func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx, raw *sql.Conn) (*rosterWriter, error) {
+// newRosterWriter makes a writer for tx. conn, if not nil, is the
+// connection tx runs on, which the multi-row INSERTs may reach the
+// database's driver through (see bulkWriting.statements).
+func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx, conn *sql.Conn) (*rosterWriter, error) {
 	// Statements run without ctx's cancel: the driver would start a
 	// watcher per statement. The transaction itself still watches ctx and
 	// rolls back when it is cancelled, and the writer checks ctx per chunk.
@@ -91,45 +91,32 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx, raw *sql.Conn) (*
 		*p.s = s
 		w.stmts = append(w.stmts, s)
 	}
-	var err error
-	// OR IGNORE (SQLite) / ON CONFLICT DO NOTHING: a statement that cannot
-	// abort needs no statement journal. For residents and households
-	// nothing is ignored silently: the row count is checked. A repeated
+	// Rows that collide with a unique key are skipped (dialect.ignoreInto)
+	// rather than failing the statement. For residents and households
+	// nothing is skipped silently: the row count is checked. A repeated
 	// gram or phone is no error: it is skipped.
-	insert, tail := `INSERT OR IGNORE INTO `, ``
-	if db.dialect == Postgres {
-		insert, tail = `INSERT INTO `, ` ON CONFLICT DO NOTHING`
-	}
-	// Residents and households are written with the ids idSource handed
-	// out. On SQLite a multi-row INSERT that gives an INTEGER PRIMARY KEY
-	// gets a statement journal (the value might not be an integer, and the
-	// statement would then be undone alone): every page it touches is
-	// copied first, into memory freed when it ends. On a big store, where
-	// every chunk touches pages all over three indexes, that copying cost
-	// more than the B-trees (a 300,000-row import: 31 s with it, 12 s
-	// without). So on SQLite the id is left out and SQLite gives each row
-	// the largest id so far plus one, which is the id handed out: flush
+	into, tail := db.dialect.ignoreInto, db.dialect.ignoreTail
+	// Residents and households are written with the ids idSource hands
+	// out, or, where the database assigns them itself as the largest so
+	// far plus one (bulkWriting.assignsIDs), without them: flush then
 	// checks that the ids of a chunk follow on from each other and that
-	// the last one is what SQLite assigned (see bulkInsert.rowid).
+	// the last one is what the database assigned (see bulkInsert.rowid).
 	resCols, hhCols := `(id, name, doc_type, doc_number, doc_rev, nationality, birth, sex, household_id, needs_manual, created_at, updated_at)`, `(id, community, building, unit, room)`
-	rowid := db.dialect == SQLite
+	rowid := db.bulk.assignsIDs()
 	if rowid {
 		resCols, hhCols = "("+strings.TrimPrefix(resCols, "(id, "), "("+strings.TrimPrefix(hhCols, "(id, ")
 	}
-	w.residents = db.newBulkInsert(w.ctx, tx, insert+`residents `+resCols, 12, tail, chunkRows)
+	w.residents = db.newBulkInsert(w.ctx, tx, conn, into+`residents `+resCols, 12, tail, chunkRows)
 	w.residents.exact, w.residents.rowid = true, rowid
-	w.newHouseholds = db.newBulkInsert(w.ctx, tx, insert+`households `+hhCols, 5, tail, chunkRows)
+	w.newHouseholds = db.newBulkInsert(w.ctx, tx, conn, into+`households `+hhCols, 5, tail, chunkRows)
 	w.newHouseholds.exact, w.newHouseholds.rowid = true, rowid
-	w.residentIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "residents"}
-	w.householdIDs = idSource{db: db, tx: tx, ctx: w.ctx, table: "households"}
-	w.grams = db.newBulkInsert(w.ctx, tx, insert+`name_grams (gram, resident_id)`, 2, tail, chunkRows)
-	w.phones = db.newBulkInsert(w.ctx, tx, insert+`phones (phone, resident_id, tail4, position)`, 4, tail, chunkRows)
+	w.residentIDs = db.bulk.ids(w.ctx, tx, "residents")
+	w.householdIDs = db.bulk.ids(w.ctx, tx, "households")
+	w.grams = db.newBulkInsert(w.ctx, tx, conn, into+`name_grams (gram, resident_id)`, 2, tail, chunkRows)
+	w.phones = db.newBulkInsert(w.ctx, tx, conn, into+`phones (phone, resident_id, tail4, position)`, 4, tail, chunkRows)
 	w.grams.sorted = true
-	for _, b := range []*bulkInsert{w.residents, w.newHouseholds, w.grams, w.phones} {
-		b.raw = raw
-	}
 	var one int
-	err = tx.QueryRowContext(w.ctx, `SELECT 1 FROM resident_documents LIMIT 1`).Scan(&one)
+	err := tx.QueryRowContext(w.ctx, `SELECT 1 FROM resident_documents LIMIT 1`).Scan(&one)
 	w.hasOldDocs = err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		w.close()
@@ -221,51 +208,10 @@ func (w *rosterWriter) household(a lifeline.Address) (int64, error) {
 	return id, nil
 }
 
-// idSource hands out ids for a table before its rows are inserted. SQLite
-// has one writer, so the ids after max(id) are free for the whole
-// transaction; PostgreSQL's identity sequence gives them a block at a time
-// (unused ones are gaps, as after any rollback).
-type idSource struct {
-	db    *DB
-	tx    *sql.Tx
-	ctx   context.Context
-	table string
-	last  int64   // SQLite: the last id handed out; 0 until loaded
-	pool  []int64 // PostgreSQL: ids taken from the sequence, not yet used
-}
-
-func (s *idSource) next() (int64, error) {
-	if s.db.dialect == Postgres {
-		if len(s.pool) == 0 {
-			rows, err := s.tx.QueryContext(s.ctx, `SELECT nextval(pg_get_serial_sequence('`+s.table+`', 'id')) FROM generate_series(1, $1)`, chunkRows)
-			if err != nil {
-				return 0, s.db.unavailable(err)
-			}
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return 0, s.db.unavailable(err)
-				}
-				s.pool = append(s.pool, id)
-			}
-			err = rows.Err()
-			rows.Close()
-			if err != nil || len(s.pool) == 0 {
-				return 0, s.db.unavailable(fmt.Errorf("ids for %s: %v", s.table, err))
-			}
-		}
-		id := s.pool[0]
-		s.pool = s.pool[1:]
-		return id, nil
-	}
-	if s.last == 0 {
-		if err := s.tx.QueryRowContext(s.ctx, `SELECT coalesce(max(id), 0) FROM `+s.table).Scan(&s.last); err != nil {
-			return 0, s.db.unavailable(err)
-		}
-	}
-	s.last++
-	return s.last, nil
+// idSource hands out ids for a table's new rows in one write transaction,
+// before the rows are inserted (see bulkWriting.ids).
+type idSource interface {
+	next() (int64, error)
 }
 
 // existing is a stored resident's row as the import compares it.
@@ -495,8 +441,8 @@ func (w *rosterWriter) lookup(column string, vals []any) ([]*existing, error) {
 }
 
 // lookupStmt returns the statement finding n residents by column (doc_rev
-// or id), prepared once per column and n: whole chunks all use one, and
-// parsing a thousand placeholders per chunk cost about 4% of an import.
+// or id), prepared once per column and n: whole chunks all use one,
+// instead of parsing a thousand placeholders per chunk.
 func (w *rosterWriter) lookupStmt(column string, n int) (*sql.Stmt, error) {
 	k := lookupKey{column, n}
 	if st, ok := w.lookups[k]; ok {
@@ -668,11 +614,10 @@ func (w *rosterWriter) storedPhones(id int64) ([]string, error) {
 // tried: slower on modernc's SQLite.)
 type bulkInsert struct {
 	db         *DB
-	tx         *sql.Tx
 	ctx        context.Context
 	into, tail string
 	width, n   int
-	stmts      map[int]*sql.Stmt // by row count
+	stmts      insertStatements
 	args       []any
 	// exact makes a statement that stores fewer rows than it was given
 	// an error.
@@ -682,22 +627,49 @@ type bulkInsert struct {
 	// B-tree pages.
 	sorted bool
 	// rowid: the first column is the table's INTEGER PRIMARY KEY, left out
-	// of the statement (into names the other columns) for SQLite to assign
-	// as the largest so far plus one. The rows' ids must follow on from
-	// each other; after the statement, the last rowid SQLite assigned must
-	// be the last row's id, or the import fails (and rolls back) rather
-	// than store a row under another id than its phones and grams.
+	// of the statement (into names the other columns) for the database to
+	// assign as the largest so far plus one (bulkWriting.assignsIDs). The
+	// rows' ids must follow on from each other; after the statement, the
+	// last rowid assigned must be the last row's id, or the import fails
+	// (and rolls back) rather than store a row under another id than its
+	// phones and grams.
 	rowid   bool
 	scratch []any
-	// raw is the connection the transaction runs on, or nil. With it a
-	// statement is prepared and run on the driver's connection directly,
-	// its parameters passed in one slice kept from one statement to the
-	// next: through database/sql every run makes a slice of its own for
-	// a statement's 12,000 parameters (49 MB per 50,000 residents, and
-	// 5% of the import's time in converting them).
-	raw    *sql.Conn
-	dstmts map[int]driver.Stmt
-	nv     []driver.NamedValue
+}
+
+// insertStatements runs the multi-row INSERTs of one bulkInsert in its
+// transaction, each prepared once per number of rows; query gives the
+// statement for a number of rows. txStatements goes through database/sql;
+// SQLite's driverStatements (sqlite_bulk.go) to the driver directly.
+type insertStatements interface {
+	exec(ctx context.Context, rows int, args []any) (driver.Result, error)
+	close()
+}
+
+// txStatements runs statements prepared on a transaction.
+type txStatements struct {
+	db    *DB
+	tx    *sql.Tx
+	query func(rows int) string
+	stmts map[int]*sql.Stmt // by row count
+}
+
+func (t *txStatements) exec(ctx context.Context, rows int, args []any) (driver.Result, error) {
+	s, ok := t.stmts[rows]
+	if !ok {
+		var err error
+		if s, err = t.tx.PrepareContext(ctx, t.query(rows)); err != nil {
+			return nil, t.db.unavailable(err)
+		}
+		t.stmts[rows] = s
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (t *txStatements) close() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
 }
 
 func (b *bulkInsert) sortRows(rows int) {
@@ -715,11 +687,13 @@ func (b *bulkInsert) sortRows(rows int) {
 	b.args, b.scratch = b.scratch, b.args
 }
 
-// newBulkInsert writes rows of width columns with into ("INSERT INTO t (a,
-// b)") followed by the rows and tail.
-func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, into string, width int, tail string, n int) *bulkInsert {
-	return &bulkInsert{db: db, tx: tx, ctx: ctx, into: into, tail: tail, width: width, n: n,
-		stmts: map[int]*sql.Stmt{}, args: make([]any, 0, width*n)}
+// newBulkInsert writes rows of width columns in tx with into ("INSERT INTO
+// t (a, b)") followed by the rows and tail. conn, if not nil, is the
+// connection tx runs on (see bulkWriting.statements).
+func (db *DB) newBulkInsert(ctx context.Context, tx *sql.Tx, conn *sql.Conn, into string, width int, tail string, n int) *bulkInsert {
+	b := &bulkInsert{db: db, ctx: ctx, into: into, tail: tail, width: width, n: n, args: make([]any, 0, width*n)}
+	b.stmts = db.bulk.statements(tx, conn, b.query)
+	return b
 }
 
 func (b *bulkInsert) add(vals ...any) error {
@@ -735,23 +709,11 @@ func (b *bulkInsert) added() error {
 	return nil
 }
 
-func (b *bulkInsert) statement(rows int) (*sql.Stmt, error) {
-	if s, ok := b.stmts[rows]; ok {
-		return s, nil
-	}
-	s, err := b.tx.PrepareContext(b.ctx, b.query(rows))
-	if err != nil {
-		return nil, b.db.unavailable(err)
-	}
-	b.stmts[rows] = s
-	return s, nil
-}
-
 // flush writes the buffered rows: a full statement's worth at a time, and
 // what is left in pieces of a power of two rows. A flush of any size then
 // needs at most a dozen statements in all, where a statement per size
-// made an import prepare one for nearly every chunk (each chunk brings its
-// own number of new households), at a third of a millisecond or more each.
+// made an import prepare one, at length, for nearly every chunk (each
+// chunk brings its own number of new households).
 func (b *bulkInsert) flush() error {
 	rows := len(b.args) / b.width
 	if rows == 0 {
@@ -789,7 +751,7 @@ func (b *bulkInsert) exec(args []any, rows int) error {
 		}
 		args, lastID = b.scratch, first+int64(rows)-1
 	}
-	res, err := b.run(args, rows)
+	res, err := b.stmts.exec(b.ctx, rows, args)
 	if err != nil {
 		return b.db.unavailable(err)
 	}
@@ -804,42 +766,6 @@ func (b *bulkInsert) exec(args []any, rows int) error {
 		}
 	}
 	return nil
-}
-
-// run runs the statement for rows rows with args.
-func (b *bulkInsert) run(args []any, rows int) (driver.Result, error) {
-	if b.raw == nil {
-		s, err := b.statement(rows)
-		if err != nil {
-			return nil, err
-		}
-		return s.ExecContext(b.ctx, args...)
-	}
-	var res driver.Result
-	err := b.raw.Raw(func(dc any) error {
-		ds, ok := b.dstmts[rows]
-		if !ok {
-			var err error
-			if ds, err = dc.(driver.ConnPrepareContext).PrepareContext(b.ctx, b.query(rows)); err != nil {
-				return err
-			}
-			if b.dstmts == nil {
-				b.dstmts = map[int]driver.Stmt{}
-			}
-			b.dstmts[rows] = ds
-		}
-		for i := len(b.nv); i < len(args); i++ {
-			b.nv = append(b.nv, driver.NamedValue{Ordinal: i + 1})
-		}
-		nv := b.nv[:len(args)]
-		for i, a := range args {
-			nv[i].Value = a
-		}
-		var err error
-		res, err = ds.(driver.StmtExecContext).ExecContext(b.ctx, nv)
-		return err
-	})
-	return res, err
 }
 
 // query is the statement that inserts rows rows.
@@ -857,17 +783,4 @@ func rosterChanged(err error) error {
 	return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("导入期间名册被同时修改，请重试", "the roster changed while the import ran; please retry"))
 }
 
-func (b *bulkInsert) close() {
-	for _, s := range b.stmts {
-		s.Close()
-	}
-	if len(b.dstmts) > 0 {
-		b.raw.Raw(func(any) error {
-			for _, s := range b.dstmts {
-				s.Close()
-			}
-			return nil
-		})
-	}
-	clear(b.nv) // let go of the last statement's values
-}
+func (b *bulkInsert) close() { b.stmts.close() }

@@ -337,10 +337,7 @@ func (db *DB) nameSteps(ctx context.Context, q string, join string, sargs []any,
 		steps = append(steps, searchStep{lifeline.QueryName, scorePrefix,
 			`SELECT r.id FROM residents r` + join + ` WHERE r.name >= ? AND r.name < ? AND r.name <> ? ORDER BY r.name LIMIT ?`, with(fq, fq+maxRune, q)})
 	}
-	contains := `instr(lower(replace(r.name, ' ', '')), ?) > 0`
-	if db.dialect == Postgres {
-		contains = `strpos(lower(replace(r.name, ' ', '')), ?) > 0`
-	}
+	contains := db.dialect.position + `(lower(replace(r.name, ' ', '')), ?) > 0`
 	var sb strings.Builder
 	var args []any
 	if len(fold) == 1 {

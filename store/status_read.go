@@ -24,7 +24,7 @@ import (
 // asked about to their links (relatives_relative) to the resident, instead
 // of reading every approved link through relatives_state, its choice for a
 // plain JOIN; PostgreSQL treats it as the inner join it is. The first line
-// (the list of phones) differs by dialect; see statusByPhoneSQL.
+// (the list of phones) differs by dialect: see dialect.phoneArray.
 const statusByPhoneQuery = `
 	SELECT q.phone, 1, ` + statusCols + ` FROM q CROSS JOIN phones p CROSS JOIN residents r` + statusJoins + `
 	WHERE p.tail4 = q.tail4 AND p.phone = q.phone AND r.id = p.resident_id
@@ -36,15 +36,10 @@ const statusByPhoneQuery = `
 	WHERE p.tail4 = q.tail4 AND p.phone = q.phone AND rel.relative_resident_id = p.resident_id
 		AND rel.state IN ('auto_approved', 'approved') AND r.id = rel.resident_id`
 
-// statusByPhoneSQL is statusByPhoneQuery in db's dialect, its one
-// parameter a JSON array of normalised phones. PhoneTail is the last four
-// characters, or the whole phone when shorter: substr(x, -4) and
-// right(x, 4) alike.
+// statusByPhoneSQL is statusByPhoneQuery, its one parameter a JSON array
+// of normalised phones.
 func (db *DB) statusByPhoneSQL() string {
-	if db.dialect == Postgres {
-		return `WITH q (phone, tail4) AS (SELECT value, right(value, 4) FROM json_array_elements_text($1::json))` + statusByPhoneQuery
-	}
-	return `WITH q (phone, tail4) AS (SELECT value, substr(value, -4) FROM json_each(?))` + statusByPhoneQuery
+	return db.SQL(db.dialect.phoneArray + statusByPhoneQuery)
 }
 
 const (

@@ -15,7 +15,7 @@ func TestBulkInsertRowidChecksTheIDs(t *testing.T) {
 	db := openTemp(t)
 	insert := func(ids ...int64) error {
 		return db.tx(ctx, func(tx *sql.Tx) error {
-			b := db.newBulkInsert(ctx, tx, `INSERT OR IGNORE INTO households (community, building, unit, room)`, 5, ``, 4)
+			b := db.newBulkInsert(ctx, tx, nil, `INSERT OR IGNORE INTO households (community, building, unit, room)`, 5, ``, 4)
 			b.exact, b.rowid = true, true
 			defer b.close()
 			for _, id := range ids {

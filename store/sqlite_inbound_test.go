@@ -20,6 +20,9 @@ func smallGens(t *testing.T, n int) {
 	t.Cleanup(func() { inboundGenRows, sealChunk = was, chunk })
 }
 
+// sidLog is the generational log a SQLite store keeps its sids in.
+func sidLog(db *DB) *inboundLog { return db.sids.(*inboundLog) }
+
 func genSid(i int) string { return fmt.Sprintf("SM%032x", uint64(i)*0x9e3779b97f4a7c15) }
 
 // logGens lists the log's generations and which are sealed, reading the
@@ -132,14 +135,14 @@ func TestInboundGenerations(t *testing.T) {
 // (and starts its first generation) as the first message would.
 func TestLoadInboundLog(t *testing.T) {
 	db := openTemp(t)
-	if gens, _ := logGens(t, db); len(gens) != 0 || db.inboundLog.loaded {
-		t.Fatalf("a store just opened: generations %v, loaded %v; want the log left alone", gens, db.inboundLog.loaded)
+	if gens, _ := logGens(t, db); len(gens) != 0 || sidLog(db).loaded {
+		t.Fatalf("a store just opened: generations %v, loaded %v; want the log left alone", gens, sidLog(db).loaded)
 	}
 	if err := db.LoadInboundLog(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if gens, sealed := logGens(t, db); len(gens) != 1 || sealed[gens[0]] || !db.inboundLog.loaded {
-		t.Fatalf("after LoadInboundLog: generations %v, sealed %v, loaded %v; want one open generation", gens, sealed, db.inboundLog.loaded)
+	if gens, sealed := logGens(t, db); len(gens) != 1 || sealed[gens[0]] || !sidLog(db).loaded {
+		t.Fatalf("after LoadInboundLog: generations %v, sealed %v, loaded %v; want one open generation", gens, sealed, sidLog(db).loaded)
 	}
 	record(t, db, 0, 10, time.Now())
 	remembered(t, db, 0, 10)
@@ -335,8 +338,8 @@ func TestInboundMixedBatch(t *testing.T) {
 			batch, want[o] = append(batch, o), "reply 1020"
 		}
 	}
-	lastBefore := db.inboundLog.lastID
-	db.commitInboundLog(batch)
+	lastBefore := sidLog(db).lastID
+	sidLog(db).record(batch)
 	fresh := 0
 	for _, w := range batch {
 		<-w.done
@@ -354,7 +357,7 @@ func TestInboundMixedBatch(t *testing.T) {
 			t.Fatalf("sid %s: first=%v prev=%+v, want the stored %q", w.m.Sid, w.first, w.prev, want[w])
 		}
 	}
-	if got := db.inboundLog.lastID - lastBefore; fresh != 170 || got != 170 {
+	if got := sidLog(db).lastID - lastBefore; fresh != 170 || got != 170 {
 		t.Fatalf("%d new messages, ids moved by %d: want 170", fresh, got)
 	}
 	var rows int
