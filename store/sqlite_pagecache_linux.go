@@ -12,14 +12,18 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Page faults can be dear (some 16 µs each on the virtual machines lifeline
-// is built and measured on: touching 64 MB a 4 KiB
-// page at a time takes 270 ms, in 2 MiB huge pages 5-15 ms). A big import
-// writes its whole file through the writer's page cache, and SQLite
-// allocates that cache a page at a time: a fault for every 4 KiB of a
-// fresh page, and at the end, when the connection closes, a free for each
-// page that hands the memory back to the system one call at a time. At
-// 50,000 residents that was a fifth of the import.
+// The page cache of SQLite's connections, in huge pages: this file only
+// (with its stub for other systems), and nothing depends on it: without
+// it, or where the system gives no huge pages, an import works the same,
+// page faults and all.
+//
+// Page faults can be dear, on virtual machines above all, and a huge page
+// takes one where 4 KiB pages take hundreds. A big import writes its whole
+// file through the writer's page cache, and SQLite allocates that cache a
+// page at a time: a fault for every 4 KiB of a fresh page, and at the end,
+// when the connection closes, a free for each page that hands the memory
+// back to the system one call at a time. For a big import that is a good
+// part of its time.
 //
 // ReservePageCache gives SQLite one buffer for its page caches instead
 // (SQLITE_CONFIG_PAGECACHE), in huge pages: it faults in a few dozen
@@ -29,8 +33,8 @@ import (
 // before.
 
 // bytesPerRow is about what a roster row takes in the file (16 KiB pages,
-// indexes included: 50,000 rows make a 15 MB file), with room for the
-// pages an import reads but does not write.
+// indexes included), with room for the pages an import reads but does not
+// write.
 const bytesPerRow = 400
 
 // minReserve is the smallest buffer worth reserving, maxReserve the
@@ -58,10 +62,14 @@ func ReservePageCache(rows int) bool {
 	return reserved.ok
 }
 
+// transparentHugePages is where the kernel says when it gives huge pages
+// (a variable so a test can say never).
+var transparentHugePages = "/sys/kernel/mm/transparent_hugepage/enabled"
+
 // hugePages reports whether the kernel gives huge pages to memory that
 // asks for them (transparent_hugepage "always" or "madvise").
 func hugePages() bool {
-	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	b, err := os.ReadFile(transparentHugePages)
 	return err == nil && (bytes.Contains(b, []byte("[always]")) || bytes.Contains(b, []byte("[madvise]")))
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -80,5 +81,27 @@ func TestReservePageCache(t *testing.T) {
 	}
 	if used, _ := pageCacheUse(); used == 0 {
 		t.Error("the store opened again takes no slots of the buffer")
+	}
+}
+
+// TestNoHugePagesReservesNothing: where the system gives no huge pages
+// nothing is reserved, and an import works as it does anywhere else.
+func TestNoHugePagesReservesNothing(t *testing.T) {
+	never := filepath.Join(t.TempDir(), "enabled")
+	if err := os.WriteFile(never, []byte("always madvise [never]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func(p string) { transparentHugePages = p }(transparentHugePages)
+	transparentHugePages = never
+	if hugePages() {
+		t.Fatal("huge pages seen where the kernel gives none")
+	}
+	if ReservePageCache(200000) {
+		t.Fatal("reserved a page cache where the system gives no huge pages")
+	}
+	db := openTemp(t)
+	st, err := db.Import(context.Background(), &lifeline.ImportBatch{Residents: synth.Residents(0, 500)})
+	if err != nil || st.Inserted != 500 {
+		t.Fatalf("import without huge pages: %+v, %v", st, err)
 	}
 }

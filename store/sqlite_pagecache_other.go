@@ -2,7 +2,7 @@
 
 package store
 
-// ReservePageCache reserves nothing here: see pagecache_linux.go.
+// ReservePageCache reserves nothing here: see sqlite_pagecache_linux.go.
 func ReservePageCache(rows int) bool { return false }
 
 func pageCacheUse() (used, overflow int64) { return -1, -1 }
