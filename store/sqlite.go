@@ -60,9 +60,9 @@ CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
 // writes a quarter as many WAL frames (two writes each) and copies a
 // quarter as many pages into the file, and its B-trees split a quarter as
 // often. Searches and the gateway's status reads take the same time with
-// either (BenchmarkFind*, BenchmarkStatusByPhone). A store made before keeps the size it has: SQLite
-// cannot change it in WAL mode. The log file keeps 4 KiB pages: its
-// commits are a few rows each.
+// either (BenchmarkFind*, BenchmarkStatusByPhone). A store made before
+// keeps the size it has: SQLite cannot change it in WAL mode. The log file
+// keeps 4 KiB pages: its commits are a few rows each.
 const pageSize = 16384
 
 // createSQLite makes the file at path a WAL database of pageSize pages if
