@@ -62,45 +62,14 @@ func (db *DB) auditFrom(ctx context.Context, pool *sql.DB, residentID int64, lim
 		q = `SELECT id, at, actor, action, resident_id, detail FROM audit_log WHERE resident_id = ? ORDER BY id DESC LIMIT ?`
 		args = []any{residentID, limit}
 	}
-	rows, err := pool.QueryContext(ctx, db.SQL(q), args...)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.AuditEntry
-	for rows.Next() {
-		var e lifeline.AuditEntry
-		var at int64
-		var rid *int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &rid, &e.Detail); err != nil {
-			return nil, db.unavailable(err)
-		}
-		e.At = fromMS(at)
-		if rid != nil {
-			e.ResidentID = *rid
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+	return queryRows(ctx, db, pool, scanAudit, q, args...)
 }
 
-// CountAuditForTest counts the audit entries with an action, wherever they
-// are kept (test suites check them).
-func (db *DB) CountAuditForTest(action string) (int, error) {
-	pools := []*sql.DB{db.r}
-	if db.log != db.w {
-		pools = append(pools, db.log)
-	}
-	n := 0
-	for _, pool := range pools {
-		var c int
-		if err := pool.QueryRowContext(context.Background(), db.SQL(`SELECT count(*) FROM audit_log WHERE action = ?`), action).Scan(&c); err != nil {
-			return 0, err
-		}
-		n += c
-	}
-	return n, nil
+func scanAudit(s scanner) (lifeline.AuditEntry, error) {
+	var e lifeline.AuditEntry
+	var at int64
+	var rid sql.NullInt64
+	err := s.Scan(&e.ID, &at, &e.Actor, &e.Action, &rid, &e.Detail)
+	e.At, e.ResidentID = fromMS(at), rid.Int64
+	return e, err
 }

@@ -127,23 +127,7 @@ func (db *DB) IssuedCode(ctx context.Context, serial []byte) (*lifeline.IssuedCo
 
 // IssuedCodes returns a resident's codes, newest first.
 func (db *DB) IssuedCodes(ctx context.Context, residentID int64) ([]lifeline.IssuedCode, error) {
-	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT `+issuedCols+` FROM issued_codes WHERE resident_id = ? ORDER BY issued_at DESC, serial`), residentID)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.IssuedCode
-	for rows.Next() {
-		c, err := scanIssued(rows)
-		if err != nil {
-			return nil, db.unavailable(err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+	return queryRows(ctx, db, db.r, scanIssued, `SELECT `+issuedCols+` FROM issued_codes WHERE resident_id = ? ORDER BY issued_at DESC, serial`, residentID)
 }
 
 // RevokeSerial revokes one code (a lost card). Revoking a code that is
@@ -227,45 +211,22 @@ func (db *DB) RevokeKeyBefore(ctx context.Context, kid string, before time.Time,
 
 // EachRevoked calls fn for every revoked serial, streaming.
 func (db *DB) EachRevoked(ctx context.Context, fn func(serial []byte) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT serial FROM issued_codes WHERE revoked_at <> 0`)
-	if err != nil {
-		return db.unavailable(err)
-	}
-	defer rows.Close()
-	var s []byte
-	for rows.Next() {
-		if err := rows.Scan(&s); err != nil {
-			return db.unavailable(err)
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.unavailable(err)
-	}
-	return nil
+	return eachRow(ctx, db, db.r, func(s scanner) (serial []byte, err error) { return serial, s.Scan(&serial) },
+		fn, `SELECT serial FROM issued_codes WHERE revoked_at <> 0`)
 }
 
 // KeyCutoffs returns, per key id, the time before which its codes are
 // revoked.
 func (db *DB) KeyCutoffs(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT key_id, cutoff FROM key_cutoffs`)
-	if err != nil {
-		return nil, db.unavailable(err)
+	type cutoff struct {
+		kid string
+		at  int64
 	}
-	defer rows.Close()
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var kid string
-		var at int64
-		if err := rows.Scan(&kid, &at); err != nil {
-			return nil, db.unavailable(err)
-		}
-		out[kid] = fromMS(at)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
+	err := eachRow(ctx, db, db.r, func(s scanner) (c cutoff, err error) { return c, s.Scan(&c.kid, &c.at) },
+		func(c cutoff) error { out[c.kid] = fromMS(c.at); return nil }, `SELECT key_id, cutoff FROM key_cutoffs`)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -9,7 +9,7 @@ import (
 // KnownDocuments reports which of docs some resident holds, current or
 // replaced, keyed by Document.Key. It answers a whole results file in a
 // few indexed queries where ResidentByDocument would load every resident
-// one by one. (Added by the import work; see cmd/lifeline/import.go.)
+// one by one (a results import checks its whole file this way).
 func (db *DB) KnownDocuments(ctx context.Context, docs []lifeline.Document) (map[string]bool, error) {
 	known := make(map[string]bool, len(docs))
 	const chunk = 400
@@ -25,24 +25,14 @@ func (db *DB) KnownDocuments(ctx context.Context, docs []lifeline.Document) (map
 			if qi == 0 {
 				a = revs // residents are keyed by the reversed number
 			}
-			rows, err := db.r.QueryContext(ctx, db.SQL(q), a...)
-			if err != nil {
-				return nil, db.unavailable(err)
-			}
-			for rows.Next() {
-				var d lifeline.Document
+			err := eachRow(ctx, db, db.r, func(s scanner) (d lifeline.Document, err error) {
 				var t string
-				if err := rows.Scan(&t, &d.Number); err != nil {
-					rows.Close()
-					return nil, db.unavailable(err)
-				}
+				err = s.Scan(&t, &d.Number)
 				d.Type = lifeline.DocType(t)
-				known[d.Key()] = true
-			}
-			err = rows.Err()
-			rows.Close()
+				return d, err
+			}, func(d lifeline.Document) error { known[d.Key()] = true; return nil }, q, a...)
 			if err != nil {
-				return nil, db.unavailable(err)
+				return nil, err
 			}
 		}
 	}

@@ -265,29 +265,21 @@ func (db *DB) ResultNotices(ctx context.Context, afterID int64, limit int) ([]li
 	if !last.Valid {
 		return nil, afterID, nil
 	}
-	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT x.id, x.resident_id, r.name, x.result, x.sampled_at, ph.phone
-		FROM test_results x JOIN residents r ON r.id = x.resident_id
-		JOIN (`+noticePhones+`) ph ON ph.rid = x.resident_id
-		WHERE x.id > ? AND x.id <= ? AND x.result <> 'pending'
-		ORDER BY x.id, ph.phone`), afterID, last.Int64)
-	if err != nil {
-		return nil, 0, db.unavailable(fmt.Errorf("result notices: %w", err))
-	}
-	defer rows.Close()
-	var out []lifeline.Notice
-	for rows.Next() {
+	out, err := queryRows(ctx, db, db.r, func(s scanner) (lifeline.Notice, error) {
 		var n lifeline.Notice
 		var id, sampled int64
 		var result string
-		if err := rows.Scan(&id, &n.ResidentID, &n.Name, &result, &sampled, &n.Phone); err != nil {
-			return nil, 0, err
-		}
+		err := s.Scan(&id, &n.ResidentID, &n.Name, &result, &sampled, &n.Phone)
 		n.Result, n.SampledAt = lifeline.Result(result), fromMS(sampled)
 		n.Key = fmt.Sprintf("result:%d:%s", id, n.Phone)
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, db.unavailable(err)
+		return n, err
+	}, `SELECT x.id, x.resident_id, r.name, x.result, x.sampled_at, ph.phone
+		FROM test_results x JOIN residents r ON r.id = x.resident_id
+		JOIN (`+noticePhones+`) ph ON ph.rid = x.resident_id
+		WHERE x.id > ? AND x.id <= ? AND x.result <> 'pending'
+		ORDER BY x.id, ph.phone`, afterID, last.Int64)
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, last.Int64, nil
 }
@@ -296,29 +288,17 @@ func (db *DB) ResultNotices(ctx context.Context, afterID int64, limit int) ([]li
 // [from, to) and per phone that may ask about its holder. A resident holding
 // several codes is told about the one that expires last.
 func (db *DB) ExpiryNotices(ctx context.Context, from, to time.Time) ([]lifeline.Notice, error) {
-	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT x.resident_id, r.name, x.expires_at, ph.phone
+	return queryRows(ctx, db, db.r, func(s scanner) (lifeline.Notice, error) {
+		var n lifeline.Notice
+		var exp int64
+		err := s.Scan(&n.ResidentID, &n.Name, &exp, &n.Phone)
+		n.ExpiresAt = fromMS(exp)
+		n.Key = fmt.Sprintf("expiry:%d:%d:%s", n.ResidentID, exp, n.Phone)
+		return n, err
+	}, `SELECT x.resident_id, r.name, x.expires_at, ph.phone
 		FROM (SELECT resident_id, MAX(expires_at) AS expires_at FROM issued_codes WHERE revoked_at = 0 GROUP BY resident_id) x
 		JOIN residents r ON r.id = x.resident_id
 		JOIN (`+noticePhones+`) ph ON ph.rid = x.resident_id
 		WHERE x.expires_at >= ? AND x.expires_at < ?
-		ORDER BY x.resident_id, ph.phone`), ms(from), ms(to))
-	if err != nil {
-		return nil, db.unavailable(fmt.Errorf("expiry notices: %w", err))
-	}
-	defer rows.Close()
-	var out []lifeline.Notice
-	for rows.Next() {
-		var n lifeline.Notice
-		var exp int64
-		if err := rows.Scan(&n.ResidentID, &n.Name, &exp, &n.Phone); err != nil {
-			return nil, err
-		}
-		n.ExpiresAt = fromMS(exp)
-		n.Key = fmt.Sprintf("expiry:%d:%d:%s", n.ResidentID, exp, n.Phone)
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+		ORDER BY x.resident_id, ph.phone`, ms(from), ms(to))
 }

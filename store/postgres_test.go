@@ -18,14 +18,7 @@ func TestPostgres(t *testing.T) {
 	if pgtestDSNUnset() {
 		t.Skip("PostgreSQL store suite skipped: LIFELINE_TEST_POSTGRES is not set; run scripts/test-postgres.sh")
 	}
-	storetest.Run(t, func(t *testing.T) *store.DB {
-		db, err := store.Open(context.Background(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatalf("open postgres: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	})
+	storetest.Run(t, func(t *testing.T) string { return pgtest.DSN(t) })
 }
 
 func pgtestDSNUnset() bool { return os.Getenv(pgtest.EnvDSN) == "" }

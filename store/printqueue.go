@@ -63,23 +63,7 @@ func (db *DB) PrintQueue(ctx context.Context, community string) ([]lifeline.Prin
 			WHERE p.done_at = 0 AND h.community = ? ORDER BY p.requested_at, p.id`
 		args = []any{community}
 	}
-	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.PrintRequest
-	for rows.Next() {
-		p, err := scanPrint(rows)
-		if err != nil {
-			return nil, db.unavailable(err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
+	return queryRows(ctx, db, db.r, scanPrint, q, args...)
 }
 
 // MarkPrinted closes a request. Closing one already closed changes nothing.

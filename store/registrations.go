@@ -87,33 +87,13 @@ func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) 
 	})
 }
 
-func (db *DB) queryRegistrations(ctx context.Context, q string, args ...any) ([]lifeline.Registration, error) {
-	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.Registration
-	for rows.Next() {
-		r, err := scanRegistration(rows)
-		if err != nil {
-			return nil, db.unavailable(err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
-}
-
 // PendingRegistrations returns undelivered registrations in the order they
 // were made.
 func (db *DB) PendingRegistrations(ctx context.Context, limit int) ([]lifeline.Registration, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return db.queryRegistrations(ctx, `SELECT `+registrationCols+` FROM registrations WHERE delivered_at = 0 ORDER BY id LIMIT ?`, limit)
+	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE delivered_at = 0 ORDER BY id LIMIT ?`, limit)
 }
 
 func (db *DB) updateRegistration(ctx context.Context, q string, args ...any) error {
@@ -153,5 +133,5 @@ func (db *DB) RegistrationBacklog(ctx context.Context) (n int, oldest time.Time,
 
 // ResidentRegistrations returns a resident's registrations, oldest first.
 func (db *DB) ResidentRegistrations(ctx context.Context, residentID int64) ([]lifeline.Registration, error) {
-	return db.queryRegistrations(ctx, `SELECT `+registrationCols+` FROM registrations WHERE resident_id = ? ORDER BY id`, residentID)
+	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE resident_id = ? ORDER BY id`, residentID)
 }

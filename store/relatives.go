@@ -113,39 +113,19 @@ func (db *DB) ReviewRelative(ctx context.Context, id int64, approve bool, reason
 	return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
 }
 
-func (db *DB) queryRelatives(ctx context.Context, q string, args ...any) ([]lifeline.Relative, error) {
-	rows, err := db.r.QueryContext(ctx, db.SQL(q), args...)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	defer rows.Close()
-	var out []lifeline.Relative
-	for rows.Next() {
-		r, err := scanRelative(rows)
-		if err != nil {
-			return nil, db.unavailable(err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.unavailable(err)
-	}
-	return out, nil
-}
-
 // Relatives returns the links of one resident (the cared-for side), oldest
 // first.
 func (db *DB) Relatives(ctx context.Context, residentID int64) ([]lifeline.Relative, error) {
-	return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? ORDER BY rel.id`, residentID)
+	return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? ORDER BY rel.id`, residentID)
 }
 
 // PendingRelatives returns links waiting for review, oldest first, for the
 // residents of one community ("" means all).
 func (db *DB) PendingRelatives(ctx context.Context, community string) ([]lifeline.Relative, error) {
 	if community == "" {
-		return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.state = 'pending' ORDER BY rel.created_at, rel.id`)
+		return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.state = 'pending' ORDER BY rel.created_at, rel.id`)
 	}
-	return db.queryRelatives(ctx, `SELECT `+relativeCols+` FROM relatives rel
+	return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel
 		JOIN residents r ON r.id = rel.resident_id JOIN households h ON h.id = r.household_id
 		WHERE rel.state = 'pending' AND h.community = ? ORDER BY rel.created_at, rel.id`, community)
 }
@@ -161,40 +141,30 @@ func (db *DB) CaredForByPhone(ctx context.Context, phone string) ([]*lifeline.Re
 	if err != nil {
 		return nil, err
 	}
-	st, err := db.prepared(ctx, db.r, db.SQL(`
+	type reach struct {
+		id     int64
+		linked int
+	}
+	own := map[int64]bool{}
+	var ids []int64
+	err = eachRow(ctx, db, db.r, func(s scanner) (r reach, err error) { return r, s.Scan(&r.id, &r.linked) }, func(r reach) error {
+		if _, dup := own[r.id]; !dup {
+			ids = append(ids, r.id)
+			own[r.id] = r.linked == 0
+		} else if r.linked == 0 {
+			own[r.id] = true
+		}
+		return nil
+	}, `
 		SELECT resident_id, 0 FROM phones WHERE tail4 = ? AND phone = ?
 		UNION
 		SELECT rel.resident_id, 1 FROM relatives rel WHERE rel.phone = ? AND rel.state IN ('auto_approved', 'approved')
 		UNION
 		SELECT rel.resident_id, 1 FROM phones p CROSS JOIN relatives rel
-		WHERE p.tail4 = ? AND p.phone = ? AND rel.relative_resident_id = p.resident_id AND rel.state IN ('auto_approved', 'approved')`))
+		WHERE p.tail4 = ? AND p.phone = ? AND rel.relative_resident_id = p.resident_id AND rel.state IN ('auto_approved', 'approved')`,
+		lifeline.PhoneTail(p), p, p, lifeline.PhoneTail(p), p)
 	if err != nil {
 		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, lifeline.PhoneTail(p), p, p, lifeline.PhoneTail(p), p)
-	if err != nil {
-		return nil, db.unavailable(err)
-	}
-	own := map[int64]bool{}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		var linked int
-		if err := rows.Scan(&id, &linked); err != nil {
-			rows.Close()
-			return nil, db.unavailable(err)
-		}
-		if _, dup := own[id]; !dup {
-			ids = append(ids, id)
-			own[id] = linked == 0
-		} else if linked == 0 {
-			own[id] = true
-		}
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return nil, db.unavailable(err)
 	}
 	rs, err := db.residentsByID(ctx, ids)
 	if err != nil {

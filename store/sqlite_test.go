@@ -8,7 +8,8 @@ import (
 	"github.com/lifeline-health/lifeline/store/storetest"
 )
 
-// openSQLite opens a fresh store on a SQLite file in the test's temp dir.
+// openSQLite opens a fresh store on a SQLite file in the test's temp dir,
+// closed when the test ends.
 func openSQLite(t *testing.T) *store.DB {
 	t.Helper()
 	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "lifeline.db"))
@@ -19,6 +20,8 @@ func openSQLite(t *testing.T) *store.DB {
 	return db
 }
 
+// TestSQLite runs the store suite on SQLite, each test on a fresh file in
+// the test's temp dir.
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, openSQLite)
+	storetest.Run(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "lifeline.db") })
 }

@@ -224,10 +224,7 @@ func testConcurrency(t *testing.T, db *store.DB) {
 	if n != writers*per*3 {
 		t.Fatalf("%d residents, want %d", n, writers*per*3)
 	}
-	var results, finds int
-	must(t, db.QueryRowForTest("SELECT count(*) FROM test_results").Scan(&results))
-	finds, err = db.CountAuditForTest("find")
-	must(t, err)
+	results, finds := count(t, db, "SELECT count(*) FROM test_results"), audited(t, db, "find")
 	if results != writers*per || finds != readers*per*3 {
 		t.Fatalf("%d results (want %d), %d audited finds (want %d)", results, writers*per, finds, readers*per*3)
 	}

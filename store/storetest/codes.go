@@ -55,9 +55,7 @@ func revokedSet(t *testing.T, db *store.DB) map[string]bool {
 }
 
 func auditCount(t *testing.T, db *store.DB, action string) int {
-	var n int
-	must(t, db.QueryRowForTest(`SELECT COUNT(*) FROM audit_log WHERE action = ?`, action).Scan(&n))
-	return n
+	return audited(t, db, action)
 }
 
 func testCodesRecord(t *testing.T, db *store.DB) {

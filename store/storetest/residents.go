@@ -150,9 +150,8 @@ func counts(t *testing.T, db *store.DB) [3]int {
 	n, err := db.CountResidents(context.Background())
 	must(t, err)
 	c[0] = n
-	for i, q := range []string{"SELECT count(*) FROM phones", "SELECT count(*) FROM test_results"} {
-		must(t, db.QueryRowForTest(q).Scan(&c[i+1]))
-	}
+	c[1] = count(t, db, "SELECT count(*) FROM phones")
+	c[2] = count(t, db, "SELECT count(*) FROM test_results")
 	return c
 }
 
@@ -189,8 +188,7 @@ func testImportDryRun(t *testing.T, db *store.DB) {
 	_, err := db.Import(c, batch(100))
 	must(t, err)
 	before := counts(t, db)
-	var audit int
-	must(t, db.QueryRowForTest("SELECT count(*) FROM audit_log").Scan(&audit))
+	audit := audited(t, db, "")
 	b := batch(250)
 	b.DryRun = true
 	dry, err := db.Import(c, b)
@@ -201,8 +199,7 @@ func testImportDryRun(t *testing.T, db *store.DB) {
 	if after := counts(t, db); after != before {
 		t.Fatalf("dry run wrote rows: %v -> %v", before, after)
 	}
-	var auditAfter int
-	must(t, db.QueryRowForTest("SELECT count(*) FROM audit_log").Scan(&auditAfter))
+	auditAfter := audited(t, db, "")
 	if auditAfter != audit {
 		t.Fatalf("dry run wrote %d audit lines", auditAfter-audit)
 	}

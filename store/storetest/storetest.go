@@ -1,6 +1,6 @@
 // Package storetest is the store's test suite, written once and run against
 // every database the store supports: store/sqlite_test.go runs it on a
-// SQLite file, the PostgreSQL run calls the same Run.
+// SQLite file, store/postgres_test.go on PostgreSQL.
 //
 // Each file of the suite registers its tests from an init function, so a
 // new area of the store adds a file here without editing this one.
@@ -8,6 +8,8 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
+	"sync"
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -31,15 +33,70 @@ func register(name string, fn func(t *testing.T, db *store.DB)) {
 	tests = append(tests, test{name, fn})
 }
 
-// Run runs every registered test as a subtest, each on a fresh store from
-// open.
-func Run(t *testing.T, open func(t *testing.T) *store.DB) {
+// dsns is the address of each store under test (*store.DB → string), for
+// count, which reads the database itself.
+var dsns sync.Map
+
+// Run runs every registered test as a subtest, each on a fresh store at
+// the address dsn returns: a SQLite file's path or a postgres:// URL.
+func Run(t *testing.T, dsn func(t *testing.T) string) {
 	for _, x := range tests {
 		t.Run(x.name, func(t *testing.T) {
-			db := open(t)
+			addr := dsn(t)
+			db, err := store.Open(context.Background(), addr)
+			if err != nil {
+				t.Fatalf("open %s: %v", addr, err)
+			}
+			dsns.Store(db, addr)
+			t.Cleanup(func() {
+				dsns.Delete(db)
+				db.Close()
+			})
 			x.fn(t, db)
 		})
 	}
+}
+
+// count runs a query that counts rows of the store's own tables (q takes
+// no parameters), on a connection of its own: no method of the store
+// returns such counts.
+func count(t *testing.T, db *store.DB, q string) int {
+	t.Helper()
+	addr, ok := dsns.Load(db)
+	if !ok {
+		t.Fatal("count: not a store under test")
+	}
+	driver, name := "sqlite", "file:"+addr.(string)+"?mode=ro"
+	if store.IsPostgres(addr.(string)) {
+		driver, name = "pgx", addr.(string)
+	}
+	c, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var n int
+	if err := c.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// audited counts the audit log's entries, about anyone, with an action
+// ("": every entry), wherever the store keeps them.
+func audited(t *testing.T, db *store.DB, action string) int {
+	t.Helper()
+	log, err := db.AuditLog(context.Background(), 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range log {
+		if action == "" || e.Action == action {
+			n++
+		}
+	}
+	return n
 }
 
 // ctx returns a context whose actor is a staff user, for the audit log.
