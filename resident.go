@@ -206,7 +206,7 @@ const (
 // search box; the other fields narrow the search.
 type ResidentFilter struct {
 	Query       string
-	Community   string // staff see only their own community; "" means all
+	Community   string // "" means all; the store narrows it to the actor's community
 	Building    string
 	HouseholdID int64
 	Phone       string // exact E.164
@@ -234,6 +234,12 @@ type ResidentService interface {
 	EachResident(ctx context.Context, f ResidentFilter, fn func(*Resident) error) error
 	// Resident returns one resident with phones, address and status.
 	Resident(ctx context.Context, id int64) (*Resident, error)
+	// ViewResident returns one resident for a person to look at, once the
+	// audit log says who looked; if it cannot, nothing is returned.
+	ViewResident(ctx context.Context, id int64) (*Resident, error)
+	// RevealResident is ViewResident for a screen about to show the full
+	// document number and phones: the audit entry says so.
+	RevealResident(ctx context.Context, id int64) (*Resident, error)
 	// ResidentByDocument returns the resident holding a document.
 	ResidentByDocument(ctx context.Context, d Document) (*Resident, error)
 	// ResidentsByPhone returns every resident bound to an E.164 number.

@@ -36,7 +36,9 @@ type StaffService interface {
 }
 
 // Actor is who is acting: a staff user, the SMS gateway on behalf of a
-// phone, an import, the city platform.
+// phone, an import, the city platform. The store reads and changes only
+// the residents of the actor's Community; admins and system actors have
+// none and reach everyone.
 type Actor struct {
 	User      string // "staff:wang", "sms:…5678", "import", "upstream"
 	Community string // "" for admins and system actors

@@ -35,6 +35,32 @@ func (db *DB) Audit(ctx context.Context, e lifeline.AuditEntry) error {
 	return nil
 }
 
+// ViewResident returns one resident, as Resident does, for a person to
+// look at: who looked is written to the audit log first ("view"), and if
+// it cannot be, nothing is returned.
+func (db *DB) ViewResident(ctx context.Context, id int64) (*lifeline.Resident, error) {
+	return db.residentAudited(ctx, id, "view", "")
+}
+
+// RevealResident is ViewResident for a screen about to show the
+// resident's full document number and phones ("reveal").
+func (db *DB) RevealResident(ctx context.Context, id int64) (*lifeline.Resident, error) {
+	return db.residentAudited(ctx, id, "reveal", "document and phone")
+}
+
+// residentAudited reads a resident (whom the actor in ctx may see) and
+// returns them once the audit entry of the read is written.
+func (db *DB) residentAudited(ctx context.Context, id int64, action, detail string) (*lifeline.Resident, error) {
+	r, err := db.Resident(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Audit(ctx, lifeline.AuditEntry{Action: action, ResidentID: id, Detail: detail}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // AuditLog returns the newest entries about one resident, or about anyone
 // when residentID is 0, newest first. On SQLite it merges the store's
 // audit_log with the log file's by time (IDs are per file).

@@ -56,7 +56,8 @@ func (db *DB) auditTx(ctx context.Context, tx *sql.Tx, at int64, actor, action s
 // RecordIssued stores issued codes in one transaction, with an audit row
 // each. A serial stored before is a conflict (serials are random: it means
 // the same code was recorded twice); a resident that does not exist is not
-// found. Either every code is stored or none is.
+// found, as is one the actor in ctx may not see. Either every code is
+// stored or none is.
 func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) error {
 	now := ms(db.Now())
 	actor := lifeline.ActorFrom(ctx).User
@@ -66,11 +67,6 @@ func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) err
 			return db.unavailable(err)
 		}
 		defer ins.Close()
-		exists, err := tx.PrepareContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`))
-		if err != nil {
-			return db.unavailable(err)
-		}
-		defer exists.Close()
 		seen := map[int64]bool{}
 		for _, c := range codes {
 			if len(c.Serial) != code.SerialSize {
@@ -81,11 +77,8 @@ func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) err
 				return err
 			}
 			if !seen[c.ResidentID] {
-				var one int
-				if err := exists.QueryRowContext(ctx, c.ResidentID).Scan(&one); err == sql.ErrNoRows {
-					return errResidentNotFound()
-				} else if err != nil {
-					return db.unavailable(err)
+				if err := db.checkResident(ctx, tx, c.ResidentID); err != nil {
+					return err
 				}
 				seen[c.ResidentID] = true
 			}
@@ -113,7 +106,8 @@ func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) err
 	})
 }
 
-// IssuedCode returns one issued code by serial.
+// IssuedCode returns one issued code by serial, whoever holds it: a
+// checkpoint verifies any card it is shown (see scope.go).
 func (db *DB) IssuedCode(ctx context.Context, serial []byte) (*lifeline.IssuedCode, error) {
 	c, err := scanIssued(db.r.QueryRowContext(ctx, db.SQL(`SELECT `+issuedCols+` FROM issued_codes WHERE serial = ?`), serial))
 	if err == sql.ErrNoRows {
@@ -125,19 +119,23 @@ func (db *DB) IssuedCode(ctx context.Context, serial []byte) (*lifeline.IssuedCo
 	return &c, nil
 }
 
-// IssuedCodes returns a resident's codes, newest first.
+// IssuedCodes returns a resident's codes, newest first: none for a
+// resident the actor in ctx may not see.
 func (db *DB) IssuedCodes(ctx context.Context, residentID int64) ([]lifeline.IssuedCode, error) {
-	return queryRows(ctx, db, db.r, scanIssued, `SELECT `+issuedCols+` FROM issued_codes WHERE resident_id = ? ORDER BY issued_at DESC, serial`, residentID)
+	cond, args := inScope(ctx, "issued_codes.resident_id")
+	return queryRows(ctx, db, db.r, scanIssued, `SELECT `+issuedCols+` FROM issued_codes WHERE resident_id = ?`+cond+` ORDER BY issued_at DESC, serial`, append([]any{residentID}, args...)...)
 }
 
 // RevokeSerial revokes one code (a lost card). Revoking a code that is
-// already revoked changes nothing and is not an error.
+// already revoked changes nothing and is not an error. The code of a
+// resident the actor in ctx may not see is not found.
 func (db *DB) RevokeSerial(ctx context.Context, serial []byte, reason, by string) error {
 	by = actorOr(ctx, by)
 	now := ms(db.Now())
+	cond, cargs := inScope(ctx, "issued_codes.resident_id")
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var rid, revoked int64
-		err := tx.QueryRowContext(ctx, db.SQL(`SELECT resident_id, revoked_at FROM issued_codes WHERE serial = ?`), serial).Scan(&rid, &revoked)
+		err := tx.QueryRowContext(ctx, db.SQL(`SELECT resident_id, revoked_at FROM issued_codes WHERE serial = ?`+cond), append([]any{serial}, cargs...)...).Scan(&rid, &revoked)
 		if err == sql.ErrNoRows {
 			return errCodeNotFound()
 		}
@@ -155,17 +153,15 @@ func (db *DB) RevokeSerial(ctx context.Context, serial []byte, reason, by string
 }
 
 // RevokeResident revokes every code a resident holds and returns how many
-// were newly revoked.
+// were newly revoked (a resident the actor in ctx may not see is not
+// found).
 func (db *DB) RevokeResident(ctx context.Context, residentID int64, reason, by string) (int, error) {
 	by = actorOr(ctx, by)
 	now := ms(db.Now())
 	var n int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`), residentID).Scan(&one); err == sql.ErrNoRows {
-			return errResidentNotFound()
-		} else if err != nil {
-			return db.unavailable(err)
+		if err := db.checkResident(ctx, tx, residentID); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE resident_id = ? AND revoked_at = 0`), now, reason, residentID)
 		if err != nil {

@@ -28,14 +28,10 @@ func (db *DB) RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error 
 		p.RequestedAt = db.Now()
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`), p.ResidentID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errResidentNotFound()
-		} else if err != nil {
-			return db.unavailable(err)
+		if err := db.checkResident(ctx, tx, p.ResidentID); err != nil {
+			return err
 		}
-		err = tx.QueryRowContext(ctx, db.SQL(`INSERT INTO print_requests (resident_id, source, requested_at) VALUES (?, ?, ?)
+		err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO print_requests (resident_id, source, requested_at) VALUES (?, ?, ?)
 			ON CONFLICT (resident_id) WHERE done_at = 0 DO NOTHING RETURNING id`), p.ResidentID, p.Source, ms(p.RequestedAt)).Scan(&p.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			open, err := scanPrint(tx.QueryRowContext(ctx, db.SQL(`SELECT `+printCols+` FROM print_requests p WHERE p.resident_id = ? AND p.done_at = 0`), p.ResidentID))
@@ -54,8 +50,12 @@ func (db *DB) RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error 
 }
 
 // PrintQueue returns the open requests, oldest first, for one community
-// ("" means all).
+// ("" means all), within the community of the actor in ctx.
 func (db *DB) PrintQueue(ctx context.Context, community string) ([]lifeline.PrintRequest, error) {
+	community, ok := scopeCommunity(ctx, community)
+	if !ok {
+		return nil, nil
+	}
 	q := `SELECT ` + printCols + ` FROM print_requests p WHERE p.done_at = 0 ORDER BY p.requested_at, p.id`
 	var args []any
 	if community != "" {
@@ -66,12 +66,12 @@ func (db *DB) PrintQueue(ctx context.Context, community string) ([]lifeline.Prin
 	return queryRows(ctx, db, db.r, scanPrint, q, args...)
 }
 
-// MarkPrinted closes a request. Closing one already closed changes nothing.
+// MarkPrinted closes a request. Closing one already closed changes nothing;
+// one for a resident the actor in ctx may not see is not found.
 func (db *DB) MarkPrinted(ctx context.Context, id int64, by string) error {
-	if by == "" {
-		by = lifeline.ActorFrom(ctx).User
-	}
-	res, err := db.w.ExecContext(ctx, db.SQL(`UPDATE print_requests SET done_at = ?, done_by = ? WHERE id = ? AND done_at = 0`), ms(db.Now()), by, id)
+	by = actorOr(ctx, by)
+	cond, cargs := inScope(ctx, "print_requests.resident_id")
+	res, err := db.w.ExecContext(ctx, db.SQL(`UPDATE print_requests SET done_at = ?, done_by = ? WHERE id = ? AND done_at = 0`+cond), append([]any{ms(db.Now()), by, id}, cargs...)...)
 	if err != nil {
 		return db.unavailable(err)
 	}
@@ -79,7 +79,7 @@ func (db *DB) MarkPrinted(ctx context.Context, id int64, by string) error {
 		return nil
 	}
 	var one int
-	err = db.r.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM print_requests WHERE id = ?`), id).Scan(&one)
+	err = db.r.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM print_requests WHERE id = ?`+cond), append([]any{id}, cargs...)...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该打印请求", "no such print request"))
 	}

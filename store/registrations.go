@@ -39,8 +39,10 @@ func scanRegistration(s scanner) (lifeline.Registration, error) {
 }
 
 // CreateRegistration stores an on-site registration durably before it
-// returns. An empty idempotency key gets a random one; a key already stored
-// returns the stored registration (a retried request is not a second sample).
+// returns, with its entry in the audit log ("register"). An empty
+// idempotency key gets a random one; a key already stored returns the
+// stored registration (a retried request is not a second sample, and
+// writes nothing). The resident must be one the actor in ctx may see.
 func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) error {
 	r.Tube = strings.TrimSpace(r.Tube)
 	if r.Tube == "" {
@@ -62,14 +64,10 @@ func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) 
 	}
 	r.CreatedAt = fromMS(ms(now))
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, db.SQL(`SELECT 1 FROM residents WHERE id = ?`), r.ResidentID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errResidentNotFound()
-		} else if err != nil {
-			return db.unavailable(err)
+		if err := db.checkResident(ctx, tx, r.ResidentID); err != nil {
+			return err
 		}
-		err = tx.QueryRowContext(ctx, db.SQL(`INSERT INTO registrations (resident_id, tube, site, sampled_at, staff, idempotency_key, created_at)
+		err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO registrations (resident_id, tube, site, sampled_at, staff, idempotency_key, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`),
 			r.ResidentID, r.Tube, r.Site, ms(r.SampledAt), r.Staff, r.IdempotencyKey, ms(r.CreatedAt)).Scan(&r.ID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -83,7 +81,7 @@ func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) 
 		if err != nil {
 			return db.unavailable(err)
 		}
-		return nil
+		return db.auditTx(ctx, tx, ms(r.CreatedAt), r.Staff, "register", r.ResidentID, "tube "+r.Tube)
 	})
 }
 
@@ -131,7 +129,9 @@ func (db *DB) RegistrationBacklog(ctx context.Context) (n int, oldest time.Time,
 	return n, fromMS(o.Int64), nil
 }
 
-// ResidentRegistrations returns a resident's registrations, oldest first.
+// ResidentRegistrations returns a resident's registrations, oldest first:
+// none for a resident the actor in ctx may not see.
 func (db *DB) ResidentRegistrations(ctx context.Context, residentID int64) ([]lifeline.Registration, error) {
-	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE resident_id = ? ORDER BY id`, residentID)
+	cond, args := inScope(ctx, "registrations.resident_id")
+	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE resident_id = ?`+cond+` ORDER BY id`, append([]any{residentID}, args...)...)
 }

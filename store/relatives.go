@@ -24,7 +24,9 @@ func scanRelative(s scanner) (lifeline.Relative, error) {
 // LinkRelative stores a link from a resident to a relative, who is another
 // resident or a bare phone. Two residents of one household are approved at
 // once; every other link waits for staff review. Linking the same pair again
-// returns the stored link unless it was rejected.
+// returns the stored link unless it was rejected. A new link is written to
+// the audit log with it ("link"). Both residents must be ones the actor in
+// ctx may see: a relative elsewhere is linked by phone.
 func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
 	if (r.RelativeResidentID == 0) == (strings.TrimSpace(r.Phone) == "") {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("亲属应为一位居民或一个电话号码", "a relative is either a resident or a phone number"))
@@ -43,8 +45,13 @@ func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
 		r.CreatedBy = lifeline.ActorFrom(ctx).User
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		var hh sql.NullInt64
-		err := tx.QueryRowContext(ctx, db.SQL(`SELECT household_id FROM residents WHERE id = ?`), r.ResidentID).Scan(&hh)
+		household := func(id int64) (sql.NullInt64, error) {
+			cond, args := inScope(ctx, "r.id")
+			var hh sql.NullInt64
+			err := tx.QueryRowContext(ctx, db.SQL(`SELECT household_id FROM residents r WHERE r.id = ?`+cond), append([]any{id}, args...)...).Scan(&hh)
+			return hh, err
+		}
+		hh, err := household(r.ResidentID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errResidentNotFound()
 		} else if err != nil {
@@ -54,8 +61,7 @@ func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
 		var q string
 		var args []any
 		if r.RelativeResidentID != 0 {
-			var other sql.NullInt64
-			err := tx.QueryRowContext(ctx, db.SQL(`SELECT household_id FROM residents WHERE id = ?`), r.RelativeResidentID).Scan(&other)
+			other, err := household(r.RelativeResidentID)
 			if errors.Is(err, sql.ErrNoRows) {
 				return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属", "no such relative"))
 			} else if err != nil {
@@ -85,43 +91,57 @@ func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
 		if err != nil {
 			return db.unavailable(err)
 		}
-		return nil
+		return db.auditTx(ctx, tx, ms(r.CreatedAt), r.CreatedBy, "link", r.ResidentID, r.Relation+" "+string(r.State))
 	})
 }
 
-// ReviewRelative approves or rejects a pending link.
+// ReviewRelative approves or rejects a pending link, and writes the review
+// to the audit log with it ("review"). A link of a resident the actor in
+// ctx may not see is not found.
 func (db *DB) ReviewRelative(ctx context.Context, id int64, approve bool, reason, by string) error {
-	state := lifeline.Rejected
+	state, detail := lifeline.Rejected, "rejected: "+reason
 	if approve {
-		state = lifeline.Approved
+		state, detail = lifeline.Approved, "approved"
 	}
-	res, err := db.w.ExecContext(ctx, db.SQL(`UPDATE relatives SET state = ?, reason = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND state = 'pending'`),
-		string(state), reason, by, ms(db.Now()), id)
-	if err != nil {
-		return db.unavailable(err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
-	}
-	var cur string
-	err = db.r.QueryRowContext(ctx, db.SQL(`SELECT state FROM relatives WHERE id = ?`), id).Scan(&cur)
-	if errors.Is(err, sql.ErrNoRows) {
-		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属关联", "no such relative link"))
-	} else if err != nil {
-		return db.unavailable(err)
-	}
-	return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
+	by = actorOr(ctx, by)
+	now := ms(db.Now())
+	cond, cargs := inScope(ctx, "relatives.resident_id")
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var rid int64
+		err := tx.QueryRowContext(ctx, db.SQL(`UPDATE relatives SET state = ?, reason = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND state = 'pending'`+cond+` RETURNING resident_id`),
+			append([]any{string(state), reason, by, now, id}, cargs...)...).Scan(&rid)
+		if err == nil {
+			return db.auditTx(ctx, tx, now, by, "review", rid, detail)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return db.unavailable(err)
+		}
+		var cur string
+		err = tx.QueryRowContext(ctx, db.SQL(`SELECT state FROM relatives WHERE id = ?`+cond), append([]any{id}, cargs...)...).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属关联", "no such relative link"))
+		} else if err != nil {
+			return db.unavailable(err)
+		}
+		return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
+	})
 }
 
 // Relatives returns the links of one resident (the cared-for side), oldest
-// first.
+// first: none for a resident the actor in ctx may not see.
 func (db *DB) Relatives(ctx context.Context, residentID int64) ([]lifeline.Relative, error) {
-	return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ? ORDER BY rel.id`, residentID)
+	cond, args := inScope(ctx, "rel.resident_id")
+	return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.resident_id = ?`+cond+` ORDER BY rel.id`, append([]any{residentID}, args...)...)
 }
 
 // PendingRelatives returns links waiting for review, oldest first, for the
-// residents of one community ("" means all).
+// residents of one community ("" means all), within the community of the
+// actor in ctx.
 func (db *DB) PendingRelatives(ctx context.Context, community string) ([]lifeline.Relative, error) {
+	community, ok := scopeCommunity(ctx, community)
+	if !ok {
+		return nil, nil
+	}
 	if community == "" {
 		return queryRows(ctx, db, db.r, scanRelative, `SELECT `+relativeCols+` FROM relatives rel WHERE rel.state = 'pending' ORDER BY rel.created_at, rel.id`)
 	}

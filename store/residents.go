@@ -74,16 +74,17 @@ func (db *DB) queryResidents(ctx context.Context, q queryer, query string, args 
 }
 
 // residentsByID loads residents and returns them in the order of ids,
-// skipping ids that do not exist.
+// skipping ids that do not exist or that the actor in ctx may not see.
 func (db *DB) residentsByID(ctx context.Context, ids []int64) ([]*lifeline.Resident, error) {
 	byID := make(map[int64]*lifeline.Resident, len(ids))
+	cond, cargs := householdInScope(ctx)
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
+		args := make([]any, len(chunk), len(chunk)+len(cargs))
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rs, err := db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+` WHERE r.id IN (`+placeholders(len(chunk))+`)`, args...)
+		rs, err := db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+` WHERE r.id IN (`+placeholders(len(chunk))+`)`+cond, append(args, cargs...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -115,9 +116,11 @@ func errResidentNotFound() error {
 	return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该居民", "no such resident"))
 }
 
-// Resident returns one resident with phones, address and status.
+// Resident returns one resident with phones, address and status; one the
+// actor in ctx may not see is not found (see scope.go).
 func (db *DB) Resident(ctx context.Context, id int64) (*lifeline.Resident, error) {
-	rs, err := db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+` WHERE r.id = ?`, id)
+	cond, args := householdInScope(ctx)
+	rs, err := db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+` WHERE r.id = ?`+cond, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -157,20 +160,24 @@ func (db *DB) residentIDByDoc(ctx context.Context, q queryer, d lifeline.Documen
 	return id, nil
 }
 
-// ResidentsByPhone returns every resident bound to a phone number.
+// ResidentsByPhone returns every resident bound to a phone number (whom
+// the actor in ctx may see).
 func (db *DB) ResidentsByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error) {
 	p, err := lifeline.NormalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
+	cond, args := householdInScope(ctx)
 	return db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+
-		` WHERE r.id IN (SELECT resident_id FROM phones WHERE tail4 = ? AND phone = ?) ORDER BY r.name, r.id`, lifeline.PhoneTail(p), p)
+		` WHERE r.id IN (SELECT resident_id FROM phones WHERE tail4 = ? AND phone = ?)`+cond+` ORDER BY r.name, r.id`, append([]any{lifeline.PhoneTail(p), p}, args...)...)
 }
 
-// HouseholdMembers returns the residents of one household, by name.
+// HouseholdMembers returns the residents of one household, by name: none
+// for a household the actor in ctx may not see.
 func (db *DB) HouseholdMembers(ctx context.Context, householdID int64) ([]*lifeline.Resident, error) {
+	cond, args := householdInScope(ctx)
 	return db.queryResidents(ctx, db.r, `SELECT `+db.residentCols()+residentJoins+
-		` WHERE r.household_id = ? ORDER BY r.name, r.id`, householdID)
+		` WHERE r.household_id = ?`+cond+` ORDER BY r.name, r.id`, append([]any{householdID}, args...)...)
 }
 
 // CountResidents returns how many residents are stored.
@@ -406,11 +413,13 @@ func (db *DB) ChangeDocument(ctx context.Context, residentID int64, d lifeline.D
 	})
 }
 
-// TestResults returns a resident's results, newest first.
+// TestResults returns a resident's results, newest first (none for a
+// resident the actor in ctx may not see).
 func (db *DB) TestResults(ctx context.Context, residentID int64, limit int) ([]lifeline.TestResult, error) {
 	if limit <= 0 {
 		limit = 20
 	}
+	cond, args := inScope(ctx, "test_results.resident_id")
 	return queryRows(ctx, db, db.r, func(s scanner) (lifeline.TestResult, error) {
 		t := lifeline.TestResult{ResidentID: residentID}
 		var sampled, received int64
@@ -420,7 +429,7 @@ func (db *DB) TestResults(ctx context.Context, residentID int64, limit int) ([]l
 		t.SampledAt, t.ReceivedAt, t.Result, t.ExternalID = fromMS(sampled), fromMS(received), lifeline.Result(result), ext.String
 		return t, err
 	}, `SELECT id, sampled_at, result, site, tube, external_id, received_at
-		FROM test_results WHERE resident_id = ? ORDER BY sampled_at DESC, id DESC LIMIT ?`, residentID, limit)
+		FROM test_results WHERE resident_id = ?`+cond+` ORDER BY sampled_at DESC, id DESC LIMIT ?`, append(append([]any{residentID}, args...), limit)...)
 }
 
 // RecordResult stores a test result and/or colour change and reports
@@ -440,8 +449,13 @@ func (db *DB) RecordResult(ctx context.Context, u lifeline.StatusUpdate) (change
 // ignored), in community, building, unit, room, name order, streaming from
 // one read cursor: the order is the households index's, so nothing is
 // sorted in memory however many residents there are. Residents with no
-// address come last when no address filter is set.
+// address come last when no address filter is set. The filter is narrowed
+// to the community of the actor in ctx (see scope.go).
 func (db *DB) EachResident(ctx context.Context, f lifeline.ResidentFilter, fn func(*lifeline.Resident) error) error {
+	f, ok := scopeFilter(ctx, f)
+	if !ok {
+		return nil
+	}
 	qs, err := db.eachQueries(f)
 	if err != nil {
 		return err

@@ -47,8 +47,11 @@ var (
 // FindResidents searches by the one search box. The query is classified
 // (document, document tail, phone, phone tail, address, name); each reading
 // runs as indexed queries, results are ranked exact > prefix > partial,
-// and the lookup is written to the audit log with a masked query.
+// and the lookup is written to the audit log with a masked query. Only
+// the residents of the community of the actor in ctx are searched (see
+// scope.go).
 func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]lifeline.ResidentMatch, error) {
+	f, mayRead := scopeFilter(ctx, f)
 	q := strings.TrimSpace(f.Query)
 	if q == "" {
 		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请输入姓名、证件号码、手机号或门牌号", "type a name, document number, phone number or address"))
@@ -69,6 +72,9 @@ func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]l
 	best := map[int64]hit{}
 	var order []int64
 	for si, s := range steps {
+		if !mayRead {
+			break // a community the actor may not see: nothing is found
+		}
 		// A step can only add matches that rank below those already
 		// found: when the limit is filled by better ones, skip it.
 		better := 0

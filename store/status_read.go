@@ -77,7 +77,9 @@ func (db *DB) StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resi
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return w.out, w.err
+	// One batch reads for callers of any community: each keeps what its
+	// actor may see (see scope.go).
+	return visible(ctx, w.out), w.err
 }
 
 type statusWait struct {

@@ -147,7 +147,7 @@ func (s findScreen) open() tea.Cmd {
 
 func (s findScreen) search(seq int, q string) tea.Cmd {
 	ctx, store := s.e.ctx, s.e.store
-	f := lifeline.ResidentFilter{Query: q, Community: s.e.community(), Limit: 50}
+	f := lifeline.ResidentFilter{Query: q, Limit: 50} // within the worker's community: the store sees to it
 	return func() tea.Msg {
 		m, err := store.FindResidents(ctx, f)
 		return findResultMsg{seq: seq, query: q, matches: m, err: err}

@@ -37,9 +37,9 @@ func (queuePrintedMsg) route() screenID { return screenQueue }
 func newQueueScreen(e *env) queueScreen { return queueScreen{e: e} }
 
 func (s queueScreen) init() tea.Cmd {
-	ctx, store, community := s.e.ctx, s.e.store, s.e.community()
+	ctx, store := s.e.ctx, s.e.store
 	return func() tea.Msg {
-		reqs, err := store.PrintQueue(ctx, community)
+		reqs, err := store.PrintQueue(ctx, "") // the worker's community's: the store sees to it
 		if err != nil {
 			return queueLoadedMsg{err: err}
 		}

@@ -204,9 +204,9 @@ func (s registerScreen) lookup(number string) tea.Cmd {
 }
 
 // findByDocument finds the resident holding a full document number of any
-// type, within the staff member's community.
+// type, within the staff member's community (the store searches no other).
 func findByDocument(e *env, number string, msg func(*lifeline.Resident, error) tea.Msg) tea.Cmd {
-	ctx, store, f := e.ctx, e.store, lifeline.ResidentFilter{Query: number, Community: e.community(), Limit: 5}
+	ctx, store, f := e.ctx, e.store, lifeline.ResidentFilter{Query: number, Limit: 5}
 	return func() tea.Msg {
 		ms, err := store.FindResidents(ctx, f)
 		if err != nil {
@@ -214,9 +214,6 @@ func findByDocument(e *env, number string, msg func(*lifeline.Resident, error) t
 		}
 		for _, m := range ms {
 			if m.Kind == lifeline.QueryDocument && m.Resident != nil && m.Resident.Doc.Number == number {
-				if err := e.mayOpen(m.Resident); err != nil {
-					return msg(nil, err)
-				}
 				return msg(m.Resident, nil)
 			}
 		}
@@ -225,7 +222,8 @@ func findByDocument(e *env, number string, msg func(*lifeline.Resident, error) t
 }
 
 // save stores the registration with a fresh idempotency key, so that a
-// retried delivery upstream is never a second sample.
+// retried delivery upstream is never a second sample. The store writes its
+// audit entry with it.
 func (s registerScreen) save(r *lifeline.Resident, tube string) tea.Cmd {
 	ctx, store, e := s.e.ctx, s.e.store, s.e
 	return func() tea.Msg {
@@ -238,7 +236,6 @@ func (s registerScreen) save(r *lifeline.Resident, tube string) tea.Cmd {
 		if err := store.CreateRegistration(ctx, &reg); err != nil {
 			return regSavedMsg{err: err}
 		}
-		store.Audit(ctx, lifeline.AuditEntry{At: now, Actor: e.actor(), Action: "register", ResidentID: r.ID, Detail: "tube " + tube})
 		return regSavedMsg{reg: reg}
 	}
 }

@@ -130,9 +130,10 @@ func (s relativesScreen) link() tea.Cmd {
 		rel := lifeline.Relative{ResidentID: r.ID, Relation: relation, CreatedBy: e.actor()}
 		name := ""
 		number := lifeline.NormalizeDocNumber(raw)
-		// Only residents the worker may see: a relative elsewhere is linked
-		// by phone, so linking reveals nothing about another community.
-		ms, err := store.FindResidents(ctx, lifeline.ResidentFilter{Query: number, Community: e.community(), Limit: 5})
+		// Only residents the worker may see (the store searches no
+		// other): a relative elsewhere is linked by phone, so linking
+		// reveals nothing about another community.
+		ms, err := store.FindResidents(ctx, lifeline.ResidentFilter{Query: number, Limit: 5})
 		if err != nil {
 			return linkedMsg{err: err}
 		}
@@ -152,11 +153,10 @@ func (s relativesScreen) link() tea.Cmd {
 		if rel.RelativeResidentID == r.ID {
 			return linkedMsg{err: lifeline.Errorf(lifeline.EINVALID, lifeline.T("不能把居民关联为自己的亲属", "a resident cannot be their own relative"))}
 		}
-		if err := store.LinkRelative(ctx, &rel); err != nil {
+		if err := store.LinkRelative(ctx, &rel); err != nil { // audited with the link
 			return linkedMsg{err: err}
 		}
-		err = store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "link", ResidentID: r.ID, Detail: rel.Relation + " " + string(rel.State)})
-		return linkedMsg{rel: rel, name: name, err: err}
+		return linkedMsg{rel: rel, name: name}
 	}
 }
 
@@ -208,9 +208,9 @@ func newReviewScreen(e *env) reviewScreen {
 }
 
 func (s reviewScreen) init() tea.Cmd {
-	ctx, store, community := s.e.ctx, s.e.store, s.e.community()
+	ctx, store := s.e.ctx, s.e.store
 	return func() tea.Msg {
-		p, err := store.PendingRelatives(ctx, community)
+		p, err := store.PendingRelatives(ctx, "") // the worker's community's: the store sees to it
 		if err != nil {
 			return reviewLoadedMsg{err: err}
 		}
@@ -221,6 +221,9 @@ func (s reviewScreen) init() tea.Cmd {
 					continue
 				}
 				r, err := store.Resident(ctx, id)
+				if lifeline.ErrorCode(err) == lifeline.ENOTFOUND {
+					continue // a relative the worker may not see: no name shown
+				}
 				if err != nil {
 					return reviewLoadedMsg{err: err}
 				}
@@ -318,14 +321,7 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 func (s reviewScreen) review(rel lifeline.Relative, approve bool, reason string) tea.Cmd {
 	ctx, store, e := s.e.ctx, s.e.store, s.e
 	return func() tea.Msg {
-		if err := store.ReviewRelative(ctx, rel.ID, approve, reason, e.actor()); err != nil {
-			return reviewedMsg{approve: approve, err: err}
-		}
-		detail := "approved"
-		if !approve {
-			detail = "rejected: " + reason
-		}
-		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "review", ResidentID: rel.ResidentID, Detail: detail})
+		err := store.ReviewRelative(ctx, rel.ID, approve, reason, e.actor()) // audited with the review
 		return reviewedMsg{approve: approve, err: err}
 	}
 }

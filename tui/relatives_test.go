@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -85,4 +86,44 @@ func TestRelativesLinkView(t *testing.T) {
 		t.Fatalf("screen %d, who %q, relation focused %v", fm.current, fm.relatives.who.Value(), fm.relatives.relation.Focused())
 	}
 	requireGolden(t, fm)
+}
+
+// A link to a relative in another community (made by an admin) is
+// reviewed by the worker of the cared-for resident's community, who sees
+// the link and not the other community's resident; the review is written
+// to the audit log once, by the store.
+func TestReviewRelativeElsewhere(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rel := &lifeline.Relative{ResidentID: f.wu.ID, RelativeResidentID: f.zhao.ID, Relation: "子女", CreatedBy: "staff:admin"}
+	if err := f.db.LinkRelative(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	m := New(f.config())
+	m.e.staff = &lifeline.Staff{User: "wang", Community: "幸福社区", Role: lifeline.RoleStaff}
+	m.e.ctx = lifeline.WithActor(ctx, lifeline.Actor{User: "staff:wang", Community: "幸福社区"})
+	mm, cmd := m.Update(navMsg{to: screenReview})
+	mm, _ = mm.Update(cmd())
+	v := mm.View()
+	if !strings.Contains(v, "1 条待审核") || !strings.Contains(v, "吴建国") || strings.Contains(v, "赵六") {
+		t.Fatalf("the review screen shows:\n%s\nwant the link of 吴建国, and not the name of a resident of another community", v)
+	}
+	mm, cmd = mm.Update(runes("a"))
+	mm, _ = mm.Update(cmd())
+	if st, isErr := mm.(Model).Status(); isErr || st != "已通过" {
+		t.Fatalf("status %q after approving", st)
+	}
+	log, err := f.db.AuditLog(ctx, f.wu.ID, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reviews []string
+	for _, e := range log {
+		if e.Action == "review" {
+			reviews = append(reviews, e.Actor+" "+e.Detail)
+		}
+	}
+	if len(reviews) != 1 || reviews[0] != "staff:wang approved" {
+		t.Fatalf("review entries %q, want one by staff:wang", reviews)
+	}
 }

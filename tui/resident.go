@@ -43,7 +43,11 @@ type residentLoadedMsg struct {
 	partial   error // some part could not be loaded; the rest is shown
 }
 
-type revealedMsg struct{ err error }
+type revealedMsg struct {
+	id  int64
+	r   *lifeline.Resident // as read with the reveal
+	err error
+}
 
 type revokedMsg struct {
 	serial []byte
@@ -76,15 +80,13 @@ func (s residentScreen) keys() []key.Binding {
 // Only the resident is required: a part that fails is reported in the
 // status line and the rest is shown.
 func (s residentScreen) load() tea.Cmd {
-	ctx, store, id, e := s.e.ctx, s.e.store, s.id, s.e
+	ctx, store, id := s.e.ctx, s.e.store, s.id
 	return func() tea.Msg {
 		m := residentLoadedMsg{id: id, names: map[int64]string{}}
-		r, err := store.Resident(ctx, id)
+		// Audited ("view"), and only if the worker may see them: the
+		// store decides both.
+		r, err := store.ViewResident(ctx, id)
 		if err != nil {
-			m.err = err
-			return m
-		}
-		if err := e.mayOpen(r); err != nil {
 			m.err = err
 			return m
 		}
@@ -94,7 +96,6 @@ func (s residentScreen) load() tea.Cmd {
 				m.partial = err
 			}
 		}
-		keep(store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "view", ResidentID: id}))
 		if r.HouseholdID != 0 {
 			m.household, err = store.HouseholdMembers(ctx, r.HouseholdID)
 			keep(err)
@@ -137,11 +138,14 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 		}
 		return s, nil
 	case revealedMsg:
+		if msg.id != s.id {
+			return s, nil
+		}
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil
 		}
-		s.revealed = true
+		s.r, s.revealed = msg.r, true
 		s.e.setStatus(s.e.t("已显示完整证件号和电话，此操作已记录", "Full ID number and phone shown; this was recorded"))
 		return s, nil
 	case revokedMsg:
@@ -214,23 +218,22 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 	return s, nil
 }
 
-// reveal writes the audit entry and only then shows the numbers: if the
-// log cannot be written, nothing is revealed.
+// reveal shows the numbers of the resident as the store returns them with
+// the audit entry it wrote: if the log cannot be written, nothing is
+// revealed.
 func (s residentScreen) reveal() tea.Cmd {
-	ctx, store, e, id := s.e.ctx, s.e.store, s.e, s.id
+	ctx, store, id := s.e.ctx, s.e.store, s.id
 	return func() tea.Msg {
-		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "reveal", ResidentID: id, Detail: "document and phone"})
-		return revealedMsg{err: err}
+		r, err := store.RevealResident(ctx, id)
+		return revealedMsg{id: id, r: r, err: err}
 	}
 }
 
+// revoke revokes a card; the store writes the audit entry with it.
 func (s residentScreen) revoke(serial []byte) tea.Cmd {
-	ctx, store, e, id := s.e.ctx, s.e.store, s.e, s.id
+	ctx, store, e := s.e.ctx, s.e.store, s.e
 	return func() tea.Msg {
-		if err := store.RevokeSerial(ctx, serial, "lost card", e.actor()); err != nil {
-			return revokedMsg{serial: serial, err: err}
-		}
-		err := store.Audit(ctx, lifeline.AuditEntry{At: e.now(), Actor: e.actor(), Action: "revoke", ResidentID: id, Detail: "lost card " + shortSerial(serial)})
+		err := store.RevokeSerial(ctx, serial, "lost card", e.actor())
 		return revokedMsg{serial: serial, err: err}
 	}
 }

@@ -67,13 +67,15 @@ func TestResidentRevealIsAudited(t *testing.T) {
 	}
 }
 
-// A worker cannot open a resident of another community, even by id.
-func TestResidentOtherCommunityForbidden(t *testing.T) {
+// A worker cannot open a resident of another community, even by id: the
+// store answers as if there were none, so the screen learns nothing of
+// other communities.
+func TestResidentOtherCommunityNotFound(t *testing.T) {
 	f := newFixture(t)
 	tm := run(t, f.config())
 	login(t, tm, "wang")
 	tm.Send(navMsg{to: screenResident, id: f.zhao.ID})
-	waitFor(t, tm, "不属于您的社区")
+	waitFor(t, tm, "找不到该居民")
 	fm := final(t, tm)
 	if fm.resident.r != nil {
 		t.Fatal("a resident of another community was shown")

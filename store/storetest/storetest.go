@@ -62,24 +62,38 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 // returns such counts.
 func count(t *testing.T, db *store.DB, q string) int {
 	t.Helper()
-	addr, ok := dsns.Load(db)
-	if !ok {
-		t.Fatal("count: not a store under test")
-	}
-	driver, name := "sqlite", "file:"+addr.(string)+"?mode=ro"
-	if store.IsPostgres(addr.(string)) {
-		driver, name = "pgx", addr.(string)
-	}
-	c, err := sql.Open(driver, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openRaw(t, addrOf(t, db))
 	var n int
 	if err := c.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// addrOf returns the address a store under test was opened at.
+func addrOf(t *testing.T, db *store.DB) string {
+	t.Helper()
+	addr, ok := dsns.Load(db)
+	if !ok {
+		t.Fatal("not a store under test")
+	}
+	return addr.(string)
+}
+
+// openRaw opens the database at addr (a SQLite file or a postgres:// URL)
+// with no store around it, closed when the test ends.
+func openRaw(t *testing.T, addr string) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite", "file:"+addr+"?_pragma=busy_timeout(10000)"
+	if store.IsPostgres(addr) {
+		driver, name = "pgx", addr
+	}
+	c, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // audited counts the audit log's entries, about anyone, with an action
