@@ -199,7 +199,7 @@ func BenchmarkFindNameChar(b *testing.B) {
 // default 600,000, recorded first the same way). Kept in one table with an
 // index on sid, each random sid landed on an index leaf of its own and
 // every group commit wrote those pages to the WAL, so the CPU a message
-// cost grew with the log; in generations (store/inbound.go) a commit
+// cost grew with the log; in generations (store/sqlite_inbound.go) a commit
 // appends, and stored=0 and stored=N should cost about the same.
 func BenchmarkBeginInbound(b *testing.B) {
 	stored := benchenv.Int(b, "LIFELINE_BENCH_INBOUND_STORED", 600_000, 0)
