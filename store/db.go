@@ -2,30 +2,35 @@
 // no cgo) for one office, PostgreSQL (pgx) for a city. One package, not
 // sqlite/ and postgres/: most of what the store sends is the same SQL on
 // both, and it is written once, with one test suite (storetest), instead
-// of twice and drifting apart. Where the two differ, the files say which:
+// of twice and drifting apart. Where the two differ, a file's name says
+// which database it is for:
 //
 //   - dialect.go is the SQL that differs word by word: placeholders, the
 //     migrations' type names, the outbox claim's row locks, upserts that
 //     skip conflicts, a few functions. Nothing else asks which database it
 //     talks to.
 //   - Where SQLite needs more than other words, DB holds a small
-//     interface, and the SQLite side is in files named sqlite_*.go:
+//     interface, and the SQLite side is in the files named sqlite*.go:
 //     sqlite.go opens the store and its log file (PATH-log) and
 //     checkpoints the log in the background; sqlite_inbound.go keeps
 //     MessageSids in generations (inboundStore; PostgreSQL's one table is
 //     inboundTable in inbound.go); sqlite_bulk.go makes big imports fast
 //     with raw driver statements, ids SQLite assigns and indexes built
-//     once (bulkWriting; PostgreSQL's side is in postgres.go); and
-//     sqlite_pagecache_linux.go is the page cache in huge pages, on its
-//     own: an import works the same without it.
-//   - postgres.go opens a PostgreSQL store and holds what only it does.
+//     once (bulkWriting); sqlite_pagecache_linux.go gives SQLite's page
+//     caches a buffer in huge pages, on its own: nothing else depends on
+//     it, and an import works the same without it.
+//   - postgres.go opens a PostgreSQL store and holds the little only it
+//     does (ids from sequences, the other side of bulkWriting).
 //
-// The rest (residents.go, search.go, messages.go, …) is one implementation
-// for both.
+// Every other file is one implementation for both, named for what it
+// stores (residents.go, search.go, messages.go, codes.go, …). The SQLite
+// parts are files of this package rather than a package of their own
+// because they work through the same pools, transactions, prepared
+// statements and errors as the rest, which a package boundary would have
+// to export; the sqlite prefix keeps them together in a listing.
 //
-// What a staff member may read is decided here, not by the screens: reads
-// and changes are limited to the community of the actor in the context
-// (see scope.go).
+// What a staff member may read and change is decided here, not by the
+// screens: the community of the actor in the context (see scope.go).
 package store
 
 import (
