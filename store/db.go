@@ -43,6 +43,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -77,6 +78,10 @@ type DB struct {
 	// StatusByPhone calls (see there).
 	inbound     batcher[*inboundWait]
 	statusReads batcher[*statusWait]
+	statusSQL   struct {
+		once sync.Once
+		text string
+	}
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -37,9 +37,11 @@ const statusByPhoneQuery = `
 		AND rel.state IN ('auto_approved', 'approved') AND r.id = rel.resident_id`
 
 // statusByPhoneSQL is statusByPhoneQuery, its one parameter a JSON array
-// of normalised phones.
+// of normalised phones: made once per store, as it is the text every
+// message's read looks its prepared statement up by.
 func (db *DB) statusByPhoneSQL() string {
-	return db.SQL(db.dialect.phoneArray + statusByPhoneQuery)
+	db.statusSQL.once.Do(func() { db.statusSQL.text = db.SQL(db.dialect.phoneArray + statusByPhoneQuery) })
+	return db.statusSQL.text
 }
 
 const (
