@@ -98,66 +98,57 @@ func testScopeReads(t *testing.T, db *store.DB) {
 		t.Error("a view of a resident the worker may not see was logged as seen")
 	}
 
-	far := w.far.ID
-	empty := map[string]func() (int, error){
-		"ResidentsByPhone": func() (int, error) { rs, err := db.ResidentsByPhone(wc, w.far.Phones[0]); return len(rs), err },
-		"HouseholdMembers": func() (int, error) { rs, err := db.HouseholdMembers(wc, w.far.HouseholdID); return len(rs), err },
-		"Relatives":        func() (int, error) { rs, err := db.Relatives(wc, far); return len(rs), err },
-		"IssuedCodes":      func() (int, error) { rs, err := db.IssuedCodes(wc, far); return len(rs), err },
-		"TestResults":      func() (int, error) { rs, err := db.TestResults(wc, far, 10); return len(rs), err },
-		"ResidentRegistrations": func() (int, error) {
-			rs, err := db.ResidentRegistrations(wc, far)
-			return len(rs), err
-		},
-		"StatusByPhone":   func() (int, error) { rs, err := db.StatusByPhone(wc, w.far.Phones[0]); return len(rs), err },
-		"CaredForByPhone": func() (int, error) { rs, err := db.CaredForByPhone(wc, w.far.Phones[0]); return len(rs), err },
-		"PendingRelatives of another community": func() (int, error) {
-			rs, err := db.PendingRelatives(wc, "光明村")
-			return len(rs), err
-		},
-		"PrintQueue of another community": func() (int, error) { rs, err := db.PrintQueue(wc, "光明村"); return len(rs), err },
-		"EachResident of another community": func() (int, error) {
-			n := 0
-			err := db.EachResident(wc, lifeline.ResidentFilter{Community: "光明村"}, func(*lifeline.Resident) error { n++; return nil })
-			return n, err
-		},
-	}
-	for name, read := range empty {
-		if n, err := read(); err != nil || n != 0 {
-			t.Errorf("%s of a resident elsewhere: %d rows, %v; want none", name, n, err)
+	// Every read about one resident: none about the resident elsewhere,
+	// one row each about the worker's own.
+	about := func(r lifeline.Resident) map[string]func() (int, error) {
+		return map[string]func() (int, error){
+			"ResidentsByPhone": func() (int, error) { rs, err := db.ResidentsByPhone(wc, r.Phones[0]); return len(rs), err },
+			"HouseholdMembers": func() (int, error) { rs, err := db.HouseholdMembers(wc, r.HouseholdID); return len(rs), err },
+			"Relatives":        func() (int, error) { rs, err := db.Relatives(wc, r.ID); return len(rs), err },
+			"IssuedCodes":      func() (int, error) { rs, err := db.IssuedCodes(wc, r.ID); return len(rs), err },
+			"TestResults":      func() (int, error) { rs, err := db.TestResults(wc, r.ID, 10); return len(rs), err },
+			"ResidentRegistrations": func() (int, error) {
+				rs, err := db.ResidentRegistrations(wc, r.ID)
+				return len(rs), err
+			},
+			"StatusByPhone":   func() (int, error) { rs, err := db.StatusByPhone(wc, r.Phones[0]); return len(rs), err },
+			"CaredForByPhone": func() (int, error) { rs, err := db.CaredForByPhone(wc, r.Phones[0]); return len(rs), err },
 		}
 	}
-	// The same reads about the worker's own resident, and the lists of the
-	// worker's community, have what the store holds.
-	near := w.near.ID
-	one := map[string]func() (int, error){
-		"ResidentsByPhone": func() (int, error) { rs, err := db.ResidentsByPhone(wc, w.near.Phones[0]); return len(rs), err },
-		"HouseholdMembers": func() (int, error) { rs, err := db.HouseholdMembers(wc, w.near.HouseholdID); return len(rs), err },
-		"Relatives":        func() (int, error) { rs, err := db.Relatives(wc, near); return len(rs), err },
-		"IssuedCodes":      func() (int, error) { rs, err := db.IssuedCodes(wc, near); return len(rs), err },
-		"TestResults":      func() (int, error) { rs, err := db.TestResults(wc, near, 10); return len(rs), err },
-		"ResidentRegistrations": func() (int, error) {
-			rs, err := db.ResidentRegistrations(wc, near)
-			return len(rs), err
-		},
-		"StatusByPhone":    func() (int, error) { rs, err := db.StatusByPhone(wc, w.near.Phones[0]); return len(rs), err },
-		"PendingRelatives": func() (int, error) { rs, err := db.PendingRelatives(wc, ""); return len(rs), err },
-		"PrintQueue":       func() (int, error) { rs, err := db.PrintQueue(wc, ""); return len(rs), err },
-		"EachResident": func() (int, error) {
-			n := 0
-			err := db.EachResident(wc, lifeline.ResidentFilter{}, func(r *lifeline.Resident) error {
-				if r.ID != near {
-					t.Errorf("EachResident gave the worker %s of %q", r.Name, r.Address.Community)
-				}
-				n++
-				return nil
-			})
-			return n, err
-		},
+	// Every list of a community: none of the other one, the one resident
+	// (or request, or link) of the worker's own.
+	of := func(community string) map[string]func() (int, error) {
+		return map[string]func() (int, error){
+			"PendingRelatives": func() (int, error) { rs, err := db.PendingRelatives(wc, community); return len(rs), err },
+			"PrintQueue":       func() (int, error) { rs, err := db.PrintQueue(wc, community); return len(rs), err },
+			"EachResident": func() (int, error) {
+				n := 0
+				err := db.EachResident(wc, lifeline.ResidentFilter{Community: community}, func(r *lifeline.Resident) error {
+					if r.ID != w.near.ID {
+						t.Errorf("EachResident gave the worker %s of %q", r.Name, r.Address.Community)
+					}
+					n++
+					return nil
+				})
+				return n, err
+			},
+		}
 	}
-	for name, read := range one {
-		if n, err := read(); err != nil || n != 1 {
-			t.Errorf("%s in the worker's community: %d rows, %v; want 1", name, n, err)
+	for _, c := range []struct {
+		name  string
+		reads map[string]func() (int, error)
+		want  int
+	}{
+		{"about the resident elsewhere", about(w.far), 0},
+		{"of the other community", of("光明村"), 0},
+		{"about the worker's own resident", about(w.near), 1},
+		{"of the worker's community", of("幸福里"), 1},
+		{"of every community the worker may see", of(""), 1},
+	} {
+		for name, read := range c.reads {
+			if n, err := read(); err != nil || n != c.want {
+				t.Errorf("%s %s: %d rows, %v; want %d", name, c.name, n, err, c.want)
+			}
 		}
 	}
 	// An admin, and the system, see everyone: three residents, both
