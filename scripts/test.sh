@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh runs every test lifeline has, on a bare machine: it installs what
-# the tests need (scripts/setup.sh), checks formatting and go vet, runs the
-# unit, store, fault and screen tests with the race detector against SQLite
-# and a throwaway PostgreSQL cluster, then drives the real binary in tmux.
+# the tests need (scripts/setup.sh), checks formatting, go vet and the
+# house's limits (scripts/check-house.sh), runs the unit, store, fault and
+# screen tests with the race detector against SQLite and a throwaway
+# PostgreSQL cluster, then drives the real binary in tmux.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ if [ -n "$bad" ]; then echo "not gofmt'd:"; echo "$bad"; exit 1; fi
 
 echo "== go vet"
 go vet ./...
+
+echo "== house limits"
+scripts/check-house.sh
 
 echo "== PostgreSQL (throwaway cluster on loopback)"
 eval "$(scripts/pg.sh start)"
