@@ -2,6 +2,7 @@ package lifeline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -72,6 +73,24 @@ func (c Color) Label(l Lang) string {
 		return l.Pick("红码", "RED")
 	}
 	return l.Pick("无状态", "NO STATUS")
+}
+
+// Ago says how long before now t was, in the words staff read on the
+// screen and in find's table: "23 小时前", "23 hours ago". Hours count up
+// to two days, so "yesterday evening" reads as hours, not as one day.
+func Ago(t, now time.Time, l Lang) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return l.Pick("刚刚", "just now")
+	case d < time.Hour:
+		return fmt.Sprintf(l.Pick("%d 分钟前", "%d min ago"), int(d.Minutes()))
+	case d < 2*time.Hour:
+		return l.Pick("1 小时前", "1 hour ago")
+	case d < 48*time.Hour:
+		return fmt.Sprintf(l.Pick("%d 小时前", "%d hours ago"), int(d.Hours()))
+	}
+	return fmt.Sprintf(l.Pick("%d 天前", "%d days ago"), int(d.Hours()/24))
 }
 
 // ParseColor reads a colour in English or Chinese.
@@ -201,6 +220,27 @@ const (
 	QueryAddress   QueryKind = "address"    // 12-3-501, 12-3 or 12
 	QueryName      QueryKind = "name"       // a name or part of one
 )
+
+// Label says in words why a result matched, as staff read it beside the
+// result. A phone query also finds landlines, hence "phone" and not
+// "mobile"; a document may be a passport, hence not "ID number".
+func (k QueryKind) Label(l Lang) string {
+	switch k {
+	case QueryDocument:
+		return l.Pick("证件号", "document")
+	case QueryDocTail:
+		return l.Pick("证件尾号", "doc tail")
+	case QueryPhone:
+		return l.Pick("电话", "phone")
+	case QueryPhoneTail:
+		return l.Pick("电话尾号", "phone tail")
+	case QueryAddress:
+		return l.Pick("住址", "address")
+	case QueryName:
+		return l.Pick("姓名", "name")
+	}
+	return string(k)
+}
 
 // ResidentFilter selects residents. Query is what a person typed in the one
 // search box; the other fields narrow the search.

@@ -1,6 +1,9 @@
 package lifeline
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestAddressShort: building-unit-room, building-room where there is no
 // unit; Key tells apart what Short may not.
@@ -21,5 +24,53 @@ func TestAddressShort(t *testing.T) {
 	a, b := Address{Building: "1-1", Room: "101"}, Address{Building: "1", Unit: "1", Room: "101"}
 	if a.Short() != b.Short() || a.Key() == b.Key() {
 		t.Errorf("Short %q and %q, Key %q and %q: want the same short form and different keys", a.Short(), b.Short(), a.Key(), b.Key())
+	}
+}
+
+// TestAgo: the words for how long ago, at each step of the scale.
+func TestAgo(t *testing.T) {
+	now := time.Date(2026, 4, 10, 7, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		before time.Duration
+		zh, en string
+	}{
+		{0, "刚刚", "just now"},
+		{59 * time.Second, "刚刚", "just now"},
+		{time.Minute, "1 分钟前", "1 min ago"},
+		{59*time.Minute + 59*time.Second, "59 分钟前", "59 min ago"},
+		{time.Hour, "1 小时前", "1 hour ago"},
+		{2 * time.Hour, "2 小时前", "2 hours ago"},
+		{23*time.Hour + 30*time.Minute, "23 小时前", "23 hours ago"},
+		{47 * time.Hour, "47 小时前", "47 hours ago"},
+		{48 * time.Hour, "2 天前", "2 days ago"},
+		{30 * 24 * time.Hour, "30 天前", "30 days ago"},
+	} {
+		at := now.Add(-c.before)
+		if got := Ago(at, now, Zh); got != c.zh {
+			t.Errorf("%v before: zh %q, want %q", c.before, got, c.zh)
+		}
+		if got := Ago(at, now, En); got != c.en {
+			t.Errorf("%v before: en %q, want %q", c.before, got, c.en)
+		}
+	}
+}
+
+// TestQueryKindLabel: every kind has words of its own in both languages.
+func TestQueryKindLabel(t *testing.T) {
+	seen := map[string]QueryKind{}
+	for _, k := range []QueryKind{QueryDocument, QueryDocTail, QueryPhone, QueryPhoneTail, QueryAddress, QueryName} {
+		for _, l := range []Lang{Zh, En} {
+			w := k.Label(l)
+			if w == "" || w == string(k) && l == Zh {
+				t.Errorf("%s in %s: %q", k, l, w)
+			}
+			if o, dup := seen[w]; dup {
+				t.Errorf("%s and %s both read %q", o, k, w)
+			}
+			seen[w] = k
+		}
+	}
+	if got := QueryDocument.Label(En); got != "document" {
+		t.Errorf("document in English: %q", got)
 	}
 }

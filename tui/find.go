@@ -154,25 +154,6 @@ func (s findScreen) search(seq int, q string) tea.Cmd {
 	}
 }
 
-// kindLabel says why a result matched, in words.
-func kindLabel(k lifeline.QueryKind, l lifeline.Lang) string {
-	switch k {
-	case lifeline.QueryDocument:
-		return l.Pick("证件号", "ID number")
-	case lifeline.QueryDocTail:
-		return l.Pick("证件尾号", "ID tail")
-	case lifeline.QueryPhone:
-		return l.Pick("电话", "phone")
-	case lifeline.QueryPhoneTail:
-		return l.Pick("电话尾号", "phone tail")
-	case lifeline.QueryAddress:
-		return l.Pick("住址", "address")
-	case lifeline.QueryName:
-		return l.Pick("姓名", "name")
-	}
-	return string(k)
-}
-
 func (s findScreen) view(width, height int) string {
 	var b strings.Builder
 	b.WriteString(styleLabel.Render(s.e.t("查找：", "Find: ")) + s.input.View() + "\n")
@@ -212,7 +193,7 @@ func (s findScreen) view(width, height int) string {
 		}
 		line := cursorMark(i == s.cursor) + cell(r.Name, nameW) + " " + cell(r.Doc.Masked(), docW) + " " +
 			cell(r.Address.Short(), addrW) + " " + colorStyle(r.Status.Color).Render(cell(r.Status.Color.Label(s.e.lang), colW)) + " " +
-			cell(kindLabel(s.results[i].Kind, s.e.lang), whyW)
+			cell(s.results[i].Kind.Label(s.e.lang), whyW)
 		if i == s.cursor {
 			line = styleSelected.Render(cursorMark(true)) + line[len(cursorMark(true)):]
 		}

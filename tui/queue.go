@@ -164,7 +164,7 @@ func (s queueScreen) view(width, height int) string {
 			name, addr = r.Name, r.Address.Short()
 		}
 		line := cursorMark(i == s.cursor) + cell(name, 12) + " " + cell(addr, 14) + " " + cell(sourceLabel(q.Source, s.e.lang), 10) + " " +
-			q.RequestedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + "  " + ago(q.RequestedAt, s.e.now(), s.e.lang)
+			q.RequestedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + "  " + lifeline.Ago(q.RequestedAt, s.e.now(), s.e.lang)
 		if i == s.cursor {
 			line = styleSelected.Render(line)
 		}

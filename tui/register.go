@@ -253,7 +253,7 @@ func (s registerScreen) view(width, height int) string {
 	b.WriteString(strings.Repeat(" ", 13) + styleOK.Render(who) + "\n")
 	b.WriteString(field(s.e.t("试管条码", "Tube"), s.tube) + "\n\n")
 	if s.backlog > 0 {
-		b.WriteString(styleWarn.Render(fmt.Sprintf(s.e.t("待上传 %d 条（最早一条：%s）；已保存在本机，不会丢失。", "%d waiting to send (oldest: %s); stored here and never lost."), s.backlog, ago(s.oldest, s.e.now(), s.e.lang))) + "\n")
+		b.WriteString(styleWarn.Render(fmt.Sprintf(s.e.t("待上传 %d 条（最早一条：%s）；已保存在本机，不会丢失。", "%d waiting to send (oldest: %s); stored here and never lost."), s.backlog, lifeline.Ago(s.oldest, s.e.now(), s.e.lang))) + "\n")
 	} else {
 		b.WriteString(styleDim.Render(s.e.t("没有待上传的登记。", "Nothing waiting to send.")) + "\n")
 	}

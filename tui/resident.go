@@ -241,20 +241,6 @@ func (s residentScreen) revoke(serial []byte) tea.Cmd {
 // shortSerial is a serial as printed on the card and read aloud.
 func shortSerial(b []byte) string { return code.FormatSerial(b) }
 
-// ago says how long ago t was: "23 小时前".
-func ago(t, now time.Time, l lifeline.Lang) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return l.Pick("刚刚", "just now")
-	case d < time.Hour:
-		return fmt.Sprintf(l.Pick("%d 分钟前", "%d min ago"), int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf(l.Pick("%d 小时前", "%d hours ago"), int(d.Hours()))
-	}
-	return fmt.Sprintf(l.Pick("%d 天前", "%d days ago"), int(d.Hours()/24))
-}
-
 func (s residentScreen) view(width, height int) string {
 	l := s.e.lang
 	if s.r == nil {
@@ -299,13 +285,13 @@ func (s residentScreen) view(width, height int) string {
 	big := banner(r.Status.Color.Label(l), colorStyle(r.Status.Color), 20)
 	var test []string
 	if t := r.Status.Latest; t != nil {
-		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+ago(t.SampledAt, now, l))
+		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+lifeline.Ago(t.SampledAt, now, l))
 		test = append(test, styleDim.Render(t.SampledAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+t.Site))
 	} else {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+s.e.t("无记录", "none on record"))
 	}
 	if !r.Status.UpdatedAt.IsZero() {
-		test = append(test, styleDim.Render(s.e.t("状态更新于 ", "Status updated ")+ago(r.Status.UpdatedAt, now, l)))
+		test = append(test, styleDim.Render(s.e.t("状态更新于 ", "Status updated ")+lifeline.Ago(r.Status.UpdatedAt, now, l)))
 	}
 	if r.Status.Reason != "" {
 		test = append(test, s.e.t("原因：", "Reason: ")+r.Status.Reason)

@@ -100,49 +100,13 @@ func findPhones(r *lifeline.Resident, reveal bool) []string {
 	return out
 }
 
-// findKindLabel says why a row matched.
-func findKindLabel(k lifeline.QueryKind, l lifeline.Lang) string {
-	switch k {
-	case lifeline.QueryDocument:
-		return l.Pick("证件号", "document")
-	case lifeline.QueryDocTail:
-		return l.Pick("证件尾号", "doc tail")
-	case lifeline.QueryPhone:
-		return l.Pick("手机号", "phone")
-	case lifeline.QueryPhoneTail:
-		return l.Pick("手机尾号", "phone tail")
-	case lifeline.QueryAddress:
-		return l.Pick("门牌号", "address")
-	case lifeline.QueryName:
-		return l.Pick("姓名", "name")
-	}
-	return string(k)
-}
-
-// findAge says how long ago something happened, in the words staff use.
-func findAge(t, now time.Time, l lifeline.Lang) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return l.Pick("刚刚", "just now")
-	case d < time.Hour:
-		n := strconv.Itoa(int(d.Minutes()))
-		return l.Pick(n+"分钟前", n+"m ago")
-	case d < 48*time.Hour:
-		n := strconv.Itoa(int(d.Hours()))
-		return l.Pick(n+"小时前", n+"h ago")
-	}
-	n := strconv.Itoa(int(d.Hours() / 24))
-	return l.Pick(n+"天前", n+"d ago")
-}
-
 // findTest is the latest test in one cell: result and how old it is.
 func findTest(r *lifeline.Resident, l lifeline.Lang, now time.Time) string {
 	t := r.Status.Latest
 	if t == nil {
 		return l.Pick("无核酸记录", "no test")
 	}
-	return t.Result.Label(l) + " " + findAge(t.SampledAt, now, l)
+	return t.Result.Label(l) + " " + lifeline.Ago(t.SampledAt, now, l)
 }
 
 func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) {
@@ -185,7 +149,7 @@ func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lif
 		if r.Address != (lifeline.Address{}) {
 			addr = r.Address.Short()
 		}
-		row = append(row, addr, r.Status.Color.Label(l), findTest(r, l, now), findKindLabel(m.Kind, l))
+		row = append(row, addr, r.Status.Color.Label(l), findTest(r, l, now), m.Kind.Label(l))
 		rows = append(rows, row)
 	}
 	writeAligned(w, rows)
@@ -266,7 +230,7 @@ func writeFindJSON(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l life
 			rec.ColorAt = &at
 		}
 		if t := r.Status.Latest; t != nil {
-			rec.LatestTest = &findTestRecord{SampledAt: t.SampledAt, Result: string(t.Result), Label: t.Result.Label(l), Age: findAge(t.SampledAt, now, l), Site: t.Site}
+			rec.LatestTest = &findTestRecord{SampledAt: t.SampledAt, Result: string(t.Result), Label: t.Result.Label(l), Age: lifeline.Ago(t.SampledAt, now, l), Site: t.Site}
 		}
 		out[i] = rec
 	}
