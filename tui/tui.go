@@ -39,21 +39,6 @@ type Config struct {
 	Debounce time.Duration
 }
 
-// screenID names a screen.
-type screenID int
-
-const (
-	screenLogin screenID = iota
-	screenFind
-	screenResident
-	screenPrint
-	screenQueue
-	screenRegister
-	screenRelatives
-	screenReview
-	screenCheck
-)
-
 // env is what every screen shares: configuration, language, keys, the
 // logged-in staff member and the status line.
 type env struct {
@@ -215,9 +200,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.logout()
 		}
 		if m.e.staff != nil {
-			for to, b := range map[screenID]key.Binding{screenFind: k.Find, screenRegister: k.Register, screenCheck: k.Check, screenQueue: k.Queue, screenReview: k.Review} {
-				if key.Matches(msg, b) {
-					return m.navigate(navMsg{to: to})
+			for to, sc := range screens {
+				if sc.navKey != nil && key.Matches(msg, sc.navKey(k)) {
+					return m.navigate(navMsg{to: screenID(to)})
 				}
 			}
 		}
@@ -240,27 +225,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
-	var cmd tea.Cmd
-	switch s {
-	case screenLogin:
-		m.login, cmd = m.login.update(msg)
-	case screenFind:
-		m.find, cmd = m.find.update(msg)
-	case screenResident:
-		m.resident, cmd = m.resident.update(msg)
-	case screenPrint:
-		m.print, cmd = m.print.update(msg)
-	case screenQueue:
-		m.queue, cmd = m.queue.update(msg)
-	case screenRegister:
-		m.register, cmd = m.register.update(msg)
-	case screenRelatives:
-		m.relatives, cmd = m.relatives.update(msg)
-	case screenReview:
-		m.review, cmd = m.review.update(msg)
-	case screenCheck:
-		m.check, cmd = m.check.update(msg)
-	}
+	cmd := screens[s].model.update(&m, msg)
 	if n := m.e.pending; n != nil {
 		m.e.pending = nil
 		if s != m.current {
@@ -306,28 +271,8 @@ func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 	}
 	m.current = n.to
 	var cmd tea.Cmd
-	switch n.to {
-	case screenFind:
-		cmd = m.find.focus()
-	case screenResident:
-		id := n.id
-		if n.resident != nil {
-			id = n.resident.ID
-		}
-		m.resident = newResidentScreen(m.e, id)
-		cmd = m.resident.init()
-	case screenPrint:
-		m.print = m.print.start(n.resident)
-	case screenQueue:
-		cmd = m.queue.init()
-	case screenRegister:
-		m.register, cmd = m.register.start(n.resident)
-	case screenRelatives:
-		m.relatives, cmd = m.relatives.start(n.resident)
-	case screenReview:
-		cmd = m.review.init()
-	case screenCheck:
-		cmd = m.check.focus()
+	if enter := screens[n.to].enter; enter != nil {
+		cmd = enter(&m, n)
 	}
 	return m, cmd
 }
@@ -335,17 +280,8 @@ func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 // typing reports whether the focused field takes free text, where ? is a
 // character and not the help key.
 func (m Model) typing() bool {
-	switch m.current {
-	case screenLogin:
-		return true
-	case screenRelatives:
-		return true
-	case screenReview:
-		return m.review.rejecting
-	case screenCheck:
-		return true
-	}
-	return false
+	typing := screens[m.current].typing
+	return typing != nil && typing(&m)
 }
 
 // keys returns the current screen's bindings for the help line.
@@ -355,51 +291,8 @@ func (m Model) keys() helpKeys {
 	if m.e.staff != nil {
 		h.nav = k.navKeys()
 	}
-	switch m.current {
-	case screenLogin:
-		h.screen = m.login.keys()
-	case screenFind:
-		h.screen = m.find.keys()
-	case screenResident:
-		h.screen = m.resident.keys()
-	case screenPrint:
-		h.screen = m.print.keys()
-	case screenQueue:
-		h.screen = m.queue.keys()
-	case screenRegister:
-		h.screen = m.register.keys()
-	case screenRelatives:
-		h.screen = m.relatives.keys()
-	case screenReview:
-		h.screen = m.review.keys()
-	case screenCheck:
-		h.screen = m.check.keys()
-	}
+	h.screen = screens[m.current].model.keys(&m)
 	return h
-}
-
-func (m Model) title() string {
-	switch m.current {
-	case screenLogin:
-		return m.e.t("登录", "Log in")
-	case screenFind:
-		return m.e.t("查找居民", "Find a resident")
-	case screenResident:
-		return m.e.t("居民", "Resident")
-	case screenPrint:
-		return m.e.t("打印纸质码", "Print paper codes")
-	case screenQueue:
-		return m.e.t("打印队列", "Print queue")
-	case screenRegister:
-		return m.e.t("现场登记", "Register on site")
-	case screenRelatives:
-		return m.e.t("关联亲属", "Link a relative")
-	case screenReview:
-		return m.e.t("亲属审核", "Review relatives")
-	case screenCheck:
-		return m.e.t("验码", "Check a code")
-	}
-	return ""
 }
 
 // View draws the screen: a title line, the notice if any, the current
@@ -412,7 +305,7 @@ func (m Model) View() string {
 	if h <= 0 {
 		h = 24
 	}
-	left := " " + m.e.t("生命线", "Lifeline") + " · " + m.title()
+	left := " " + m.e.t("生命线", "Lifeline") + " · " + screens[m.current].title.In(m.e.lang)
 	right := ""
 	if s := m.e.staff; s != nil {
 		where := s.Community
@@ -457,26 +350,7 @@ func (m Model) View() string {
 	if m.showHelp {
 		body = styleHeading.Render(m.e.t("全部按键（按 ? 或 esc 关闭）", "All keys (? or esc to close)")) + "\n\n" + m.help.FullHelpView(m.keys().FullHelp())
 	} else {
-		switch m.current {
-		case screenLogin:
-			body = m.login.view(w, bodyH)
-		case screenFind:
-			body = m.find.view(w, bodyH)
-		case screenResident:
-			body = m.resident.view(w, bodyH)
-		case screenPrint:
-			body = m.print.view(w, bodyH)
-		case screenQueue:
-			body = m.queue.view(w, bodyH)
-		case screenRegister:
-			body = m.register.view(w, bodyH)
-		case screenRelatives:
-			body = m.relatives.view(w, bodyH)
-		case screenReview:
-			body = m.review.view(w, bodyH)
-		case screenCheck:
-			body = m.check.view(w, bodyH)
-		}
+		body = screens[m.current].model.view(&m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if n := bodyH - strings.Count(body, "\n") - 1; n > 0 {
