@@ -118,30 +118,30 @@ func run(t *testing.T, cfg Config) *teatest.TestModel {
 	return tm
 }
 
-// waitFor polls the program's output until it shows every one of want.
+// waitFor waits until the program's output shows every one of want.
 // Output is consumed, so each call sees only what was drawn since the last.
 func waitFor(t *testing.T, tm *teatest.TestModel, want ...string) {
 	t.Helper()
-	var seen bytes.Buffer
-	buf := make([]byte, 64<<10)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, _ := tm.Output().Read(buf)
-		seen.Write(buf[:n])
-		all := true
+	var seen []byte
+	shown := func(out []byte) bool {
+		seen = out
 		for _, w := range want {
-			if !bytes.Contains(seen.Bytes(), []byte(w)) {
-				all = false
+			if !bytes.Contains(out, []byte(w)) {
+				return false
 			}
 		}
-		if all {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("screen never showed %q; it drew:\n%s", want, ansi.Strip(seen.String()))
-		}
-		time.Sleep(5 * time.Millisecond)
+		return true
 	}
+	met := false
+	defer func() {
+		// teatest.WaitFor fails with the raw output; say what was missing
+		// and what the screen drew, without its escapes.
+		if !met {
+			t.Logf("screen never showed %q; it drew:\n%s", want, ansi.Strip(string(seen)))
+		}
+	}()
+	teatest.WaitFor(t, tm.Output(), shown, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+	met = true
 }
 
 var (
