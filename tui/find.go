@@ -175,7 +175,7 @@ func (s findScreen) view(width, height int) string {
 	if whyW < 4 {
 		whyW = 4
 	}
-	head := "  " + cell(s.e.t("姓名", "Name"), nameW) + " " + cell(s.e.t("证件号", "ID number"), docW) + " " +
+	head := "  " + cell(s.e.t("姓名", "Name"), nameW) + " " + cell(s.e.t("证件号", "Document"), docW) + " " +
 		cell(s.e.t("住址", "Address"), addrW) + " " + cell(s.e.t("状态", "Status"), colW) + " " + cell(s.e.t("匹配", "Matched"), whyW)
 	b.WriteString(styleHeading.Render(head) + "\n")
 	rows := height - 3

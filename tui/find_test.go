@@ -22,6 +22,26 @@ func TestFindByIDTailAndOpen(t *testing.T) {
 	}
 }
 
+// In English the screen says why a result matched in the same words as
+// lifeline find: a document may be a passport, so not "ID number".
+func TestFindSaysWhyInEnglish(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config()
+	cfg.Lang = lifeline.En
+	tm := run(t, cfg)
+	tm.Type("wang")
+	tm.Send(enter)
+	tm.Type(testPassword)
+	tm.Send(enter)
+	waitFor(t, tm, "Logged in")
+	tm.Type(f.zhang.Doc.Number)
+	waitFor(t, tm, "张三丰", lifeline.QueryDocument.Label(lifeline.En))
+	fm := final(t, tm)
+	if len(fm.find.results) != 1 || fm.find.results[0].Kind != lifeline.QueryDocument {
+		t.Fatalf("results %+v, want zhang by document", fm.find.results)
+	}
+}
+
 func TestFindView(t *testing.T) {
 	f := newFixture(t)
 	tm := run(t, f.config())
