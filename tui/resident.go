@@ -242,22 +242,26 @@ func (s residentScreen) revoke(serial []byte) tea.Cmd {
 func shortSerial(b []byte) string { return code.FormatSerial(b) }
 
 func (s residentScreen) view(width, height int) string {
-	l := s.e.lang
 	if s.r == nil {
 		if s.loading {
 			return s.e.t("正在读取…", "Loading…")
 		}
 		return s.e.t("无法显示此居民。按 esc 返回查找。", "This resident cannot be shown. Press esc to go back to find.")
 	}
-	r, now := s.r, s.e.now()
-	var b strings.Builder
-	// Who.
+	top := strings.Join([]string{s.whoView(), s.statusView(), s.householdLine(), s.relativesLine(), s.registrationsLine()}, "\n") + "\n"
+	return strings.TrimRight(top+s.codesView(height-strings.Count(top, "\n")), "\n")
+}
+
+// whoView is who the resident is and how to reach them: two lines, the
+// document and phones masked until revealed.
+func (s residentScreen) whoView() string {
+	r, l := s.r, s.e.lang
 	who := styleHeading.Render(r.Name)
 	if r.Sex != lifeline.SexNone {
 		who += "  " + map[lifeline.Sex]string{lifeline.Male: s.e.t("男", "male"), lifeline.Female: s.e.t("女", "female")}[r.Sex]
 	}
 	if !r.Birth.IsZero() {
-		who += fmt.Sprintf(s.e.t("  %d 岁", "  age %d"), age(r.Birth, now))
+		who += fmt.Sprintf(s.e.t("  %d 岁", "  age %d"), age(r.Birth, s.e.now()))
 	}
 	doc := r.Doc.Masked()
 	phones := make([]string, len(r.Phones))
@@ -274,14 +278,17 @@ func (s residentScreen) view(width, height int) string {
 	if r.NeedsManual {
 		who += "  " + styleWarn.Render(s.e.t("[需人工处理]", "[needs manual handling]"))
 	}
-	b.WriteString(who + "\n")
 	phone := s.e.t("无", "none")
 	if len(phones) > 0 {
 		phone = strings.Join(phones, ", ")
 	}
-	b.WriteString(styleLabel.Render(s.e.t("电话 ", "Phone ")) + phone + "   " +
-		styleLabel.Render(s.e.t("住址 ", "Address ")) + r.Address.Community + " " + r.Address.Short() + "\n")
-	// Status, large, beside the latest test.
+	return who + "\n" + styleLabel.Render(s.e.t("电话 ", "Phone ")) + phone + "   " +
+		styleLabel.Render(s.e.t("住址 ", "Address ")) + r.Address.Community + " " + r.Address.Short()
+}
+
+// statusView is the status, large, beside the latest test.
+func (s residentScreen) statusView() string {
+	r, l, now := s.r, s.e.lang, s.e.now()
 	big := banner(r.Status.Color.Label(l), colorStyle(r.Status.Color), 20)
 	var test []string
 	if t := r.Status.Latest; t != nil {
@@ -296,84 +303,89 @@ func (s residentScreen) view(width, height int) string {
 	if r.Status.Reason != "" {
 		test = append(test, s.e.t("原因：", "Reason: ")+r.Status.Reason)
 	}
-	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, big, "  ", strings.Join(test, "\n")) + "\n")
-	// Household.
+	return lipgloss.JoinHorizontal(lipgloss.Top, big, "  ", strings.Join(test, "\n"))
+}
+
+// listLine is a labelled line of items, or none when there are none.
+func (s residentScreen) listLine(label lifeline.Text, items []string, none lifeline.Text) string {
+	line := styleLabel.Render(label.In(s.e.lang))
+	if len(items) == 0 {
+		return line + none.In(s.e.lang)
+	}
+	return line + strings.Join(items, "；")
+}
+
+// householdLine is everyone else in the household with their status.
+func (s residentScreen) householdLine() string {
 	var hh []string
 	for _, o := range s.household {
-		if o.ID == r.ID {
-			continue
+		if o.ID != s.r.ID {
+			hh = append(hh, o.Name+" "+o.Status.Color.Label(s.e.lang))
 		}
-		hh = append(hh, o.Name+" "+o.Status.Color.Label(l))
 	}
-	b.WriteString(styleLabel.Render(s.e.t("同户：", "Household: ")))
-	if len(hh) == 0 {
-		b.WriteString(s.e.t("无其他成员", "no one else"))
-	} else {
-		b.WriteString(strings.Join(hh, "；"))
-	}
-	b.WriteString("\n")
-	// Relatives.
+	return s.listLine(lifeline.T("同户：", "Household: "), hh, lifeline.T("无其他成员", "no one else"))
+}
+
+// relativesLine is the relatives linked to the resident and their state.
+func (s residentScreen) relativesLine() string {
 	var rels []string
 	for _, rel := range s.relatives {
 		who := lifeline.MaskPhone(rel.Phone)
 		if rel.RelativeResidentID != 0 {
 			who = s.names[rel.RelativeResidentID]
 		}
-		rels = append(rels, who+" "+rel.Relation+" "+rel.State.Label(l))
+		rels = append(rels, who+" "+rel.Relation+" "+rel.State.Label(s.e.lang))
 	}
-	b.WriteString(styleLabel.Render(s.e.t("亲属：", "Relatives: ")))
-	if len(rels) == 0 {
-		b.WriteString(s.e.t("无", "none"))
-	} else {
-		b.WriteString(strings.Join(rels, "；"))
+	return s.listLine(lifeline.T("亲属：", "Relatives: "), rels, lifeline.T("无", "none"))
+}
+
+// registrationsLine counts the on-site samples and those not yet sent.
+func (s residentScreen) registrationsLine() string {
+	line := styleLabel.Render(s.e.t("现场登记：", "On-site samples: "))
+	if len(s.regs) == 0 {
+		return line + s.e.t("无", "none")
 	}
-	b.WriteString("\n")
-	// Registrations.
 	waiting := 0
 	for _, g := range s.regs {
 		if g.DeliveredAt.IsZero() {
 			waiting++
 		}
 	}
-	b.WriteString(styleLabel.Render(s.e.t("现场登记：", "On-site samples: ")))
-	if len(s.regs) == 0 {
-		b.WriteString(s.e.t("无", "none"))
-	} else {
-		b.WriteString(fmt.Sprintf(s.e.t("%d 条，%d 条待上传", "%d, %d waiting to send"), len(s.regs), waiting))
-	}
-	b.WriteString("\n")
-	// Codes.
-	b.WriteString(styleLabel.Render(s.e.t("纸质码：", "Paper codes: ")))
+	return line + fmt.Sprintf(s.e.t("%d 条，%d 条待上传", "%d, %d waiting to send"), len(s.regs), waiting)
+}
+
+// codesView is the paper codes issued, one a line, scrolled to keep the
+// cursor within the height left.
+func (s residentScreen) codesView(height int) string {
+	head := styleLabel.Render(s.e.t("纸质码：", "Paper codes: "))
 	if len(s.codes) == 0 {
-		b.WriteString(s.e.t("未发放", "none issued") + "\n")
-	} else {
-		b.WriteString(fmt.Sprintf(s.e.t("%d 张", "%d"), len(s.codes)) + "\n")
-		rows := height - strings.Count(b.String(), "\n") - 1
-		if rows < 1 {
-			rows = 1
-		}
-		start := 0
-		if s.cursor >= rows {
-			start = s.cursor - rows + 1
-		}
-		for i := start; i < len(s.codes) && i < start+rows; i++ {
-			c := s.codes[i]
-			state := s.e.t("有效", "valid")
-			switch {
-			case c.Revoked():
-				state = s.e.t("已作废", "revoked")
-			case !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt):
-				state = s.e.t("已过期", "expired")
-			}
-			line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(lifeline.ChinaTime).Format("01-02"), 13) +
-				cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02"), 18) + state
-			if i == s.cursor {
-				line = styleSelected.Render(line)
-			}
-			b.WriteString(line + "\n")
-		}
+		return head + s.e.t("未发放", "none issued") + "\n"
 	}
-	return strings.TrimRight(b.String(), "\n")
+	var b strings.Builder
+	b.WriteString(head + fmt.Sprintf(s.e.t("%d 张", "%d"), len(s.codes)) + "\n")
+	rows := max(height-2, 1)
+	start := 0
+	if s.cursor >= rows {
+		start = s.cursor - rows + 1
+	}
+	now := s.e.now()
+	for i := start; i < len(s.codes) && i < start+rows; i++ {
+		c := s.codes[i]
+		state := s.e.t("有效", "valid")
+		switch {
+		case c.Revoked():
+			state = s.e.t("已作废", "revoked")
+		case !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt):
+			state = s.e.t("已过期", "expired")
+		}
+		line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(lifeline.ChinaTime).Format("01-02"), 13) +
+			cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02"), 18) + state
+		if i == s.cursor {
+			line = styleSelected.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 // age is the age in whole years at now.
