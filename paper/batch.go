@@ -158,17 +158,48 @@ type Result struct {
 // that is not in such a file (see finish for the one exception, a crash
 // in a window of microseconds). progress may be nil.
 func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Options, progress func(Progress)) (Result, error) {
+	opt, err := opt.checked()
+	if err != nil {
+		return Result{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results, srcErr := prepareCards(ctx, src, iss, opt)
+	w := &writer{opt: opt, rec: rec, ctx: ctx, start: opt.Now(), progress: progress}
+	err = w.addInOrder(results)
+	if err == nil {
+		// The channel closed: every job was done, or ctx was cancelled.
+		if err = ctx.Err(); err == nil {
+			err = srcErr()
+		}
+	}
+	if err == nil {
+		err = w.finish(true)
+	}
+	cancel()
+	for range results { // let the workers and the source return
+	}
+	if err == nil && w.res.Codes == 0 {
+		err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民，未打印任何码", "no residents matched; nothing was printed"))
+	}
+	return w.res, err
+}
+
+// checked returns the options with their defaults filled in, or why a
+// batch cannot start with them: no font or one lacking the printed texts,
+// no output file, or an output directory that is not one.
+func (opt Options) checked() (Options, error) {
 	if opt.Font == nil {
-		return Result{}, errors.New("paper: no font")
+		return opt, errors.New("paper: no font")
 	}
 	if err := opt.Font.Check(PrintedTexts()...); err != nil {
-		return Result{}, err
+		return opt, err
 	}
 	if opt.Out == "" {
-		return Result{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请用 --out 指定输出文件", "give the output file with --out"))
+		return opt, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请用 --out 指定输出文件", "give the output file with --out"))
 	}
 	if err := checkOutDir(opt.Out); err != nil {
-		return Result{}, err
+		return opt, err
 	}
 	if opt.Layout == "" {
 		opt.Layout = Cards
@@ -188,31 +219,39 @@ func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Option
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	return opt, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// preparedCard is one resident's card, issued, encoded and laid out by a
+// worker, numbered in the order the source gave the resident.
+type preparedCard struct {
+	seq  int
+	card card
+	code Code
+	subs int
+	err  error
+}
 
+// prepareCards issues, encodes and lays out the card of every resident src
+// gives, on opt.Workers goroutines, and sends them, out of order, on the
+// channel it returns, which closes once the source and the workers are
+// done or ctx is cancelled. srcErr is what the source returned; it is
+// known once the channel is closed and ctx was not cancelled.
+func prepareCards(ctx context.Context, src Source, iss Issuer, opt Options) (results chan preparedCard, srcErr func() error) {
 	type job struct {
 		seq int
 		r   *lifeline.Resident
-	}
-	type done struct {
-		seq  int
-		card card
-		code Code
-		subs int
-		err  error
 	}
 	// The results buffer lets the workers run on while the writer is busy
 	// writing a finished file, instead of idling; it bounds how many
 	// prepared cards (about 10 KB each) wait in memory.
 	jobs := make(chan job, 4*opt.Workers)
-	results := make(chan done, 256)
-	var srcErr error
+	results = make(chan preparedCard, 256)
+	var errSource error
 	go func() {
 		defer close(jobs)
 		seq := 0
-		srcErr = src(ctx, func(r *lifeline.Resident) error {
+		errSource = src(ctx, func(r *lifeline.Resident) error {
 			cp := *r // the source may reuse r
 			select {
 			case jobs <- job{seq, &cp}:
@@ -229,7 +268,7 @@ func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Option
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				d := done{seq: j.seq}
+				d := preparedCard{seq: j.seq}
 				d.code, d.err = iss.Issue(j.r)
 				var qr qrPath
 				if d.err == nil {
@@ -249,12 +288,15 @@ func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Option
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
+	return results, func() error { return errSource }
+}
 
-	w := &writer{opt: opt, rec: rec, ctx: ctx, start: opt.Now(), progress: progress}
-	pending := map[int]done{}
+// addInOrder puts the prepared cards on pages in the order the source gave
+// their residents, until the channel closes or a card failed or could not
+// be written.
+func (w *writer) addInOrder(results <-chan preparedCard) error {
+	pending := map[int]preparedCard{}
 	next := 0
-	var err error
-loop:
 	for d := range results {
 		pending[d.seq] = d
 		for {
@@ -265,31 +307,15 @@ loop:
 			delete(pending, next)
 			next++
 			if d.err != nil {
-				err = d.err
-				break loop
+				return d.err
 			}
 			w.res.Substituted += d.subs
-			if err = w.add(&d.card, d.code); err != nil {
-				break loop
+			if err := w.add(&d.card, d.code); err != nil {
+				return err
 			}
 		}
 	}
-	if err == nil {
-		// The channel closed: every job was done, or ctx was cancelled.
-		if err = ctx.Err(); err == nil {
-			err = srcErr
-		}
-	}
-	if err == nil {
-		err = w.finish(true)
-	}
-	cancel()
-	for range results { // let the workers and the source return
-	}
-	if err == nil && w.res.Codes == 0 {
-		err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民，未打印任何码", "no residents matched; nothing was printed"))
-	}
-	return w.res, err
+	return nil
 }
 
 // writer lays cards out on pages and turns full files into PDFs on disk.
