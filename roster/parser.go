@@ -1,22 +1,13 @@
 package roster
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
 )
 
 // Parser reads the files of one import. Duplicates are caught across all of
@@ -33,36 +24,6 @@ type Parser struct {
 // NewParser returns a parser for one import.
 func NewParser(opt Options) *Parser {
 	return &Parser{opt: opt.withDefaults(), residents: map[string]ref{}, samples: map[string]ref{}}
-}
-
-// Encoding names what a CSV file was written in.
-type Encoding string
-
-// Encodings recognised in CSV files.
-const (
-	UTF8    Encoding = "UTF-8"
-	UTF8BOM Encoding = "UTF-8 BOM"
-	UTF16   Encoding = "UTF-16"
-	GB18030 Encoding = "GB18030"
-	XLSX    Encoding = "XLSX" // not a text encoding: the table is a workbook sheet
-)
-
-// Decode returns the text of a CSV file as UTF-8 and the encoding it was
-// in: a UTF-8 BOM means UTF-8; a UTF-16 BOM (Excel's "Unicode text") means
-// UTF-16; bytes that are valid UTF-8 are UTF-8; anything else is GB18030,
-// what Excel on a Chinese Windows writes (a superset of GBK and GB2312).
-func Decode(b []byte) ([]byte, Encoding, error) {
-	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		return b[3:], UTF8BOM, nil
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(b)
-		return out, UTF16, err
-	case utf8.Valid(b):
-		return b, UTF8, nil
-	}
-	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
-	return out, GB18030, err
 }
 
 // AddFile reads a CSV or XLSX file, telling them apart by content (a
@@ -90,6 +51,25 @@ func (p *Parser) LoadFile(path string) error {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(name+" 是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再导入", name+" is an old Excel (.xls) workbook: save it as .xlsx or CSV in Excel, then import that"))
 	}
 	return p.loadCSV(name, b)
+}
+
+// AddCSV reads one CSV file. source names it in messages.
+func (p *Parser) AddCSV(source string, r io.Reader) error {
+	return p.parsed(func() error {
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
+		}
+		return p.loadCSV(source, raw)
+	})
+}
+
+// AddXLSX reads every sheet of a workbook that is a roster or a results
+// table; sheets that are neither (notes, a summary) are skipped, but a
+// workbook with no usable sheet is an error. Sheets are named
+// "file.xlsx#Sheet" in messages; line numbers are the sheet's row numbers.
+func (p *Parser) AddXLSX(source string, r io.Reader) error {
+	return p.parsed(func() error { return p.loadXLSX(source, r) })
 }
 
 // parsed runs load, which loads tables, then parses their rows, a big
@@ -185,135 +165,6 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 			}
 		}
 	}
-}
-
-// AddCSV reads one CSV file. source names it in messages.
-func (p *Parser) AddCSV(source string, r io.Reader) error {
-	return p.parsed(func() error {
-		raw, err := io.ReadAll(r)
-		if err != nil {
-			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取文件 "+source, "cannot read the file "+source))
-		}
-		return p.loadCSV(source, raw)
-	})
-}
-
-// loadCSV loads the CSV file raw (read whole: the encoding is told from
-// all of it).
-func (p *Parser) loadCSV(source string, raw []byte) error {
-	text, enc, err := Decode(raw)
-	if err != nil {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法识别文件编码，请另存为 UTF-8 CSV", source+": cannot tell the file's encoding; save it as UTF-8 CSV"))
-	}
-	cr := csv.NewReader(bytes.NewReader(text))
-	cr.Comma = sniffComma(text)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	next := func() (record, bool, error) {
-		cells, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return record{}, false, nil
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			line := 0
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			at := fmt.Sprintf("%s:%d", source, line)
-			return record{}, false, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(at+"：CSV 格式错误，请用 Excel 重新另存为 CSV", at+": malformed CSV; save the file again as CSV from Excel"))
-		}
-		line, _ := cr.FieldPos(0)
-		return record{cells: cells, line: line}, true, nil
-	}
-	lines := bytes.Count(text, []byte{'\n'})
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		lines++
-	}
-	t, err := p.loadTable(source, next, false, lines)
-	if err != nil {
-		return err
-	}
-	t.Encoding = enc
-	p.Tables = append(p.Tables, t)
-	return nil
-}
-
-// sniffComma picks the delimiter from the first line: a tab when it has
-// more tabs than commas (Excel's "text" export), a comma otherwise.
-func sniffComma(text []byte) rune {
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	if sc.Scan() {
-		line := sc.Bytes()
-		if bytes.Count(line, []byte("\t")) > bytes.Count(line, []byte(",")) {
-			return '\t'
-		}
-	}
-	return ','
-}
-
-// AddXLSX reads every sheet of a workbook that is a roster or a results
-// table; sheets that are neither (notes, a summary) are skipped, but a
-// workbook with no usable sheet is an error. Sheets are named
-// "file.xlsx#Sheet" in messages; line numbers are the sheet's row numbers.
-func (p *Parser) AddXLSX(source string, r io.Reader) error {
-	return p.parsed(func() error { return p.loadXLSX(source, r) })
-}
-
-func (p *Parser) loadXLSX(source string, r io.Reader) error {
-	f, err := excelize.OpenReader(r)
-	if err != nil {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法打开 Excel 文件", source+": cannot open the Excel workbook"))
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	var firstErr error
-	added := 0
-	for _, sheet := range sheets {
-		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-		if err != nil {
-			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法读取工作表 "+sheet, source+": cannot read the sheet "+sheet))
-		}
-		name := source
-		if len(sheets) > 1 {
-			name = source + "#" + sheet
-		}
-		i := 0
-		next := func() (record, bool, error) {
-			if i >= len(rows) {
-				return record{}, false, nil
-			}
-			i++
-			return record{cells: rows[i-1], line: i}, true, nil
-		}
-		t, err := p.loadTable(name, next, true, len(rows))
-		if err != nil {
-			if firstErr == nil && !blankSheet(rows) {
-				firstErr = err
-			}
-			continue
-		}
-		t.Encoding = XLSX
-		p.Tables = append(p.Tables, t)
-		added++
-	}
-	if added == 0 {
-		if firstErr != nil {
-			return firstErr
-		}
-		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(source+"：工作簿是空的", source+": the workbook is empty"))
-	}
-	return nil
-}
-
-func blankSheet(rows [][]string) bool {
-	for _, r := range rows {
-		if !blank(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Rows calls fn for every data row of every table, in file order.
@@ -434,59 +285,4 @@ func (p *Parser) Batch() *lifeline.ImportBatch {
 		}
 	})
 	return b
-}
-
-// WriteRejects writes the bad rows as CSV for fixing in Excel: UTF-8 with a
-// BOM (without it Excel on Chinese Windows reads UTF-8 as GB18030), the
-// original columns, then a column with what is wrong and one with where the
-// row came from. Tables with different headers share one header: the union
-// of their columns in order of first appearance. The two added columns are
-// unknown to the importer, so a fixed rejects file can be imported as is.
-func (p *Parser) WriteRejects(w io.Writer, l lifeline.Lang) error {
-	var header []string
-	pos := map[string]int{}
-	p.Rows(func(r *Row) {
-		if r.OK() {
-			return
-		}
-		for _, h := range r.table.Header {
-			h = strings.TrimPrefix(h, "\ufeff")
-			if _, ok := pos[h]; !ok {
-				pos[h] = len(header)
-				header = append(header, h)
-			}
-		}
-	})
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\ufeff")
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true // what Excel writes and expects
-	cw.Write(append(append([]string{}, header...), l.Pick("错误", "error"), l.Pick("来源", "source")))
-	p.Rows(func(r *Row) {
-		if r.OK() {
-			return
-		}
-		out := make([]string, len(header)+2)
-		for i, h := range r.table.Header {
-			if i < len(r.Record) {
-				out[pos[strings.TrimPrefix(h, "\ufeff")]] = r.Record[i]
-			}
-		}
-		msgs := make([]string, len(r.Problems))
-		for i, pr := range r.Problems {
-			if f := pr.Field(l); f != "" {
-				msgs[i] = f + l.Pick("：", ": ") + pr.Reason.In(l)
-			} else {
-				msgs[i] = pr.Reason.In(l)
-			}
-		}
-		out[len(header)] = strings.Join(msgs, l.Pick("；", "; "))
-		out[len(header)+1] = fmt.Sprintf("%s:%d", r.Source, r.Line)
-		cw.Write(out)
-	})
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
 }

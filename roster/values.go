@@ -10,6 +10,15 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
+// placeholders are what people type into a cell that has nothing to say.
+// In optional columns they mean empty; elsewhere they are reported ("-" is
+// also a negative result and "无" a document type, so those columns keep
+// them).
+var placeholders = map[string]bool{"-": true, "--": true, "—": true, "/": true, "无": true, "暂无": true, "没有": true, "n/a": true, "N/A": true, "NA": true, "null": true, "NULL": true}
+
+// optionalFields are the columns where a placeholder means empty.
+var optionalFields = map[field]bool{fPhone: true, fUnit: true, fNationality: true, fBirth: true, fSex: true, fSite: true, fTube: true, fColorReason: true}
+
 // timeLayouts are the ways rosters write a moment, tried in order. Layouts
 // with a zone keep it; the others are read in Options.Location.
 var timeLayouts = []string{
@@ -178,4 +187,18 @@ func reasonOf(err error) lifeline.Text {
 		return e.Message
 	}
 	return lifeline.T(err.Error(), err.Error())
+}
+
+// isCountryCode reports whether s looks like an ISO 3166 alpha-3 code,
+// as passports give nationality: three capital letters.
+func isCountryCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,226 @@
+package roster
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Encoding names what a CSV file was written in.
+type Encoding string
+
+// Encodings recognised in CSV files.
+const (
+	UTF8    Encoding = "UTF-8"
+	UTF8BOM Encoding = "UTF-8 BOM"
+	UTF16   Encoding = "UTF-16"
+	GB18030 Encoding = "GB18030"
+	XLSX    Encoding = "XLSX" // not a text encoding: the table is a workbook sheet
+)
+
+// Decode returns the text of a CSV file as UTF-8 and the encoding it was
+// in: a UTF-8 BOM means UTF-8; a UTF-16 BOM (Excel's "Unicode text") means
+// UTF-16; bytes that are valid UTF-8 are UTF-8; anything else is GB18030,
+// what Excel on a Chinese Windows writes (a superset of GBK and GB2312).
+func Decode(b []byte) ([]byte, Encoding, error) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return b[3:], UTF8BOM, nil
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(b)
+		return out, UTF16, err
+	case utf8.Valid(b):
+		return b, UTF8, nil
+	}
+	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
+	return out, GB18030, err
+}
+
+// headerSearchRows is how far down a table the header may start: community
+// spreadsheets often open with a title row ("幸福里社区居民花名册").
+const headerSearchRows = 10
+
+// record is one row as read, with its physical line number.
+type record struct {
+	cells []string
+	line  int
+}
+
+// loadTable reads a table's records up to its header, recognises the kind
+// of table and leaves the data rows to read and parse (t.more). lines is
+// how many lines (a sheet's rows) the table has in all, so t.estimate,
+// the lines after the header, is at least how many rows it has.
+func (p *Parser) loadTable(source string, next func() (record, bool, error), serial bool, lines int) (*Table, error) {
+	t := &Table{Source: source, serial: serial}
+	pre := 0
+	for pre < headerSearchRows {
+		rec, ok, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if blank(rec.cells) {
+			continue
+		}
+		cols, _ := mapHeader(rec.cells)
+		if k := cols.kind(); k != 0 {
+			t.Kind, t.cols, t.Header = k, cols, rec.cells
+			t.more, t.estimate = next, max(0, lines-rec.line)
+			return t, nil
+		}
+		pre++
+	}
+	return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+		source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
+		source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
+}
+
+// nextRow reads the table's next data record, skipping blank ones; ok is
+// false at its end. Once at the end or on an error, the table has nothing
+// more to read.
+func (t *Table) nextRow() (rec record, ok bool, err error) {
+	for t.more != nil {
+		rec, ok, err = t.more()
+		if err != nil || !ok {
+			t.more, t.estimate = nil, 0
+			return record{}, false, err
+		}
+		if !blank(rec.cells) {
+			return rec, true, nil
+		}
+	}
+	return record{}, false, nil
+}
+
+// readRows reads the rest of the table's data records.
+func (t *Table) readRows() ([]record, error) {
+	recs := make([]record, 0, t.estimate)
+	for {
+		rec, ok, err := t.nextRow()
+		if err != nil || !ok {
+			return recs, err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// loadCSV loads the CSV file raw (read whole: the encoding is told from
+// all of it).
+func (p *Parser) loadCSV(source string, raw []byte) error {
+	text, enc, err := Decode(raw)
+	if err != nil {
+		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法识别文件编码，请另存为 UTF-8 CSV", source+": cannot tell the file's encoding; save it as UTF-8 CSV"))
+	}
+	cr := csv.NewReader(bytes.NewReader(text))
+	cr.Comma = sniffComma(text)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	next := func() (record, bool, error) {
+		cells, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return record{}, false, nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			line := 0
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			at := fmt.Sprintf("%s:%d", source, line)
+			return record{}, false, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(at+"：CSV 格式错误，请用 Excel 重新另存为 CSV", at+": malformed CSV; save the file again as CSV from Excel"))
+		}
+		line, _ := cr.FieldPos(0)
+		return record{cells: cells, line: line}, true, nil
+	}
+	lines := bytes.Count(text, []byte{'\n'})
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		lines++
+	}
+	t, err := p.loadTable(source, next, false, lines)
+	if err != nil {
+		return err
+	}
+	t.Encoding = enc
+	p.Tables = append(p.Tables, t)
+	return nil
+}
+
+// sniffComma picks the delimiter from the first line: a tab when it has
+// more tabs than commas (Excel's "text" export), a comma otherwise.
+func sniffComma(text []byte) rune {
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	if sc.Scan() {
+		line := sc.Bytes()
+		if bytes.Count(line, []byte("\t")) > bytes.Count(line, []byte(",")) {
+			return '\t'
+		}
+	}
+	return ','
+}
+
+func (p *Parser) loadXLSX(source string, r io.Reader) error {
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法打开 Excel 文件", source+": cannot open the Excel workbook"))
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	var firstErr error
+	added := 0
+	for _, sheet := range sheets {
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法读取工作表 "+sheet, source+": cannot read the sheet "+sheet))
+		}
+		name := source
+		if len(sheets) > 1 {
+			name = source + "#" + sheet
+		}
+		i := 0
+		next := func() (record, bool, error) {
+			if i >= len(rows) {
+				return record{}, false, nil
+			}
+			i++
+			return record{cells: rows[i-1], line: i}, true, nil
+		}
+		t, err := p.loadTable(name, next, true, len(rows))
+		if err != nil {
+			if firstErr == nil && !blankSheet(rows) {
+				firstErr = err
+			}
+			continue
+		}
+		t.Encoding = XLSX
+		p.Tables = append(p.Tables, t)
+		added++
+	}
+	if added == 0 {
+		if firstErr != nil {
+			return firstErr
+		}
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(source+"：工作簿是空的", source+": the workbook is empty"))
+	}
+	return nil
+}
+
+func blankSheet(rows [][]string) bool {
+	for _, r := range rows {
+		if !blank(r) {
+			return false
+		}
+	}
+	return true
+}
