@@ -5,9 +5,11 @@ import (
 	"fmt"
 )
 
-// Application error codes. They are mapped to HTTP statuses and exit codes in
-// one place each (see sms/ and cmd/lifeline); code compares codes, never
-// message strings.
+// Application error codes. Callers compare codes (ErrorCode), never message
+// strings; a person reads the Message. The results API is the one place
+// they become HTTP statuses (upstream/results.go, writeStoreError); the SMS
+// gateway does not look at them, and the command exits with status 1
+// whatever the code.
 const (
 	ECONFLICT     = "conflict"     // the action conflicts with stored state
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
