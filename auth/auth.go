@@ -23,16 +23,18 @@ const LockFor = 15 * time.Minute
 // MinPasswordLen is the shortest password staff add accepts.
 const MinPasswordLen = 8
 
-// Cost is the bcrypt cost of new hashes. About 50-100 ms per check on an
-// office PC: slow for someone guessing offline, unnoticed at a login.
+// Cost is the bcrypt cost of new hashes: bcrypt's default, slow enough to
+// make guessing offline expensive and quick enough to go unnoticed at a
+// login.
 var Cost = bcrypt.DefaultCost
 
 // dummyHash is compared against when the user does not exist, so that an
 // unknown user takes as long to refuse as a wrong password. It is made on
 // first use, not when the program starts: every lifeline command links
-// this package, and making it took 59 ms of each one's start. A login
-// screen makes it ahead (Prepare), so the first unknown user is no slower
-// to refuse than the rest.
+// this package, and a bcrypt hash made at start would delay every one of
+// them, most of which never check a password. A login screen makes it
+// ahead (Prepare), so the first unknown user is no slower to refuse than
+// the rest.
 var dummyHash = sync.OnceValue(func() []byte {
 	dummyMade.Store(true)
 	h, _ := bcrypt.GenerateFromPassword([]byte("lifeline-no-such-user"), bcrypt.DefaultCost)

@@ -16,7 +16,7 @@ import (
 func TestMain(m *testing.M) {
 	if dummyMade.Load() {
 		// Every lifeline command loads this package: a bcrypt hash made
-		// while loading it costs each of them 59 ms before it starts.
+		// while loading it would delay each of them before it starts.
 		fmt.Fprintln(os.Stderr, "auth: the dummy hash was made when the package loaded, not on first use")
 		os.Exit(1)
 	}

@@ -64,8 +64,9 @@ start() {
 		cat "$dir/initdb.log" >&2
 		exit 1
 	}
-	# fsync off: a test cluster is thrown away, and it makes the suite several
-	# times faster. max_connections covers several replicas in the benchmarks.
+	# fsync off: a test cluster is thrown away, so waiting for the disk at
+	# every commit would only slow the suite down. max_connections covers
+	# several replicas in the benchmarks.
 	cat >>"$dir/data/postgresql.conf" <<-EOF
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = ''

@@ -55,9 +55,9 @@ type Config struct {
 	// to QueueWait (default 256, 100ms); the rest get 503 at once. Most of
 	// a request's time in flight is spent waiting for a group commit or a
 	// group read, not on a CPU, and the more requests share one the less
-	// each costs: 64 left the CPUs idle a sixth of the time at the most the
-	// gateway answers (bench sms), 256 does not; each costs a goroutine
-	// and a few kilobytes.
+	// each costs: too few in flight and the CPUs sit idle while every
+	// request waits for its commit at the gateway's busiest (bench sms
+	// shows it). Each costs a goroutine and a few kilobytes.
 	MaxInFlight int
 	MaxQueue    int
 	QueueWait   time.Duration
