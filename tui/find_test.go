@@ -26,14 +26,7 @@ func TestFindByIDTailAndOpen(t *testing.T) {
 // lifeline find: a document may be a passport, so not "ID number".
 func TestFindSaysWhyInEnglish(t *testing.T) {
 	f := newFixture(t)
-	cfg := f.config()
-	cfg.Lang = lifeline.En
-	tm := run(t, cfg)
-	tm.Type("wang")
-	tm.Send(enter)
-	tm.Type(testPassword)
-	tm.Send(enter)
-	waitFor(t, tm, "Logged in")
+	tm := runEnglish(t, f)
 	tm.Type(f.zhang.Doc.Number)
 	waitFor(t, tm, "张三丰", lifeline.QueryDocument.Label(lifeline.En))
 	fm := final(t, tm)

@@ -149,14 +149,7 @@ func TestResidentRevokeLostCard(t *testing.T) {
 
 func TestResidentViewEnglish(t *testing.T) {
 	f := newFixture(t)
-	cfg := f.config()
-	cfg.Lang = lifeline.En
-	tm := run(t, cfg)
-	tm.Type("wang")
-	tm.Send(enter)
-	tm.Type(testPassword)
-	tm.Send(enter)
-	waitFor(t, tm, "Logged in")
+	tm := runEnglish(t, f)
 	tm.Type(f.li.Doc.Tail(4))
 	waitFor(t, tm, "李秀英")
 	tm.Send(enter)

@@ -168,6 +168,20 @@ func login(t *testing.T, tm *teatest.TestModel, user string) {
 	waitFor(t, tm, "已登录")
 }
 
+// runEnglish starts the staff screen in English and logs in as wang.
+func runEnglish(t *testing.T, f *fixture) *teatest.TestModel {
+	t.Helper()
+	cfg := f.config()
+	cfg.Lang = lifeline.En
+	tm := run(t, cfg)
+	tm.Type("wang")
+	tm.Send(enter)
+	tm.Type(testPassword)
+	tm.Send(enter)
+	waitFor(t, tm, "Logged in")
+	return tm
+}
+
 // final stops the program and returns its last state.
 func final(t *testing.T, tm *teatest.TestModel) Model {
 	t.Helper()
