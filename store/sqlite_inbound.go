@@ -334,49 +334,17 @@ func (l *inboundLog) record(batch []*inboundWait) {
 // the sids it added (by id), and the generation and the number of its
 // sids it sealed.
 func (l *inboundLog) write(ctx context.Context, batch []*inboundWait) (added map[string]int64, sealing *genState, sealed int, err error) {
+	st, err := l.prepareWrite(ctx, len(batch))
+	if err != nil {
+		return nil, nil, 0, err
+	}
 	db := l.db
-	stmts := make([]*sql.Stmt, 2)
-	for i, q := range []string{
-		`SELECT seq FROM sqlite_sequence WHERE name = 'inbound_log'`,
-		`SELECT sid, from_phone, command, reply, received_at FROM inbound_log WHERE id = ?`,
-	} {
-		if stmts[i], err = db.prepared(ctx, db.log, q); err != nil {
-			return nil, nil, 0, err
-		}
-	}
-	// The multi-row INSERTs a batch of this size needs, all new (the
-	// usual case), prepared now: the log's pool has one connection, which
-	// the transaction holds. Other sizes write a row at a time.
-	one, err := db.prepared(ctx, db.log, inboundInsertSQL(1))
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	putOne, err := db.prepared(ctx, db.log, inboundSealSQL(1))
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	queries := []string{inboundInsertSQL(min(len(batch), inboundInsertRows))}
-	if n := len(batch) % inboundInsertRows; n > 0 {
-		queries = append(queries, inboundInsertSQL(n))
-	}
-	if g := l.sealing(); g != nil {
-		queries = append(queries, inboundSealSQL(inboundInsertRows))
-		if n := min(sealChunk, len(g.order)-g.done) % inboundInsertRows; n > 0 {
-			queries = append(queries, inboundSealSQL(n))
-		}
-	}
-	for _, q := range queries {
-		if _, err := db.prepared(ctx, db.log, q); err != nil {
-			return nil, nil, 0, err
-		}
-	}
 	added = make(map[string]int64, len(batch))
-	now := ms(db.Now())
 	err = db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		// The log as this process left it? (In the transaction, with the
 		// write lock held, nobody can change it now.)
 		var last int64
-		if err := tx.StmtContext(ctx, stmts[0]).QueryRowContext(ctx).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.StmtContext(ctx, st.lastSeq).QueryRowContext(ctx).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if last != l.lastID {
@@ -387,71 +355,16 @@ func (l *inboundLog) write(ctx context.Context, batch []*inboundWait) (added map
 				return err
 			}
 		}
-		byID := tx.StmtContext(ctx, stmts[1])
+		byID := tx.StmtContext(ctx, st.byID)
 		// First what is already in the log (a retried sid: its stored row
 		// comes back), then every new message in one multi-row INSERT a
-		// few dozen at a time. Ids are AUTOINCREMENT and this transaction
-		// holds the write lock, so the rows of one statement get the ids
-		// after the last one, in order: the statement's last id checks it.
-		var fresh []*inboundWait
-		var dups []*inboundWait // a sid twice in this batch: the second
-		inBatch := make(map[string]bool, len(batch))
-		for _, w := range batch {
-			m := w.m
-			w.first, w.prev = false, nil
-			if inBatch[m.Sid] {
-				dups = append(dups, w)
-				continue
-			}
-			if id, ok := l.find(ctx, tx, m.Sid); ok {
-				prev, err := scanInbound(byID.QueryRowContext(ctx, id))
-				if err != nil {
-					return fmt.Errorf("read inbound message: %w", err)
-				}
-				w.prev = prev
-				continue
-			}
-			if l.legacy != nil && l.legacy.has(m.Sid) {
-				prev, err := scanInbound(tx.QueryRowContext(ctx, `SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`, m.Sid))
-				if err == nil {
-					w.prev = prev
-					continue
-				}
-				if !errors.Is(err, sql.ErrNoRows) {
-					return fmt.Errorf("read inbound message: %w", err)
-				}
-			}
-			inBatch[m.Sid] = true
-			fresh = append(fresh, w)
+		// few dozen at a time.
+		fresh, dups, err := l.sortOut(ctx, tx, byID, batch)
+		if err != nil {
+			return err
 		}
-		next := l.lastID + 1
-		for from := 0; from < len(fresh); from += inboundInsertRows {
-			part := fresh[from:min(from+inboundInsertRows, len(fresh))]
-			args := make([]any, 0, 7*len(part))
-			for _, w := range part {
-				m := w.m
-				finished := int64(0)
-				if m.Reply != "" {
-					finished = now
-				}
-				args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
-			}
-			res, err := execRows(ctx, tx, db.log, inboundInsertSQL, one, 7, args)
-			if err != nil {
-				return fmt.Errorf("insert inbound message: %w", err)
-			}
-			last, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if want := next + int64(len(part)) - 1; last != want {
-				return fmt.Errorf("insert inbound message: ids up to %d, want %d", last, want)
-			}
-			for _, w := range part {
-				added[w.m.Sid] = next
-				w.first = true
-				next++
-			}
+		if err := l.insertFresh(ctx, tx, st.one, fresh, added); err != nil {
+			return err
 		}
 		for _, w := range dups {
 			prev, err := scanInbound(byID.QueryRowContext(ctx, added[w.m.Sid]))
@@ -460,35 +373,153 @@ func (l *inboundLog) write(ctx context.Context, batch []*inboundWait) (added map
 			}
 			w.prev = prev
 		}
-		sealing, sealed = l.sealing(), 0
-		if sealing == nil {
-			return nil
-		}
-		todo := sealing.order[sealing.done:min(sealing.done+sealChunk, len(sealing.order))]
-		sealed = len(todo)
-		var rows []any
-		for _, sid := range todo {
-			if id, ok := sealing.ids[sid]; ok { // not pruned meanwhile
-				rows = append(rows, sealing.gen, sid, id)
-			}
-		}
-		for from := 0; from < len(rows); from += 3 * inboundInsertRows {
-			part := rows[from:min(from+3*inboundInsertRows, len(rows))]
-			if _, err := execRows(ctx, tx, db.log, inboundSealSQL, putOne, 3, part); err != nil {
-				return fmt.Errorf("seal inbound messages: %w", err)
-			}
-		}
-		if sealing.done+sealed == len(sealing.order) {
-			if _, err := tx.ExecContext(ctx, `UPDATE inbound_gens SET sealed = 1 WHERE gen = ?`, sealing.gen); err != nil {
-				return err
-			}
-		}
-		return nil
+		sealing = l.sealing()
+		sealed, err = l.sealNext(ctx, tx, st.putOne, sealing)
+		return err
 	})
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	return added, sealing, sealed, nil
+}
+
+// writeStatements are the prepared statements a write uses.
+type writeStatements struct {
+	lastSeq, byID, one, putOne *sql.Stmt
+}
+
+// prepareWrite prepares what a write of a batch of n needs. The
+// multi-row INSERTs a batch of this size needs, all new (the usual case),
+// are prepared now too: the log's pool has one connection, which the
+// transaction holds. Other sizes write a row at a time.
+func (l *inboundLog) prepareWrite(ctx context.Context, n int) (*writeStatements, error) {
+	db := l.db
+	queries := []string{
+		`SELECT seq FROM sqlite_sequence WHERE name = 'inbound_log'`,
+		`SELECT sid, from_phone, command, reply, received_at FROM inbound_log WHERE id = ?`,
+		inboundInsertSQL(1),
+		inboundSealSQL(1),
+		inboundInsertSQL(min(n, inboundInsertRows)),
+	}
+	if r := n % inboundInsertRows; r > 0 {
+		queries = append(queries, inboundInsertSQL(r))
+	}
+	if g := l.sealing(); g != nil {
+		queries = append(queries, inboundSealSQL(inboundInsertRows))
+		if r := min(sealChunk, len(g.order)-g.done) % inboundInsertRows; r > 0 {
+			queries = append(queries, inboundSealSQL(r))
+		}
+	}
+	stmts := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		var err error
+		if stmts[i], err = db.prepared(ctx, db.log, q); err != nil {
+			return nil, err
+		}
+	}
+	return &writeStatements{lastSeq: stmts[0], byID: stmts[1], one: stmts[2], putOne: stmts[3]}, nil
+}
+
+// sortOut sets each message of a batch apart: a sid already in the log
+// gets its stored row (w.prev); a sid the batch holds twice is a dup,
+// read back once the first is written; the rest are fresh.
+func (l *inboundLog) sortOut(ctx context.Context, tx *sql.Tx, byID *sql.Stmt, batch []*inboundWait) (fresh, dups []*inboundWait, err error) {
+	inBatch := make(map[string]bool, len(batch))
+	for _, w := range batch {
+		m := w.m
+		w.first, w.prev = false, nil
+		if inBatch[m.Sid] {
+			dups = append(dups, w)
+			continue
+		}
+		if id, ok := l.find(ctx, tx, m.Sid); ok {
+			prev, err := scanInbound(byID.QueryRowContext(ctx, id))
+			if err != nil {
+				return nil, nil, fmt.Errorf("read inbound message: %w", err)
+			}
+			w.prev = prev
+			continue
+		}
+		if l.legacy != nil && l.legacy.has(m.Sid) {
+			prev, err := scanInbound(tx.QueryRowContext(ctx, `SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`, m.Sid))
+			if err == nil {
+				w.prev = prev
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, nil, fmt.Errorf("read inbound message: %w", err)
+			}
+		}
+		inBatch[m.Sid] = true
+		fresh = append(fresh, w)
+	}
+	return fresh, dups, nil
+}
+
+// insertFresh writes new messages a few dozen to a statement and notes
+// each one's id in added. Ids are AUTOINCREMENT and the transaction holds
+// the write lock, so the rows of one statement get the ids after the last
+// one, in order: the statement's last id checks it.
+func (l *inboundLog) insertFresh(ctx context.Context, tx *sql.Tx, one *sql.Stmt, fresh []*inboundWait, added map[string]int64) error {
+	now := ms(l.db.Now())
+	next := l.lastID + 1
+	for from := 0; from < len(fresh); from += inboundInsertRows {
+		part := fresh[from:min(from+inboundInsertRows, len(fresh))]
+		args := make([]any, 0, 7*len(part))
+		for _, w := range part {
+			m := w.m
+			finished := int64(0)
+			if m.Reply != "" {
+				finished = now
+			}
+			args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+		}
+		res, err := execRows(ctx, tx, l.db.log, inboundInsertSQL, one, 7, args)
+		if err != nil {
+			return fmt.Errorf("insert inbound message: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if want := next + int64(len(part)) - 1; last != want {
+			return fmt.Errorf("insert inbound message: ids up to %d, want %d", last, want)
+		}
+		for _, w := range part {
+			added[w.m.Sid] = next
+			w.first = true
+			next++
+		}
+	}
+	return nil
+}
+
+// sealNext indexes the next chunk of a generation being sealed (none when
+// sealing is nil) and marks it sealed once all its sids are in; it returns
+// how many sids of its order it took.
+func (l *inboundLog) sealNext(ctx context.Context, tx *sql.Tx, putOne *sql.Stmt, sealing *genState) (int, error) {
+	if sealing == nil {
+		return 0, nil
+	}
+	todo := sealing.order[sealing.done:min(sealing.done+sealChunk, len(sealing.order))]
+	var rows []any
+	for _, sid := range todo {
+		if id, ok := sealing.ids[sid]; ok { // not pruned meanwhile
+			rows = append(rows, sealing.gen, sid, id)
+		}
+	}
+	for from := 0; from < len(rows); from += 3 * inboundInsertRows {
+		part := rows[from:min(from+3*inboundInsertRows, len(rows))]
+		if _, err := execRows(ctx, tx, l.db.log, inboundSealSQL, putOne, 3, part); err != nil {
+			return 0, fmt.Errorf("seal inbound messages: %w", err)
+		}
+	}
+	if sealing.done+len(todo) == len(sealing.order) {
+		if _, err := tx.ExecContext(ctx, `UPDATE inbound_gens SET sealed = 1 WHERE gen = ?`, sealing.gen); err != nil {
+			return 0, err
+		}
+	}
+	return len(todo), nil
 }
 
 // inboundInsertRows is how many rows one INSERT of the log writes at most.

@@ -60,6 +60,19 @@ func newTwoCommunities(t *testing.T, db *store.DB) *twoCommunities {
 // and the system, read everyone.
 func testScopeReads(t *testing.T, db *store.DB) {
 	w := newTwoCommunities(t, db)
+	scopeFindAndOpen(t, db, w)
+	scopeReadsAboutAndOf(t, db, w)
+	// A checkpoint checks any card it is shown: a code is found by serial
+	// whoever holds it.
+	if ic, err := db.IssuedCode(w.worker, w.farCode.Serial); err != nil || ic.ResidentID != w.far.ID {
+		t.Fatalf("the worker's check of a card from elsewhere: %v", err)
+	}
+}
+
+// scopeFindAndOpen: a worker's searches find only their community's
+// residents, and opening, viewing or revealing one elsewhere is not found
+// (and not logged as seen).
+func scopeFindAndOpen(t *testing.T, db *store.DB, w *twoCommunities) {
 	wc := w.worker
 	for _, f := range []lifeline.ResidentFilter{{Query: w.near.Name}, {Query: w.far.Doc.Number}, {Query: w.far.Phones[0]}, {Query: "1-1-101"}} {
 		ms, err := db.FindResidents(wc, f)
@@ -97,7 +110,13 @@ func testScopeReads(t *testing.T, db *store.DB) {
 	if audited(t, db, "view") != before {
 		t.Error("a view of a resident the worker may not see was logged as seen")
 	}
+}
 
+// scopeReadsAboutAndOf: every read about one resident, and every list of
+// a community, gives a worker only their own community's rows; an admin
+// and the system see everyone.
+func scopeReadsAboutAndOf(t *testing.T, db *store.DB, w *twoCommunities) {
+	wc := w.worker
 	// Every read about one resident: none about the resident elsewhere,
 	// one row each about the worker's own.
 	about := func(r lifeline.Resident) map[string]func() (int, error) {
@@ -163,11 +182,6 @@ func testScopeReads(t *testing.T, db *store.DB) {
 		if _, err := db.Resident(c, w.far.ID); err != nil || n != 3 || len(q) != 2 || len(p) != 2 {
 			t.Errorf("%s: %d residents, %d print requests, %d pending links, far resident %v; want 3, 2, 2, found", who, n, len(q), len(p), err)
 		}
-	}
-	// A checkpoint checks any card it is shown: a code is found by serial
-	// whoever holds it.
-	if ic, err := db.IssuedCode(wc, w.farCode.Serial); err != nil || ic.ResidentID != w.far.ID {
-		t.Fatalf("the worker's check of a card from elsewhere: %v", err)
 	}
 }
 

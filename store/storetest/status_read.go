@@ -19,8 +19,54 @@ func init() {
 // the same status, and a status written a moment ago in the next answer.
 func testStatusByPhone(t *testing.T, db *store.DB) {
 	c := ctx(t)
-	rs := roster(t, db, 12)
-	son := "+8613911112222"
+	rs, son, sampled := statusReadFamily(t, db)
+	same := func(phone string) []*lifeline.Resident { t.Helper(); return sameAsCaredFor(t, db, phone) }
+	got := same("139-1111-2222")
+	if len(got) != 4 || got[0].ID != rs[9].ID {
+		t.Fatalf("want resident 9 first, then 0, 4 and 10: %v", got)
+	}
+	for _, r := range got {
+		if r.ID == rs[0].ID && (r.Status.Latest == nil || r.Status.Latest.Result != lifeline.Negative || !r.Status.Latest.SampledAt.Equal(sampled) || r.Status.Color != lifeline.Green) {
+			t.Fatalf("resident 0's status: %+v", r.Status)
+		}
+	}
+	if none := same("13800000000"); len(none) != 0 {
+		t.Fatalf("a stranger's phone cares for %d residents", len(none))
+	}
+	if _, err := db.StatusByPhone(c, "12"); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatalf("a malformed phone: %v", err)
+	}
+
+	// Nothing is cached: a new colour and an approval show at once.
+	_, err := db.RecordResult(c, lifeline.StatusUpdate{ResidentID: rs[4].ID, Color: lifeline.Red, At: time.Now()})
+	must(t, err)
+	pending, err := db.PendingRelatives(c, "")
+	must(t, err)
+	for _, p := range pending {
+		if p.ResidentID == rs[3].ID {
+			must(t, db.ReviewRelative(c, p.ID, true, "", "staff:li"))
+		}
+	}
+	got = same(son)
+	if len(got) != 5 {
+		t.Fatalf("after approving resident 3's link: %d residents, want 5", len(got))
+	}
+	for _, r := range got {
+		if r.ID == rs[4].ID && r.Status.Color != lifeline.Red {
+			t.Fatalf("resident 4 still shows %s after turning red", r.Status.Color)
+		}
+	}
+
+	statusReadsTogether(t, db, rs, son)
+}
+
+// statusReadFamily makes 12 residents and the links of
+// cared_for_by_phone, and gives resident 0 a negative test sampled five
+// hours ago: the residents, the son's phone and that sampling time.
+func statusReadFamily(t *testing.T, db *store.DB) (rs []lifeline.Resident, son string, sampled time.Time) {
+	c := ctx(t)
+	rs = roster(t, db, 12)
+	son = "+8613911112222"
 	// As in cared_for_by_phone: direct links to 0 (approved), 3 (pending),
 	// 6 (rejected); the son's phone is also resident 9's, who is linked to
 	// 4 (approved), 7 (pending) and 10 (same household, approved at once).
@@ -47,77 +93,49 @@ func testStatusByPhone(t *testing.T, db *store.DB) {
 	l := lifeline.Relative{ResidentID: rs[0].ID, RelativeResidentID: rs[9].ID}
 	must(t, db.LinkRelative(c, &l))
 	must(t, db.ReviewRelative(c, l.ID, true, "", "staff:li"))
-	sampled := time.UnixMilli(time.Now().Add(-5 * time.Hour).UnixMilli())
+	sampled = time.UnixMilli(time.Now().Add(-5 * time.Hour).UnixMilli())
 	_, err = db.RecordResult(c, lifeline.StatusUpdate{ResidentID: rs[0].ID, Color: lifeline.Green, At: sampled,
 		Test: &lifeline.TestResult{SampledAt: sampled, Result: lifeline.Negative, Site: "幸福社区"}})
 	must(t, err)
+	return rs, son, sampled
+}
 
-	same := func(phone string) []*lifeline.Resident {
-		t.Helper()
-		want, err := db.CaredForByPhone(c, phone)
-		must(t, err)
-		got, err := db.StatusByPhone(c, phone)
-		must(t, err)
-		if len(got) != len(want) {
-			t.Fatalf("StatusByPhone(%s) gave %d residents, CaredForByPhone %d", phone, len(got), len(want))
-		}
-		for i := range want {
-			w, g := want[i], got[i]
-			if g.ID != w.ID || g.Name != w.Name || g.Address.Community != w.Address.Community ||
-				g.Status.Color != w.Status.Color || !g.Status.UpdatedAt.Equal(w.Status.UpdatedAt) {
-				t.Fatalf("resident %d: got %+v, want %+v", i, g, w)
-			}
-			if (g.Status.Latest == nil) != (w.Status.Latest == nil) {
-				t.Fatalf("resident %d: latest test %v, want %v", i, g.Status.Latest, w.Status.Latest)
-			}
-			if w.Status.Latest != nil && (!g.Status.Latest.SampledAt.Equal(w.Status.Latest.SampledAt) || g.Status.Latest.Result != w.Status.Latest.Result) {
-				t.Fatalf("resident %d: latest test %+v, want %+v", i, *g.Status.Latest, *w.Status.Latest)
-			}
-			if g.Doc.Number != "" {
-				t.Fatalf("resident %d: the status read loaded an ID number", i)
-			}
-		}
-		return got
-	}
-	got := same("139-1111-2222")
-	if len(got) != 4 || got[0].ID != rs[9].ID {
-		t.Fatalf("want resident 9 first, then 0, 4 and 10: %v", got)
-	}
-	for _, r := range got {
-		if r.ID == rs[0].ID && (r.Status.Latest == nil || r.Status.Latest.Result != lifeline.Negative || !r.Status.Latest.SampledAt.Equal(sampled) || r.Status.Color != lifeline.Green) {
-			t.Fatalf("resident 0's status: %+v", r.Status)
-		}
-	}
-	if none := same("13800000000"); len(none) != 0 {
-		t.Fatalf("a stranger's phone cares for %d residents", len(none))
-	}
-	if _, err := db.StatusByPhone(c, "12"); lifeline.ErrorCode(err) != lifeline.EINVALID {
-		t.Fatalf("a malformed phone: %v", err)
-	}
-
-	// Nothing is cached: a new colour and an approval show at once.
-	_, err = db.RecordResult(c, lifeline.StatusUpdate{ResidentID: rs[4].ID, Color: lifeline.Red, At: time.Now()})
+// sameAsCaredFor checks that StatusByPhone gives what CaredForByPhone, the
+// reference, gives for phone, and returns it.
+func sameAsCaredFor(t *testing.T, db *store.DB, phone string) []*lifeline.Resident {
+	t.Helper()
+	c := ctx(t)
+	want, err := db.CaredForByPhone(c, phone)
 	must(t, err)
-	pending, err := db.PendingRelatives(c, "")
+	got, err := db.StatusByPhone(c, phone)
 	must(t, err)
-	for _, p := range pending {
-		if p.ResidentID == rs[3].ID {
-			must(t, db.ReviewRelative(c, p.ID, true, "", "staff:li"))
+	if len(got) != len(want) {
+		t.Fatalf("StatusByPhone(%s) gave %d residents, CaredForByPhone %d", phone, len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g.ID != w.ID || g.Name != w.Name || g.Address.Community != w.Address.Community ||
+			g.Status.Color != w.Status.Color || !g.Status.UpdatedAt.Equal(w.Status.UpdatedAt) {
+			t.Fatalf("resident %d: got %+v, want %+v", i, g, w)
+		}
+		if (g.Status.Latest == nil) != (w.Status.Latest == nil) {
+			t.Fatalf("resident %d: latest test %v, want %v", i, g.Status.Latest, w.Status.Latest)
+		}
+		if w.Status.Latest != nil && (!g.Status.Latest.SampledAt.Equal(w.Status.Latest.SampledAt) || g.Status.Latest.Result != w.Status.Latest.Result) {
+			t.Fatalf("resident %d: latest test %+v, want %+v", i, *g.Status.Latest, *w.Status.Latest)
+		}
+		if g.Doc.Number != "" {
+			t.Fatalf("resident %d: the status read loaded an ID number", i)
 		}
 	}
-	got = same(son)
-	if len(got) != 5 {
-		t.Fatalf("after approving resident 3's link: %d residents, want 5", len(got))
-	}
-	for _, r := range got {
-		if r.ID == rs[4].ID && r.Status.Color != lifeline.Red {
-			t.Fatalf("resident 4 still shows %s after turning red", r.Status.Color)
-		}
-	}
+	return got
+}
 
-	// Concurrent calls are read together (group read): each still gets
-	// exactly its own phone's answer, in order, sharing nothing with
-	// another call for the same phone.
+// statusReadsTogether: concurrent calls are read together (group read);
+// each still gets exactly its own phone's answer, in order, sharing
+// nothing with another call for the same phone.
+func statusReadsTogether(t *testing.T, db *store.DB, rs []lifeline.Resident, son string) {
+	c := ctx(t)
 	phones := []string{son, "13800000000"}
 	for _, r := range rs {
 		phones = append(phones, r.Phones...)
