@@ -280,12 +280,20 @@ type ResidentService interface {
 	// RevealResident is ViewResident for a screen about to show the full
 	// document number and phones: the audit entry says so.
 	RevealResident(ctx context.Context, id int64) (*Resident, error)
-	// ResidentByDocument returns the resident holding a document.
+	// ResidentByDocument returns the resident holding a document, current
+	// or replaced. A document with no Type is looked up under every type
+	// its number could be, as staff type "the number on the document"
+	// without its type.
 	ResidentByDocument(ctx context.Context, d Document) (*Resident, error)
 	// ResidentsByPhone returns every resident bound to an E.164 number.
 	ResidentsByPhone(ctx context.Context, phone string) ([]*Resident, error)
 	// HouseholdMembers returns the residents of one household.
 	HouseholdMembers(ctx context.Context, householdID int64) ([]*Resident, error)
+	// HouseholdAt returns the household living at an address (see
+	// ParseAddress), in a.Community or, when that is empty, in the one
+	// community that has the address: ENOTFOUND if none, ECONFLICT if
+	// several do.
+	HouseholdAt(ctx context.Context, a Address) (*Household, error)
 	// CreateResident stores a new resident, creating the household if needed.
 	CreateResident(ctx context.Context, r *Resident) error
 	// ChangeDocument gives a resident a new document (a new passport) while

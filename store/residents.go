@@ -131,11 +131,15 @@ func (db *DB) Resident(ctx context.Context, id int64) (*lifeline.Resident, error
 }
 
 // ResidentByDocument returns the resident holding a document, current or
-// replaced (an old passport still finds its holder).
+// replaced (an old passport still finds its holder); with no type, under
+// any type (residentByAnyDocument).
 func (db *DB) ResidentByDocument(ctx context.Context, d lifeline.Document) (*lifeline.Resident, error) {
 	d.Number = lifeline.NormalizeDocNumber(d.Number)
 	if d.Number == "" {
 		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("证件号码为空", "document number is empty"))
+	}
+	if d.Type == "" {
+		return db.residentByAnyDocument(ctx, d.Number)
 	}
 	id, err := db.residentIDByDoc(ctx, db.r, d)
 	if err != nil {
