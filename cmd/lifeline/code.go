@@ -51,7 +51,7 @@ func runCode(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: *by})
-	r, err := residentByNumber(ctx, db, *resident)
+	r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: *resident})
 	if err != nil {
 		return err
 	}

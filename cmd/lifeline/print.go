@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +11,7 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/paper"
-	"github.com/lifeline-health/lifeline/store"
+	"github.com/lifeline-health/lifeline/roster"
 	"golang.org/x/term"
 )
 
@@ -167,10 +165,10 @@ type selection struct {
 
 // source turns the selection into a paper.Source and the number of
 // residents it will give (0 if it would cost a second pass to know).
-func (s selection) source(ctx context.Context, app *App, db *store.DB) (paper.Source, int, error) {
+func (s selection) source(ctx context.Context, app *App, db lifeline.Store) (paper.Source, int, error) {
 	switch {
 	case s.resident != "":
-		r, err := residentByNumber(ctx, db, s.resident)
+		r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: s.resident})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -203,37 +201,10 @@ func (s selection) source(ctx context.Context, app *App, db *store.DB) (paper.So
 	return paper.Selected(db, f), total, nil
 }
 
-// residentByNumber finds the resident holding a document number, whatever
-// its type: people are asked for "the number on your document", not its
-// type. Used by print, code and revoke.
-func residentByNumber(ctx context.Context, db *store.DB, number string) (*lifeline.Resident, error) {
-	n := lifeline.NormalizeDocNumber(number)
-	if n == "" {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("证件号码为空", "the document number is empty"))
-	}
-	for _, t := range lifeline.DocTypes {
-		if t == lifeline.DocNone {
-			continue
-		}
-		d := lifeline.Document{Type: t, Number: n}
-		if d.Validate() != nil {
-			continue
-		}
-		r, err := db.ResidentByDocument(ctx, d)
-		if err == nil {
-			return r, nil
-		}
-		if lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
-			return nil, err
-		}
-	}
-	return nil, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有证件号码为 "+lifeline.MaskDocNumber(n)+" 的居民", "no resident holds the document "+lifeline.MaskDocNumber(n)))
-}
-
 // householdResidents reads --household: a household id (digits only), or
-// a room address building-unit-room such as 12-3-501, with --community
-// when two communities have the same address.
-func householdResidents(ctx context.Context, db *store.DB, h, community string) ([]*lifeline.Resident, error) {
+// a room address building-unit-room such as 12-3-501 (lifeline.ParseAddress),
+// with --community when two communities have the same address.
+func householdResidents(ctx context.Context, db lifeline.Store, h, community string) ([]*lifeline.Resident, error) {
 	h = strings.TrimSpace(h)
 	if id, err := strconv.ParseInt(h, 10, 64); err == nil && id > 0 {
 		rs, err := db.HouseholdMembers(ctx, id)
@@ -242,47 +213,34 @@ func householdResidents(ctx context.Context, db *store.DB, h, community string) 
 		}
 		return rs, err
 	}
-	parts := strings.Split(strings.ReplaceAll(h, "—", "-"), "-")
-	switch len(parts) {
-	case 2: // building-room, where there are no units (Address.Short)
-		parts = []string{parts[0], "", parts[1]}
-	case 3:
-	default:
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501；没有单元的写 楼-房号，如 12-501）",
+	a, err := lifeline.ParseAddress(h)
+	if err != nil {
+		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501；没有单元的写 楼-房号，如 12-501）",
 			"--household must be a household id or building-unit-room such as 12-3-501 (building-room such as 12-501 where there are no units)"))
 	}
-	matches, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: h, Community: community, Limit: 200})
+	a.Community = community
+	hh, err := db.HouseholdAt(ctx, a)
+	if lifeline.ErrorCode(err) == lifeline.ECONFLICT {
+		return nil, lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("多个社区都有门牌号 "+h+"，请加 --community", "several communities have the address "+h+"; add --community"))
+	}
 	if err != nil {
 		return nil, err
 	}
-	households := map[int64]bool{}
-	for _, m := range matches {
-		a := m.Resident.Address
-		if a.Building == parts[0] && a.Unit == parts[1] && a.Room == parts[2] && m.Resident.HouseholdID != 0 {
-			households[m.Resident.HouseholdID] = true
-		}
-	}
-	switch len(households) {
-	case 0:
-		return nil, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有门牌号为 "+h+" 的住户", "no household lives at "+h))
-	case 1:
-		for id := range households {
-			return db.HouseholdMembers(ctx, id)
-		}
-	}
-	return nil, lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("多个社区都有门牌号 "+h+"，请加 --community", "several communities have the address "+h+"; add --community"))
+	return db.HouseholdMembers(ctx, hh.ID)
 }
 
-// residentsFromFile reads a list of document numbers, one a line, and
-// finds their residents. Every bad line is reported as file:line before
-// anything is printed; a person listed twice is printed once.
-func residentsFromFile(ctx context.Context, app *App, db *store.DB, path string) ([]*lifeline.Resident, error) {
+// residentsFromFile reads a list of document numbers, one a line
+// (roster.ReadDocumentList). Every bad line is reported as file:line
+// before anything is printed; a person listed twice is printed once.
+func residentsFromFile(ctx context.Context, app *App, db lifeline.Store, path string) ([]*lifeline.Resident, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法打开清单文件 "+path, "cannot open the list "+path))
 	}
 	defer f.Close()
-	rs, problems, err := readList(ctx, f, path, func(n string) (*lifeline.Resident, error) { return residentByNumber(ctx, db, n) })
+	rs, problems, err := roster.ReadDocumentList(f, path, func(n string) (*lifeline.Resident, error) {
+		return db.ResidentByDocument(ctx, lifeline.Document{Number: n})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -298,64 +256,6 @@ func residentsFromFile(ctx context.Context, app *App, db *store.DB, path string)
 		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("清单 "+path+" 中没有证件号码", "the list "+path+" holds no document numbers"))
 	}
 	return rs, nil
-}
-
-// readList parses a list of document numbers and looks each up. Problems
-// are per line, as file:line: message; err is for failures that are not
-// the list's fault (the store is down).
-func readList(ctx context.Context, r io.Reader, name string, lookup func(string) (*lifeline.Resident, error)) (rs []*lifeline.Resident, problems []lifeline.Text, err error) {
-	sc := bufio.NewScanner(r)
-	seen := map[int64]int{}
-	for line := 1; sc.Scan(); line++ {
-		s := sc.Text()
-		if i := strings.IndexByte(s, '#'); i >= 0 {
-			s = s[:i]
-		}
-		s = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
-		if s == "" {
-			continue
-		}
-		at := fmt.Sprintf("%s:%d: ", name, line)
-		n := lifeline.NormalizeDocNumber(s)
-		masked := lifeline.MaskDocNumber(n)
-		if !plausibleDocNumber(n) {
-			problems = append(problems, lifeline.T(at+"“"+masked+"”不是证件号码", at+"\""+masked+"\" is not a document number"))
-			continue
-		}
-		res, lerr := lookup(n)
-		switch {
-		case lifeline.ErrorCode(lerr) == lifeline.ENOTFOUND:
-			problems = append(problems, lifeline.T(at+"没有证件号码为 "+masked+" 的居民", at+"no resident holds "+masked))
-			continue
-		case lerr != nil:
-			return nil, nil, lerr
-		}
-		if first, dup := seen[res.ID]; dup {
-			problems = append(problems, lifeline.T(fmt.Sprintf("%s与第 %d 行是同一人", at, first), fmt.Sprintf("%ssame person as line %d", at, first)))
-			continue
-		}
-		seen[res.ID] = line
-		rs = append(rs, res)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法读取清单 "+name, "cannot read the list "+name))
-	}
-	return rs, problems, nil
-}
-
-// plausibleDocNumber accepts what any document type could hold: 5 to 20
-// letters and digits.
-func plausibleDocNumber(n string) bool {
-	if len(n) < 5 || len(n) > 20 {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // progressPrinter shows a batch's progress on standard error: one line

@@ -63,7 +63,7 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := residentByNumber(ctx, db, *resident)
+		r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: *resident})
 		if err != nil {
 			return err
 		}
