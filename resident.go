@@ -300,12 +300,16 @@ type ResidentService interface {
 	// keeping their id, history, codes and links.
 	ChangeDocument(ctx context.Context, residentID int64, d Document) error
 	// Import writes a validated batch in one transaction: residents upserted
-	// by document, then results and statuses. Either all of it is stored or
+	// by document, then results and statuses, then the paper codes of those
+	// it made red revoked (see RecordResult). Either all of it is stored or
 	// none of it.
 	Import(ctx context.Context, b *ImportBatch) (ImportStats, error)
 	// RecordResult stores a test result and/or colour change (idempotent by
-	// ExternalID when set) and reports whether anything changed.
-	RecordResult(ctx context.Context, u StatusUpdate) (changed bool, err error)
+	// ExternalID when set) and, in the same transaction, follows the rule
+	// every status change follows, Import's included: when the update says
+	// red and the resident is red once it is stored, every paper code they
+	// hold is revoked, so an old green card stops passing at checkpoints.
+	RecordResult(ctx context.Context, u StatusUpdate) (StatusChange, error)
 	// TestResults returns a resident's results, newest first.
 	TestResults(ctx context.Context, residentID int64, limit int) ([]TestResult, error)
 	// CountResidents returns how many residents are stored.
@@ -322,6 +326,18 @@ type StatusUpdate struct {
 	At          time.Time   // when the colour changed
 	Test        *TestResult // nil if none
 	ExternalID  string      // idempotency key of the whole update, may be empty
+}
+
+// StatusChange is what RecordResult did.
+type StatusChange struct {
+	ResidentID int64
+	// Changed is false when nothing was news: the same update again, or a
+	// colour older than the one stored.
+	Changed bool
+	// Color is the resident's colour once the update is stored.
+	Color Color
+	// Revoked counts the paper codes the update revoked (see RecordResult).
+	Revoked int
 }
 
 // ImportBatch is what one import writes: roster rows and status rows.
@@ -341,4 +357,7 @@ type ImportStats struct {
 	Unchanged int
 	Results   int
 	Colors    int
+	// Revoked counts the paper codes of residents the batch made red,
+	// revoked in the import's transaction (see RecordResult).
+	Revoked int
 }

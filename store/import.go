@@ -171,6 +171,7 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		}
 		s := &statusWriter{db: db, tx: tx, ctx: w.ctx, now: w.now}
 		defer s.close()
+		var red redRule
 		for i, u := range b.Updates {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -188,6 +189,10 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 			if !res.result && !res.color {
 				st.Unchanged++
 			}
+			red.note(res.residentID, u)
+		}
+		if st.Revoked, err = red.revoke(s); err != nil {
+			return err
 		}
 		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
 		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, 'import', NULL, ?)`),
@@ -286,7 +291,10 @@ func (s *statusWriter) queryRow(q string, args []any, dest ...any) error {
 	return st.QueryRowContext(s.ctx, args...).Scan(dest...)
 }
 
-type applied struct{ color, result bool }
+type applied struct {
+	color, result bool
+	residentID    int64 // whose status it is, even when nothing changed
+}
 
 // apply stores one update: the test result (new, or a changed result for
 // the same sample) and the colour, each only if it changes something.
@@ -315,6 +323,7 @@ func (s *statusWriter) apply(u lifeline.StatusUpdate) (applied, error) {
 			return res, s.db.unavailable(err)
 		}
 	}
+	res.residentID = id
 	if u.Color != "" {
 		if _, err := lifeline.ParseColor(string(u.Color)); err != nil {
 			return res, err

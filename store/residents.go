@@ -436,17 +436,20 @@ func (db *DB) TestResults(ctx context.Context, residentID int64, limit int) ([]l
 		FROM test_results WHERE resident_id = ?`+cond+` ORDER BY sampled_at DESC, id DESC LIMIT ?`, append(append([]any{residentID}, args...), limit)...)
 }
 
-// RecordResult stores a test result and/or colour change and reports
-// whether anything changed. Pushing the same update again changes nothing.
-func (db *DB) RecordResult(ctx context.Context, u lifeline.StatusUpdate) (changed bool, err error) {
+// RecordResult stores a test result and/or colour change, revokes the
+// paper codes of a resident it leaves red (redRule), and says what it
+// did. Pushing the same update again changes nothing.
+func (db *DB) RecordResult(ctx context.Context, u lifeline.StatusUpdate) (ch lifeline.StatusChange, err error) {
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		s := &statusWriter{db: db, tx: tx, ctx: ctx, now: ms(db.Now())}
 		defer s.close()
-		res, err := s.apply(u)
-		changed = res.color || res.result
+		ch, err = s.change(u)
 		return err
 	})
-	return changed, err
+	if err != nil {
+		return lifeline.StatusChange{}, err
+	}
+	return ch, nil
 }
 
 // EachResident calls fn for every resident the filter selects (Query is

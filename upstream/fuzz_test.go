@@ -17,11 +17,15 @@ import (
 // the handler without a database.
 type memStore struct{ res lifeline.Resident }
 
-func (m *memStore) RecordResult(ctx context.Context, u lifeline.StatusUpdate) (bool, error) {
+func (m *memStore) RecordResult(ctx context.Context, u lifeline.StatusUpdate) (lifeline.StatusChange, error) {
 	if u.Color != "" {
 		m.res.Status.Color = u.Color
 	}
-	return true, nil
+	ch := lifeline.StatusChange{ResidentID: m.res.ID, Changed: true, Color: m.res.Status.Color}
+	if u.Color == lifeline.Red {
+		ch.Revoked = 1
+	}
+	return ch, nil
 }
 func (m *memStore) Resident(ctx context.Context, id int64) (*lifeline.Resident, error) {
 	if id != m.res.ID {
@@ -36,9 +40,6 @@ func (m *memStore) ResidentByDocument(ctx context.Context, d lifeline.Document) 
 	}
 	r := m.res
 	return &r, nil
-}
-func (m *memStore) RevokeResident(ctx context.Context, id int64, reason, by string) (int, error) {
-	return 1, nil
 }
 func (m *memStore) TestResults(ctx context.Context, id int64, limit int) ([]lifeline.TestResult, error) {
 	return nil, nil

@@ -23,10 +23,9 @@ const ResultsPath = "/api/v1/results"
 
 // ResultsStore is what ResultsHandler needs from the store.
 type ResultsStore interface {
-	RecordResult(ctx context.Context, u lifeline.StatusUpdate) (changed bool, err error)
+	RecordResult(ctx context.Context, u lifeline.StatusUpdate) (lifeline.StatusChange, error)
 	Resident(ctx context.Context, id int64) (*lifeline.Resident, error)
 	ResidentByDocument(ctx context.Context, d lifeline.Document) (*lifeline.Resident, error)
-	RevokeResident(ctx context.Context, residentID int64, reason, by string) (int, error)
 	TestResults(ctx context.Context, residentID int64, limit int) ([]lifeline.TestResult, error)
 	Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error
 	OptedOut(ctx context.Context, phone string) (bool, error)
@@ -36,9 +35,11 @@ type ResultsStore interface {
 // change for one resident, pushed by the city platform or a lab. It is
 // idempotent by result_id, and every side effect is too, so a platform
 // that retries after a timeout (or after this process died half way)
-// changes nothing twice: the result is stored once, codes of a resident
-// who is red are revoked, and the "result is in" SMS is queued once per
-// phone (its dedupe key is the stored test and the phone).
+// changes nothing twice: the result is stored once, with the codes of a
+// resident it leaves red revoked in the same transaction (the store's
+// rule, lifeline.ResidentService.RecordResult, which imports follow too),
+// and the "result is in" SMS is queued once per phone (its dedupe key is
+// the stored test and the phone).
 type ResultsHandler struct {
 	Store ResultsStore
 	// Token is the bearer token callers must send. An empty token refuses
@@ -295,9 +296,10 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// apply stores the update and performs its side effects. The side effects
-// are not conditioned on "changed": a retry after a crash between storing
-// and queueing must still queue, and each effect is idempotent by itself.
+// apply stores the update (and with it the revocations it calls for) and
+// queues the SMS. Queueing is not conditioned on "changed": a retry after
+// a crash between storing and queueing must still queue, and the queue is
+// idempotent by itself.
 func (h *ResultsHandler) apply(ctx context.Context, req *ResultRequest, u lifeline.StatusUpdate) (*ResultResponse, error) {
 	var res *lifeline.Resident
 	var err error
@@ -310,26 +312,13 @@ func (h *ResultsHandler) apply(ctx context.Context, req *ResultRequest, u lifeli
 		return nil, err
 	}
 	u.ResidentID = res.ID
-	changed, err := h.Store.RecordResult(ctx, u)
+	ch, err := h.Store.RecordResult(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	// Read back: the colour now stored decides, not the request, so a
-	// late retry of an old "red" does not revoke codes issued after the
-	// resident turned green again.
-	if res, err = h.Store.Resident(ctx, res.ID); err != nil {
-		return nil, err
-	}
-	resp := &ResultResponse{ResultID: u.ExternalID, ResidentID: res.ID, Changed: changed, Color: string(res.Status.Color)}
-	if u.Color == lifeline.Red && res.Status.Color == lifeline.Red {
-		n, err := h.Store.RevokeResident(ctx, res.ID, "red:"+u.ExternalID, "upstream")
-		if err != nil {
-			return nil, err
-		}
-		resp.RevokedCodes = n
-		if n > 0 && h.OnRevoke != nil {
-			h.OnRevoke(res.ID, n)
-		}
+	resp := &ResultResponse{ResultID: u.ExternalID, ResidentID: res.ID, Changed: ch.Changed, Color: string(ch.Color), RevokedCodes: ch.Revoked}
+	if ch.Revoked > 0 && h.OnRevoke != nil {
+		h.OnRevoke(res.ID, ch.Revoked)
 	}
 	if u.Test != nil && u.Test.Result != lifeline.Pending {
 		testID, err := h.testRowID(ctx, res.ID, u.Test)

@@ -124,13 +124,9 @@ func runImport(ctx context.Context, app *App, args []string) error {
 			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, c.Bad)
 		return nil
 	}
-	revoked, err := revokeRed(ctx, db, b)
-	if err != nil {
-		return err
-	}
 	elapsed := time.Since(start)
-	if revoked > 0 {
-		fmt.Fprintf(app.Stdout, app.T("红码居民的纸质码已吊销 %d 张。\n", "%d paper codes of residents now red were revoked.\n"), revoked)
+	if st.Revoked > 0 {
+		fmt.Fprintf(app.Stdout, app.T("红码居民的纸质码已吊销 %d 张。\n", "%d paper codes of residents now red were revoked.\n"), st.Revoked)
 	}
 	fmt.Fprintf(app.Stdout, app.T("已导入：新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条",
 		"imported: %d inserted, %d updated, %d unchanged; %d results, %d colours"), st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
@@ -202,36 +198,4 @@ func importActor() lifeline.Actor {
 		name = "unknown"
 	}
 	return lifeline.Actor{User: "cli:" + name}
-}
-
-// revokeRed revokes every paper code of the residents a batch turned red:
-// a red person's old green card must stop passing at checkpoints. It runs
-// after the import commits and is idempotent, so running the same import
-// again after a crash finishes the job.
-func revokeRed(ctx context.Context, db lifeline.Store, b *lifeline.ImportBatch) (int, error) {
-	total := 0
-	for _, u := range b.Updates {
-		if u.Color != lifeline.Red {
-			continue
-		}
-		var r *lifeline.Resident
-		var err error
-		if u.ResidentID != 0 {
-			r, err = db.Resident(ctx, u.ResidentID)
-		} else {
-			r, err = db.ResidentByDocument(ctx, u.Doc)
-		}
-		if err != nil {
-			return total, err
-		}
-		if r.Status.Color != lifeline.Red {
-			continue // a newer colour already replaced this one
-		}
-		n, err := db.RevokeResident(ctx, r.ID, "red", "import")
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
 }

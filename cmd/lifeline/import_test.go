@@ -16,6 +16,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/internal/benchenv"
+	"github.com/lifeline-health/lifeline/internal/pgtest"
 	"github.com/lifeline-health/lifeline/seed"
 	"github.com/lifeline-health/lifeline/store"
 	"github.com/xuri/excelize/v2"
@@ -461,37 +462,52 @@ func (c *countdownCtx) Err() error {
 }
 
 // TestImportRedRevokesPaperCodes: a results file that turns a resident red
-// revokes the paper codes they hold, so the old card stops passing.
+// revokes the paper codes they hold, so the old card stops passing, on
+// SQLite and on PostgreSQL alike (the store's rule, in the import's
+// transaction).
 func TestImportRedRevokesPaperCodes(t *testing.T) {
-	dir := t.TempDir()
-	doc, rid := codeResident(t, dir)
-	if rc, _, e := codeRun(t, dir, "", "keys", "new"); rc != 0 {
-		t.Fatalf("keys new: %s", e)
-	}
-	if rc, _, e := codeRun(t, dir, "", "code", "--resident", doc); rc != 0 {
-		t.Fatalf("code: %s", e)
-	}
-	yellow := writeFile(t, dir, "yellow.csv", []byte("证件号码,健康码\n"+doc+",黄码\n"))
-	if rc, _, e := codeRun(t, dir, "", "import", yellow); rc != 0 {
-		t.Fatalf("import yellow: %s", e)
-	}
-	codes := func() []lifeline.IssuedCode {
-		db := openStore(t, filepath.Join(dir, "lifeline.db"))
-		cs, err := db.IssuedCodes(context.Background(), rid)
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("issued codes: %v %v", cs, err)
-		}
-		return cs
-	}
-	if codes()[0].Revoked() {
-		t.Fatal("a yellow status revoked the code")
-	}
-	red := writeFile(t, dir, "red.csv", []byte("证件号码,健康码\n"+doc+",红码\n"))
-	rc, out, e := codeRun(t, dir, "", "import", red)
-	if rc != 0 || !strings.Contains(out, "1 paper codes") {
-		t.Fatalf("import red: %d %q %q", rc, out, e)
-	}
-	if !codes()[0].Revoked() {
-		t.Fatal("the code of a resident turned red was not revoked")
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "lifeline.db")
+			if kind == "postgres" {
+				db = pgtest.DSN(t)
+			}
+			t.Setenv("LIFELINE_KEYS", filepath.Join(dir, "keys"))
+			ctx := context.Background()
+			s := openStore(t, db)
+			doc := testID(t, "11010519491231002")
+			r := &lifeline.Resident{Name: "张三丰", Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: doc}}
+			if err := s.CreateResident(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"keys", "new"}, {"code", "--resident", doc}} {
+				if rc, _, e := cli(t, ctx, db, args...); rc != 0 {
+					t.Fatalf("%v: %s", args, e)
+				}
+			}
+			revoked := func() bool {
+				cs, err := s.IssuedCodes(ctx, r.ID)
+				if err != nil || len(cs) != 1 {
+					t.Fatalf("issued codes: %v %v", cs, err)
+				}
+				return cs[0].Revoked()
+			}
+			yellow := writeFile(t, dir, "yellow.csv", []byte("证件号码,健康码\n"+doc+",黄码\n"))
+			if rc, _, e := cli(t, ctx, db, "import", yellow); rc != 0 {
+				t.Fatalf("import yellow: %s", e)
+			}
+			if revoked() {
+				t.Fatal("a yellow status revoked the code")
+			}
+			red := writeFile(t, dir, "red.csv", []byte("证件号码,健康码\n"+doc+",红码\n"))
+			rc, out, e := cli(t, ctx, db, "--lang", "en", "import", red)
+			if rc != 0 || !strings.Contains(out, "1 paper codes") {
+				t.Fatalf("import red: %d %q %q", rc, out, e)
+			}
+			if !revoked() {
+				t.Fatal("the code of a resident turned red was not revoked")
+			}
+		})
 	}
 }

@@ -366,9 +366,9 @@ func testStatusResults(t *testing.T, db *store.DB) {
 	t2 := t1.Add(24 * time.Hour)
 	rec := func(at time.Time, res lifeline.Result, ext string) bool {
 		t.Helper()
-		changed, err := db.RecordResult(c, lifeline.StatusUpdate{ResidentID: r.ID, Test: &lifeline.TestResult{SampledAt: at, Result: res, Site: "A", ExternalID: ext}})
+		ch, err := db.RecordResult(c, lifeline.StatusUpdate{ResidentID: r.ID, Test: &lifeline.TestResult{SampledAt: at, Result: res, Site: "A", ExternalID: ext}})
 		must(t, err)
-		return changed
+		return ch.Changed
 	}
 	latest := func() *lifeline.TestResult {
 		t.Helper()
@@ -410,8 +410,8 @@ func testStatusResults(t *testing.T, db *store.DB) {
 	u.Color = lifeline.Green
 	again, err := db.RecordResult(c, u)
 	must(t, err)
-	if !changed || again {
-		t.Fatalf("keyed update: first %v, retry %v", changed, again)
+	if !changed.Changed || again.Changed || again.Color != lifeline.Red {
+		t.Fatalf("keyed update: first %+v, retry %+v", changed, again)
 	}
 	_, err = db.RecordResult(c, lifeline.StatusUpdate{ResidentID: 987654, Color: lifeline.Green})
 	wantCode(t, err, lifeline.ENOTFOUND)
@@ -423,9 +423,9 @@ func testStatusColour(t *testing.T, db *store.DB) {
 	must(t, db.CreateResident(c, &r))
 	t1 := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	set := func(col lifeline.Color, at time.Time) bool {
-		changed, err := db.RecordResult(c, lifeline.StatusUpdate{ResidentID: r.ID, Color: col, At: at})
+		ch, err := db.RecordResult(c, lifeline.StatusUpdate{ResidentID: r.ID, Color: col, At: at})
 		must(t, err)
-		return changed
+		return ch.Changed
 	}
 	if !set(lifeline.Yellow, t1) || set(lifeline.Yellow, t1) {
 		t.Fatal("colour change not reported exactly once")

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"fmt"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// redRule is the rule every status change follows, one update
+// (RecordResult) or a whole import alike: a resident an update said is
+// red, and who is red once every update is stored, has every paper code
+// revoked, in the transaction that stored the updates. A red person's old
+// green card must stop passing at checkpoints, and a crash can never
+// leave the colour stored and the card still valid. It is judged on the
+// colour stored at the end, so a red and then a green for the same person
+// in one file, or a late retry of an old red after a newer green, revokes
+// nothing.
+type redRule struct {
+	ids    []int64          // in the order first said red
+	reason map[int64]string // "red", or "red:<ExternalID>" of the update
+}
+
+// note remembers the resident of an applied update if it said red.
+func (r *redRule) note(residentID int64, u lifeline.StatusUpdate) {
+	if u.Color != lifeline.Red || residentID == 0 {
+		return
+	}
+	if r.reason == nil {
+		r.reason = map[int64]string{}
+	}
+	if _, seen := r.reason[residentID]; !seen {
+		r.ids = append(r.ids, residentID)
+	}
+	r.reason[residentID] = "red"
+	if u.ExternalID != "" {
+		r.reason[residentID] = "red:" + u.ExternalID
+	}
+}
+
+// revoke revokes the paper codes of the noted residents who are red now,
+// in s's transaction, with an audit entry for each resident who had any,
+// and returns how many codes it revoked.
+func (r *redRule) revoke(s *statusWriter) (int, error) {
+	actor := lifeline.ActorFrom(s.ctx).User
+	total := 0
+	for _, id := range r.ids {
+		var color string
+		if err := s.queryRow(`SELECT color FROM residents WHERE id = ?`, []any{id}, &color); err != nil {
+			return 0, s.db.unavailable(err)
+		}
+		if lifeline.Color(color) != lifeline.Red {
+			continue
+		}
+		n, err := s.exec(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE resident_id = ? AND revoked_at = 0`, s.now, r.reason[id], id)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			continue
+		}
+		if err := s.db.auditTx(s.ctx, s.tx, s.now, actor, "revoke", id, fmt.Sprintf("all codes (%d): %s", n, r.reason[id])); err != nil {
+			return 0, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// change is RecordResult's part of the transaction: the update, the red
+// rule, and the colour it leaves.
+func (s *statusWriter) change(u lifeline.StatusUpdate) (lifeline.StatusChange, error) {
+	res, err := s.apply(u)
+	if err != nil {
+		return lifeline.StatusChange{}, err
+	}
+	ch := lifeline.StatusChange{ResidentID: res.residentID, Changed: res.color || res.result}
+	var red redRule
+	red.note(res.residentID, u)
+	if ch.Revoked, err = red.revoke(s); err != nil {
+		return lifeline.StatusChange{}, err
+	}
+	var color string
+	if err := s.queryRow(`SELECT color FROM residents WHERE id = ?`, []any{res.residentID}, &color); err != nil {
+		return lifeline.StatusChange{}, s.db.unavailable(err)
+	}
+	ch.Color = lifeline.Color(color)
+	return ch, nil
+}
