@@ -16,20 +16,18 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 )
 
-func init() { registerBench("verify", runBenchVerify) }
-
-// runBenchVerify measures offline verification per core against bare
+// runVerify measures offline verification per core against bare
 // Ed25519 on the very same signatures, and the revocation list's size and
 // load time. The two verifications run in alternating rounds on one locked
 // OS thread, timed by that thread's CPU time, and the fastest round of each
 // counts, so other load on the machine slows neither more than the other.
-func runBenchVerify(ctx context.Context, app *App, args []string) error {
-	fs := app.newFlagSet("bench verify")
+func runVerify(ctx context.Context, app *Bench, args []string) error {
+	fs := app.newFlagSet("verify")
 	n := fs.Int("codes", 256, app.T("不同码的数量", "number of distinct codes"))
 	rounds := fs.Int("rounds", 10, app.T("交替测量的轮数", "alternating rounds"))
 	per := fs.Duration("round", 200*time.Millisecond, app.T("每轮时长", "length of one round"))
 	revoked := fs.Int("revoked", 1_000_000, app.T("吊销列表条目数", "revocation list entries"))
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *n < 1 || *rounds < 1 || *per <= 0 || *revoked < 0 {
@@ -110,7 +108,7 @@ func benchRate(fn func(int) bool, d time.Duration) (float64, error) {
 	return float64(calls) / (threadCPU() - start).Seconds(), nil
 }
 
-func benchRevocations(app *App, n int) error {
+func benchRevocations(app *Bench, n int) error {
 	var b code.RevocationBuilder
 	serial := make([]byte, code.SerialSize)
 	probe := make([][]byte, 0, 1000)

@@ -2,7 +2,5 @@
 
 package main
 
-const benchProfileEnv = "LIFELINE_BENCH_CPUPROFILE"
-
 // stopProfile does nothing where there is no SIGUSR1: no profile is taken.
 func (c *child) stopProfile() {}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// handlerHistogram reads the gateway's request-duration histogram from its
+// /metrics: cumulative counts by upper bound, in the order given.
+func handlerHistogram(metricsURL string) ([]histBucket, error) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return parseHistogram(resp.Body, "lifeline_sms_request_duration_seconds_bucket")
+}
+
+type histBucket struct {
+	le    float64 // +Inf for the last
+	count int64
+}
+
+func parseHistogram(r io.Reader, name string) ([]histBucket, error) {
+	var out []histBucket
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, name+`{le="`)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			return nil, fmt.Errorf("metrics: cannot read %q", line)
+		}
+		b := histBucket{}
+		var err error
+		if b.le, err = strconv.ParseFloat(strings.TrimPrefix(le, "+"), 64); err != nil {
+			return nil, fmt.Errorf("metrics: bucket %q: %w", le, err)
+		}
+		if b.count, err = strconv.ParseInt(count, 10, 64); err != nil {
+			return nil, fmt.Errorf("metrics: count %q: %w", count, err)
+		}
+		out = append(out, b)
+	}
+	return out, sc.Err()
+}
+
+// histogramQuantiles returns the upper bounds of the buckets holding the
+// median and the 99th percentile of the requests counted between two
+// readings of one histogram; -1 is beyond its largest finite bound.
+func histogramQuantiles(before, after []histBucket) (p50, p99 time.Duration, ok bool) {
+	if len(before) != len(after) || len(after) == 0 {
+		return 0, 0, false
+	}
+	total := after[len(after)-1].count - before[len(before)-1].count
+	if total <= 0 {
+		return 0, 0, false
+	}
+	bound := func(q float64) time.Duration {
+		for i := range after {
+			if float64(after[i].count-before[i].count) >= q*float64(total) {
+				if math.IsInf(after[i].le, 1) {
+					return -1
+				}
+				return time.Duration(after[i].le * float64(time.Second))
+			}
+		}
+		return -1
+	}
+	return bound(0.5), bound(0.99), true
+}
+
+// bucketBound says where a quantile from histogramQuantiles lies: at most
+// its bucket's bound, or beyond the largest finite one.
+func bucketBound(d time.Duration, after []histBucket) string {
+	switch {
+	case d < 0 && len(after) < 2: // only a +Inf bucket
+		return "?"
+	case d < 0:
+		return "> " + time.Duration(after[len(after)-2].le*float64(time.Second)).String()
+	}
+	return "≤ " + d.String()
+}
