@@ -46,8 +46,8 @@ type PrintResult struct {
 
 // Printer issues and prints the paper codes of a job, calling progress
 // after each code (done of total). It stops when ctx is cancelled, leaving
-// no partial file and no code recorded that was not written. cmd/lifeline
-// wires it to package print.
+// no partial file and no code recorded that was not written.
+// PaperPrinter prints with package paper.
 type Printer func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error)
 
 // printScreen chooses what to print for a resident and shows a batch's

@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/paper"
+)
+
+// PaperPrinter prints the screen's jobs with package paper into dir: each
+// code issued with the key active at the time in keyDir, signed, recorded
+// in s, and the PDF written atomically under a name that says whose it is
+// (card-ID, household-ID or building-B, then the time; large- before it
+// for the large layout).
+func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
+	var (
+		once    sync.Once
+		font    *paper.Font
+		fontErr error
+	)
+	return func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		once.Do(func() { font, fontErr = paper.LoadFont() })
+		if fontErr != nil {
+			return PrintResult{}, fontErr
+		}
+		keys, err := code.LoadSigningKeys(keyDir)
+		if err != nil {
+			return PrintResult{}, err
+		}
+		key, err := code.ActiveKey(keys, time.Now())
+		if err != nil {
+			return PrintResult{}, err
+		}
+		src, total, name, err := jobSource(ctx, s, job)
+		if err != nil {
+			return PrintResult{}, err
+		}
+		opt := paper.Options{Out: filepath.Join(dir, name), Layout: paper.Cards, IssuedBy: job.Staff, Total: total, Font: font}
+		if job.Large {
+			opt.Layout, opt.Out = paper.Large, filepath.Join(dir, "large-"+name)
+		}
+		iss := paper.CodeIssuer{Issuer: &code.Issuer{Key: key}}
+		res, err := paper.Batch(ctx, src, iss, s, opt, func(p paper.Progress) { progress(p.Done, total) })
+		return PrintResult{Files: res.Files, Codes: res.Codes}, err
+	}
+}
+
+// jobSource is who a job prints, how many they are, and the file's name.
+func jobSource(ctx context.Context, s lifeline.Store, job PrintJob) (src paper.Source, total int, name string, err error) {
+	stamp := time.Now().Format("20060102-150405")
+	if job.Scope == PrintPerson {
+		return paper.Residents([]*lifeline.Resident{job.Resident}), 1, fmt.Sprintf("card-%d-%s.pdf", job.Resident.ID, stamp), nil
+	}
+	src = paper.Selected(s, job.Filter)
+	if err := src(ctx, func(*lifeline.Resident) error { total++; return nil }); err != nil {
+		return nil, 0, "", err
+	}
+	if job.Scope == PrintHousehold {
+		return src, total, fmt.Sprintf("household-%d-%s.pdf", job.Filter.HouseholdID, stamp), nil
+	}
+	return src, total, fmt.Sprintf("building-%s-%s.pdf", job.Filter.Building, stamp), nil
+}
