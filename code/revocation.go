@@ -3,6 +3,7 @@ package code
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -202,4 +203,28 @@ func LoadRevocationList(path string) (*RevocationList, error) {
 		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("吊销列表 "+path+" 已损坏或格式错误", "the revocation list "+path+" is damaged or not a revocation list"))
 	}
 	return l, nil
+}
+
+// RevocationsOf builds the revocation list of everything a store holds:
+// every revoked serial and every key's cut-off, as of created.
+func RevocationsOf(ctx context.Context, s interface {
+	EachRevoked(ctx context.Context, fn func(serial []byte) error) error
+	KeyCutoffs(ctx context.Context) (map[string]time.Time, error)
+}, created time.Time) (*RevocationList, error) {
+	var b RevocationBuilder
+	if err := s.EachRevoked(ctx, func(serial []byte) error { b.AddSerial(serial); return nil }); err != nil {
+		return nil, err
+	}
+	cuts, err := s.KeyCutoffs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for kid, t := range cuts {
+		id, err := ParseKeyID(kid)
+		if err != nil {
+			return nil, err
+		}
+		b.AddCutoff(id, t)
+	}
+	return b.Build(created), nil
 }
