@@ -10,14 +10,6 @@ import (
 	"github.com/lifeline-health/lifeline/code"
 )
 
-func init() {
-	register(&command{
-		name:    "code",
-		summary: lifeline.T("为一位居民签发离线码并打印其内容", "issue an offline code for one resident and print its payload"),
-		run:     runCode,
-	})
-}
-
 func runCode(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("code")
 	resident := fs.String("resident", "", app.T("居民的证件号码（必填）", "the resident's document number (required)"))

@@ -12,16 +12,7 @@ import (
 	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/sms"
-	"github.com/lifeline-health/lifeline/store"
 )
-
-func init() {
-	register(&command{
-		name:    "demo",
-		summary: lifeline.T("一条命令试用：生成演示数据、账号和密钥，启动本地短信网关并打开工作人员界面", "try it in one command: demo data, login and key, a local SMS gateway, then the staff screen"),
-		run:     runDemo,
-	})
-}
 
 // The demo login. It is printed, and shown on the screen: this is a demo
 // store on one machine, not a place for real residents.
@@ -41,7 +32,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	if fs.NArg() > 0 {
 		return app.usagef("多余的参数：%s", "unexpected argument: %s", fs.Arg(0))
 	}
-	db, err := app.Store(ctx)
+	db, err := app.gateway(ctx)
 	if err != nil {
 		return err
 	}
@@ -55,7 +46,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 			return err
 		}
 	}
-	if err := ensureDemoStaff(ctx, app, db); err != nil {
+	if err := ensureDemoStaff(ctx, db); err != nil {
 		return err
 	}
 	if err := ensureKey(app, keyDir(app, *f.keys)); err != nil {
@@ -81,7 +72,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 }
 
 // ensureDemoStaff creates the demo administrator unless it exists.
-func ensureDemoStaff(ctx context.Context, app *App, db *store.DB) error {
+func ensureDemoStaff(ctx context.Context, db lifeline.StaffService) error {
 	_, err := db.StaffByUser(ctx, demoUser)
 	if lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
 		return err
@@ -112,7 +103,7 @@ func ensureKey(app *App, dir string) error {
 // startDemoGateway runs the SMS gateway on addr in this process without
 // signature checks. A busy port is reported and the demo goes on without
 // the gateway: the staff screen is the main thing.
-func startDemoGateway(ctx context.Context, app *App, db *store.DB, addr string) (stop func(), says string, err error) {
+func startDemoGateway(ctx context.Context, app *App, db sms.Store, addr string) (stop func(), says string, err error) {
 	srv, err := sms.NewServer(sms.Config{Store: db, Insecure: true, PublicURL: "http://" + addr})
 	if err != nil {
 		return nil, "", err

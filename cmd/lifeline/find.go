@@ -14,14 +14,6 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
-func init() {
-	register(&command{
-		name:    "find",
-		summary: lifeline.T("按姓名、证件号、手机号或门牌号查找居民", "find residents by name, document, phone or address"),
-		run:     runFind,
-	})
-}
-
 // runFind is the one search box from a shell. Staff see names; document
 // numbers and phones are masked unless --reveal, which is audited per
 // resident shown.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -14,127 +15,152 @@ import (
 	"github.com/lifeline-health/lifeline/roster"
 )
 
-func init() {
-	register(&command{
-		name:    "import",
-		summary: lifeline.T("导入花名册或健康码、核酸结果（CSV、XLSX）", "import rosters or code colours and test results (CSV, XLSX)"),
-		run:     runImport,
-	})
+// importRun is one import: its flags, the files' parser, and what the
+// parse found once it is done.
+type importRun struct {
+	app           *App
+	dryRun, skip  bool
+	rejects       string
+	files         []string
+	p             *roster.Parser
+	counts        roster.Counts
+	knownDocument func(ctx context.Context, docs []lifeline.Document) (map[string]bool, error)
 }
 
-// runImport reads every file and recognises its tables first (a file that
-// cannot be read or recognised stops it before the store is touched), then
-// splits and parses the rows while writing them, in one transaction
-// committed only once every row is checked, so a bad row, a crash or
-// Ctrl-C leaves the store as it was.
-func runImport(ctx context.Context, app *App, args []string) error {
+func parseImport(app *App, args []string) (*importRun, error) {
 	fs := app.newFlagSet("import")
-	dryRun := fs.Bool("dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
-	skip := fs.Bool("skip-invalid", false, app.T("跳过有错误的行，导入其余的行（需要 --rejects）", "skip bad rows and import the rest (needs --rejects)"))
-	rejects := fs.String("rejects", "", app.T("把有错误的行写入此 CSV 文件，便于在 Excel 中修正", "write bad rows to this CSV file, to fix in Excel"))
+	r := &importRun{app: app}
+	fs.BoolVar(&r.dryRun, "dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
+	fs.BoolVar(&r.skip, "skip-invalid", false, app.T("跳过有错误的行，导入其余的行（需要 --rejects）", "skip bad rows and import the rest (needs --rejects)"))
+	fs.StringVar(&r.rejects, "rejects", "", app.T("把有错误的行写入此 CSV 文件，便于在 Excel 中修正", "write bad rows to this CSV file, to fix in Excel"))
 	fs.Usage = func() {
 		app.badFlags = true
 		fmt.Fprintln(app.Stderr, app.T("用法：lifeline import [--dry-run] [--skip-invalid --rejects 文件] 文件...", "usage: lifeline import [--dry-run] [--skip-invalid --rejects FILE] FILE..."))
 		fs.PrintDefaults()
 	}
-	files, err := parseInterleaved(fs, args)
+	var err error
+	if r.files, err = parseInterleaved(fs, args); err != nil {
+		return nil, err
+	}
+	if len(r.files) == 0 {
+		return nil, app.usagef("请给出要导入的文件：lifeline import 花名册.csv", "name the files to import: lifeline import roster.csv")
+	}
+	if r.skip && r.rejects == "" {
+		return nil, app.usagef("--skip-invalid 需要同时给出 --rejects 文件，错误的行不能丢弃", "--skip-invalid needs --rejects FILE: bad rows must not be thrown away")
+	}
+	return r, nil
+}
+
+// runImport reads every file and recognises its tables first (a file that
+// cannot be read or recognised stops it before the store is touched), then
+// parses the rows on one core while the residents of the rows before are
+// written on the other, all in one transaction committed only once every
+// row is checked: a bad row anywhere, a crash or Ctrl-C leaves the store
+// as it was.
+func runImport(ctx context.Context, app *App, args []string) error {
+	r, err := parseImport(app, args)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return app.usagef("请给出要导入的文件：lifeline import 花名册.csv", "name the files to import: lifeline import roster.csv")
-	}
-	if *skip && *rejects == "" {
-		return app.usagef("--skip-invalid 需要同时给出 --rejects 文件，错误的行不能丢弃", "--skip-invalid needs --rejects FILE: bad rows must not be thrown away")
-	}
-
 	start := time.Now()
-	p := roster.NewParser(roster.Options{})
-	for _, f := range files {
-		if err := p.LoadFile(f); err != nil {
+	r.p = roster.NewParser(roster.Options{})
+	for _, f := range r.files {
+		if err := r.p.LoadFile(f); err != nil {
 			return err
 		}
 	}
-	app.reservePageCache(p.Pending())
-	db, err := app.Store(ctx)
+	app.reservePageCache(r.p.Pending())
+	db, err := app.importer(ctx)
 	if err != nil {
 		return err
 	}
+	r.knownDocument = db.KnownDocuments
 	ctx = lifeline.WithActor(ctx, importActor())
-	// The rows are parsed on one core while the residents of the rows
-	// before are written on the other, all in one transaction that is
-	// only committed once every row is checked: a bad row anywhere, a
-	// crash or Ctrl-C still leaves the store as it was.
-	expected := p.Pending()
+	st, err := db.ImportStream(ctx, r.p.Pending(), r.parse(), func() (*lifeline.ImportBatch, error) { return r.finish(ctx) })
+	if err != nil {
+		return err
+	}
+	r.report(st, time.Since(start))
+	return nil
+}
+
+// parse parses the loaded rows on a goroutine of its own, sending their
+// residents on. With a bad row and no --skip-invalid nothing will be
+// written: the writer is given no more, but the rows are still all
+// parsed, so every problem is reported.
+func (r *importRun) parse() <-chan []lifeline.Resident {
 	residents := make(chan []lifeline.Resident, 4)
 	go func() {
 		defer close(residents)
-		p.ParseLoaded(func(rs []lifeline.Resident, bad int) {
-			// With a bad row and no --skip-invalid nothing will be
-			// written: the writer is given no more, the rows are still
-			// all parsed, so every problem is reported.
-			if len(rs) > 0 && (bad == 0 || *skip) {
+		r.p.ParseLoaded(func(rs []lifeline.Resident, bad int) {
+			if len(rs) > 0 && (bad == 0 || r.skip) {
 				residents <- rs
 			}
 		})
 	}()
-	var (
-		b *lifeline.ImportBatch
-		c roster.Counts
-	)
-	// finish runs once every row is parsed, before anything is committed.
-	finish := func() (*lifeline.ImportBatch, error) {
-		if err := p.Err(); err != nil {
-			return nil, err
-		}
-		if err := p.CheckResidents(ctx, db.KnownDocuments); err != nil {
-			return nil, err
-		}
-		for _, pr := range p.Problems() {
-			fmt.Fprintln(app.Stderr, pr.In(app.Lang))
-		}
-		c = p.Counts()
-		if c.Bad > 0 && *rejects != "" && !*dryRun {
-			if err := writeRejects(p, *rejects, app.Lang); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(app.Stderr, app.T("%d 行有错误，已写入 %s，修正后可直接再导入该文件。\n", "%d bad rows written to %s; fix them there and import that file.\n"), c.Bad, *rejects)
-		}
-		if c.Bad > 0 && !*skip {
-			fmt.Fprintf(app.Stderr, app.T("共 %d 行有错误，未写入任何数据。请修正后重新导入，或用 --skip-invalid --rejects 文件 先导入正确的行。\n",
-				"%d bad rows; nothing was written. Fix them and import again, or use --skip-invalid --rejects FILE to import the good rows now.\n"), c.Bad)
-			return nil, &exitError{code: 1}
-		}
-		// A dry run is the whole import, rolled back: it counts new,
-		// changed and unchanged residents against what is stored now.
-		b = p.Batch()
-		b.DryRun = *dryRun
-		return b, nil
+	return residents
+}
+
+// finish runs once every row is parsed, before anything is committed: it
+// reports the problems, writes the rejects, and gives the rest of the
+// batch, or the error that rolls it all back.
+func (r *importRun) finish(ctx context.Context) (*lifeline.ImportBatch, error) {
+	app := r.app
+	if err := r.p.Err(); err != nil {
+		return nil, err
 	}
-	st, err := db.ImportStream(ctx, expected, residents, finish)
-	if err != nil {
-		return err
+	if err := r.p.CheckResidents(ctx, r.knownDocument); err != nil {
+		return nil, err
 	}
-	if *dryRun {
-		for _, t := range p.Tables {
+	for _, pr := range r.p.Problems() {
+		fmt.Fprintln(app.Stderr, pr.In(app.Lang))
+	}
+	r.counts = r.p.Counts()
+	bad := r.counts.Bad
+	if bad > 0 && r.rejects != "" && !r.dryRun {
+		err := writeAtomic(r.rejects, 0o600, func(w io.Writer) error { return r.p.WriteRejects(w, app.Lang) })
+		if err != nil {
+			return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法写入错误行文件 "+r.rejects, "cannot write the rejects file "+r.rejects))
+		}
+		fmt.Fprintf(app.Stderr, app.T("%d 行有错误，已写入 %s，修正后可直接再导入该文件。\n", "%d bad rows written to %s; fix them there and import that file.\n"), bad, r.rejects)
+	}
+	if bad > 0 && !r.skip {
+		fmt.Fprintf(app.Stderr, app.T("共 %d 行有错误，未写入任何数据。请修正后重新导入，或用 --skip-invalid --rejects 文件 先导入正确的行。\n",
+			"%d bad rows; nothing was written. Fix them and import again, or use --skip-invalid --rejects FILE to import the good rows now.\n"), bad)
+		return nil, &exitError{code: 1}
+	}
+	// A dry run is the whole import, rolled back: it counts new, changed
+	// and unchanged residents against what is stored now.
+	b := r.p.Batch()
+	b.DryRun = r.dryRun
+	return b, nil
+}
+
+// report prints what the import did, or with --dry-run would do.
+func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
+	app := r.app
+	if r.dryRun {
+		for _, t := range r.p.Tables {
 			fmt.Fprintf(app.Stdout, app.T("%s：%s，%s，%d 行\n", "%s: %s, %s, %d rows\n"), t.Source, t.Kind.Label(app.Lang), t.Encoding, len(t.Rows))
 		}
 		fmt.Fprintf(app.Stdout, app.T("试运行：将新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条；错误 %d 行。未写入任何数据。\n",
 			"dry run: would insert %d, update %d, leave %d unchanged; %d results, %d colours; %d bad rows. Nothing was written.\n"),
-			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, c.Bad)
-		return nil
+			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, r.counts.Bad)
+		return
 	}
-	elapsed := time.Since(start)
 	if st.Revoked > 0 {
 		fmt.Fprintf(app.Stdout, app.T("红码居民的纸质码已吊销 %d 张。\n", "%d paper codes of residents now red were revoked.\n"), st.Revoked)
 	}
 	fmt.Fprintf(app.Stdout, app.T("已导入：新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条",
 		"imported: %d inserted, %d updated, %d unchanged; %d results, %d colours"), st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
-	if c.Bad > 0 {
-		fmt.Fprintf(app.Stdout, app.T("；跳过错误 %d 行", "; %d bad rows skipped"), c.Bad)
+	if r.counts.Bad > 0 {
+		fmt.Fprintf(app.Stdout, app.T("；跳过错误 %d 行", "; %d bad rows skipped"), r.counts.Bad)
 	}
-	fmt.Fprintf(app.Stdout, app.T("（%s，用时 %.1f 秒）\n", " (%s, %.1fs)\n"), strings.Join(baseNames(files), ", "), elapsed.Seconds())
-	return nil
+	names := make([]string, len(r.files))
+	for i, f := range r.files {
+		names[i] = filepath.Base(f)
+	}
+	fmt.Fprintf(app.Stdout, app.T("（%s，用时 %.1f 秒）\n", " (%s, %.1fs)\n"), strings.Join(names, ", "), elapsed.Seconds())
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -151,38 +177,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		names = append(names, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// writeRejects writes the rejects file through a temporary file, so an
-// interrupted write never leaves half a file where the user expects one.
-func writeRejects(p *roster.Parser, path string, l lifeline.Lang) error {
-	fail := func(err error) error {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法写入错误行文件 "+path, "cannot write the rejects file "+path))
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".rejects-*.csv")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := p.WriteRejects(tmp, l); err != nil {
-		tmp.Close()
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
-	}
-	return nil
-}
-
-func baseNames(paths []string) []string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		out[i] = filepath.Base(p)
-	}
-	return out
 }
 
 // importActor is who the audit log records for imports, searches and seeds

@@ -3,21 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
 )
-
-func init() {
-	register(&command{
-		name:    "keys",
-		summary: lifeline.T("离线码签名密钥：new 新建、list 列出、export 导出信任列表", "offline code signing keys: new, list, export the trust list"),
-		run:     runKeys,
-	})
-}
 
 func runKeys(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 {
@@ -150,19 +141,5 @@ func runKeysExport(app *App, args []string) error {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, app.T("已导出 %d 个公钥到 %s\n", "exported %d public keys to %s\n"), len(keys), *out)
-	return nil
-}
-
-// writeFileAtomic writes a file through a temporary file and a rename, so a
-// checkpoint never loads half a list.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法写入 "+path, "cannot write "+path))
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法写入 "+path, "cannot write "+path))
-	}
 	return nil
 }

@@ -1,5 +1,7 @@
 // Command lifeline is the one binary: the staff screen, the SMS gateway,
-// imports, paper codes and their verifier, over one store.
+// imports, paper codes and their verifier, over one store. Each
+// subcommand parses its flags, calls the domain or the store, and prints;
+// the rules live below it.
 package main
 
 import (
@@ -10,108 +12,36 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/lifeline-health/lifeline/store"
 )
 
-// command is one subcommand. Each lives in its own file and adds itself to
-// commands from an init function, so subcommands are added without touching
-// this file.
+// command is one subcommand.
 type command struct {
 	name    string
 	summary lifeline.Text
 	run     func(ctx context.Context, app *App, args []string) error
 }
 
-var commands = map[string]*command{}
-
-func register(c *command) {
-	if _, dup := commands[c.name]; dup {
-		panic("lifeline: command registered twice: " + c.name)
-	}
-	commands[c.name] = c
-}
-
-// App is what every subcommand gets: global flags, standard streams and the
-// store, opened on first use.
-type App struct {
-	DBPath string
-	Lang   lifeline.Lang
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-
-	db       *store.DB
-	badFlags bool // a flag set failed to parse and already said why
-}
-
-// Store opens the store named by --db on first use.
-func (a *App) Store(ctx context.Context) (*store.DB, error) {
-	if a.db != nil {
-		return a.db, nil
-	}
-	db, err := store.Open(ctx, a.DBPath)
-	if err != nil {
-		return nil, err
-	}
-	a.db = db
-	return db, nil
-}
-
-// reservePageCache readies the process for writing about rows residents
-// to a SQLite store (see store.ReservePageCache). Called before Store:
-// SQLite takes it only before it starts, so a store opened earlier in the
-// process, as in tests, leaves the writing as it was.
-func (a *App) reservePageCache(rows int) {
-	if !store.IsPostgres(a.DBPath) {
-		store.ReservePageCache(rows)
-	}
-}
-
-// Close closes whatever the App opened.
-func (a *App) Close() error {
-	if a.db != nil {
-		return a.db.Close()
-	}
-	return nil
-}
-
-// T picks the message for the App's language.
-func (a *App) T(zh, en string) string { return a.Lang.Pick(zh, en) }
-
-// usageError is a mistake in how a command was called: exit status 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-// usagef reports a bad command line in the App's language.
-func (a *App) usagef(zh, en string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(a.T(zh, en), args...)}
-}
-
-// exitError carries an exit status without a message (verify: 1 when any
-// code is invalid, already reported).
-type exitError struct{ code int }
-
-func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func (a *App) newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("lifeline "+name, flag.ContinueOnError)
-	fs.SetOutput(a.Stderr)
-	// The flag package calls Usage when parsing fails, after printing what
-	// was wrong: remember that, so the error is reported as a bad command
-	// line (exit 2) rather than as an internal error.
-	fs.Usage = func() {
-		a.badFlags = true
-		fmt.Fprintf(a.Stderr, a.T("用法：lifeline %s [参数]\n", "usage: lifeline %s [flags]\n"), name)
-		fs.PrintDefaults()
-	}
-	return fs
+// commands is every subcommand, in the order help lists them.
+var commands = []command{
+	{"code", lifeline.T("为一位居民签发离线码并打印其内容", "issue an offline code for one resident and print its payload"), runCode},
+	{"demo", lifeline.T("一条命令试用：生成演示数据、账号和密钥，启动本地短信网关并打开工作人员界面", "try it in one command: demo data, login and key, a local SMS gateway, then the staff screen"), runDemo},
+	{"find", lifeline.T("按姓名、证件号、手机号或门牌号查找居民", "find residents by name, document, phone or address"), runFind},
+	{"import", lifeline.T("导入花名册或健康码、核酸结果（CSV、XLSX）", "import rosters or code colours and test results (CSV, XLSX)"), runImport},
+	{"keys", lifeline.T("离线码签名密钥：new 新建、list 列出、export 导出信任列表", "offline code signing keys: new, list, export the trust list"), runKeys},
+	{"print", lifeline.T("打印纸质离线码：一人、一户、一栋楼或整个社区", "print paper offline codes: one person, a household, a building or a whole community"), runPrint},
+	{"revocations", lifeline.T("导出供离线检查点使用的吊销列表：revocations export --out 文件", "export the revocation list for offline checkpoints: revocations export --out FILE"), runRevocations},
+	{"revoke", lifeline.T("吊销离线码：一张（--serial）、一人的全部（--resident）或某密钥在某时间前签发的全部（--key --before）", "revoke offline codes: one (--serial), all of a resident's (--resident), or all a key signed before a time (--key --before)"), runRevoke},
+	{"seed", lifeline.T("生成演示用的居民数据（可重复）", "generate demo residents (reproducible)"), runSeed},
+	{"serve", lifeline.T("运行短信网关（Twilio 短信回调与通知发送）", "run the SMS gateway (Twilio webhooks and outbound notifications)"), runServe},
+	{"sms", lifeline.T("扮演 Twilio 向网关发一条短信：lifeline sms send --url 地址 --from 手机号 内容", "play Twilio and text the gateway: lifeline sms send --url URL --from PHONE TEXT"), runSMS},
+	{"staff", lifeline.T("管理工作人员账号：staff add", "manage staff accounts: staff add"), runStaff},
+	{"tui", lifeline.T("社区工作人员终端界面：查找、打印、现场登记、亲属、验码", "the staff screen: find, print, on-site registration, relatives, code checks"), runTUI},
+	{"upstream", lifeline.T("与市级平台对接：上送现场登记，接收推送的检测结果", "connect to the city platform: deliver on-site registrations, take pushed results"), runUpstream},
+	{"verify", lifeline.T("离线核验纸质码（无需网络）；不给码时从标准输入逐行读取（扫码枪）", "check paper codes offline; with no code given, reads one per line from standard input (a barcode scanner)"), runVerify},
 }
 
 func main() {
@@ -151,16 +81,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, app.T("未知命令“%s”。运行 lifeline help 查看全部命令。\n", "unknown command %q; run lifeline help to see them all.\n"), args[0])
-		return 2
+	for _, c := range commands {
+		if c.name == args[0] {
+			err = c.run(ctx, app, args[1:])
+			if cerr := app.Close(); err == nil && cerr != nil {
+				err = cerr
+			}
+			return report(app, err)
+		}
 	}
-	err = cmd.run(ctx, app, args[1:])
-	if cerr := app.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	return report(app, err)
+	fmt.Fprintf(stderr, app.T("未知命令“%s”。运行 lifeline help 查看全部命令。\n", "unknown command %q; run lifeline help to see them all.\n"), args[0])
+	return 2
 }
 
 // report prints err as one sentence and returns the exit status.
@@ -222,12 +153,7 @@ func printUsage(app *App) {
 	w := app.Stderr
 	fmt.Fprintln(w, app.T("用法：lifeline [--db 路径] [--lang zh|en] 命令 [参数]", "usage: lifeline [--db PATH] [--lang zh|en] COMMAND [ARGS]"))
 	fmt.Fprintln(w)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary.In(app.Lang))
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary.In(app.Lang))
 	}
 }

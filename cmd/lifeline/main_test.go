@@ -12,7 +12,8 @@ import (
 // command line (exit 2) that names the flag, never an "internal error".
 func TestBadFlagIsAUsageError(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "l.db")
-	for name := range commands {
+	for _, c := range commands {
+		name := c.name
 		args := []string{"--db", db, "--lang", "en", name}
 		switch name {
 		case "keys", "revocations", "staff", "sms":

@@ -15,14 +15,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register(&command{
-		name:    "print",
-		summary: lifeline.T("打印纸质离线码：一人、一户、一栋楼或整个社区", "print paper offline codes: one person, a household, a building or a whole community"),
-		run:     runPrint,
-	})
-}
-
 func runPrint(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("print")
 	out := fs.String("out", "", app.T("输出 PDF 文件（必填）", "output PDF file (required)"))

@@ -6,17 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
 )
-
-func init() {
-	register(&command{
-		name:    "revocations",
-		summary: lifeline.T("导出供离线检查点使用的吊销列表：revocations export --out 文件", "export the revocation list for offline checkpoints: revocations export --out FILE"),
-		run:     runRevocations,
-	})
-}
 
 func runRevocations(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
@@ -34,22 +25,10 @@ func runRevocations(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	var b code.RevocationBuilder
-	if err := db.EachRevoked(ctx, func(s []byte) error { b.AddSerial(s); return nil }); err != nil {
-		return err
-	}
-	cuts, err := db.KeyCutoffs(ctx)
+	l, err := code.RevocationsOf(ctx, db, time.Now())
 	if err != nil {
 		return err
 	}
-	for kid, t := range cuts {
-		id, err := code.ParseKeyID(kid)
-		if err != nil {
-			return err
-		}
-		b.AddCutoff(id, t)
-	}
-	l := b.Build(time.Now())
 	var buf bytes.Buffer
 	if _, err := l.WriteTo(&buf); err != nil {
 		return err

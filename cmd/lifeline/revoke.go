@@ -9,14 +9,6 @@ import (
 	"github.com/lifeline-health/lifeline/code"
 )
 
-func init() {
-	register(&command{
-		name:    "revoke",
-		summary: lifeline.T("吊销离线码：一张（--serial）、一人的全部（--resident）或某密钥在某时间前签发的全部（--key --before）", "revoke offline codes: one (--serial), all of a resident's (--resident), or all a key signed before a time (--key --before)"),
-		run:     runRevoke,
-	})
-}
-
 func runRevoke(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("revoke")
 	serial := fs.String("serial", "", app.T("一张码的序列号（26 位，或 32 位十六进制）", "one code's serial (26 characters, or 32 hex digits)"))

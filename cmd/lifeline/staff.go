@@ -12,14 +12,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register(&command{
-		name:    "staff",
-		summary: lifeline.T("管理工作人员账号：staff add", "manage staff accounts: staff add"),
-		run:     runStaff,
-	})
-}
-
 func runStaff(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
 		return app.usagef("用法：lifeline staff add --user 用户名 --community 社区 [--admin] [--password-stdin]",

@@ -2,28 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"sync"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
-	"github.com/lifeline-health/lifeline/paper"
-	"github.com/lifeline-health/lifeline/store"
 	"github.com/lifeline-health/lifeline/tui"
 	"golang.org/x/term"
 )
-
-func init() {
-	register(&command{
-		name:    "tui",
-		summary: lifeline.T("社区工作人员终端界面：查找、打印、现场登记、亲属、验码", "the staff screen: find, print, on-site registration, relatives, code checks"),
-		run:     runTUI,
-	})
-}
 
 // tuiFlags are the flags lifeline tui and lifeline demo share.
 type tuiFlags struct {
@@ -64,8 +50,8 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 }
 
 // tuiConfig wires the staff screen to the store, package paper for
-// printing and package code for checking.
-func tuiConfig(app *App, db *store.DB, f tuiFlags) (tui.Config, error) {
+// printing (tui.PaperPrinter) and package code for checking.
+func tuiConfig(app *App, db lifeline.Store, f tuiFlags) (tui.Config, error) {
 	dir := keyDir(app, *f.keys)
 	if err := os.MkdirAll(*f.printDir, 0o755); err != nil {
 		return tui.Config{}, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法创建打印目录 "+*f.printDir, "cannot create the print directory "+*f.printDir))
@@ -74,7 +60,7 @@ func tuiConfig(app *App, db *store.DB, f tuiFlags) (tui.Config, error) {
 		Store: db,
 		Lang:  app.Lang,
 		Site:  *f.site,
-		Print: paperPrinter(db, dir, *f.printDir),
+		Print: tui.PaperPrinter(db, dir, *f.printDir),
 	}
 	// Checking needs the public keys; without any, the check screen says
 	// it is not set up instead of refusing every code.
@@ -96,66 +82,4 @@ func runScreen(ctx context.Context, cfg tui.Config) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// paperPrinter prints a job's cards with package paper into dir: issued,
-// signed with the active key, recorded, written atomically.
-func paperPrinter(db *store.DB, keyDir, dir string) tui.Printer {
-	var (
-		once    sync.Once
-		font    *paper.Font
-		fontErr error
-	)
-	return func(ctx context.Context, job tui.PrintJob, progress func(done, total int)) (tui.PrintResult, error) {
-		once.Do(func() { font, fontErr = paper.LoadFont() })
-		if fontErr != nil {
-			return tui.PrintResult{}, fontErr
-		}
-		keys, err := code.LoadSigningKeys(keyDir)
-		if err != nil {
-			return tui.PrintResult{}, err
-		}
-		key, err := code.ActiveKey(keys, time.Now())
-		if err != nil {
-			return tui.PrintResult{}, err
-		}
-		stamp := time.Now().Format("20060102-150405")
-		var (
-			src   paper.Source
-			total int
-			name  string
-		)
-		switch job.Scope {
-		case tui.PrintPerson:
-			src, total = paper.Residents([]*lifeline.Resident{job.Resident}), 1
-			name = fmt.Sprintf("card-%d-%s.pdf", job.Resident.ID, stamp)
-		default:
-			src = func(ctx context.Context, fn func(*lifeline.Resident) error) error {
-				return db.EachResident(ctx, job.Filter, fn)
-			}
-			if err := src(ctx, func(*lifeline.Resident) error { total++; return nil }); err != nil {
-				return tui.PrintResult{}, err
-			}
-			if job.Scope == tui.PrintHousehold {
-				name = fmt.Sprintf("household-%d-%s.pdf", job.Filter.HouseholdID, stamp)
-			} else {
-				name = fmt.Sprintf("building-%s-%s.pdf", job.Filter.Building, stamp)
-			}
-		}
-		layout := paper.Cards
-		if job.Large {
-			layout = paper.Large
-			name = "large-" + name
-		}
-		opt := paper.Options{
-			Out:      filepath.Join(dir, name),
-			Layout:   layout,
-			IssuedBy: job.Staff,
-			Total:    total,
-			Font:     font,
-		}
-		iss := paper.CodeIssuer{Issuer: &code.Issuer{Key: key}}
-		res, err := paper.Batch(ctx, src, iss, db, opt, func(p paper.Progress) { progress(p.Done, total) })
-		return tui.PrintResult{Files: res.Files, Codes: res.Codes}, err
-	}
 }

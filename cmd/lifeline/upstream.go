@@ -2,28 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/upstream"
 )
-
-func init() {
-	register(&command{
-		name:    "upstream",
-		summary: lifeline.T("与市级平台对接：上送现场登记，接收推送的检测结果", "connect to the city platform: deliver on-site registrations, take pushed results"),
-		run:     runUpstream,
-	})
-}
 
 // runUpstream runs lifeline's side of the city platform link until
 // interrupted: the deliverer sending on-site registrations to --upstream,
@@ -56,7 +45,7 @@ func runUpstream(ctx context.Context, app *App, args []string) error {
 	if *addr != "" && apiToken == "" {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 "+upstream.APITokenEnv+"：结果接口不能无令牌开放", upstream.APITokenEnv+" is not set: the results API is never open without a token"))
 	}
-	db, err := app.Store(ctx)
+	db, err := app.gateway(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,19 +73,8 @@ func runUpstream(ctx context.Context, app *App, args []string) error {
 		}
 		h := upstream.NewResultsHandler(db, apiToken, nil)
 		h.Logf = func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...)) }
-		mux := http.NewServeMux()
-		mux.Handle(upstream.ResultsPath, h)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 		fmt.Fprintf(app.Stdout, app.T("检测结果接口：http://%s%s\n", "results API: http://%s%s\n"), ln.Addr(), upstream.ResultsPath)
-		go func() {
-			<-ctx.Done()
-			sctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-			defer stop()
-			srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			serveErr = err
-		}
+		serveErr = upstream.ServeResults(ctx, ln, h)
 		cancel()
 	} else {
 		<-ctx.Done()

@@ -15,14 +15,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	register(&command{
-		name:    "verify",
-		summary: lifeline.T("离线核验纸质码（无需网络）；不给码时从标准输入逐行读取（扫码枪）", "check paper codes offline; with no code given, reads one per line from standard input (a barcode scanner)"),
-		run:     runVerify,
-	})
-}
-
 func runVerify(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("verify")
 	trust := fs.String("trust", "", app.T("信任列表（JWK Set，由 keys export 导出）；默认使用本机密钥目录中的密钥", "trust list (a JWK Set from keys export); default: the keys in the key directory"))

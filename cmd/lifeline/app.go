@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+// App is what every subcommand gets: global flags, standard streams and the
+// store, opened on first use.
+type App struct {
+	DBPath string
+	Lang   lifeline.Lang
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	db       *store.DB
+	badFlags bool // a flag set failed to parse and already said why
+}
+
+// open opens the store named by --db on first use. The concrete store
+// stays here: commands get lifeline.Store, or one of the small interfaces
+// below for what only some of them need.
+func (a *App) open(ctx context.Context) (*store.DB, error) {
+	if a.db != nil {
+		return a.db, nil
+	}
+	db, err := store.Open(ctx, a.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	return db, nil
+}
+
+// Store opens the store named by --db on first use.
+func (a *App) Store(ctx context.Context) (lifeline.Store, error) {
+	db, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// streamImporter is the store's bulk path, which import takes: the rows of
+// a file are written while the rest is still being parsed, in one
+// transaction, and the documents of results rows are checked in bulk.
+type streamImporter interface {
+	ImportStream(ctx context.Context, expected int, residents <-chan []lifeline.Resident, finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error)
+	KnownDocuments(ctx context.Context, docs []lifeline.Document) (map[string]bool, error)
+}
+
+// importer opens the store for import.
+func (a *App) importer(ctx context.Context) (streamImporter, error) {
+	db, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// gatewayStore is what the SMS gateway and the platform link need beyond
+// lifeline.Store: the status read of a texting phone, the delivery lease
+// replicas share, and the MessageSids already answered, read before the
+// first message comes.
+type gatewayStore interface {
+	lifeline.Store
+	lifeline.LeaseService
+	StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
+	LoadInboundLog(ctx context.Context) error
+}
+
+// gateway opens the store for serve, upstream and demo.
+func (a *App) gateway(ctx context.Context) (gatewayStore, error) {
+	db, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// reservePageCache readies the process for writing about rows residents
+// to a SQLite store (see store.ReservePageCache). Called before the store
+// is opened: SQLite takes it only before it starts, so a store opened
+// earlier in the process, as in tests, leaves the writing as it was.
+func (a *App) reservePageCache(rows int) {
+	if !store.IsPostgres(a.DBPath) {
+		store.ReservePageCache(rows)
+	}
+}
+
+// Close closes whatever the App opened.
+func (a *App) Close() error {
+	if a.db != nil {
+		return a.db.Close()
+	}
+	return nil
+}
+
+// T picks the message for the App's language.
+func (a *App) T(zh, en string) string { return a.Lang.Pick(zh, en) }
+
+// usageError is a mistake in how a command was called: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef reports a bad command line in the App's language.
+func (a *App) usagef(zh, en string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(a.T(zh, en), args...)}
+}
+
+// exitError carries an exit status without a message (verify: 1 when any
+// code is invalid, already reported).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func (a *App) newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("lifeline "+name, flag.ContinueOnError)
+	fs.SetOutput(a.Stderr)
+	// The flag package calls Usage when parsing fails, after printing what
+	// was wrong: remember that, so the error is reported as a bad command
+	// line (exit 2) rather than as an internal error.
+	fs.Usage = func() {
+		a.badFlags = true
+		fmt.Fprintf(a.Stderr, a.T("用法：lifeline %s [参数]\n", "usage: lifeline %s [flags]\n"), name)
+		fs.PrintDefaults()
+	}
+	return fs
+}
