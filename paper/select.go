@@ -1,0 +1,77 @@
+package paper
+
+import (
+	"context"
+	"strconv"
+
+	lifeline "github.com/lifeline-health/lifeline"
+)
+
+// Selection is who a batch prints, as staff name them. The first way
+// given decides: one resident by the number on their document (of
+// whatever type), a household by its id, a household by its address (in
+// Community, or in the one community that has it), residents already
+// found (a list), or else everyone in a building and/or a community.
+type Selection struct {
+	Document    string
+	HouseholdID int64
+	Address     lifeline.Address // a household's address: Building and Room set
+	Residents   []*lifeline.Resident
+	Building    string
+	Community   string
+}
+
+// SelectStore is what Selection.Source reads.
+type SelectStore interface {
+	ResidentByDocument(ctx context.Context, d lifeline.Document) (*lifeline.Resident, error)
+	HouseholdMembers(ctx context.Context, householdID int64) ([]*lifeline.Resident, error)
+	HouseholdAt(ctx context.Context, a lifeline.Address) (*lifeline.Household, error)
+	EachResident(ctx context.Context, f lifeline.ResidentFilter, fn func(*lifeline.Resident) error) error
+}
+
+// Source returns the selected residents as a Source, in print order, and
+// how many they are. A building or a community is streamed from the store
+// in building, unit, room order, after one counting pass that gives the
+// time left; nobody selected is ENOTFOUND.
+func (s Selection) Source(ctx context.Context, st SelectStore) (Source, int, error) {
+	var rs []*lifeline.Resident
+	var err error
+	switch {
+	case s.Document != "":
+		r, err := st.ResidentByDocument(ctx, lifeline.Document{Number: s.Document})
+		if err != nil {
+			return nil, 0, err
+		}
+		return Residents([]*lifeline.Resident{r}), 1, nil
+	case s.HouseholdID != 0:
+		rs, err = st.HouseholdMembers(ctx, s.HouseholdID)
+		if err == nil && len(rs) == 0 {
+			id := strconv.FormatInt(s.HouseholdID, 10)
+			err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("户 "+id+" 没有居民", "household "+id+" has no residents"))
+		}
+	case s.Address.Building != "":
+		a := s.Address
+		a.Community = s.Community
+		var h *lifeline.Household
+		if h, err = st.HouseholdAt(ctx, a); err == nil {
+			rs, err = st.HouseholdMembers(ctx, h.ID)
+		}
+	case s.Residents != nil:
+		rs = append(rs, s.Residents...)
+	default:
+		f := lifeline.ResidentFilter{Building: s.Building, Community: s.Community}
+		total := 0
+		if err := st.EachResident(ctx, f, func(*lifeline.Resident) error { total++; return nil }); err != nil {
+			return nil, 0, err
+		}
+		if total == 0 {
+			return nil, 0, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民", "no residents match"))
+		}
+		return Selected(st, f), total, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	SortResidents(rs)
+	return Residents(rs), len(rs), nil
+}
