@@ -1,0 +1,51 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
+	"golang.org/x/term"
+)
+
+// TestDesk: a desk prints into its directory, made if missing, and checks
+// codes once there are keys; without keys checking is not set up; Run
+// refuses to start without a terminal.
+func TestDesk(t *testing.T) {
+	f := newFixture(t)
+	keys, out := filepath.Join(f.dir, "keys"), filepath.Join(f.dir, "new", "out")
+	cfg, err := Desk(f.db, lifeline.En, "desk 1", keys, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(out); err != nil || !st.IsDir() {
+		t.Fatalf("print directory: %v", err)
+	}
+	if cfg.Print == nil || cfg.Check != nil || cfg.Site != "desk 1" || cfg.Store == nil {
+		t.Fatalf("without keys: print %v, check %v", cfg.Print != nil, cfg.Check != nil)
+	}
+	k, err := code.GenerateKey(keys, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = Desk(f.db, lifeline.En, "desk 1", keys, out); err != nil || cfg.Check == nil {
+		t.Fatalf("with a key: check %v, %v", cfg.Check != nil, err)
+	}
+	payload, _, err := (&code.Issuer{Key: k}).Issue(code.HolderOf(f.zhang), "幸福社区")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := cfg.Check(context.Background(), payload); !res.Valid {
+		t.Fatalf("a code of the desk's key: %+v", res)
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return // a terminal is there: Run would start the screen
+	}
+	if err := Run(context.Background(), cfg); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatalf("Run without a terminal: %v", err)
+	}
+}
