@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -71,4 +72,15 @@ func plausibleDocNumber(n string) bool {
 		}
 	}
 	return true
+}
+
+// ReadDocumentListFile is ReadDocumentList on the file at path, named by
+// its path in problems.
+func ReadDocumentListFile(path string, lookup func(number string) (*lifeline.Resident, error)) ([]*lifeline.Resident, []lifeline.Text, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法打开清单文件 "+path, "cannot open the list "+path))
+	}
+	defer f.Close()
+	return ReadDocumentList(f, path, lookup)
 }

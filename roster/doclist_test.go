@@ -2,6 +2,8 @@ package roster
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +38,16 @@ func TestReadDocumentList(t *testing.T) {
 		if p.En != want[i] || !strings.HasPrefix(p.Zh, want[i][:4]) {
 			t.Errorf("problem %d: %q / %q, want %q", i, p.En, p.Zh, want[i])
 		}
+	}
+	path := filepath.Join(t.TempDir(), "list.txt")
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rs, problems, err := ReadDocumentListFile(path, lookup); err != nil || len(rs) != 2 || len(problems) != 3 || !strings.HasPrefix(problems[0].En, path+":5: ") {
+		t.Fatalf("from a file: %v %v %v", rs, problems, err)
+	}
+	if _, _, err := ReadDocumentListFile(path+".missing", lookup); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatalf("a missing list: %v", err)
 	}
 	down := errors.New("store down")
 	if _, _, err := ReadDocumentList(strings.NewReader("E12345678\n"), "l", func(string) (*lifeline.Resident, error) { return nil, down }); !errors.Is(err, down) {
