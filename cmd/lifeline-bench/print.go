@@ -144,16 +144,14 @@ type printMeasure struct {
 func measureBatch(ctx context.Context, app *Bench, db *store.DB, iss paper.Issuer, opt paper.Options) (*printMeasure, error) {
 	m := &printMeasure{}
 	var ms runtime.MemStats
-	lastShown := time.Now()
+	prog := paper.NewProgressWriter(app.Stderr, app.Lang)
+	defer prog.End()
 	progress := func(p paper.Progress) {
 		if p.Done%500 == 0 {
 			runtime.ReadMemStats(&ms)
 			m.peakHeap = max(m.peakHeap, ms.HeapInuse)
 		}
-		if time.Since(lastShown) >= 5*time.Second {
-			lastShown = time.Now()
-			fmt.Fprintf(app.Stderr, app.T("已排版 %d/%d 个码，每秒 %.0f 个\n", "%d/%d codes laid out, %.0f/s\n"), p.Done, p.Total, p.Rate)
-		}
+		prog.Update(p)
 	}
 	runtime.GC()
 	resetPeakRSS()

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/store"
@@ -134,4 +135,15 @@ func (a *App) newFlagSet(name string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parse parses a command's flags and refuses arguments left over.
+func (a *App) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return a.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -17,11 +16,8 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	validity := fs.Duration("validity", code.DefaultValidity, app.T("码的有效期", "how long the code is valid"))
 	by := fs.String("by", defaultStaff(), app.T("签发人（记录在码的登记中）", "who issues it (recorded with the code)"))
 	community := fs.String("community", "", app.T("签发社区（默认：居民所在社区）", "issuing community (default: the resident's)"))
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return app.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if *resident == "" {
 		return app.usagef("请用 --resident 给出居民的证件号码", "give the resident's document number with --resident")
@@ -29,12 +25,8 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	if *validity <= 0 {
 		return app.usagef("--validity 必须为正", "--validity must be positive")
 	}
-	keys, err := code.LoadSigningKeys(keyDir(app, *dir))
-	if err != nil {
-		return err
-	}
 	now := time.Now()
-	key, err := code.ActiveKey(keys, now)
+	key, err := code.LoadActiveKey(keyDir(app, *dir), now)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("verify --json printed %d lines", len(lines))
 	}
-	var j verifyJSON
+	var j code.Report
 	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != code.FormatSerial(firstRec.Serial) {
 		t.Fatalf("json %s: %+v %v", lines[0], j, err)
 	}

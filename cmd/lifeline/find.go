@@ -69,29 +69,6 @@ func runFind(ctx context.Context, app *App, args []string) error {
 	return nil
 }
 
-// findDoc and findPhones show numbers masked unless revealed.
-func findDoc(r *lifeline.Resident, reveal bool) string {
-	if r.Doc.Number == "" {
-		return ""
-	}
-	if reveal {
-		return r.Doc.Number
-	}
-	return lifeline.MaskDocNumber(r.Doc.Number)
-}
-
-func findPhones(r *lifeline.Resident, reveal bool) []string {
-	out := make([]string, len(r.Phones))
-	for i, p := range r.Phones {
-		if reveal {
-			out[i] = p
-		} else {
-			out[i] = lifeline.MaskPhone(p)
-		}
-	}
-	return out
-}
-
 // findTest is the latest test in one cell: result and how old it is.
 func findTest(r *lifeline.Resident, l lifeline.Lang, now time.Time) string {
 	t := r.Status.Latest
@@ -114,14 +91,13 @@ func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lif
 	rows := [][]string{header}
 	for i, m := range ms {
 		r := m.Resident
-		doc := findDoc(r, reveal)
+		doc, phones := r.ShownNumbers(reveal)
 		if r.Doc.Type != lifeline.DocMainlandID {
 			doc = r.Doc.Type.Label(l) + " " + doc
 			if r.Doc.Nationality != "" {
 				doc += " " + r.Doc.Nationality
 			}
 		}
-		phones := findPhones(r, reveal)
 		phone := ""
 		if len(phones) > 0 {
 			phone = phones[0]
@@ -208,10 +184,11 @@ func writeFindJSON(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l life
 	out := make([]findRecord, len(ms))
 	for i, m := range ms {
 		r := m.Resident
+		doc, phones := r.ShownNumbers(reveal)
 		rec := findRecord{
 			Rank: i + 1, Match: string(m.Kind), Score: m.Score, ID: r.ID, Name: r.Name,
-			DocType: string(r.Doc.Type), DocNumber: findDoc(r, reveal), Nationality: r.Doc.Nationality,
-			Phones: findPhones(r, reveal), Community: r.Address.Community, NeedsManual: r.NeedsManual,
+			DocType: string(r.Doc.Type), DocNumber: doc, Nationality: r.Doc.Nationality,
+			Phones: phones, Community: r.Address.Community, NeedsManual: r.NeedsManual,
 			Color: string(r.Status.Color), ColorLabel: r.Status.Color.Label(l), ColorReason: r.Status.Reason,
 		}
 		if r.Address != (lifeline.Address{}) {

@@ -98,16 +98,7 @@ func runKeysList(app *App, args []string) error {
 	active, _ := code.ActiveKey(keys, now)
 	fmt.Fprintf(app.Stdout, "%-16s  %-25s  %-25s  %s\n", "KID", app.T("生效", "NOT BEFORE"), app.T("失效", "NOT AFTER"), app.T("状态", "STATE"))
 	for _, k := range keys {
-		state := app.T("未生效", "not yet valid")
-		switch {
-		case k == active:
-			state = app.T("正在签发", "signing")
-		case k.ValidAt(now):
-			state = app.T("有效", "valid")
-		case now.After(k.NotAfter):
-			state = app.T("已失效", "expired")
-		}
-		fmt.Fprintf(app.Stdout, "%-16s  %-25s  %-25s  %s\n", k.KID(), k.NotBefore.In(lifeline.ChinaTime).Format(time.RFC3339), k.NotAfter.In(lifeline.ChinaTime).Format(time.RFC3339), state)
+		fmt.Fprintf(app.Stdout, "%-16s  %-25s  %-25s  %s\n", k.KID(), k.NotBefore.In(lifeline.ChinaTime).Format(time.RFC3339), k.NotAfter.In(lifeline.ChinaTime).Format(time.RFC3339), k.StateAt(now, active, app.Lang))
 	}
 	return nil
 }

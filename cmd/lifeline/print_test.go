@@ -12,7 +12,6 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
-	"github.com/lifeline-health/lifeline/paper"
 	"github.com/lifeline-health/lifeline/store"
 )
 
@@ -255,22 +254,6 @@ func TestPrintSplitsCommunity(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "codes laid out") {
 		t.Errorf("no progress on stderr: %s", stderr)
-	}
-}
-
-// TestProgressWaitsForARate: no line with the first code, whose rate says
-// nothing yet; the last one is always shown.
-func TestProgressWaitsForARate(t *testing.T) {
-	var errOut bytes.Buffer
-	p := newProgressPrinter(&App{Stderr: &errOut, Lang: lifeline.En})
-	p.update(paper.Progress{Done: 1, Total: 411, Rate: 18, Left: 23 * time.Second})
-	if errOut.Len() != 0 {
-		t.Fatalf("a line after the first code: %q", errOut.String())
-	}
-	p.update(paper.Progress{Done: 411, Total: 411, Rate: 889})
-	p.end()
-	if got := errOut.String(); got != "411/411 codes laid out, 889/s\n" {
-		t.Fatalf("at the end: %q", got)
 	}
 }
 

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
@@ -17,11 +17,8 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 	before := fs.String("before", "", app.T("与 --key 一起：截止时间（RFC 3339）", "with --key: the cut-off time (RFC 3339)"))
 	reason := fs.String("reason", "", app.T("原因（记入审计日志）", "reason (written to the audit log)"))
 	by := fs.String("by", defaultStaff(), app.T("操作人", "who is revoking"))
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return app.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	n := 0
 	for _, s := range []string{*serial, *resident, *key} {
@@ -35,26 +32,35 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 	if (*key != "") != (*before != "") {
 		return app.usagef("--key 与 --before 必须一起使用", "--key and --before go together")
 	}
+	// What was typed is checked before the store is opened.
+	var (
+		serialBytes []byte
+		kid         code.KeyID
+		cutoff      time.Time
+		err         error
+	)
+	if *serial != "" {
+		serialBytes, err = code.ParseSerial(*serial)
+	} else if *key != "" {
+		if kid, err = code.ParseKeyID(*key); err == nil {
+			cutoff, err = parseWhen(app, "before", *before)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	db, err := app.Store(ctx)
+	if err != nil {
+		return err
+	}
 	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: *by})
 	switch {
 	case *serial != "":
-		s, err := code.ParseSerial(*serial)
-		if err != nil {
+		if err := db.RevokeSerial(ctx, serialBytes, *reason, *by); err != nil {
 			return err
 		}
-		db, err := app.Store(ctx)
-		if err != nil {
-			return err
-		}
-		if err := db.RevokeSerial(ctx, s, *reason, *by); err != nil {
-			return err
-		}
-		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), code.FormatSerial(s))
+		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), code.FormatSerial(serialBytes))
 	case *resident != "":
-		db, err := app.Store(ctx)
-		if err != nil {
-			return err
-		}
 		r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: *resident})
 		if err != nil {
 			return err
@@ -65,23 +71,11 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 		}
 		fmt.Fprintf(app.Stdout, app.T("已吊销 %s 的 %d 张离线码\n", "revoked %[2]d codes of %[1]s\n"), lifeline.MaskName(r.Name), n)
 	default:
-		id, err := code.ParseKeyID(*key)
+		n, err := db.RevokeKeyBefore(ctx, kid.String(), cutoff, *reason, *by)
 		if err != nil {
 			return err
 		}
-		t, err := parseWhen(app, "before", *before)
-		if err != nil {
-			return err
-		}
-		db, err := app.Store(ctx)
-		if err != nil {
-			return err
-		}
-		n, err := db.RevokeKeyBefore(ctx, id.String(), t, *reason, *by)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(app.Stdout, app.T("已设定密钥 %s 的截止时间 %s，吊销了已登记的 %d 张码\n", "key %s cut off at %s; %d recorded codes revoked\n"), id, t.Format("2006-01-02T15:04:05Z07:00"), n)
+		fmt.Fprintf(app.Stdout, app.T("已设定密钥 %s 的截止时间 %s，吊销了已登记的 %d 张码\n", "key %s cut off at %s; %d recorded codes revoked\n"), kid, cutoff.Format("2006-01-02T15:04:05Z07:00"), n)
 	}
 	fmt.Fprintln(app.Stderr, app.T("请重新导出吊销列表（lifeline revocations export）并分发到各检查点。", "export the revocation list again (lifeline revocations export) and send it to the checkpoints."))
 	return nil

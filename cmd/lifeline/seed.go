@@ -16,11 +16,8 @@ func runSeed(ctx context.Context, app *App, args []string) error {
 	n := fs.Int("residents", 1000, app.T("生成多少位居民", "how many residents to generate"))
 	s := fs.Int64("seed", 1, app.T("随机种子：相同的种子生成相同的居民", "random seed: the same seed gives the same residents"))
 	quiet := fs.Bool("quiet", false, app.T("不显示进度", "do not show progress"))
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return app.usagef("多余的参数：%s", "unexpected argument: %s", fs.Arg(0))
 	}
 	if *n < 1 {
 		return app.usagef("--residents 应至少为 1", "--residents must be at least 1")

@@ -37,11 +37,8 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, app.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if f.public == "" {
 		if !f.insecure {
@@ -77,7 +74,7 @@ func runServe(ctx context.Context, app *App, args []string) error {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(app.Stderr, nil))
-	if percent, limit, ok := gatewayGC(os.Getenv); ok {
+	if percent, limit, ok := sms.GCSettings(os.Getenv); ok {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
 	}
@@ -156,20 +153,4 @@ func listenAndServe(ctx context.Context, app *App, srv *sms.Server, f *serveFlag
 	}
 	fmt.Fprintln(app.Stdout, app.T("短信网关已停止。", "SMS gateway stopped."))
 	return nil
-}
-
-// gatewayGC is how the gateway's garbage collector runs unless GOGC or
-// GOMEMLIMIT is set (then Go's own reading of them stands): a collection
-// when the heap has grown to five times what is live (GOGC=400), and at
-// the latest when the process's Go memory reaches 512 MiB. The gateway's
-// live heap is small (requests in flight, the rate limiter's numbers), so
-// at Go's default of 100 the collector, and the re-growth of the stacks it
-// shrinks, run far more often than the memory they save is worth, a cost
-// the SMS benchmark shows at the gateway's maximum rate; the limit keeps
-// memory bounded under any surge.
-func gatewayGC(getenv func(string) string) (percent int, limit int64, ok bool) {
-	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		return 0, 0, false
-	}
-	return 400, 512 << 20, true
 }

@@ -171,26 +171,3 @@ func TestServeAndSMSSend(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
-
-// TestGatewayGCLeavesTheOperatorsSetting: serve collects at GOGC=400 with a
-// 512 MiB limit, unless the operator set GOGC or GOMEMLIMIT.
-func TestGatewayGCLeavesTheOperatorsSetting(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	if p, l, ok := gatewayGC(env()); !ok || p != 400 || l != 512<<20 {
-		t.Errorf("no GOGC, no GOMEMLIMIT: got %d, %d, %v", p, l, ok)
-	}
-	for _, e := range [][]string{{"GOGC", "100"}, {"GOMEMLIMIT", "1GiB"}, {"GOGC", "off", "GOMEMLIMIT", "2GiB"}} {
-		if _, _, ok := gatewayGC(env(e...)); ok {
-			t.Errorf("%v set: serve overrides it", e)
-		}
-	}
-}

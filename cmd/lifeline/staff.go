@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/auth"
-	"golang.org/x/term"
 )
 
 func runStaff(ctx context.Context, app *App, args []string) error {
@@ -22,11 +19,8 @@ func runStaff(ctx context.Context, app *App, args []string) error {
 	community := fs.String("community", "", app.T("所属社区；工作人员只能看到本社区的居民", "community; a worker sees only its residents"))
 	admin := fs.Bool("admin", false, app.T("管理员：可以看到所有社区", "administrator: sees every community"))
 	fromStdin := fs.Bool("password-stdin", false, app.T("从标准输入的第一行读取密码（用于脚本）", "read the password from the first line of standard input (for scripts)"))
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := app.parse(fs, args[1:]); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return app.usagef("多余的参数：%s", "unexpected argument: %s", fs.Arg(0))
 	}
 	if strings.TrimSpace(*user) == "" {
 		return app.usagef("请用 --user 指定用户名", "give the user name with --user")
@@ -34,7 +28,10 @@ func runStaff(ctx context.Context, app *App, args []string) error {
 	if *community == "" && !*admin {
 		return app.usagef("工作人员需要 --community（或用 --admin 创建管理员）", "a worker needs --community (or use --admin for an administrator)")
 	}
-	password, err := readPassword(app, *fromStdin)
+	password, err := auth.ReadNewPassword(app.Stdin, app.Stderr, *fromStdin, app.Lang)
+	if lifeline.ErrorCode(err) == lifeline.EINVALID {
+		return app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
+	}
 	if err != nil {
 		return err
 	}
@@ -63,39 +60,4 @@ func runStaff(ctx context.Context, app *App, args []string) error {
 		fmt.Fprintf(app.Stdout, app.T("已添加工作人员 %s（%s）。\n", "added staff %s (%s).\n"), s.User, s.Community)
 	}
 	return nil
-}
-
-// readPassword reads a new password: the first line of standard input with
-// --password-stdin, otherwise twice from the terminal without echo.
-func readPassword(app *App, fromStdin bool) (string, error) {
-	if fromStdin {
-		line, err := bufio.NewReader(app.Stdin).ReadString('\n')
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" && err != nil {
-			return "", app.usagef("标准输入中没有密码", "no password on standard input")
-		}
-		return line, nil
-	}
-	f, ok := app.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", app.usagef("标准输入不是终端：请用 --password-stdin 从标准输入读取密码", "standard input is not a terminal: use --password-stdin to read the password from it")
-	}
-	ask := func(prompt string) (string, error) {
-		fmt.Fprint(app.Stderr, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(app.Stderr)
-		return string(b), err
-	}
-	p1, err := ask(app.T("新密码：", "New password: "))
-	if err != nil {
-		return "", err
-	}
-	p2, err := ask(app.T("再输入一次：", "Again: "))
-	if err != nil {
-		return "", err
-	}
-	if p1 != p2 {
-		return "", app.usagef("两次输入的密码不一致", "the two passwords differ")
-	}
-	return p1, nil
 }

@@ -4,11 +4,8 @@ import (
 	"context"
 	"os"
 
-	tea "github.com/charmbracelet/bubbletea"
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/tui"
-	"golang.org/x/term"
 )
 
 // tuiFlags are the flags lifeline tui and lifeline demo share.
@@ -32,11 +29,8 @@ func addTUIFlags(app *App, fs interface {
 func runTUI(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("tui")
 	f := addTUIFlags(app, fs)
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return app.usagef("多余的参数：%s", "unexpected argument: %s", fs.Arg(0))
 	}
 	db, err := app.Store(ctx)
 	if err != nil {
@@ -46,40 +40,10 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runScreen(ctx, cfg)
+	return tui.Run(ctx, cfg)
 }
 
-// tuiConfig wires the staff screen to the store, package paper for
-// printing (tui.PaperPrinter) and package code for checking.
+// tuiConfig is the desk's configuration (tui.Desk) from the flags.
 func tuiConfig(app *App, db lifeline.Store, f tuiFlags) (tui.Config, error) {
-	dir := keyDir(app, *f.keys)
-	if err := os.MkdirAll(*f.printDir, 0o755); err != nil {
-		return tui.Config{}, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法创建打印目录 "+*f.printDir, "cannot create the print directory "+*f.printDir))
-	}
-	cfg := tui.Config{
-		Store: db,
-		Lang:  app.Lang,
-		Site:  *f.site,
-		Print: tui.PaperPrinter(db, dir, *f.printDir),
-	}
-	// Checking needs the public keys; without any, the check screen says
-	// it is not set up instead of refusing every code.
-	if keys, err := code.LoadSigningKeys(dir); err == nil && len(keys) > 0 {
-		v := &code.Verifier{Trust: code.TrustListOf(keys)}
-		cfg.Check = tui.VerifierChecker(v, db, app.Lang)
-	}
-	return cfg, nil
-}
-
-// runScreen runs the staff screen on the terminal until the worker quits.
-func runScreen(ctx context.Context, cfg tui.Config) error {
-	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
-		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("工作人员界面需要在终端中运行（标准输入和输出都须是终端）", "the staff screen needs a terminal (standard input and output must both be one)"))
-	}
-	p := tea.NewProgram(tui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx))
-	_, err := p.Run()
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
+	return tui.Desk(db, app.Lang, *f.site, keyDir(app, *f.keys), *f.printDir)
 }

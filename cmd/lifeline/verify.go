@@ -103,82 +103,15 @@ type verifyPrinter struct {
 	skew time.Duration
 }
 
-// verifyJSON is one line of verify --json.
-type verifyJSON struct {
-	Valid       bool        `json:"valid"`
-	Reason      string      `json:"reason,omitempty"`
-	ReasonText  string      `json:"reason_text"`
-	SkewApplied bool        `json:"skew_applied"`
-	Serial      string      `json:"serial,omitempty"`
-	KeyID       string      `json:"kid,omitempty"`
-	Issuer      string      `json:"issuer,omitempty"`
-	IssuedAt    *time.Time  `json:"issued_at,omitempty"`
-	ExpiresAt   *time.Time  `json:"expires_at,omitempty"`
-	Holder      *holderJSON `json:"holder,omitempty"`
-}
-
-type holderJSON struct {
-	MaskedName string     `json:"masked_name"`
-	DocType    string     `json:"doc_type"`
-	DocTail    string     `json:"doc_tail"`
-	Color      string     `json:"color,omitempty"`
-	Result     string     `json:"result,omitempty"`
-	TestedAt   *time.Time `json:"tested_at,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 // print writes one result and reports whether it was valid.
 func (p *verifyPrinter) print(r code.Result) bool {
 	app := p.app
-	signed := len(r.Claims.Serial) > 0
 	if p.json {
-		j := verifyJSON{Valid: r.Valid, Reason: string(r.Reason), ReasonText: r.Reason.Label(app.Lang), SkewApplied: r.SkewApplied}
-		if r.KeyID != (code.KeyID{}) {
-			j.KeyID = r.KeyID.String()
-		}
-		if signed {
-			c, h := r.Claims, r.Claims.Holder
-			j.Serial, j.Issuer, j.IssuedAt, j.ExpiresAt = c.SerialString(), c.Issuer, timePtr(c.IssuedAt), timePtr(c.ExpiresAt)
-			j.Holder = &holderJSON{MaskedName: h.MaskedName, DocType: string(h.DocType), DocTail: h.DocTail, Color: string(h.Color), Result: string(h.Result), TestedAt: timePtr(h.TestedAt)}
-		}
-		b, _ := json.Marshal(j)
+		b, _ := json.Marshal(r.Report(app.Lang))
 		fmt.Fprintln(app.Stdout, string(b))
 		return r.Valid
 	}
-	var b strings.Builder
-	if r.Valid {
-		b.WriteString(app.T("VALID 有效", "VALID"))
-	} else {
-		b.WriteString(app.T("INVALID 无效", "INVALID"))
-		label := r.Reason.Label(app.Lang)
-		fmt.Fprintf(&b, app.T("  原因：%s", "  reason: %s"), label)
-		if label != string(r.Reason) {
-			fmt.Fprintf(&b, " (%s)", r.Reason)
-		}
-	}
-	if signed {
-		c, h := r.Claims, r.Claims.Holder
-		fmt.Fprintf(&b, app.T("  %s · %s尾号 %s", "  %s · %s ending %s"), h.MaskedName, h.DocType.Label(app.Lang), h.DocTail)
-		fmt.Fprintf(&b, app.T(" · 签发时：%s", " · at issue: %s"), h.Color.Label(app.Lang))
-		if h.Result != "" {
-			fmt.Fprintf(&b, app.T("，%s", ", %s"), h.Result.Label(app.Lang))
-			if !h.TestedAt.IsZero() {
-				fmt.Fprintf(&b, app.T("（采样 %s）", " (sampled %s)"), h.TestedAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"))
-			}
-		}
-		fmt.Fprintf(&b, app.T(" · 有效至 %s", " · valid until %s"), c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"))
-		if c.Issuer != "" {
-			fmt.Fprintf(&b, " · %s", c.Issuer)
-		}
-		fmt.Fprintf(&b, app.T(" · 序列号 %s", " · serial %s"), c.SerialString())
-	}
-	fmt.Fprintln(app.Stdout, b.String())
+	fmt.Fprintln(app.Stdout, r.Line(app.Lang))
 	if r.SkewApplied {
 		fmt.Fprintf(app.Stdout, app.T("  注意：按 %s 的时钟偏差容忍接受；请检查本机时间是否准确。\n", "  note: accepted within the %s clock-skew allowance; check this device's clock.\n"), p.skew)
 	}
