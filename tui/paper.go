@@ -28,11 +28,7 @@ func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
 		if fontErr != nil {
 			return PrintResult{}, fontErr
 		}
-		keys, err := code.LoadSigningKeys(keyDir)
-		if err != nil {
-			return PrintResult{}, err
-		}
-		key, err := code.ActiveKey(keys, time.Now())
+		key, err := code.LoadActiveKey(keyDir, time.Now())
 		if err != nil {
 			return PrintResult{}, err
 		}
