@@ -171,27 +171,7 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		}
 		s := &statusWriter{db: db, tx: tx, ctx: w.ctx, now: w.now}
 		defer s.close()
-		var red redRule
-		for i, u := range b.Updates {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			res, err := s.apply(u)
-			if err != nil {
-				return fmt.Errorf("status %d: %w", i+1, err)
-			}
-			if res.result {
-				st.Results++
-			}
-			if res.color {
-				st.Colors++
-			}
-			if !res.result && !res.color {
-				st.Unchanged++
-			}
-			red.note(res.residentID, u)
-		}
-		if st.Revoked, err = red.revoke(s); err != nil {
+		if err := s.applyAll(ctx, b.Updates, &st); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -64,6 +65,34 @@ func (r *redRule) revoke(s *statusWriter) (int, error) {
 		total += int(n)
 	}
 	return total, nil
+}
+
+// applyAll is Import's part of the transaction: the batch's status
+// updates in order, counted in st, then the red rule over them all.
+func (s *statusWriter) applyAll(ctx context.Context, updates []lifeline.StatusUpdate, st *lifeline.ImportStats) error {
+	var red redRule
+	for i, u := range updates {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := s.apply(u)
+		if err != nil {
+			return fmt.Errorf("status %d: %w", i+1, err)
+		}
+		if res.result {
+			st.Results++
+		}
+		if res.color {
+			st.Colors++
+		}
+		if !res.result && !res.color {
+			st.Unchanged++
+		}
+		red.note(res.residentID, u)
+	}
+	var err error
+	st.Revoked, err = red.revoke(s)
+	return err
 }
 
 // change is RecordResult's part of the transaction: the update, the red
