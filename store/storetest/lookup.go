@@ -50,6 +50,10 @@ func testResidentByAnyDocument(t *testing.T, db *store.DB) {
 			t.Errorf("not found says %q: want the number masked", msg)
 		}
 	}
+	// A worker of another community does not find them.
+	elsewhere := lifeline.WithActor(c, lifeline.Actor{User: "staff:elsewhere", Community: "别的社区"})
+	_, err = db.ResidentByDocument(elsewhere, lifeline.Document{Number: synth.ID(1)})
+	wantCode(t, err, lifeline.ENOTFOUND)
 	_, err = db.ResidentByDocument(c, lifeline.Document{Number: "  "})
 	wantCode(t, err, lifeline.EINVALID)
 	// A typed document is looked up under its type only.
@@ -99,6 +103,17 @@ func testHouseholdAt(t *testing.T, db *store.DB) {
 	_, err = db.HouseholdAt(c, at("阳光社区", "9", "9", "909"))
 	wantCode(t, err, lifeline.ENOTFOUND)
 	_, err = db.HouseholdAt(c, at("星星社区", "1", "1", "101"))
+	wantCode(t, err, lifeline.ENOTFOUND)
+
+	// A worker of one community sees only its households: the address the
+	// two share is theirs alone, and the other's is not found.
+	moonWorker := lifeline.WithActor(c, lifeline.Actor{User: "staff:moon", Community: "月亮社区"})
+	h, err = db.HouseholdAt(moonWorker, at("", "1", "1", "101"))
+	must(t, err)
+	if h.ID != rs[2].HouseholdID {
+		t.Errorf("a moon worker's 1-1-101 is %+v, want the moon's", h)
+	}
+	_, err = db.HouseholdAt(moonWorker, sun)
 	wantCode(t, err, lifeline.ENOTFOUND)
 
 	// Moved out: the roster now has the resident of the moon's 1-1-101 in
