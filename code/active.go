@@ -24,7 +24,9 @@ func EnsureActiveKey(dir string, now time.Time) (k *SigningKey, created bool, er
 	if k, err := LoadActiveKey(dir, now); err == nil {
 		return k, false, nil
 	}
-	k, err = GenerateKey(dir, time.Time{}, time.Time{})
+	// Valid from now as the caller reads it: a key made valid from the
+	// clock's next reading could start a second after now.
+	k, err = GenerateKey(dir, now.Truncate(time.Second), time.Time{})
 	return k, err == nil, err
 }
 
