@@ -38,3 +38,34 @@ type CodeService interface {
 	// KeyCutoffs returns, per key id, the time before which its codes are revoked.
 	KeyCutoffs(ctx context.Context) (map[string]time.Time, error)
 }
+
+// ReissueReason is the revocation reason of a card replaced by a new one.
+const ReissueReason = "reissued"
+
+// CodeRevoker is the part of CodeService that RevokeEarlierCodes uses.
+type CodeRevoker interface {
+	IssuedCodes(ctx context.Context, residentID int64) ([]IssuedCode, error)
+	RevokeSerial(ctx context.Context, serial []byte, reason, by string) error
+}
+
+// RevokeEarlierCodes revokes a resident's unrevoked codes other than those
+// in keep (serials as strings): a new card replaces the old ones, as in
+// DIVOC, so a lost or superseded card stops counting as soon as its
+// successor is issued. It returns how many it revoked.
+func RevokeEarlierCodes(ctx context.Context, codes CodeRevoker, residentID int64, keep map[string]bool, by string) (int, error) {
+	old, err := codes.IssuedCodes(ctx, residentID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range old {
+		if o.Revoked() || keep[string(o.Serial)] {
+			continue
+		}
+		if err := codes.RevokeSerial(ctx, o.Serial, ReissueReason, by); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -54,7 +54,7 @@ func (ci CodeIssuer) Issue(r *lifeline.Resident) (Code, error) {
 }
 
 // Recorder is the part of lifeline.CodeService a batch needs: recording
-// what it printed and, with RevokePrevious, revoking what it replaces.
+// what it printed and, unless KeepPrevious, revoking what it replaces.
 type Recorder interface {
 	RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) error
 	IssuedCodes(ctx context.Context, residentID int64) ([]lifeline.IssuedCode, error)
@@ -105,9 +105,11 @@ type Options struct {
 	PagesPerFile int
 	// IssuedBy is the staff member printing, recorded with every code.
 	IssuedBy string
-	// RevokePrevious revokes each resident's earlier codes once the new
-	// card is written and recorded. Without it, reprinting revokes nothing.
-	RevokePrevious bool
+	// KeepPrevious keeps each resident's earlier codes valid (a spare
+	// card). Without it, a new card revokes the earlier ones once it is
+	// written and recorded (lifeline.RevokeEarlierCodes), so a lost or
+	// superseded card stops counting.
+	KeepPrevious bool
 	// Total is how many residents the source will give, for the time
 	// left; 0 if unknown.
 	Total int
@@ -145,7 +147,7 @@ type Result struct {
 	Codes   int      // codes written and recorded
 	Files   []string // files written, in order
 	Pages   int
-	Revoked int // earlier codes revoked (RevokePrevious)
+	Revoked int // earlier codes revoked (unless KeepPrevious)
 	// Substituted counts characters of names or communities the font had
 	// no glyph for, printed as '*'.
 	Substituted int
@@ -413,7 +415,7 @@ func PartName(out string, n int) string {
 // recorded code that never reached paper is harmless, while a code on
 // paper that the store does not know could never be revoked.
 //
-// With RevokePrevious, each resident's earlier codes are revoked after the
+// Unless KeepPrevious, each resident's earlier codes are revoked after the
 // rename, so a crash there leaves the old cards valid, never a person with
 // no valid card.
 func (w *writer) finish(last bool) error {
@@ -451,7 +453,7 @@ func (w *writer) finish(last bool) error {
 	w.res.Files = append(w.res.Files, final)
 	w.res.Codes += len(w.codes)
 	w.res.Pages += w.pages
-	if w.opt.RevokePrevious {
+	if !w.opt.KeepPrevious {
 		n, err := w.revokePrevious(ctx)
 		w.res.Revoked += n
 		if err != nil {
@@ -476,18 +478,10 @@ func (w *writer) revokePrevious(ctx context.Context) (int, error) {
 			continue
 		}
 		seen[c.ResidentID] = true
-		old, err := w.rec.IssuedCodes(ctx, c.ResidentID)
+		m, err := lifeline.RevokeEarlierCodes(ctx, w.rec, c.ResidentID, fresh, w.opt.IssuedBy)
+		n += m
 		if err != nil {
 			return n, err
-		}
-		for _, o := range old {
-			if o.Revoked() || fresh[string(o.Serial)] {
-				continue
-			}
-			if err := w.rec.RevokeSerial(ctx, o.Serial, "reprinted", w.opt.IssuedBy); err != nil {
-				return n, err
-			}
-			n++
 		}
 	}
 	return n, nil

@@ -511,24 +511,26 @@ func TestReproducible(t *testing.T) {
 	}
 }
 
+// A new card revokes the earlier ones by default; KeepPrevious keeps them
+// (a spare card).
 func TestRevokePrevious(t *testing.T) {
 	key := testKey(t)
 	rec := &memRecorder{}
 	rs := testResidents(3)
 	iss := CodeIssuer{&code.Issuer{Key: key, Now: func() time.Time { return t0 }}}
-	for i := 0; i < 2; i++ { // reprinting revokes nothing by default
-		if _, err := Batch(context.Background(), Residents(rs), iss, rec, testOptions(t, filepath.Join(t.TempDir(), "p.pdf")), nil); err != nil {
+	keep := testOptions(t, filepath.Join(t.TempDir(), "p.pdf"))
+	keep.KeepPrevious = true
+	for i := 0; i < 2; i++ {
+		if _, err := Batch(context.Background(), Residents(rs), iss, rec, keep, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range rec.codes {
 		if c.Revoked() {
-			t.Fatal("a plain reprint revoked a code")
+			t.Fatal("a reprint with KeepPrevious revoked a code")
 		}
 	}
-	opt := testOptions(t, filepath.Join(t.TempDir(), "p.pdf"))
-	opt.RevokePrevious = true
-	res, err := Batch(context.Background(), Residents(rs[:2]), iss, rec, opt, nil)
+	res, err := Batch(context.Background(), Residents(rs[:2]), iss, rec, testOptions(t, filepath.Join(t.TempDir(), "p.pdf")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,6 +541,9 @@ func TestRevokePrevious(t *testing.T) {
 		wantRevoked := i < 6 && c.ResidentID != rs[2].ID
 		if c.Revoked() != wantRevoked {
 			t.Errorf("code %d of resident %d: revoked %v, want %v", i, c.ResidentID, c.Revoked(), wantRevoked)
+		}
+		if wantRevoked && c.RevokeReason != lifeline.ReissueReason {
+			t.Errorf("code %d revoked for %q", i, c.RevokeReason)
 		}
 	}
 }

@@ -16,6 +16,7 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	validity := fs.Duration("validity", code.DefaultValidity, app.T("码的有效期", "how long the code is valid"))
 	by := fs.String("by", defaultStaff(), app.T("签发人（记录在码的登记中）", "who issues it (recorded with the code)"))
 	community := fs.String("community", "", app.T("签发社区（默认：居民所在社区）", "issuing community (default: the resident's)"))
+	keep := fs.Bool("keep-previous", false, app.T("保留此人以前的码继续有效（备用卡）；默认吊销", "keep this person's earlier codes valid (a spare card); by default they are revoked"))
 	if err := app.parse(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,11 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	}})
 	if err != nil {
 		return err
+	}
+	if !*keep {
+		if _, err := lifeline.RevokeEarlierCodes(ctx, db, r.ID, map[string]bool{string(c.Serial): true}, *by); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(app.Stdout, payload)
 	fmt.Fprintf(app.Stderr, app.T("%s（%s 尾号 %s）序列号 %s，有效至 %s，密钥 %s\n", "%s (%s ending %s) serial %s, valid until %s, key %s\n"),

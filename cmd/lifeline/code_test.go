@@ -77,7 +77,7 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatal("the full document number was printed")
 	}
 	first := strings.TrimSpace(out)
-	_, out, _ = codeRun(t, dir, "", "code", "--resident", doc)
+	_, out, _ = codeRun(t, dir, "", "code", "--resident", doc, "--keep-previous")
 	second := strings.TrimSpace(out)
 
 	db, err := store.Open(context.Background(), filepath.Join(dir, "lifeline.db"))

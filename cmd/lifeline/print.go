@@ -22,7 +22,7 @@ type printFlags struct {
 	layout, page                                        string
 	perFile                                             int
 	validity                                            time.Duration
-	revoke                                              bool
+	revoke, keep                                        bool
 }
 
 func parsePrint(app *App, args []string) (*printFlags, error) {
@@ -39,7 +39,8 @@ func parsePrint(app *App, args []string) (*printFlags, error) {
 	fs.IntVar(&f.perFile, "pages-per-file", paper.DefaultPagesPerFile, app.T("每个文件的页数，超过则分为 FILE-001.pdf、FILE-002.pdf…", "pages per file; more go to FILE-001.pdf, FILE-002.pdf, …"))
 	fs.DurationVar(&f.validity, "validity", code.DefaultValidity, app.T("码的有效期", "how long the codes are valid"))
 	f.keys = keyDirFlag(app, fs)
-	fs.BoolVar(&f.revoke, "revoke-previous", false, app.T("写好新码后吊销这些居民以前的码", "revoke these residents' earlier codes once the new ones are written"))
+	fs.BoolVar(&f.revoke, "revoke-previous", true, app.T("写好新码后吊销这些居民以前的码（默认如此）", "revoke these residents' earlier codes once the new ones are written (the default)"))
+	fs.BoolVar(&f.keep, "keep-previous", false, app.T("保留以前的码继续有效（备用卡）", "keep the earlier codes valid too (a spare card)"))
 	fs.StringVar(&f.by, "by", defaultStaff(), app.T("打印人（记录在每个码上）", "who is printing (recorded with every code)"))
 	fs.StringVar(&f.at, "at", "", app.T("以此时间签发并固定 PDF 日期（RFC 3339，用于测试）", "issue as of this time and fix the PDF dates (RFC 3339, for tests)"))
 	if err := app.parse(fs, args); err != nil {
@@ -67,7 +68,7 @@ func parsePrint(app *App, args []string) (*printFlags, error) {
 // options checks the layout flags and the time, and returns the batch's
 // options and the issuing clock.
 func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) {
-	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, IssuedBy: f.by, RevokePrevious: f.revoke}
+	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, IssuedBy: f.by, KeepPrevious: f.keep || !f.revoke}
 	var err error
 	if opt.Layout, err = paper.ParseLayout(f.layout); err != nil {
 		return opt, nil, app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
