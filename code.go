@@ -69,3 +69,34 @@ func RevokeEarlierCodes(ctx context.Context, codes CodeRevoker, residentID int64
 	}
 	return n, nil
 }
+
+// RevocationGrace is how long an entry stays on the revocation list after
+// the code it revokes has expired: a checkpoint whose clock is behind by up
+// to a day still refuses the card, and the list still shrinks.
+const RevocationGrace = 24 * time.Hour
+
+// RevocationVersion is one published version of the revocation list. It
+// holds every code revoked by change Seq (changes are numbered in the order
+// they commit) whose expiry is not before Horizon; it is fixed once
+// published, so a full list and a delta of the same version agree.
+type RevocationVersion struct {
+	Version int64
+	Seq     int64
+	Horizon time.Time
+	CutAt   time.Time
+}
+
+// ListService numbers the signed lists checkpoints receive.
+type ListService interface {
+	// PublishRevocations returns the version of the revocation list to
+	// export at now: the latest, if no revocation was made and none of its
+	// codes left it since; otherwise a new one.
+	PublishRevocations(ctx context.Context, now time.Time) (RevocationVersion, error)
+	// RevocationVersion returns a published version; ENOTFOUND if there is
+	// none of that number.
+	RevocationVersion(ctx context.Context, version int64) (RevocationVersion, error)
+	// EachRevokedIn calls fn for every serial in a version of the list.
+	EachRevokedIn(ctx context.Context, v RevocationVersion, fn func(serial []byte) error) error
+	// NextTrustListVersion returns the number of the next trust list.
+	NextTrustListVersion(ctx context.Context) (int64, error)
+}

@@ -13,6 +13,7 @@ type Store interface {
 	RegistrationService
 	PrintQueueService
 	CodeService
+	ListService
 	MessageService
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error

@@ -145,7 +145,11 @@ func (db *DB) RevokeSerial(ctx context.Context, serial []byte, reason, by string
 		if revoked != 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE serial = ? AND revoked_at = 0`), now, reason, serial); err != nil {
+		change, err := db.nextChange(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ?, revoked_seq = ? WHERE serial = ? AND revoked_at = 0`), now, reason, change, serial); err != nil {
 			return db.unavailable(err)
 		}
 		return db.auditTx(ctx, tx, now, by, "revoke", rid, fmt.Sprintf("serial %s: %s", code.FormatSerial(serial), reason))
@@ -163,11 +167,19 @@ func (db *DB) RevokeResident(ctx context.Context, residentID int64, reason, by s
 		if err := db.checkResident(ctx, tx, residentID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE resident_id = ? AND revoked_at = 0`), now, reason, residentID)
+		change, err := db.nextChange(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ?, revoked_seq = ? WHERE resident_id = ? AND revoked_at = 0`), now, reason, change, residentID)
 		if err != nil {
 			return db.unavailable(err)
 		}
-		n, _ = res.RowsAffected()
+		if n, _ = res.RowsAffected(); n == 0 {
+			if err := db.returnChange(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return db.auditTx(ctx, tx, now, by, "revoke", residentID, fmt.Sprintf("all codes (%d): %s", n, reason))
 	})
 	return int(n), err
@@ -189,16 +201,25 @@ func (db *DB) RevokeKeyBefore(ctx context.Context, kid string, before time.Time,
 	now := ms(db.Now())
 	var n int64
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE key_id = ? AND issued_at < ? AND revoked_at = 0`), now, reason, kid, ms(before))
+		change, err := db.nextChange(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ?, revoked_seq = ? WHERE key_id = ? AND issued_at < ? AND revoked_at = 0`), now, reason, change, kid, ms(before))
 		if err != nil {
 			return db.unavailable(err)
 		}
 		n, _ = res.RowsAffected()
-		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO key_cutoffs (key_id, cutoff, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (key_id) DO UPDATE SET cutoff = excluded.cutoff, reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at
-			WHERE excluded.cutoff > key_cutoffs.cutoff`), kid, ms(before), reason, by, now)
+		res, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO key_cutoffs (key_id, cutoff, reason, set_by, set_at, seq) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key_id) DO UPDATE SET cutoff = excluded.cutoff, reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at, seq = excluded.seq
+			WHERE excluded.cutoff > key_cutoffs.cutoff`), kid, ms(before), reason, by, now, change)
 		if err != nil {
 			return db.unavailable(err)
+		}
+		if moved, _ := res.RowsAffected(); n == 0 && moved == 0 {
+			if err := db.returnChange(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return db.auditTx(ctx, tx, now, by, "revoke", 0, fmt.Sprintf("key %s before %s (%d codes): %s", kid, before.UTC().Format(time.RFC3339), n, reason))
 	})
