@@ -20,6 +20,12 @@ const Prefix = "LL1:"
 // DefaultValidity is how long a code is valid after issue.
 const DefaultValidity = 30 * 24 * time.Hour
 
+// DefaultMaxValidity is the longest validity an issuer signs and a
+// verifier accepts (exp − iat): Shanghai's paper codes were valid 30 days,
+// and a card that lives longer carries its holder's status at issue for
+// longer than anyone should rely on it.
+const DefaultMaxValidity = 30 * 24 * time.Hour
+
 // HolderClaim is the CWT claim key of the holder map. Keys below -65536
 // are "private use" in the IANA CWT Claims registry (RFC 8392 §9.1), so it
 // collides with no registered claim.
@@ -35,6 +41,15 @@ type Holder struct {
 	Color      lifeline.Color   // colour at issue, "" if none
 	Result     lifeline.Result  // latest test result at issue, "" if none
 	TestedAt   time.Time        // when that test was sampled, zero if none
+}
+
+// GreenAtIssue reports whether the holder was green when the code was
+// issued: a green health code and no positive test. A genuine code says
+// nothing more; a holder who was yellow, red, positive or had no status is
+// "valid, not green", and a checkpoint must not wave them through on the
+// code alone.
+func (h Holder) GreenAtIssue() bool {
+	return h.Color == lifeline.Green && h.Result != lifeline.Positive
 }
 
 // HolderOf builds the holder part of a code from a resident.
@@ -82,6 +97,11 @@ func lookup[K comparable](m map[K]uint8, v uint8) (K, bool) {
 	var zero K
 	return zero, false
 }
+
+// maxNumericDate is 9999-12-31T23:59:59Z. A time past it cannot be
+// written as RFC 3339, so a verifier could not even say when such a code
+// expires; no genuine code comes near it.
+const maxNumericDate = 253402300799
 
 // wireHolder is the private claim: a map with small integer keys.
 type wireHolder struct {
@@ -158,6 +178,11 @@ func unmarshalClaims(b []byte) (Claims, error) {
 	}
 	if w.Holder == nil || len(w.Cti) == 0 || w.Iat == 0 || w.Exp == 0 {
 		return Claims{}, fmt.Errorf("claims: iat, exp, cti or holder missing")
+	}
+	for _, t := range []int64{w.Iat, w.Exp, w.Holder.TestedAt} {
+		if t < 0 || t > maxNumericDate {
+			return Claims{}, fmt.Errorf("claims: time %d is outside years 1970 to 9999", t)
+		}
 	}
 	c := Claims{
 		Issuer:    w.Iss,

@@ -162,6 +162,7 @@ func TestRejections(t *testing.T) {
 	// Issued when its key was not valid: sign directly, bypassing Issue.
 	early := c
 	early.IssuedAt = t0.Add(-2 * time.Hour)
+	early.ExpiresAt = early.IssuedAt.Add(DefaultValidity)
 	ep, err := Sign(k, &early)
 	if err != nil {
 		t.Fatal(err)
@@ -170,14 +171,14 @@ func TestRejections(t *testing.T) {
 	var rb RevocationBuilder
 	rb.AddSerial([]byte("some other serial"))
 	rb.AddSerial(c.Serial)
-	bySerial := rb.Build(t0)
+	bySerial := rb.Build()
 
 	rb = RevocationBuilder{}
 	rb.AddCutoff(k.ID, t0.Add(time.Second))
-	byKey := rb.Build(t0)
+	byKey := rb.Build()
 	rb = RevocationBuilder{}
 	rb.AddCutoff(k.ID, t0) // iat == cut-off: not before it
-	atCutoff := rb.Build(t0)
+	atCutoff := rb.Build()
 
 	tests := []struct {
 		name    string
@@ -250,7 +251,7 @@ func TestVerifyForgivesScannerText(t *testing.T) {
 }
 
 func TestIssueRefusesKeyOutsideWindow(t *testing.T) {
-	k := newKey(t, t0.Add(time.Hour), t0.Add(2*time.Hour))
+	k := newKey(t, t0.Add(time.Hour), t0.Add(72*time.Hour))
 	if _, _, err := (&Issuer{Key: k, Now: clock(t0)}).Issue(testHolder(lifeline.DocTaiwan), "x"); lifeline.ErrorCode(err) != lifeline.EINVALID {
 		t.Fatalf("Issue with a future key: %v", err)
 	}
@@ -261,6 +262,46 @@ func TestIssueRefusesKeyOutsideWindow(t *testing.T) {
 	}
 	if got := c.ExpiresAt.Sub(c.IssuedAt); got != 48*time.Hour {
 		t.Errorf("validity %v", got)
+	}
+}
+
+// Issue refuses a validity over the maximum, and a code that would outlive
+// its key; up to both limits exactly, it issues.
+func TestIssueValidityLimits(t *testing.T) {
+	k := newKey(t, t0.Add(-time.Hour), t0.Add(365*24*time.Hour))
+	ends := newKey(t, t0.Add(-time.Hour), t0.Add(10*24*time.Hour))
+	for _, tt := range []struct {
+		name     string
+		key      *SigningKey
+		validity time.Duration
+		max      time.Duration
+		ok       bool
+	}{
+		{"default", k, 0, 0, true},
+		{"30 days", k, 30 * 24 * time.Hour, 0, true},
+		{"30 days and a second", k, 30*24*time.Hour + time.Second, 0, false},
+		{"a year", k, 365 * 24 * time.Hour, 0, false},
+		{"within a configured maximum", k, 7 * 24 * time.Hour, 7 * 24 * time.Hour, true},
+		{"over a configured maximum", k, 8 * 24 * time.Hour, 7 * 24 * time.Hour, false},
+		{"up to the key's end", ends, 10 * 24 * time.Hour, 0, true},
+		{"past the key's end", ends, 10*24*time.Hour + time.Second, 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			is := &Issuer{Key: tt.key, Now: clock(t0), Validity: tt.validity, MaxValidity: tt.max}
+			_, c, err := is.Issue(testHolder(lifeline.DocMainlandID), "x")
+			if tt.ok != (err == nil) {
+				t.Fatalf("Issue: %v", err)
+			}
+			if err != nil {
+				if lifeline.ErrorCode(err) != lifeline.EINVALID {
+					t.Errorf("error code %q", lifeline.ErrorCode(err))
+				}
+				return
+			}
+			if c.ExpiresAt.After(tt.key.NotAfter) {
+				t.Errorf("code expires %v, after its key %v", c.ExpiresAt, tt.key.NotAfter)
+			}
+		})
 	}
 }
 
@@ -349,8 +390,8 @@ func TestDefaultKeyDir(t *testing.T) {
 }
 
 func TestTrustListJWKS(t *testing.T) {
-	a := newKey(t, t0, t0.Add(time.Hour))
-	b := newKey(t, t0.Add(time.Hour), t0.Add(2*time.Hour))
+	a := newKey(t, t0, t0.Add(60*24*time.Hour))
+	b := newKey(t, t0.Add(time.Hour), t0.Add(90*24*time.Hour))
 	var buf bytes.Buffer
 	if err := TrustListOf([]*SigningKey{a, b}).WriteJWKS(&buf); err != nil {
 		t.Fatal(err)
@@ -365,11 +406,14 @@ func TestTrustListJWKS(t *testing.T) {
 		t.Fatalf("JWKS leaks the private key:\n%s", js)
 	}
 	tl, err := ReadJWKS(strings.NewReader(js))
-	if err != nil || len(tl) != 2 {
+	if err != nil || tl.Len() != 2 {
 		t.Fatalf("ReadJWKS = %v, %v", tl, err)
 	}
-	got := tl[b.ID]
-	if got == nil || !got.Public.Equal(b.Public()) || !got.NotBefore.Equal(b.NotBefore) || !got.NotAfter.Equal(b.NotAfter) {
+	if len(tl[b.ID]) != 1 {
+		t.Fatalf("key b: %v", tl[b.ID])
+	}
+	got := tl[b.ID][0]
+	if !got.Public.Equal(b.Public()) || !got.NotBefore.Equal(b.NotBefore) || !got.NotAfter.Equal(b.NotAfter) {
 		t.Errorf("key b = %+v", got)
 	}
 	// A kid that does not match its key is refused.
@@ -419,14 +463,17 @@ func bytesHex(b []byte) string {
 // A code drawn as a QR image at level Q and read back by a real decoder
 // still verifies; the version must stay at 12 or below.
 func TestQRImageRoundTrip(t *testing.T) {
-	k := newKey(t, t0.Add(-time.Hour), t0.Add(24*time.Hour*365))
-	v := verifierFor(k)
 	// The largest code: long names cut to their limits, every field set,
-	// exp beyond 2038.
+	// and times late in the century (past 2038's signed 32-bit limit, so
+	// every NumericDate takes CBOR's largest form short of 8 bytes, which
+	// it needs only after 2106).
+	late := time.Date(2099, 12, 1, 0, 0, 0, 0, time.UTC)
+	k := newKey(t, late.Add(-time.Hour), late.Add(60*24*time.Hour))
+	v := &Verifier{Trust: TrustListOf([]*SigningKey{k}), Now: clock(late.Add(time.Hour))}
 	h := testHolder(lifeline.DocPassport)
 	h.MaskedName = lifeline.MaskName("Alexandra Konstantinopoulou-Smithson")
-	h.Color, h.Result = lifeline.Yellow, lifeline.Pending
-	is := &Issuer{Key: k, Now: clock(t0), Validity: 30 * 365 * 24 * time.Hour}
+	h.Color, h.Result, h.TestedAt = lifeline.Yellow, lifeline.Pending, late.Add(-20*time.Hour)
+	is := &Issuer{Key: k, Now: clock(late)}
 	p, c, err := is.Issue(h, "陕西省西安市雁塔区小寨路街道幸福里社区")
 	if err != nil {
 		t.Fatal(err)
@@ -500,7 +547,7 @@ func TestVerifyConcurrent(t *testing.T) {
 	p, _ := issue(t, k, testHolder(lifeline.DocMainlandID))
 	var rb RevocationBuilder
 	rb.AddSerial([]byte("x"))
-	v := &Verifier{Trust: TrustListOf([]*SigningKey{k}), Revoked: rb.Build(t0), Now: clock(t0)}
+	v := &Verifier{Trust: TrustListOf([]*SigningKey{k}), Revoked: rb.Build(), Now: clock(t0)}
 	errs := make(chan error, 8)
 	for g := 0; g < 8; g++ {
 		go func() {

@@ -15,6 +15,10 @@ type Issuer struct {
 	Key      *SigningKey
 	Validity time.Duration    // 0 means DefaultValidity
 	Now      func() time.Time // nil means time.Now
+	// MaxValidity is the longest validity Issue accepts; 0 means
+	// DefaultMaxValidity. Verifiers refuse longer ones, so a code printed
+	// past it would be refused at every checkpoint.
+	MaxValidity time.Duration
 }
 
 // Issue signs a code for a holder on behalf of a community and returns the
@@ -29,12 +33,27 @@ func (is *Issuer) Issue(h Holder, community string) (payload string, c Claims, e
 	if validity <= 0 {
 		validity = DefaultValidity
 	}
+	maxValidity := is.MaxValidity
+	if maxValidity <= 0 {
+		maxValidity = DefaultMaxValidity
+	}
+	if validity > maxValidity {
+		return "", Claims{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			fmt.Sprintf("离线码有效期 %s 超过上限 %s", days(validity, lifeline.Zh), days(maxValidity, lifeline.Zh)),
+			fmt.Sprintf("a code valid for %s is longer than the maximum of %s", days(validity, lifeline.En), days(maxValidity, lifeline.En))))
+	}
 	if is.Key == nil {
 		return "", Claims{}, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有签名密钥。请运行 lifeline keys new 创建一个。", "no signing key. Run lifeline keys new to create one."))
 	}
 	iat := now().Truncate(time.Second)
 	if !is.Key.ValidAt(iat) {
 		return "", Claims{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("密钥 "+is.Key.KID()+" 当前不在有效期内", "key "+is.Key.KID()+" is not valid now"))
+	}
+	if exp := iat.Add(validity); exp.After(is.Key.NotAfter) {
+		end := is.Key.NotAfter.In(lifeline.ChinaTime).Format("2006-01-02 15:04")
+		return "", Claims{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			"密钥 "+is.Key.KID()+" 于 "+end+" 失效，早于这张码的到期时间。请运行 lifeline keys new 创建新密钥。",
+			"key "+is.Key.KID()+" ends on "+end+", before this code would expire. Run lifeline keys new to create a new key."))
 	}
 	serial, err := NewSerial()
 	if err != nil {
@@ -63,6 +82,14 @@ const (
 	MaxNameBytes   = 18
 	MaxPayloadLen  = 296
 )
+
+// days says a duration in whole days where it is whole days, for messages.
+func days(d time.Duration, l lifeline.Lang) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf(l.Pick("%d 天", "%d days"), d/(24*time.Hour))
+	}
+	return d.String()
+}
 
 // cutUTF8 returns the longest prefix of s of at most n bytes that ends on a
 // character boundary.

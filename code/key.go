@@ -86,6 +86,7 @@ func (k *SigningKey) ValidAt(t time.Time) bool {
 
 // keyFile is a key's file: JSON, mode 0600, named after its kid.
 type keyFile struct {
+	Kind      string    `json:"kind,omitempty"` // rootKind marks a root key, refused here
 	KID       string    `json:"kid"`
 	Seed      string    `json:"ed25519_seed"` // base64url of the 32-byte RFC 8032 seed
 	NotBefore time.Time `json:"not_before"`
@@ -203,6 +204,14 @@ func loadKeyFile(path string) (*SigningKey, error) {
 	var f keyFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, bad(err)
+	}
+	if f.Kind == rootKind {
+		return nil, lifeline.Errorf(lifeline.EFORBIDDEN, lifeline.T(
+			"根密钥 "+path+" 在签名密钥目录中：请把它移出该目录。根密钥只签名单，绝不能签码或进入信任列表。",
+			"the root key "+path+" is in the signing key directory: move it out. A root key signs lists only, never codes, and is never in the trust list."))
+	}
+	if !f.NotAfter.After(f.NotBefore) {
+		return nil, bad(fmt.Errorf("not_after %s is not after not_before %s", f.NotAfter, f.NotBefore))
 	}
 	seed, err := base64.RawURLEncoding.DecodeString(f.Seed)
 	if err != nil || len(seed) != ed25519.SeedSize {

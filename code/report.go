@@ -13,16 +13,30 @@ import (
 // reason's code (docs/offline-code.md) and words, and what the code
 // claims once its signature has checked out.
 type Report struct {
-	Valid       bool          `json:"valid"`
-	Reason      string        `json:"reason,omitempty"`
-	ReasonText  string        `json:"reason_text"`
-	SkewApplied bool          `json:"skew_applied"`
-	Serial      string        `json:"serial,omitempty"`
-	KeyID       string        `json:"kid,omitempty"`
-	Issuer      string        `json:"issuer,omitempty"`
-	IssuedAt    *time.Time    `json:"issued_at,omitempty"`
-	ExpiresAt   *time.Time    `json:"expires_at,omitempty"`
-	Holder      *HolderReport `json:"holder,omitempty"`
+	Valid bool `json:"valid"`
+	// GreenAtIssue and Verdict are what a checkpoint that automates acts
+	// on: only valid_green lets a person through on the code alone.
+	GreenAtIssue bool          `json:"green_at_issue"`
+	Verdict      Verdict       `json:"verdict"`
+	Reason       string        `json:"reason,omitempty"`
+	ReasonText   string        `json:"reason_text"`
+	SkewApplied  bool          `json:"skew_applied"`
+	Warnings     []string      `json:"warnings,omitempty"`
+	Lists        *ListsReport  `json:"lists,omitempty"`
+	Serial       string        `json:"serial,omitempty"`
+	KeyID        string        `json:"kid,omitempty"`
+	Issuer       string        `json:"issuer,omitempty"`
+	IssuedAt     *time.Time    `json:"issued_at,omitempty"`
+	ExpiresAt    *time.Time    `json:"expires_at,omitempty"`
+	Holder       *HolderReport `json:"holder,omitempty"`
+}
+
+// ListsReport is the state of a checkpoint's lists in a Report.
+type ListsReport struct {
+	AgeSeconds         int64 `json:"age_seconds"`
+	Stale              bool  `json:"stale"`
+	Expired            bool  `json:"expired"`
+	ClockBehindSeconds int64 `json:"clock_behind_seconds,omitempty"`
 }
 
 // HolderReport is the holder a code names, masked as printed on it.
@@ -37,9 +51,15 @@ type HolderReport struct {
 
 // Report returns r's report, the reason worded in l.
 func (r Result) Report(l lifeline.Lang) Report {
-	rep := Report{Valid: r.Valid, Reason: string(r.Reason), ReasonText: r.Reason.Label(l), SkewApplied: r.SkewApplied}
+	rep := Report{Valid: r.Valid, GreenAtIssue: r.GreenAtIssue(), Verdict: r.Verdict(), Reason: string(r.Reason), ReasonText: r.Reason.Label(l), SkewApplied: r.SkewApplied}
 	if r.KeyID != (KeyID{}) {
 		rep.KeyID = r.KeyID.String()
+	}
+	if s := r.Lists; s.Held {
+		rep.Lists = &ListsReport{AgeSeconds: int64(s.Age / time.Second), Stale: s.Stale, Expired: s.Expired, ClockBehindSeconds: int64(s.ClockBehind / time.Second)}
+	}
+	for _, w := range r.Lists.Warnings() {
+		rep.Warnings = append(rep.Warnings, w.In(l))
 	}
 	if len(r.Claims.Serial) > 0 {
 		c, h := r.Claims, r.Claims.Holder
@@ -56,15 +76,18 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// Line is r in one line for a person at a checkpoint, in l: VALID or
-// INVALID with the reason, then, once the signature has checked out, the
+// Line is r in one line for a person at a checkpoint, in l: VALID (and
+// whether the holder was green at issue) or INVALID with the reason, then, once the signature has checked out, the
 // masked holder, their status when the code was issued, its expiry,
 // issuer and serial, in China time.
 func (r Result) Line(l lifeline.Lang) string {
 	var b strings.Builder
-	if r.Valid {
+	switch r.Verdict() {
+	case VerdictValidGreen:
 		b.WriteString(l.Pick("VALID 有效", "VALID"))
-	} else {
+	case VerdictValidNotGreen:
+		b.WriteString(l.Pick("VALID 有效 · 签发时非绿码，请核实", "VALID · NOT GREEN AT ISSUE: check the holder"))
+	default:
 		b.WriteString(l.Pick("INVALID 无效", "INVALID"))
 		label := r.Reason.Label(l)
 		fmt.Fprintf(&b, l.Pick("  原因：%s", "  reason: %s"), label)
@@ -90,4 +113,17 @@ func (r Result) Line(l lifeline.Lang) string {
 	}
 	fmt.Fprintf(&b, l.Pick(" · 序列号 %s", " · serial %s"), c.SerialString())
 	return b.String()
+}
+
+// Notes are the lines a person reads under a result: a code that passed
+// only within the clock skew allowed, and what the lists warn of.
+func (r Result) Notes(l lifeline.Lang) []string {
+	var out []string
+	if r.SkewApplied {
+		out = append(out, l.Pick("注意：按允许的时钟偏差接受；请检查本机时间是否准确。", "note: accepted within the clock-skew allowance; check this device's clock."))
+	}
+	for _, w := range r.Lists.Warnings() {
+		out = append(out, l.Pick("警告：", "warning: ")+w.In(l))
+	}
+	return out
 }

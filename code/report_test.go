@@ -13,7 +13,7 @@ import (
 // one line for people and as JSON for programs; a forged one says only
 // why it was refused, naming no one.
 func TestReportAndLine(t *testing.T) {
-	k := newKey(t, t0.Add(-time.Hour), t0.Add(24*time.Hour))
+	k := newKey(t, t0.Add(-time.Hour), t0.Add(60*24*time.Hour))
 	payload, claims := issue(t, k, testHolder(lifeline.DocMainlandID))
 	v := verifierFor(k)
 	ok := v.Verify(payload)

@@ -1,47 +1,27 @@
 package code
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"maps"
 	"slices"
 	"time"
-
-	lifeline "github.com/lifeline-health/lifeline"
 )
 
-// The revocation file (docs/offline-code.md, "Revocation list"):
-//
-//	header   24 bytes: "LLRL", version 1, hash size 8, 2 zero bytes,
-//	         created (int64 Unix ms), cut-off count, hash count (uint32)
-//	cut-offs 16 bytes each, sorted by kid: kid (8), before (int64 Unix ms)
-//	hashes   8 bytes each, strictly ascending: SHA-256(serial)[:8]
-//	trailer  SHA-256 of everything before it (32 bytes)
-//
-// All integers are big-endian. Hashes, not serials: the list says whether
-// a serial is revoked, not which serials exist. At 8 bytes a hash, a
-// million revocations are 8 MB, and the chance that a genuine serial hits
-// one by accident is about 1 in 2^44.
-const (
-	revocationMagic   = "LLRL"
-	revocationVersion = 1
-	revocationHash    = 8
-	revocationHeader  = 24
-	// maxRevocations bounds what a reader allocates for a hostile file.
-	maxRevocations = 1 << 26
-)
+// A revocation list holds hashes, not serials: SHA-256(serial)[:8] as a
+// big-endian uint64. The list tells whether a serial is revoked, not which
+// serials exist. At 8 bytes a hash, a million revocations are 8 MB, and the
+// chance that a genuine serial hits one by accident is about 1 in 2^44.
+const revocationHash = 8
 
 // RevocationList is what an offline verifier knows of revocations: hashes
-// of revoked serials (a lost card, a resident whose status turned red) and
-// per-key cut-offs (a leaked key: every code it signed before a time).
+// of revoked serials (a lost card, a resident whose status turned red, a
+// card replaced by a new one) and per-key cut-offs (a leaked key: every
+// code it signed before a time).
 type RevocationList struct {
-	Created time.Time
 	Cutoffs map[KeyID]time.Time
 	hashes  []uint64 // sorted, unique
 }
@@ -74,6 +54,11 @@ func (l *RevocationList) RevokedByKey(id KeyID, iat time.Time) bool {
 	return ok && iat.Before(before)
 }
 
+// Equal reports whether two lists revoke exactly the same.
+func (l *RevocationList) Equal(o *RevocationList) bool {
+	return slices.Equal(l.hashes, o.hashes) && maps.EqualFunc(l.Cutoffs, o.Cutoffs, time.Time.Equal)
+}
+
 // RevocationBuilder collects revocations and builds a RevocationList.
 type RevocationBuilder struct {
 	hashes  []uint64
@@ -83,12 +68,13 @@ type RevocationBuilder struct {
 // AddSerial adds a revoked serial.
 func (b *RevocationBuilder) AddSerial(serial []byte) { b.hashes = append(b.hashes, serialHash(serial)) }
 
-// AddCutoff revokes every code a key signed before a time. The latest
-// cut-off of a key wins.
+// AddCutoff revokes every code a key signed before a time (kept to the
+// millisecond). The latest cut-off of a key wins.
 func (b *RevocationBuilder) AddCutoff(id KeyID, before time.Time) {
 	if b.cutoffs == nil {
 		b.cutoffs = map[KeyID]time.Time{}
 	}
+	before = time.UnixMilli(before.UnixMilli()).UTC()
 	if cur, ok := b.cutoffs[id]; !ok || before.After(cur) {
 		b.cutoffs[id] = before
 	}
@@ -96,9 +82,9 @@ func (b *RevocationBuilder) AddCutoff(id KeyID, before time.Time) {
 
 // Build sorts what was added into a list. The builder must not be used
 // afterwards.
-func (b *RevocationBuilder) Build(created time.Time) *RevocationList {
+func (b *RevocationBuilder) Build() *RevocationList {
 	slices.Sort(b.hashes)
-	l := &RevocationList{Created: created, Cutoffs: b.cutoffs, hashes: slices.Compact(b.hashes)}
+	l := &RevocationList{Cutoffs: b.cutoffs, hashes: slices.Compact(b.hashes)}
 	if l.Cutoffs == nil {
 		l.Cutoffs = map[KeyID]time.Time{}
 	}
@@ -106,125 +92,214 @@ func (b *RevocationBuilder) Build(created time.Time) *RevocationList {
 	return l
 }
 
-// WriteTo writes the list in its file format.
-func (l *RevocationList) WriteTo(w io.Writer) (int64, error) {
-	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
-	var hdr [revocationHeader]byte
-	copy(hdr[:], revocationMagic)
-	hdr[4], hdr[5] = revocationVersion, revocationHash
-	binary.BigEndian.PutUint64(hdr[8:], uint64(l.Created.UnixMilli()))
-	binary.BigEndian.PutUint32(hdr[16:], uint32(len(l.Cutoffs)))
-	binary.BigEndian.PutUint32(hdr[20:], uint32(len(l.hashes)))
-	bw.Write(hdr[:])
-	ids := make([]KeyID, 0, len(l.Cutoffs))
-	for id := range l.Cutoffs {
-		ids = append(ids, id)
+// RevocationDelta turns one version of the revocation list into a later
+// one: the hashes added and removed (an entry leaves once its code has
+// expired) and every key cut-off of the later version, which are few.
+type RevocationDelta struct {
+	Since          uint64 // the version it applies to
+	Cutoffs        map[KeyID]time.Time
+	Added, Removed []uint64 // sorted, unique
+}
+
+// DeltaOf returns the delta from one list to a later one.
+func DeltaOf(since uint64, from, to *RevocationList) *RevocationDelta {
+	d := &RevocationDelta{Since: since, Cutoffs: maps.Clone(to.Cutoffs)}
+	i, j := 0, 0
+	for i < len(from.hashes) || j < len(to.hashes) {
+		switch {
+		case j == len(to.hashes) || (i < len(from.hashes) && from.hashes[i] < to.hashes[j]):
+			d.Removed = append(d.Removed, from.hashes[i])
+			i++
+		case i == len(from.hashes) || to.hashes[j] < from.hashes[i]:
+			d.Added = append(d.Added, to.hashes[j])
+			j++
+		default:
+			i++
+			j++
+		}
 	}
-	slices.SortFunc(ids, func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
-	var rec [16]byte
+	return d
+}
+
+// Len returns how many hashes the delta adds and removes.
+func (d *RevocationDelta) Len() int { return len(d.Added) + len(d.Removed) }
+
+// Apply returns the list a delta makes of l. Every hash it adds must be
+// missing from l and every hash it removes present: a delta that does not
+// fit is one made for another list, and is refused whole.
+func (l *RevocationList) Apply(d *RevocationDelta) (*RevocationList, error) {
+	out := make([]uint64, 0, len(l.hashes)+len(d.Added)-min(len(d.Removed), len(l.hashes)))
+	i, a, r := 0, 0, 0
+	for i < len(l.hashes) || a < len(d.Added) {
+		var h uint64
+		switch {
+		case a == len(d.Added) || (i < len(l.hashes) && l.hashes[i] < d.Added[a]):
+			h = l.hashes[i]
+			i++
+			if r < len(d.Removed) && d.Removed[r] == h {
+				r++
+				continue
+			}
+			if r < len(d.Removed) && d.Removed[r] < h {
+				return nil, fmt.Errorf("delta removes %016x, which the list does not hold", d.Removed[r])
+			}
+		case i == len(l.hashes) || d.Added[a] < l.hashes[i]:
+			h = d.Added[a]
+			a++
+		default:
+			return nil, fmt.Errorf("delta adds %016x, which the list already holds", d.Added[a])
+		}
+		out = append(out, h)
+	}
+	if r < len(d.Removed) {
+		return nil, fmt.Errorf("delta removes %016x, which the list does not hold", d.Removed[r])
+	}
+	return &RevocationList{Cutoffs: maps.Clone(d.Cutoffs), hashes: out}, nil
+}
+
+// wireCutoff is one key cut-off: [kid, before in Unix milliseconds].
+type wireCutoff struct {
+	_      struct{} `cbor:",toarray"`
+	KID    []byte
+	Before int64
+}
+
+// wireRevocations is the payload of a full list (6 and 9 absent) and of a
+// delta (8 holds the hashes added).
+type wireRevocations struct {
+	wireListHead
+	Since   uint64       `cbor:"6,keyasint,omitempty"`
+	Cutoffs []wireCutoff `cbor:"7,keyasint"`
+	Hashes  []byte       `cbor:"8,keyasint"`
+	Removed []byte       `cbor:"9,keyasint,omitempty"`
+}
+
+func cutoffsToWire(m map[KeyID]time.Time) []wireCutoff {
+	ids := slices.SortedFunc(maps.Keys(m), func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
+	out := make([]wireCutoff, 0, len(ids))
 	for _, id := range ids {
-		copy(rec[:8], id[:])
-		binary.BigEndian.PutUint64(rec[8:], uint64(l.Cutoffs[id].UnixMilli()))
-		bw.Write(rec[:])
+		out = append(out, wireCutoff{KID: bytes.Clone(id[:]), Before: m[id].UnixMilli()})
 	}
-	for _, v := range l.hashes {
-		binary.BigEndian.PutUint64(rec[:8], v)
-		bw.Write(rec[:8])
-	}
-	if err := bw.Flush(); err != nil {
-		return 0, err
-	}
-	n := int64(revocationHeader + 16*len(ids) + 8*len(l.hashes))
-	m, err := w.Write(h.Sum(nil))
-	return n + int64(m), err
+	return out
 }
 
-var errRevocationFile = errors.New("revocation list")
-
-// ReadRevocationList reads a list written by WriteTo, checking its
-// checksum and order.
-func ReadRevocationList(r io.Reader) (*RevocationList, error) {
-	var hdr [revocationHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", errRevocationFile, err)
-	}
-	if string(hdr[:4]) != revocationMagic || hdr[4] != revocationVersion || hdr[5] != revocationHash {
-		return nil, fmt.Errorf("%w: not a version %d list", errRevocationFile, revocationVersion)
-	}
-	nc := binary.BigEndian.Uint32(hdr[16:])
-	nh := binary.BigEndian.Uint32(hdr[20:])
-	if nc > maxRevocations || nh > maxRevocations {
-		return nil, fmt.Errorf("%w: too many entries", errRevocationFile)
-	}
-	body := make([]byte, revocationHeader+16*int(nc)+8*int(nh)+sha256.Size)
-	copy(body, hdr[:])
-	if _, err := io.ReadFull(r, body[revocationHeader:]); err != nil {
-		return nil, fmt.Errorf("%w: truncated: %v", errRevocationFile, err)
-	}
-	end := len(body) - sha256.Size
-	if sum := sha256.Sum256(body[:end]); !bytes.Equal(sum[:], body[end:]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", errRevocationFile)
-	}
-	l := &RevocationList{
-		Created: time.UnixMilli(int64(binary.BigEndian.Uint64(hdr[8:]))),
-		Cutoffs: make(map[KeyID]time.Time, nc),
-		hashes:  make([]uint64, nh),
-	}
-	p := body[revocationHeader:]
-	var prev []byte
-	for i := 0; i < int(nc); i++ {
-		if prev != nil && bytes.Compare(p[:8], prev) <= 0 {
-			return nil, fmt.Errorf("%w: key cut-offs not in ascending order at %d", errRevocationFile, i)
+func cutoffsFromWire(w []wireCutoff) (map[KeyID]time.Time, error) {
+	m := make(map[KeyID]time.Time, len(w))
+	for i, c := range w {
+		if len(c.KID) != len(KeyID{}) {
+			return nil, fmt.Errorf("cut-off %d: kid of %d bytes", i, len(c.KID))
 		}
-		var id KeyID
-		copy(id[:], p[:8])
-		l.Cutoffs[id] = time.UnixMilli(int64(binary.BigEndian.Uint64(p[8:16])))
-		prev, p = p[:8], p[16:]
+		if i > 0 && bytes.Compare(c.KID, w[i-1].KID) <= 0 {
+			return nil, fmt.Errorf("cut-offs not in ascending order of kid at %d", i)
+		}
+		if c.Before <= 0 || c.Before > maxNumericDate*1000 {
+			return nil, fmt.Errorf("cut-off %d: time %d outside years 1970 to 9999", i, c.Before)
+		}
+		m[KeyID(c.KID)] = time.UnixMilli(c.Before).UTC()
 	}
-	for i := range l.hashes {
-		l.hashes[i] = binary.BigEndian.Uint64(p[8*i:])
-		if i > 0 && l.hashes[i] <= l.hashes[i-1] {
-			return nil, fmt.Errorf("%w: hashes not in ascending order at %d", errRevocationFile, i)
+	return m, nil
+}
+
+func hashesToWire(hs []uint64) []byte {
+	b := make([]byte, revocationHash*len(hs))
+	for i, h := range hs {
+		binary.BigEndian.PutUint64(b[revocationHash*i:], h)
+	}
+	return b
+}
+
+var errHashes = errors.New("hashes")
+
+// hashesFromWire reads a run of 8-byte hashes, which must be strictly
+// ascending: a binary search on anything else would miss revocations.
+func hashesFromWire(b []byte) ([]uint64, error) {
+	if len(b)%revocationHash != 0 {
+		return nil, fmt.Errorf("%w: %d bytes is not a whole number of hashes", errHashes, len(b))
+	}
+	n := len(b) / revocationHash
+	if n > maxListItems {
+		return nil, fmt.Errorf("%w: %d, more than %d", errHashes, n, maxListItems)
+	}
+	hs := make([]uint64, n)
+	for i := range hs {
+		hs[i] = binary.BigEndian.Uint64(b[revocationHash*i:])
+		if i > 0 && hs[i] <= hs[i-1] {
+			return nil, fmt.Errorf("%w: not in ascending order at %d", errHashes, i)
 		}
 	}
-	return l, nil
+	return hs, nil
 }
 
-// LoadRevocationList reads a revocation file.
-func LoadRevocationList(path string) (*RevocationList, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, lifeline.Wrapf(lifeline.ENOTFOUND, err, lifeline.T("无法打开吊销列表 "+path, "cannot open the revocation list "+path))
-	}
-	defer f.Close()
-	l, err := ReadRevocationList(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("吊销列表 "+path+" 已损坏或格式错误", "the revocation list "+path+" is damaged or not a revocation list"))
-	}
-	return l, nil
-}
-
-// RevocationsOf builds the revocation list of everything a store holds:
-// every revoked serial and every key's cut-off, as of created.
-func RevocationsOf(ctx context.Context, s interface {
-	EachRevoked(ctx context.Context, fn func(serial []byte) error) error
-	KeyCutoffs(ctx context.Context) (map[string]time.Time, error)
-}, created time.Time) (*RevocationList, error) {
-	var b RevocationBuilder
-	if err := s.EachRevoked(ctx, func(serial []byte) error { b.AddSerial(serial); return nil }); err != nil {
-		return nil, err
-	}
-	cuts, err := s.KeyCutoffs(ctx)
+func (w *wireRevocations) list() (*RevocationList, error) {
+	cuts, err := cutoffsFromWire(w.Cutoffs)
 	if err != nil {
 		return nil, err
 	}
-	for kid, t := range cuts {
-		id, err := ParseKeyID(kid)
-		if err != nil {
-			return nil, err
-		}
-		b.AddCutoff(id, t)
+	hs, err := hashesFromWire(w.Hashes)
+	if err != nil {
+		return nil, err
 	}
-	return b.Build(created), nil
+	return &RevocationList{Cutoffs: cuts, hashes: hs}, nil
+}
+
+func (w *wireRevocations) delta() (*RevocationDelta, error) {
+	if w.Since == 0 {
+		return nil, errors.New("a delta without the version it applies to")
+	}
+	cuts, err := cutoffsFromWire(w.Cutoffs)
+	if err != nil {
+		return nil, err
+	}
+	added, err := hashesFromWire(w.Hashes)
+	if err != nil {
+		return nil, fmt.Errorf("added: %w", err)
+	}
+	removed, err := hashesFromWire(w.Removed)
+	if err != nil {
+		return nil, fmt.Errorf("removed: %w", err)
+	}
+	// A hash both added and removed is a delta no issuer makes.
+	for i, j := 0, 0; i < len(added) && j < len(removed); {
+		switch {
+		case added[i] < removed[j]:
+			i++
+		case removed[j] < added[i]:
+			j++
+		default:
+			return nil, fmt.Errorf("hash %016x both added and removed", added[i])
+		}
+	}
+	return &RevocationDelta{Since: w.Since, Cutoffs: cuts, Added: added, Removed: removed}, nil
+}
+
+func (l *RevocationList) wire(info ListInfo) wireRevocations {
+	return wireRevocations{wireListHead: headOf(info), Cutoffs: cutoffsToWire(l.Cutoffs), Hashes: hashesToWire(l.hashes)}
+}
+
+// SignRevocationList signs a full revocation list with the root key.
+func SignRevocationList(root *RootKey, l *RevocationList, info ListInfo) ([]byte, error) {
+	info.Kind = RevocationListKind
+	if err := info.check(); err != nil {
+		return nil, fmt.Errorf("revocation list: %w", err)
+	}
+	return signList(root, RevocationListKind, l.wire(info))
+}
+
+// SignRevocationDelta signs a revocation delta with the root key; info's
+// version is the one the delta leads to.
+func SignRevocationDelta(root *RootKey, d *RevocationDelta, info ListInfo) ([]byte, error) {
+	info.Kind = RevocationDeltaKind
+	if err := info.check(); err != nil {
+		return nil, fmt.Errorf("revocation delta: %w", err)
+	}
+	if d.Since == 0 || d.Since > info.Version || (d.Since == info.Version && d.Len() != 0) {
+		return nil, fmt.Errorf("revocation delta: from version %d to %d with %d changes", d.Since, info.Version, d.Len())
+	}
+	return signList(root, RevocationDeltaKind, wireRevocations{
+		wireListHead: headOf(info),
+		Since:        d.Since,
+		Cutoffs:      cutoffsToWire(d.Cutoffs),
+		Hashes:       hashesToWire(d.Added),
+		Removed:      hashesToWire(d.Removed),
+	})
 }

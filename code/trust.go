@@ -1,6 +1,7 @@
 package code
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -44,14 +45,51 @@ func (k *TrustedKey) covers(t time.Time) bool {
 	return (k.NotBefore.IsZero() || !t.Before(k.NotBefore)) && (k.NotAfter.IsZero() || !t.After(k.NotAfter))
 }
 
-// TrustList is the set of public keys a verifier accepts, by key id.
-type TrustList map[KeyID]*TrustedKey
+// TrustList is the set of public keys a verifier accepts, by key id. A
+// kid is 8 bytes of a hash, so two keys can share one: every key under a
+// code's kid is tried.
+type TrustList map[KeyID][]*TrustedKey
+
+// add puts a key under an id; a key already there is not added twice.
+func (t TrustList) add(id KeyID, k *TrustedKey) {
+	for _, have := range t[id] {
+		if have.Public.Equal(k.Public) {
+			return
+		}
+	}
+	t[id] = append(t[id], k)
+}
+
+// Len returns how many keys the list holds.
+func (t TrustList) Len() int {
+	n := 0
+	for _, ks := range t {
+		n += len(ks)
+	}
+	return n
+}
+
+// Keys returns every key, sorted by id and then public key, so whatever
+// is written from them comes out the same each time.
+func (t TrustList) Keys() []*TrustedKey {
+	var out []*TrustedKey
+	for _, ks := range t {
+		out = append(out, ks...)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if c := bytes.Compare(out[i].ID[:], out[j].ID[:]); c != 0 {
+			return c < 0
+		}
+		return bytes.Compare(out[i].Public, out[j].Public) < 0
+	})
+	return out
+}
 
 // TrustListOf returns the trust list of signing keys' public halves.
 func TrustListOf(keys []*SigningKey) TrustList {
 	t := TrustList{}
 	for _, k := range keys {
-		t[k.ID] = newTrustedKey(k.Public(), k.NotBefore, k.NotAfter)
+		t.add(k.ID, newTrustedKey(k.Public(), k.NotBefore, k.NotAfter))
 	}
 	return t
 }
@@ -77,7 +115,7 @@ type jwkSet struct {
 // WriteJWKS writes the trust list as a JWK Set, keys sorted by id.
 func (t TrustList) WriteJWKS(w io.Writer) error {
 	set := jwkSet{Keys: []jwk{}}
-	for _, k := range t {
+	for _, k := range t.Keys() {
 		j := jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.Public), Kid: k.ID.JWK(), Alg: "EdDSA", Use: "sig"}
 		if !k.NotBefore.IsZero() {
 			j.Nbf = k.NotBefore.Unix()
@@ -87,11 +125,14 @@ func (t TrustList) WriteJWKS(w io.Writer) error {
 		}
 		set.Keys = append(set.Keys, j)
 	}
-	sort.Slice(set.Keys, func(i, j int) bool { return set.Keys[i].Kid < set.Keys[j].Kid })
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(set)
 }
+
+// maxTrustKeys bounds a trust list: a city has a handful of signing keys,
+// and a hostile list of millions would make every code try them all.
+const maxTrustKeys = 1024
 
 // ReadJWKS reads a JWK Set. Keys that are not Ed25519 OKP keys are
 // skipped (a set may carry other keys); a kid that does not match the key
@@ -100,6 +141,9 @@ func ReadJWKS(r io.Reader) (TrustList, error) {
 	var set jwkSet
 	if err := json.NewDecoder(r).Decode(&set); err != nil {
 		return nil, fmt.Errorf("trust list: %w", err)
+	}
+	if len(set.Keys) > maxTrustKeys {
+		return nil, fmt.Errorf("trust list: %d keys, more than %d", len(set.Keys), maxTrustKeys)
 	}
 	t := TrustList{}
 	for i, j := range set.Keys {
@@ -115,6 +159,9 @@ func ReadJWKS(r io.Reader) (TrustList, error) {
 		if j.Kid != id.JWK() {
 			return nil, fmt.Errorf("trust list: key %d: kid %q does not match its key (%s)", i, j.Kid, id.JWK())
 		}
+		if j.Nbf < 0 || j.Nbf > maxNumericDate || j.Exp < 0 || j.Exp > maxNumericDate || (j.Exp != 0 && j.Exp < j.Nbf) {
+			return nil, fmt.Errorf("trust list: key %d: nbf %d and exp %d are not a window", i, j.Nbf, j.Exp)
+		}
 		var nbf, exp time.Time
 		if j.Nbf != 0 {
 			nbf = time.Unix(j.Nbf, 0)
@@ -122,7 +169,7 @@ func ReadJWKS(r io.Reader) (TrustList, error) {
 		if j.Exp != 0 {
 			exp = time.Unix(j.Exp, 0)
 		}
-		t[id] = newTrustedKey(pub, nbf, exp)
+		t.add(id, newTrustedKey(pub, nbf, exp))
 	}
 	return t, nil
 }

@@ -107,7 +107,7 @@ func TestKillDuringBatchPrint(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lifeline.db")
 	keys := filepath.Join(dir, "keys")
-	if _, err := code.GenerateKey(keys, time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour)); err != nil {
+	if _, err := code.GenerateKey(keys, time.Now().Add(-time.Hour), time.Now().Add(60*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	db, err := store.Open(ctx, path)

@@ -14,7 +14,7 @@ import (
 // payload for zhang signed by it.
 func checkConfig(t *testing.T, f *fixture) (Config, string) {
 	t.Helper()
-	key, err := code.GenerateKey(t.TempDir(), testNow.Add(-time.Hour), testNow.Add(24*time.Hour))
+	key, err := code.GenerateKey(t.TempDir(), testNow.Add(-time.Hour), testNow.Add(60*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestCheckValidView(t *testing.T) {
 func TestCheckRefusesCardRevokedInStore(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	key, err := code.GenerateKey(t.TempDir(), testNow.Add(-time.Hour), testNow.Add(24*time.Hour))
+	key, err := code.GenerateKey(t.TempDir(), testNow.Add(-time.Hour), testNow.Add(60*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

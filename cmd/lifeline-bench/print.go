@@ -54,7 +54,7 @@ func runPrint(ctx context.Context, app *Bench, args []string) error {
 	}
 	defer db.Close()
 	now := time.Now()
-	key, err := code.NewKey(now.Add(-time.Hour), now.Add(24*time.Hour))
+	key, err := code.NewKey(now.Add(-time.Hour), now.Add(code.DefaultMaxValidity+24*time.Hour))
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ import (
 func codeRun(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("LIFELINE_KEYS", filepath.Join(dir, "keys"))
+	t.Setenv("LIFELINE_ROOT_KEY", "")
+	t.Setenv("LIFELINE_CHECKPOINT", filepath.Join(dir, "checkpoint"))
 	var out, errb bytes.Buffer
 	full := append([]string{"--db", filepath.Join(dir, "lifeline.db"), "--lang", "en"}, args...)
 	rc := run(context.Background(), full, strings.NewReader(stdin), &out, &errb)
@@ -63,8 +65,19 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 	if rc != 0 || !strings.Contains(out, "signing") {
 		t.Fatalf("keys list: %d %q", rc, out)
 	}
-	trust := filepath.Join(dir, "trust.json")
-	if rc, _, stderr = codeRun(t, dir, "", "keys", "export", "--out", trust); rc != 0 {
+	// Lists are signed by the root: without one, keys export says how.
+	trust := filepath.Join(dir, "trust.cose")
+	if rc, _, stderr = codeRun(t, dir, "", "keys", "export", "--out", trust); rc != 1 || !strings.Contains(stderr, "keys root new") {
+		t.Fatalf("keys export without a root: %d %q", rc, stderr)
+	}
+	if rc, out, stderr = codeRun(t, dir, "", "keys", "root", "new"); rc != 0 || !strings.Contains(out, "fingerprint") {
+		t.Fatalf("keys root new: %d %q %q", rc, out, stderr)
+	}
+	root := filepath.Join(dir, "root.pub")
+	if rc, _, stderr = codeRun(t, dir, "", "keys", "root", "export", "--out", root); rc != 0 {
+		t.Fatalf("keys root export: %d %q", rc, stderr)
+	}
+	if rc, _, stderr = codeRun(t, dir, "", "keys", "export", "--out", trust); rc != 0 || !strings.Contains(stderr, "trust list version 1") {
 		t.Fatalf("keys export: %d %q", rc, stderr)
 	}
 
@@ -101,8 +114,14 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 
 	// Verify with the exported trust list: arguments, then stdin as a
 	// scanner types it.
-	rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, first, second)
-	if rc != 0 || strings.Count(out, "VALID") != 2 || !strings.Contains(out, "张*丰") || !strings.Contains(out, "GREEN") && !strings.Contains(out, "NO STATUS") {
+	revoked := filepath.Join(dir, "revocations.cose")
+	if rc, _, stderr = codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(stderr, "0 revoked") {
+		t.Fatalf("revocations export: %d %q", rc, stderr)
+	}
+	// The resident has no status: the codes are valid, but not green, and
+	// the exit status says so (3).
+	rc, out, _ = codeRun(t, dir, "", "verify", "--root", root, "--trust", trust, "--revoked", revoked, first, second)
+	if rc != exitNotGreen || strings.Count(out, "NOT GREEN AT ISSUE") != 2 || strings.Count(out, "VALID") != 2 || !strings.Contains(out, "张*丰") || !strings.Contains(out, "GREEN") && !strings.Contains(out, "NO STATUS") {
 		t.Fatalf("verify: rc %d\n%s", rc, out)
 	}
 	// Times are China time whatever the machine's zone (this one's is
@@ -111,7 +130,7 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("verify: want \"valid until %s\" (China time) in\n%s", until, out)
 	}
 	rc, out, _ = codeRun(t, dir, strings.ToLower(first)+"\r\n\r\n"+second+"\n", "verify", "--json")
-	if rc != 0 {
+	if rc != exitNotGreen {
 		t.Fatalf("verify stdin: rc %d\n%s", rc, out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -119,20 +138,20 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("verify --json printed %d lines", len(lines))
 	}
 	var j code.Report
-	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != code.FormatSerial(firstRec.Serial) {
+	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.GreenAtIssue || j.Verdict != code.VerdictValidNotGreen || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != code.FormatSerial(firstRec.Serial) {
 		t.Fatalf("json %s: %+v %v", lines[0], j, err)
 	}
 
 	// Revoke the first by serial and export: the first fails, the second
-	// still passes, exit status 1.
+	// still passes, exit status 1. The checkpoint keeps its trust list
+	// from the run before.
 	if rc, _, stderr = codeRun(t, dir, "", "revoke", "--serial", code.FormatSerial(firstRec.Serial), "--reason", "lost"); rc != 0 {
 		t.Fatalf("revoke: %d %q", rc, stderr)
 	}
-	revoked := filepath.Join(dir, "revoked.bin")
-	if rc, out, stderr = codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(out, "1 revoked") {
+	if rc, out, stderr = codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(stderr, "1 revoked") {
 		t.Fatalf("revocations export: %d %q %q", rc, out, stderr)
 	}
-	rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, "--revoked", revoked, first, second)
+	rc, out, _ = codeRun(t, dir, "", "verify", "--root", root, "--revoked", revoked, first, second)
 	if rc != 1 || !strings.Contains(out, "INVALID  reason: revoked") || strings.Count(out, "INVALID") != 1 {
 		t.Fatalf("verify revoked: rc %d\n%s", rc, out)
 	}
@@ -142,19 +161,22 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("revoke --resident: %d %q", rc, out)
 	}
 	codeRun(t, dir, "", "revocations", "export", "--out", revoked)
-	if rc, out, _ = codeRun(t, dir, "", "verify", "--trust", trust, "--revoked", revoked, second); rc != 1 || !strings.Contains(out, "revoked") {
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--root", root, "--revoked", revoked, second); rc != 1 || !strings.Contains(out, "revoked") {
 		t.Fatalf("verify after resident revocation: rc %d\n%s", rc, out)
 	}
 
 	// --at a month and a day later: expired. A few minutes past exp: valid
 	// with the skew noted.
+	// At a desk with no root pinned, verify checks against the desk's own
+	// keys (and the store's revocations are the staff screen's business).
+	desk := filepath.Join(dir, "desk")
 	later := time.Now().Add(31 * 24 * time.Hour).Format(time.RFC3339)
-	if rc, out, _ = codeRun(t, dir, "", "verify", "--at", later, second); rc != 1 || !strings.Contains(out, "expired") {
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, "--at", later, second); rc != 1 || !strings.Contains(out, "expired") {
 		t.Fatalf("verify --at later: rc %d\n%s", rc, out)
 	}
-	_, c := mustVerify(t, trust, second)
+	_, c := mustVerify(t, dir, second)
 	justAfter := c.ExpiresAt.Add(3 * time.Minute).Format(time.RFC3339)
-	if rc, out, _ = codeRun(t, dir, "", "verify", "--at", justAfter, second); rc != 0 || !strings.Contains(out, "clock-skew") {
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, "--at", justAfter, second); rc != exitNotGreen || !strings.Contains(out, "clock-skew") {
 		t.Fatalf("verify within skew: rc %d\n%s", rc, out)
 	}
 	if rc, _, _ = codeRun(t, dir, "", "verify", "not a code"); rc != 1 {
@@ -162,13 +184,13 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 	}
 }
 
-func mustVerify(t *testing.T, trust, payload string) (code.Result, code.Claims) {
+func mustVerify(t *testing.T, dir, payload string) (code.Result, code.Claims) {
 	t.Helper()
-	tl, err := code.LoadTrustList(trust)
+	keys, err := code.LoadSigningKeys(filepath.Join(dir, "keys"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := (&code.Verifier{Trust: tl}).Verify(payload)
+	r := (&code.Verifier{Trust: code.TrustListOf(keys)}).Verify(payload)
 	return r, r.Claims
 }
 
@@ -187,13 +209,15 @@ func TestRevokeKeyCutoffCommand(t *testing.T) {
 	if rc != 0 || !strings.Contains(out, "1 recorded codes revoked") {
 		t.Fatalf("revoke --key: %d %q %q", rc, out, stderr)
 	}
-	revoked := filepath.Join(dir, "revoked.bin")
-	codeRun(t, dir, "", "revocations", "export", "--out", revoked)
-	l, err := code.LoadRevocationList(revoked)
-	if err != nil || len(l.Cutoffs) != 1 {
-		t.Fatalf("list: %v %v", l, err)
+	codeRun(t, dir, "", "keys", "root", "new")
+	root := filepath.Join(dir, "root.pub")
+	codeRun(t, dir, "", "keys", "root", "export", "--out", root)
+	revoked, trust := filepath.Join(dir, "revocations.cose"), filepath.Join(dir, "trust.cose")
+	codeRun(t, dir, "", "keys", "export", "--out", trust)
+	if rc, _, stderr := codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(stderr, "1 key cut-offs") {
+		t.Fatalf("revocations export: %d %q", rc, stderr)
 	}
-	if rc, out, _ = codeRun(t, dir, "", "verify", "--revoked", revoked, payload); rc != 1 || !strings.Contains(out, "revoked") {
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--root", root, "--trust", trust, "--revoked", revoked, payload); rc != 1 || !strings.Contains(out, "revoked") {
 		t.Fatalf("verify: %d %s", rc, out)
 	}
 	// Usage mistakes exit 2.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -12,17 +14,88 @@ import (
 
 func runKeys(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 {
-		return app.usagef("用法：lifeline keys new|list|export [参数]", "usage: lifeline keys new|list|export [flags]")
+		return app.usagef("用法：lifeline keys new|list|export|root [参数]", "usage: lifeline keys new|list|export|root [flags]")
 	}
-	switch args[0] {
-	case "new":
+	switch sub := strings.Join(args[:min(2, len(args))], " "); {
+	case args[0] == "new":
 		return runKeysNew(app, args[1:])
-	case "list":
+	case args[0] == "list":
 		return runKeysList(app, args[1:])
-	case "export":
-		return runKeysExport(app, args[1:])
+	case args[0] == "export":
+		return runKeysExport(ctx, app, args[1:])
+	case sub == "root new" || sub == "root export":
+		return runKeysRoot(app, args[1], args[2:])
 	}
-	return app.usagef("未知的 keys 子命令“%s”：应为 new、list 或 export", "unknown keys subcommand %q: use new, list or export", args[0])
+	return app.usagef("未知的 keys 子命令“%s”：应为 new、list、export、root new 或 root export", "unknown keys subcommand %q: use new, list, export, root new or root export", args[0])
+}
+
+// rootKeyFlag adds --root-key to a flag set.
+func rootKeyFlag(app *App, fs *flag.FlagSet) *string {
+	return fs.String("root-key", code.DefaultRootKeyPath(app.DBPath), app.T("根密钥文件（默认：环境变量 LIFELINE_ROOT_KEY，或数据库旁的 root/root.key）", "root key file (default: $LIFELINE_ROOT_KEY, or root/root.key beside the database)"))
+}
+
+// listTimeFlags adds the issuer's choice of a list's next update and hard
+// limit.
+func listTimeFlags(app *App, fs *flag.FlagSet, limit time.Duration) *code.ListDurations {
+	d := &code.ListDurations{}
+	fs.DurationVar(&d.NextUpdate, "next-update", code.DefaultNextUpdate, app.T("检查点应在多久内取得更新的列表；过后每个结果都会提示", "when checkpoints should have a newer list; past it every result warns"))
+	fs.DurationVar(&d.Limit, "expires", limit, app.T("列表的硬期限：过后检查点不再判定任何码有效", "the list's hard limit: past it checkpoints pass no code"))
+	return d
+}
+
+// runKeysRoot makes the root key (new) or writes its public half for
+// checkpoints to pin, with its fingerprint and, with --qr, its QR code
+// (export).
+func runKeysRoot(app *App, sub string, args []string) error {
+	fs := app.newFlagSet("keys root " + sub)
+	path := rootKeyFlag(app, fs)
+	out := fs.String("out", "", app.T("new：同 --root-key；export：根公钥文件（如 root.pub），- 为标准输出", "new: as --root-key; export: the root public key file (such as root.pub), - for standard output"))
+	qr := fs.String("qr", "", app.T("export：另存一张可打印的二维码 PNG，检查点扫描即可固定", "export: also write a printable QR code PNG that a checkpoint scans to pin the root"))
+	if err := app.parse(fs, args); err != nil {
+		return err
+	}
+	if sub == "new" {
+		if *out != "" {
+			path = out
+		}
+		k, err := code.GenerateRootKey(*path, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stdout, app.T("已创建根密钥 %s，指纹 %s\n文件：%s（权限 600，只用于签名列表，切勿外传）\n", "created root key %s, fingerprint %s\nfile: %s (mode 600; it signs lists only; never share it)\n"), k.ID, k.Pin().Fingerprint(), k.Path)
+		return nil
+	}
+	if *out == "" {
+		return app.usagef("请用 --out 指定根公钥文件", "give the root public key file with --out")
+	}
+	k, err := code.LoadRootKey(*path)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := code.WriteRoots(&b, code.Roots{k.Pin()}, time.Now()); err != nil {
+		return err
+	}
+	if err := writeOut(app, *out, b.Bytes()); err != nil {
+		return err
+	}
+	if *qr != "" {
+		png, err := k.Pin().QR(512)
+		if err != nil || writeFileAtomic(*qr, png, 0o644) != nil {
+			return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("无法写入 "+*qr, "cannot write "+*qr))
+		}
+	}
+	fmt.Fprintf(app.Stderr, app.T("根公钥 %s，指纹 %s\n%s\n固定前请与通过其他渠道公布的指纹核对。\n", "root key %s, fingerprint %s\n%s\ncompare the fingerprint with the one published through another channel before pinning.\n"), k.ID, k.Pin().Fingerprint(), k.Pin())
+	return nil
+}
+
+// writeOut writes an exported file, or to standard output for "-".
+func writeOut(app *App, path string, b []byte) error {
+	if path == "-" {
+		_, err := app.Stdout.Write(b)
+		return err
+	}
+	return writeFileAtomic(path, b, 0o644)
 }
 
 // keyDirFlag adds --keys to a flag set.
@@ -103,11 +176,14 @@ func runKeysList(app *App, args []string) error {
 	return nil
 }
 
-func runKeysExport(app *App, args []string) error {
+func runKeysExport(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("keys export")
 	dir := keyDirFlag(app, fs)
-	out := fs.String("out", "", app.T("信任列表文件（JWK Set），- 为标准输出", "trust list file (a JWK Set); - for standard output"))
-	if err := fs.Parse(args); err != nil {
+	root := rootKeyFlag(app, fs)
+	out := fs.String("out", "", app.T("由根密钥签名的信任列表（trust.cose），- 为标准输出", "the trust list signed by the root key (trust.cose); - for standard output"))
+	unsigned := fs.Bool("unsigned", false, app.T("改为导出未签名的 JWK Set，供其他核验程序使用（lifeline 检查点不接受）", "write a plain, unsigned JWK Set instead, for other verifiers (lifeline checkpoints refuse it)"))
+	times := listTimeFlags(app, fs, code.DefaultTrustLimit)
+	if err := app.parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -120,17 +196,26 @@ func runKeysExport(app *App, args []string) error {
 	if len(keys) == 0 {
 		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有密钥可导出。运行 lifeline keys new 创建一个。", "no keys to export. Run lifeline keys new to create one."))
 	}
-	var sb strings.Builder
-	if err := code.TrustListOf(keys).WriteJWKS(&sb); err != nil {
+	if *unsigned {
+		var b bytes.Buffer
+		if err := code.TrustListOf(keys).WriteJWKS(&b); err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stderr, app.T("导出 %d 个公钥，未签名：只有经可信渠道送达才可信；lifeline 检查点只接受签名的信任列表。\n", "exporting %d public keys, unsigned: trust it only as far as the channel it travels; lifeline checkpoints take only the signed trust list.\n"), len(keys))
+		return writeOut(app, *out, b.Bytes())
+	}
+	rk, err := code.LoadRootKey(*root)
+	if err != nil {
 		return err
 	}
-	if *out == "-" {
-		_, err := fmt.Fprint(app.Stdout, sb.String())
+	db, err := app.Store(ctx)
+	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, []byte(sb.String()), 0o644); err != nil {
+	e, err := code.ExportTrustList(ctx, db, rk, keys, time.Now(), *times)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stderr, app.T("已导出 %d 个公钥到 %s\n", "exported %d public keys to %s\n"), len(keys), *out)
-	return nil
+	fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
+	return writeOut(app, *out, e.Data)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -11,32 +10,31 @@ import (
 
 func runRevocations(ctx context.Context, app *App, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
-		return app.usagef("用法：lifeline revocations export --out 文件", "usage: lifeline revocations export --out FILE")
+		return app.usagef("用法：lifeline revocations export --out 文件 [--since 版本]", "usage: lifeline revocations export --out FILE [--since VERSION]")
 	}
 	fs := app.newFlagSet("revocations export")
-	out := fs.String("out", "", app.T("吊销列表文件（必填）", "revocation list file (required)"))
-	if err := fs.Parse(args[1:]); err != nil {
+	out := fs.String("out", "", app.T("由根密钥签名的吊销列表文件（必填），- 为标准输出", "the revocation list file, signed by the root key (required); - for standard output"))
+	since := fs.Int64("since", 0, app.T("只导出自此版本以来的增量（检查点持有的版本）", "write only the delta since this version (the one a checkpoint holds)"))
+	root := rootKeyFlag(app, fs)
+	times := listTimeFlags(app, fs, code.DefaultRevocationLimit)
+	if err := app.parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if *out == "" {
-		return app.usagef("请用 --out 指定吊销列表文件", "give the revocation list file with --out")
+	if *out == "" || *since < 0 {
+		return app.usagef("请用 --out 指定吊销列表文件；--since 不能为负", "give the revocation list file with --out; --since cannot be negative")
+	}
+	rk, err := code.LoadRootKey(*root)
+	if err != nil {
+		return err
 	}
 	db, err := app.Store(ctx)
 	if err != nil {
 		return err
 	}
-	l, err := code.RevocationsOf(ctx, db, time.Now())
+	e, err := code.ExportRevocations(ctx, db, rk, time.Now(), *since, *times)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if _, err := l.WriteTo(&buf); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(*out, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(app.Stdout, app.T("已导出 %d 个吊销序列号和 %d 个密钥截止时间到 %s（%d 字节）\n", "exported %d revoked serials and %d key cut-offs to %s (%d bytes)\n"),
-		l.Len(), len(l.Cutoffs), *out, buf.Len())
-	return nil
+	fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
+	return writeOut(app, *out, e.Data)
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -15,18 +15,54 @@ import (
 	"golang.org/x/term"
 )
 
+// Exit statuses of verify, for checkpoints that automate on them: only 0
+// lets a person through on the code alone.
+const (
+	exitAllGreen = 0 // every code valid, every holder green at issue
+	exitInvalid  = 1 // at least one code invalid (or an error)
+	exitNotGreen = 3 // every code valid, at least one holder not green at issue
+)
+
+// listFiles is a repeatable flag of list files.
+type listFiles []string
+
+func (l *listFiles) String() string     { return strings.Join(*l, ",") }
+func (l *listFiles) Set(s string) error { *l = append(*l, s); return nil }
+
+// checkFlags are the flags verify and the staff screen share to say what
+// codes are checked against (code.VerifierSetup).
+func checkFlags(app *App, fs *flag.FlagSet) func() code.VerifierSetup {
+	var s code.VerifierSetup
+	var lists listFiles
+	fs.StringVar(&s.Root, "root", "", app.T("要固定的根公钥（root.pub，或扫描其二维码得到的 LLR1: 文本），只需一次", "the root key to pin, once (root.pub, or the LLR1: text scanned from its QR code)"))
+	fs.StringVar(&s.Dir, "state", "", app.T("检查点目录（默认：环境变量 LIFELINE_CHECKPOINT，或 ~/.local/state/lifeline/checkpoint）", "checkpoint directory (default: $LIFELINE_CHECKPOINT, or ~/.local/state/lifeline/checkpoint)"))
+	fs.Var(&lists, "trust", app.T("签名的信任列表 trust.cose（keys export）", "the signed trust list, trust.cose (keys export)"))
+	fs.Var(&lists, "revoked", app.T("签名的吊销列表或增量（revocations export），可多次给出", "a signed revocation list or delta (revocations export); may be given several times"))
+	fs.BoolVar(&s.NoRevocations, "no-revocations", false, app.T("没有吊销列表也核验（吊销的码不会被发现）", "check without a revocation list (revoked codes are not caught)"))
+	fs.DurationVar(&s.MaxListAge, "max-list-age", 0, app.T("本检查点对列表年龄的硬上限（0：只用列表自身的期限）", "this checkpoint's own hard limit on a list's age (0: the lists' own expiry only)"))
+	keys := keyDirFlag(app, fs)
+	return func() code.VerifierSetup {
+		s.Lists, s.KeyDir = lists, keyDir(app, *keys)
+		s.Say = func(t lifeline.Text) { fmt.Fprintln(app.Stderr, t.In(app.Lang)) }
+		return s
+	}
+}
+
 func runVerify(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("verify")
-	trust := fs.String("trust", "", app.T("信任列表（JWK Set，由 keys export 导出）；默认使用本机密钥目录中的密钥", "trust list (a JWK Set from keys export); default: the keys in the key directory"))
-	dir := keyDirFlag(app, fs)
-	revoked := fs.String("revoked", "", app.T("吊销列表文件（由 revocations export 导出）", "revocation list file (from revocations export)"))
+	setup := checkFlags(app, fs)
+	maxValidity := fs.Duration("max-validity", code.DefaultMaxValidity, app.T("码的最长有效期（exp − iat）", "the longest validity a code may claim (exp − iat)"))
 	at := fs.String("at", "", app.T("按此时间核验（RFC 3339），默认现在", "check as of this time (RFC 3339); default now"))
 	skew := fs.Duration("skew", code.DefaultSkew, app.T("允许的时钟偏差", "clock skew allowed"))
 	asJSON := fs.Bool("json", false, app.T("每个码输出一行 JSON，供程序读取", "print one JSON object per code, for programs"))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v := &code.Verifier{Skew: *skew}
+	v, err := setup().Verifier()
+	if err != nil {
+		return err
+	}
+	v.Skew, v.MaxValidity = *skew, *maxValidity
 	if *skew == 0 {
 		v.Skew = -1 // --skew 0 means none; the Verifier's 0 means the default
 	}
@@ -37,83 +73,55 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 		}
 		v.Now = func() time.Time { return t }
 	}
-	var err error
-	if *trust != "" {
-		if v.Trust, err = code.LoadTrustList(*trust); err != nil {
-			return err
-		}
-	} else {
-		keys, err := code.LoadSigningKeys(keyDir(app, *dir))
-		if err != nil {
-			return err
-		}
-		v.Trust = code.TrustListOf(keys)
-	}
-	if len(v.Trust) == 0 {
-		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("信任列表中没有公钥：请用 --trust 指定 trust.json", "no public keys to trust: give the trust list with --trust trust.json"))
-	}
-	if *revoked != "" {
-		if v.Revoked, err = code.LoadRevocationList(*revoked); err != nil {
-			return err
-		}
-	}
-	p := &verifyPrinter{app: app, json: *asJSON, skew: *skew}
-	allValid := true
-	check := func(payload string) {
-		if !p.print(v.Verify(payload)) {
-			allValid = false
-		}
-	}
+	p := &verifyPrinter{app: app, json: *asJSON}
 	if fs.NArg() > 0 {
 		for _, payload := range fs.Args() {
-			check(payload)
+			p.print(v.Verify(payload))
 		}
 	} else {
 		if f, ok := app.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			fmt.Fprintln(app.Stderr, app.T("请扫码（每行一个），按 Ctrl-D 结束。", "scan codes, one per line; Ctrl-D to finish."))
 		}
-		if err := eachLine(ctx, app.Stdin, check); err != nil {
+		err := code.EachScan(ctx, app.Stdin, func(s string) { p.print(v.Verify(s)) }, func() { p.print(code.Result{Reason: code.TooLong}) })
+		if err != nil {
 			return err
 		}
 	}
-	if !allValid {
-		return &exitError{1}
+	switch {
+	case p.invalid > 0:
+		return &exitError{exitInvalid}
+	case p.notGreen > 0:
+		return &exitError{exitNotGreen}
 	}
 	return nil
 }
 
-// eachLine calls fn for every non-blank line of r, as a scanner types them.
-func eachLine(ctx context.Context, r io.Reader, fn func(string)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 1<<20)
-	for sc.Scan() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			fn(line)
-		}
-	}
-	return sc.Err()
-}
-
 type verifyPrinter struct {
-	app  *App
-	json bool
-	skew time.Duration
+	app               *App
+	json              bool
+	invalid, notGreen int
 }
 
-// print writes one result and reports whether it was valid.
-func (p *verifyPrinter) print(r code.Result) bool {
+// print writes one result and counts it. With --json a result that cannot
+// be written is an error, said as one and counted invalid, never an empty
+// line.
+func (p *verifyPrinter) print(r code.Result) {
+	switch r.Verdict() {
+	case code.VerdictInvalid:
+		p.invalid++
+	case code.VerdictValidNotGreen:
+		p.notGreen++
+	}
 	app := p.app
-	if p.json {
-		b, _ := json.Marshal(r.Report(app.Lang))
-		fmt.Fprintln(app.Stdout, string(b))
-		return r.Valid
+	if !p.json {
+		fmt.Fprintln(app.Stdout, strings.Join(append([]string{r.Line(app.Lang)}, r.Notes(app.Lang)...), "\n  "))
+		return
 	}
-	fmt.Fprintln(app.Stdout, r.Line(app.Lang))
-	if r.SkewApplied {
-		fmt.Fprintf(app.Stdout, app.T("  注意：按 %s 的时钟偏差容忍接受；请检查本机时间是否准确。\n", "  note: accepted within the %s clock-skew allowance; check this device's clock.\n"), p.skew)
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(r.Report(app.Lang)); err != nil {
+		fmt.Fprintln(app.Stderr, app.T("无法输出核验结果：", "cannot write the result: ")+err.Error())
+		p.invalid++
+		return
 	}
-	return r.Valid
+	app.Stdout.Write(b.Bytes())
 }
