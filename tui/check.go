@@ -16,10 +16,17 @@ import (
 // CheckResult is the verdict on one scanned paper code, in the staff
 // member's language.
 type CheckResult struct {
-	Valid  bool
+	Valid bool
+	// Green is set when the code is valid and its holder was green at
+	// issue. A valid code of a holder who was not is shown apart: genuine,
+	// but no pass.
+	Green  bool
 	Reason string // why not valid, or a note such as an allowed clock skew
 	Holder string // masked name and document tail: 张*丰 ····1234
 	Status string // the status at issue: 绿码 阴性 04-09 08:00
+	// Warnings are about the checkpoint, not the code: lists past their
+	// next update, a clock that looks wrong.
+	Warnings []string
 }
 
 // Checker verifies one payload as a scanner typed it. cmd/lifeline wires
@@ -111,8 +118,11 @@ func (s checkScreen) view(width, height int) string {
 	}
 	r := s.last
 	word, zh, style := "VALID", "有 效", styleGreen
-	if !r.Valid {
+	switch {
+	case !r.Valid:
 		word, zh, style = "INVALID", "无 效", styleRed
+	case !r.Green:
+		zh, style = s.e.t("有 效 · 签发时非绿码，请核实", "有 效 · NOT GREEN AT ISSUE: check"), styleYellow
 	}
 	w := width - 2
 	if w > 60 {
@@ -128,6 +138,9 @@ func (s checkScreen) view(width, height int) string {
 	}
 	if r.Status != "" {
 		b.WriteString(styleLabel.Render(s.e.t("签发时状态：", "Status at issue: ")) + r.Status + "\n")
+	}
+	for _, w := range r.Warnings {
+		b.WriteString(styleYellow.Render(s.e.t("警告", "Warning")) + " " + w + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -155,6 +168,10 @@ func VerifierChecker(v *code.Verifier, codes lifeline.CodeService, l lifeline.La
 			out.Reason = res.Reason.Label(l)
 		case out.Reason == "" && res.SkewApplied:
 			out.Reason = l.Pick("本机时钟可能不准：按允许的时间误差判定为有效", "this device's clock may be off: valid within the allowed clock skew")
+		}
+		out.Green = out.Valid && res.GreenAtIssue()
+		for _, w := range res.Lists.Warnings() {
+			out.Warnings = append(out.Warnings, w.In(l))
 		}
 		h := res.Claims.Holder
 		if h.MaskedName != "" || h.DocTail != "" {

@@ -119,3 +119,34 @@ func TestCheckRefusesCardRevokedInStore(t *testing.T) {
 		t.Error("a revoked code should still say whose it is, masked")
 	}
 }
+
+// A genuine code of a holder who was red at issue is valid but not a
+// pass: the screen says so apart from green, and warns of stale lists.
+func TestCheckValidNotGreen(t *testing.T) {
+	f := newFixture(t)
+	key, err := code.GenerateKey(t.TempDir(), testNow.Add(-time.Hour), testNow.Add(60*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &code.Issuer{Key: key, Now: func() time.Time { return testNow }}
+	payload, _, err := iss.Issue(code.HolderOf(f.wu), f.wu.Address.Community)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lists signed three days before now: past their next update.
+	listed := testNow.Add(-72 * time.Hour)
+	v := &code.Verifier{Trust: code.TrustListOf([]*code.SigningKey{key}), Now: func() time.Time { return testNow },
+		Lists: []code.ListInfo{code.ListTimes(code.TrustListKind, 1, listed, 0, 0), code.ListTimes(code.RevocationListKind, 1, listed, 0, 0)}}
+	cfg := f.config()
+	cfg.Check = VerifierChecker(v, f.db, lifeline.Zh)
+	if r := cfg.Check(context.Background(), payload); !r.Valid || r.Green || len(r.Warnings) != 1 {
+		t.Fatalf("red holder: %+v", r)
+	}
+	tm := run(t, cfg)
+	login(t, tm, "wang")
+	tm.Send(fkey(4))
+	tm.Send(runes(payload))
+	tm.Send(enter)
+	waitFor(t, tm, "签发时非绿码", "红码", "列表已 3 天未更新")
+	requireGolden(t, final(t, tm))
+}

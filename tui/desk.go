@@ -12,16 +12,17 @@ import (
 
 // Desk is the configuration of a staff desk beside the store: codes
 // printed with PaperPrinter into printDir (created if need be), signed
-// with the keys in keyDir, which also check scanned codes. Without keys
-// the check screen says checking is not set up, rather than refusing
-// every code.
-func Desk(s lifeline.Store, l lifeline.Lang, site, keyDir, printDir string) (Config, error) {
+// with the keys in keyDir, and scanned codes checked with check (a
+// checkpoint's lists, or the desk's own keys: code.VerifierSetup) and the
+// store's own revocations. With no verifier the check screen says
+// checking is not set up, rather than refusing every code.
+func Desk(s lifeline.Store, l lifeline.Lang, site, keyDir, printDir string, check *code.Verifier) (Config, error) {
 	if err := os.MkdirAll(printDir, 0o755); err != nil {
 		return Config{}, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法创建打印目录 "+printDir, "cannot create the print directory "+printDir))
 	}
 	cfg := Config{Store: s, Lang: l, Site: site, Print: PaperPrinter(s, keyDir, printDir)}
-	if keys, err := code.LoadSigningKeys(keyDir); err == nil && len(keys) > 0 {
-		cfg.Check = VerifierChecker(&code.Verifier{Trust: code.TrustListOf(keys)}, s, l)
+	if check != nil {
+		cfg.Check = VerifierChecker(check, s, l)
 	}
 	return cfg, nil
 }

@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	if err := ensureDemoStaff(ctx, db); err != nil {
 		return err
 	}
-	dir := keyDir(app, *f.keys)
+	dir := f.check().KeyDir
 	if k, created, err := code.EnsureActiveKey(dir, time.Now()); err != nil {
 		return err
 	} else if created {

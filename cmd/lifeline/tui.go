@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/tui"
 )
 
@@ -12,17 +14,15 @@ import (
 type tuiFlags struct {
 	printDir *string
 	site     *string
-	keys     *string
+	check    func() code.VerifierSetup
 }
 
-func addTUIFlags(app *App, fs interface {
-	String(name, value, usage string) *string
-}) tuiFlags {
+func addTUIFlags(app *App, fs *flag.FlagSet) tuiFlags {
 	host, _ := os.Hostname()
 	return tuiFlags{
 		printDir: fs.String("print-dir", ".", app.T("打印的 PDF 文件写到这个目录", "directory the printed PDF files are written to")),
 		site:     fs.String("site", host, app.T("本工作台的名称，记在现场登记上", "this desk's name, recorded on on-site registrations")),
-		keys:     keyDirFlag(app, fs),
+		check:    checkFlags(app, fs),
 	}
 }
 
@@ -43,7 +43,14 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 	return tui.Run(ctx, cfg)
 }
 
-// tuiConfig is the desk's configuration (tui.Desk) from the flags.
+// tuiConfig is the desk's configuration (tui.Desk) from the flags: lists
+// handed over that are refused stop the start, as whoever handed them over
+// must know; nothing to check against leaves checking not set up.
 func tuiConfig(app *App, db lifeline.Store, f tuiFlags) (tui.Config, error) {
-	return tui.Desk(db, app.Lang, *f.site, keyDir(app, *f.keys), *f.printDir)
+	setup := f.check()
+	v, err := setup.Verifier()
+	if err != nil && lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
+		return tui.Config{}, err
+	}
+	return tui.Desk(db, app.Lang, *f.site, setup.KeyDir, *f.printDir, v)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/internal/qrread"
 	"github.com/lifeline-health/lifeline/store"
+	"github.com/lifeline-health/lifeline/tui"
 )
 
 // deployment is a store with a signing key and a root, as an issuing
@@ -283,5 +285,42 @@ func TestVerifyListAge(t *testing.T) {
 		if rc != tt.rc || !strings.Contains(out, tt.says) {
 			t.Errorf("%s: exit %d, want %d and %q:\n%s%s", tt.name, rc, tt.rc, tt.says, out, stderr)
 		}
+	}
+}
+
+// The staff screen's check screen takes the same flags: a pinned root and
+// its lists, refused lists stopping the start.
+func TestStaffScreenChecksAgainstTheCheckpoint(t *testing.T) {
+	d, stranger := newDeployment(t), newDeployment(t)
+	green, red := d.resident("E00000001", lifeline.Green), d.resident("E00000002", lifeline.Red)
+	trust, revs := d.export("trust.cose", "keys", "export"), d.export("revocations.cose", "revocations", "export")
+	config := func(args ...string) (tui.Config, error) {
+		t.Helper()
+		app := &App{DBPath: filepath.Join(d.dir, "lifeline.db"), Lang: lifeline.En, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
+		defer app.Close()
+		fs := app.newFlagSet("tui")
+		f := addTUIFlags(app, fs)
+		if err := fs.Parse(append(args, "--print-dir", filepath.Join(d.dir, "prints"), "--state", filepath.Join(d.dir, "desk-checkpoint"))); err != nil {
+			t.Fatal(err)
+		}
+		db, err := app.Store(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tuiConfig(app, db, f)
+	}
+	cfg, err := config("--root", d.root, "--trust", trust, "--revoked", revs)
+	if err != nil || cfg.Check == nil {
+		t.Fatalf("tui with a checkpoint: %v", err)
+	}
+	if r := cfg.Check(context.Background(), green); !r.Valid || !r.Green {
+		t.Errorf("green holder: %+v", r)
+	}
+	if r := cfg.Check(context.Background(), red); !r.Valid || r.Green {
+		t.Errorf("red holder: %+v", r)
+	}
+	forged := stranger.export("trust.cose", "keys", "export")
+	if _, err := config("--trust", forged); lifeline.ErrorCode(err) != lifeline.EFORBIDDEN {
+		t.Fatalf("a stranger's trust list: %v", err)
 	}
 }
