@@ -42,7 +42,7 @@ func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
 		}
 		iss := paper.CodeIssuer{Issuer: &code.Issuer{Key: key}}
 		res, err := paper.Batch(ctx, src, iss, s, opt, func(p paper.Progress) { progress(p.Done, total) })
-		return PrintResult{Files: res.Files, Codes: res.Codes}, err
+		return PrintResult{Files: res.Files, Codes: res.Codes, Revoked: res.Revoked}, err
 	}
 }
 

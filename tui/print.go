@@ -42,6 +42,8 @@ type PrintJob struct {
 type PrintResult struct {
 	Files []string // PDF files written
 	Codes int      // codes issued and printed
+	// Revoked are the earlier codes the new cards replaced, now revoked.
+	Revoked int
 }
 
 // Printer issues and prints the paper codes of a job, calling progress
@@ -131,7 +133,11 @@ func (s printScreen) update(msg tea.Msg) (printScreen, tea.Cmd) {
 		}
 		s.result = &msg.result
 		s.done = msg.result.Codes
-		s.e.setStatus(fmt.Sprintf(s.e.t("已打印 %d 张纸质码：%s", "Printed %d paper codes: %s"), msg.result.Codes, strings.Join(msg.result.Files, ", ")))
+		status := fmt.Sprintf(s.e.t("已打印 %d 张纸质码：%s", "Printed %d paper codes: %s"), msg.result.Codes, strings.Join(msg.result.Files, ", "))
+		if msg.result.Revoked > 0 {
+			status += fmt.Sprintf(s.e.t("；以前的 %d 张已作废", "; %d earlier ones revoked"), msg.result.Revoked)
+		}
+		s.e.setStatus(status)
 		return s, nil
 	case tea.KeyMsg:
 		if s.running {
@@ -244,7 +250,7 @@ func (s printScreen) view(width, height int) string {
 		b.WriteString("  2  " + s.e.t("全户", "the household") + "\n")
 		b.WriteString("  3  " + fmt.Sprintf(s.e.t("整栋楼（%s 号楼）", "the whole building (building %s)"), s.r.Address.Building) + "\n\n")
 		b.WriteString("  L  " + s.e.t("版式：", "Layout: ") + s.layoutLabel() + "\n\n")
-		b.WriteString(styleDim.Render(s.e.t("按数字键开始。每张纸质码都会记录，可挂失作废。", "Press a number to start. Every code is recorded and can be revoked.")))
+		b.WriteString(styleDim.Render(s.e.t("按数字键开始。每张码都会记录；新卡印好后，以前的卡自动作废。", "Press a number. Every code is recorded; a new card revokes the earlier ones.")))
 		return b.String()
 	}
 	b.WriteString(s.e.t("范围：", "Scope: ") + s.scopeLabel(s.scope) + "   " + s.e.t("版式：", "Layout: ") + s.layoutLabel() + "\n\n")

@@ -127,6 +127,22 @@ func TestPrintLargeType(t *testing.T) {
 	final(t, tm)
 }
 
+// A new card revokes the earlier ones; the screen says how many.
+func TestPrintSaysEarlierCardsRevoked(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config()
+	cfg.Print = func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		progress(1, 1)
+		return PrintResult{Files: []string{"x.pdf"}, Codes: 1, Revoked: 2}, nil
+	}
+	tm := openZhang(t, f, cfg)
+	tm.Send(runes("p"))
+	waitFor(t, tm, "新卡印好后，以前的卡自动作废")
+	tm.Send(runes("1"))
+	waitFor(t, tm, "以前的 2 张已作废")
+	final(t, tm)
+}
+
 // TestPrintRateWaitsForTheStart: the rate and time left show only after a
 // second: over the first code they are the start's, not the batch's.
 func TestPrintRateWaitsForTheStart(t *testing.T) {
