@@ -255,121 +255,20 @@ type Update struct {
 // taken or, on any error, none is and nothing changes.
 func (c *Checkpoint) Update(files []ListFile) (Update, error) {
 	var up Update
-	refuse := func(f ListFile, code string, err error, zh, en string) error {
-		return lifeline.Wrapf(code, err, lifeline.T("列表 "+f.Name+" 被拒绝："+zh, "list "+f.Name+" refused: "+en))
+	trusts, fulls, deltas, err := c.open(files)
+	if err != nil {
+		return up, err
 	}
-	type opened struct {
-		f ListFile
-		l *SignedList
+	trust, trustRaw, err := c.newestTrust(trusts, &up)
+	if err != nil {
+		return Update{}, err
 	}
-	var trusts, fulls, deltas []opened
-	for _, f := range files {
-		l, err := OpenList(f.Data, c.Roots)
-		switch {
-		case err != nil && bytes.HasPrefix(bytes.TrimSpace(f.Data), []byte("{")):
-			return Update{}, refuse(f, lifeline.EINVALID, err, "这是未签名的 JWK Set；检查点只接受由根密钥签名的信任列表（keys export 不加 --unsigned）",
-				"it is an unsigned JWK Set; checkpoints take only the trust list signed by the root (keys export without --unsigned)")
-		case errors.Is(err, ErrListSigner):
-			return Update{}, refuse(f, lifeline.EFORBIDDEN, err, "不是由固定的根密钥签名的", "it is not signed by the pinned root key")
-		case err != nil:
-			return Update{}, refuse(f, lifeline.EINVALID, err, "格式错误或已损坏", "it is malformed or damaged")
-		}
-		switch l.Kind {
-		case TrustListKind:
-			trusts = append(trusts, opened{f, l})
-		case RevocationListKind:
-			fulls = append(fulls, opened{f, l})
-		default:
-			deltas = append(deltas, opened{f, l})
-		}
-	}
-	older := func(o opened, have ListInfo, held bool, floor uint64) error {
-		v := max(floor, have.Version)
-		if (held || floor > 0) && o.l.Version < v {
-			return refuse(o.f, lifeline.ECONFLICT, ErrListRollback,
-				fmt.Sprintf("版本 %d 早于本机已有的版本 %d（不接受旧列表）", o.l.Version, v),
-				fmt.Sprintf("its version %d is older than version %d held here (no rollback)", o.l.Version, v))
-		}
-		return nil
-	}
-	// newer orders lists by version, then by issue time: the same version
-	// signed again later is the same content, fresher.
-	newer := func(a, b ListInfo) bool {
-		return a.Version > b.Version || (a.Version == b.Version && a.IssuedAt.After(b.IssuedAt))
-	}
-
-	trust, trustRaw := c.trust, []byte(nil)
-	held, _ := c.Trust()
-	for _, o := range trusts {
-		if err := older(o, held, c.trust != nil, c.trustFloor); err != nil {
-			return Update{}, err
-		}
-		if trust == nil || newer(o.l.ListInfo, trust.ListInfo) {
-			trust, trustRaw = o.l, o.f.Data
-		} else {
-			up.Skipped = append(up.Skipped, o.f.Name)
-		}
+	revInfo, revoked, err := c.newestRevocations(fulls, deltas, &up)
+	if err != nil {
+		return Update{}, err
 	}
 	up.Trust = trust != c.trust
-
-	revInfo, revoked := c.revInfo, c.revoked
-	for _, o := range fulls {
-		if err := older(o, c.revInfo, c.revoked != nil, c.revFloor); err != nil {
-			return Update{}, err
-		}
-		if revoked == nil || newer(o.l.ListInfo, revInfo) {
-			revInfo, revoked = o.l.ListInfo, o.l.Revocations
-		} else {
-			up.Skipped = append(up.Skipped, o.f.Name)
-		}
-	}
-	slices.SortFunc(deltas, func(a, b opened) int {
-		if a.l.Delta.Since != b.l.Delta.Since {
-			return cmpUint(a.l.Delta.Since, b.l.Delta.Since)
-		}
-		return cmpUint(a.l.Version, b.l.Version)
-	})
-	pending := deltas
-	for progress := true; progress; {
-		progress = false
-		var rest []opened
-		for _, o := range pending {
-			d := o.l.Delta
-			switch {
-			case revoked != nil && (o.l.Version < revInfo.Version || (o.l.Version == revInfo.Version && !o.l.IssuedAt.After(revInfo.IssuedAt))):
-				up.Skipped = append(up.Skipped, o.f.Name)
-			case revoked != nil && d.Since == revInfo.Version:
-				next, err := revoked.Apply(d)
-				if err == nil && d.Since == o.l.Version && !next.Equal(revoked) {
-					err = errors.New("a delta to the same version changes the list")
-				}
-				if err != nil {
-					return Update{}, refuse(o.f, lifeline.EINVALID, fmt.Errorf("%w: %v", ErrListMalformed, err), "与本机的吊销列表不符", "it does not fit the revocation list held here")
-				}
-				revInfo, revoked = o.l.ListInfo, next
-				revInfo.Kind = RevocationListKind
-				up.Applied = append(up.Applied, o.f.Name)
-				progress = true
-			default:
-				rest = append(rest, o)
-			}
-		}
-		pending = rest
-	}
-	if len(pending) > 0 {
-		o := pending[0]
-		have := "无"
-		haveEn := "none"
-		if revoked != nil {
-			have = fmt.Sprint(revInfo.Version)
-			haveEn = have
-		}
-		return Update{}, refuse(o.f, lifeline.ECONFLICT, ErrListGap,
-			fmt.Sprintf("这是从版本 %d 起的增量，本机的版本是 %s；请导入完整的吊销列表", o.l.Delta.Since, have),
-			fmt.Sprintf("it is a delta from version %d and the version held here is %s; load a full revocation list", o.l.Delta.Since, haveEn))
-	}
 	up.Revocations = revoked != c.revoked || revInfo != c.revInfo
-
 	if up.Trust {
 		if err := writeHeld(c.Dir, heldTrustFile, trustRaw); err != nil {
 			return Update{}, err
@@ -388,6 +287,142 @@ func (c *Checkpoint) Update(files []ListFile) (Update, error) {
 		c.revInfo, c.revoked = revInfo, revoked
 	}
 	return up, nil
+}
+
+// handed is a list handed to the checkpoint, its signature checked.
+type handed struct {
+	f ListFile
+	l *SignedList
+}
+
+// refuse says, in words for the person who handed it over, why a list is
+// not taken.
+func refuse(f ListFile, code string, err error, zh, en string) error {
+	return lifeline.Wrapf(code, err, lifeline.T("列表 "+f.Name+" 被拒绝："+zh, "list "+f.Name+" refused: "+en))
+}
+
+// open checks every list handed over and sorts them by kind; the first
+// that is not signed by a pinned root, or not well formed, refuses them
+// all.
+func (c *Checkpoint) open(files []ListFile) (trusts, fulls, deltas []handed, err error) {
+	for _, f := range files {
+		l, err := OpenList(f.Data, c.Roots)
+		switch {
+		case err != nil && bytes.HasPrefix(bytes.TrimSpace(f.Data), []byte("{")):
+			return nil, nil, nil, refuse(f, lifeline.EINVALID, err, "这是未签名的 JWK Set；检查点只接受由根密钥签名的信任列表（keys export 不加 --unsigned）",
+				"it is an unsigned JWK Set; checkpoints take only the trust list signed by the root (keys export without --unsigned)")
+		case errors.Is(err, ErrListSigner):
+			return nil, nil, nil, refuse(f, lifeline.EFORBIDDEN, err, "不是由固定的根密钥签名的", "it is not signed by the pinned root key")
+		case err != nil:
+			return nil, nil, nil, refuse(f, lifeline.EINVALID, err, "格式错误或已损坏", "it is malformed or damaged")
+		}
+		switch l.Kind {
+		case TrustListKind:
+			trusts = append(trusts, handed{f, l})
+		case RevocationListKind:
+			fulls = append(fulls, handed{f, l})
+		default:
+			deltas = append(deltas, handed{f, l})
+		}
+	}
+	return trusts, fulls, deltas, nil
+}
+
+// notOlder refuses a list older than the version held, or than the floor
+// a list set aside at open left.
+func notOlder(o handed, have ListInfo, holding bool, floor uint64) error {
+	v := max(floor, have.Version)
+	if (holding || floor > 0) && o.l.Version < v {
+		return refuse(o.f, lifeline.ECONFLICT, ErrListRollback,
+			fmt.Sprintf("版本 %d 早于本机已有的版本 %d（不接受旧列表）", o.l.Version, v),
+			fmt.Sprintf("its version %d is older than version %d held here (no rollback)", o.l.Version, v))
+	}
+	return nil
+}
+
+// newer orders lists by version, then by issue time: the same version
+// signed again later is the same content, fresher.
+func newer(a, b ListInfo) bool {
+	return a.Version > b.Version || (a.Version == b.Version && a.IssuedAt.After(b.IssuedAt))
+}
+
+// newestTrust returns the trust list to hold after those handed over, and
+// its bytes when it is one of them.
+func (c *Checkpoint) newestTrust(trusts []handed, up *Update) (*SignedList, []byte, error) {
+	trust, raw := c.trust, []byte(nil)
+	held, _ := c.Trust()
+	for _, o := range trusts {
+		if err := notOlder(o, held, c.trust != nil, c.trustFloor); err != nil {
+			return nil, nil, err
+		}
+		if trust == nil || newer(o.l.ListInfo, trust.ListInfo) {
+			trust, raw = o.l, o.f.Data
+		} else {
+			up.Skipped = append(up.Skipped, o.f.Name)
+		}
+	}
+	return trust, raw, nil
+}
+
+// newestRevocations returns the revocation list to hold after the full
+// lists handed over (the newest of them) and the deltas (applied in order
+// from there).
+func (c *Checkpoint) newestRevocations(fulls, deltas []handed, up *Update) (ListInfo, *RevocationList, error) {
+	info, list := c.revInfo, c.revoked
+	for _, o := range fulls {
+		if err := notOlder(o, c.revInfo, c.revoked != nil, c.revFloor); err != nil {
+			return ListInfo{}, nil, err
+		}
+		if list == nil || newer(o.l.ListInfo, info) {
+			info, list = o.l.ListInfo, o.l.Revocations
+		} else {
+			up.Skipped = append(up.Skipped, o.f.Name)
+		}
+	}
+	slices.SortFunc(deltas, func(a, b handed) int {
+		if a.l.Delta.Since != b.l.Delta.Since {
+			return cmpUint(a.l.Delta.Since, b.l.Delta.Since)
+		}
+		return cmpUint(a.l.Version, b.l.Version)
+	})
+	for progress := true; progress; {
+		progress = false
+		var rest []handed
+		for _, o := range deltas {
+			d := o.l.Delta
+			switch {
+			case list != nil && (o.l.Version < info.Version || (o.l.Version == info.Version && !o.l.IssuedAt.After(info.IssuedAt))):
+				up.Skipped = append(up.Skipped, o.f.Name)
+			case list != nil && d.Since == info.Version:
+				next, err := list.Apply(d)
+				if err == nil && d.Since == o.l.Version && !next.Equal(list) {
+					err = errors.New("a delta to the same version changes the list")
+				}
+				if err != nil {
+					return ListInfo{}, nil, refuse(o.f, lifeline.EINVALID, fmt.Errorf("%w: %v", ErrListMalformed, err), "与本机的吊销列表不符", "it does not fit the revocation list held here")
+				}
+				info, list = o.l.ListInfo, next
+				info.Kind = RevocationListKind
+				up.Applied = append(up.Applied, o.f.Name)
+				progress = true
+			default:
+				rest = append(rest, o)
+			}
+		}
+		deltas = rest
+	}
+	if len(deltas) > 0 {
+		o := deltas[0]
+		have, haveEn := "无", "none"
+		if list != nil {
+			have = fmt.Sprint(info.Version)
+			haveEn = have
+		}
+		return ListInfo{}, nil, refuse(o.f, lifeline.ECONFLICT, ErrListGap,
+			fmt.Sprintf("这是从版本 %d 起的增量，本机的版本是 %s；请导入完整的吊销列表", o.l.Delta.Since, have),
+			fmt.Sprintf("it is a delta from version %d and the version held here is %s; load a full revocation list", o.l.Delta.Since, haveEn))
+	}
+	return info, list, nil
 }
 
 func cmpUint(a, b uint64) int {
