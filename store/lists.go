@@ -98,24 +98,8 @@ func (db *DB) RevocationVersion(ctx context.Context, version int64) (lifeline.Re
 // EachRevokedIn calls fn for every serial a version of the list holds,
 // streaming.
 func (db *DB) EachRevokedIn(ctx context.Context, v lifeline.RevocationVersion, fn func(serial []byte) error) error {
-	rows, err := db.r.QueryContext(ctx, db.SQL(`SELECT serial FROM issued_codes WHERE revoked_at <> 0 AND revoked_seq <= ? AND expires_at >= ?`), v.Seq, ms(v.Horizon))
-	if err != nil {
-		return db.unavailable(err)
-	}
-	defer rows.Close()
-	var s []byte
-	for rows.Next() {
-		if err := rows.Scan(&s); err != nil {
-			return db.unavailable(err)
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.unavailable(err)
-	}
-	return nil
+	return eachRow(ctx, db, db.r, func(s scanner) (serial []byte, err error) { return serial, s.Scan(&serial) },
+		fn, `SELECT serial FROM issued_codes WHERE revoked_at <> 0 AND revoked_seq <= ? AND expires_at >= ?`, v.Seq, ms(v.Horizon))
 }
 
 // NextTrustListVersion returns the number of the next trust list.
