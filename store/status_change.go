@@ -39,11 +39,13 @@ func (r *redRule) note(residentID int64, u lifeline.StatusUpdate) {
 }
 
 // revoke revokes the paper codes of the noted residents who are red now,
-// in s's transaction, with an audit entry for each resident who had any,
-// and returns how many codes it revoked.
+// in s's transaction, as one numbered change of the revocation list
+// (lists.go), with an audit entry for each resident who had any, and
+// returns how many codes it revoked.
 func (r *redRule) revoke(s *statusWriter) (int, error) {
 	actor := lifeline.ActorFrom(s.ctx).User
 	total := 0
+	var change int64 // taken once a code is revoked: one change for the transaction
 	for _, id := range r.ids {
 		var color string
 		if err := s.queryRow(`SELECT color FROM residents WHERE id = ?`, []any{id}, &color); err != nil {
@@ -52,12 +54,22 @@ func (r *redRule) revoke(s *statusWriter) (int, error) {
 		if lifeline.Color(color) != lifeline.Red {
 			continue
 		}
-		n, err := s.exec(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ? WHERE resident_id = ? AND revoked_at = 0`, s.now, r.reason[id], id)
+		var has int
+		if err := s.queryRow(`SELECT COUNT(*) FROM issued_codes WHERE resident_id = ? AND revoked_at = 0`, []any{id}, &has); err != nil {
+			return 0, s.db.unavailable(err)
+		}
+		if has == 0 {
+			continue
+		}
+		if change == 0 {
+			var err error
+			if change, err = s.db.nextChange(s.ctx, s.tx); err != nil {
+				return 0, err
+			}
+		}
+		n, err := s.exec(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ?, revoked_seq = ? WHERE resident_id = ? AND revoked_at = 0`, s.now, r.reason[id], change, id)
 		if err != nil {
 			return 0, err
-		}
-		if n == 0 {
-			continue
 		}
 		if err := s.db.auditTx(s.ctx, s.tx, s.now, actor, "revoke", id, fmt.Sprintf("all codes (%d): %s", n, r.reason[id])); err != nil {
 			return 0, err

@@ -11,6 +11,7 @@ import (
 func init() {
 	register("lists/revocation_versions", testRevocationVersions)
 	register("lists/trust_versions", testTrustVersions)
+	register("lists/red_rule_is_a_change", testRedRuleIsAChange)
 }
 
 // revokedIn returns the serials a version of the revocation list holds.
@@ -102,5 +103,25 @@ func testTrustVersions(t *testing.T, db *store.DB) {
 		if got != want {
 			t.Fatalf("trust version %d, want %d", got, want)
 		}
+	}
+}
+
+// A resident turned red loses their codes in the transaction that stores
+// the colour: that is a change of the revocation list like any other, so
+// the next version holds the codes and the version before does not.
+func testRedRuleIsAChange(t *testing.T, db *store.DB) {
+	c := ctx(t)
+	ids := codeResidents(t, db, 1)
+	a := issued(t, ids[0], kidA, 0)
+	must(t, db.RecordIssued(c, []lifeline.IssuedCode{a}))
+	now := codeT0.Add(time.Hour)
+	before, err := db.PublishRevocations(c, now)
+	must(t, err)
+	_, err = db.RecordResult(c, lifeline.StatusUpdate{ResidentID: ids[0], Color: lifeline.Red, At: now})
+	must(t, err)
+	after, err := db.PublishRevocations(c, now)
+	must(t, err)
+	if after.Version != before.Version+1 || !revokedIn(t, db, after)[string(a.Serial)] || len(revokedIn(t, db, before)) != 0 {
+		t.Fatalf("versions %+v then %+v", before, after)
 	}
 }
