@@ -1,6 +1,7 @@
 package code
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -56,6 +57,15 @@ func ExportTrustList(ctx context.Context, versions lifeline.ListService, root *R
 	}
 	info.Root = root.ID
 	return Exported{Data: b, Info: info, Keys: len(live)}, nil
+}
+
+// ExportUnsignedTrustList writes the signing keys' public halves as a
+// plain JWK Set, for verifiers other than lifeline's: unsigned, it is worth
+// only as much as the channel it travels through.
+func ExportUnsignedTrustList(keys []*SigningKey) (Exported, error) {
+	var b bytes.Buffer
+	err := TrustListOf(keys).WriteJWKS(&b)
+	return Exported{Data: b.Bytes(), Keys: len(keys)}, err
 }
 
 // RevocationSource is where the revocation list comes from: a store.
@@ -141,6 +151,9 @@ func (e Exported) Describe() lifeline.Text {
 	i := e.Info
 	var t lifeline.Text
 	switch i.Kind {
+	case "":
+		return lifeline.T(fmt.Sprintf("已导出 %d 个公钥，未签名：只有经可信渠道送达才可信；lifeline 检查点只接受签名的信任列表", e.Keys),
+			fmt.Sprintf("exported %d public keys, unsigned: trust it only as far as the channel it travels; lifeline checkpoints take only the signed trust list", e.Keys))
 	case TrustListKind:
 		t = lifeline.T(fmt.Sprintf("信任列表 版本 %d：%d 个公钥", i.Version, e.Keys), fmt.Sprintf("trust list version %d: %d public keys", i.Version, e.Keys))
 	case RevocationDeltaKind:

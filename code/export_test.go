@@ -190,3 +190,33 @@ func TestExportTrustList(t *testing.T) {
 		t.Fatalf("only expired keys: %v", err)
 	}
 }
+
+// IssueRecorded records the code it issues and revokes the holder's
+// earlier ones, unless told to keep them.
+func TestIssueRecorded(t *testing.T) {
+	w := newExportWorld(t, 1)
+	r, err := w.db.ResidentByDocument(w.ctx, lifeline.Document{Number: "E00000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := &code.Issuer{Key: w.key, Now: func() time.Time { return t0 }}
+	for i, keep := range []bool{true, false} {
+		_, c, err := is.IssueRecorded(w.ctx, w.db, r, "", "staff:wang", keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Issuer != "幸福里社区" {
+			t.Errorf("issuer %q", c.Issuer)
+		}
+		codes, _ := w.db.IssuedCodes(w.ctx, r.ID)
+		valid := 0
+		for _, ic := range codes {
+			if !ic.Revoked() {
+				valid++
+			}
+		}
+		if want := []int{2, 1}[i]; len(codes) != i+2 || valid != want {
+			t.Fatalf("after issue %d (keep %v): %d codes, %d valid, want %d", i, keep, len(codes), valid, want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package code
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"time"
@@ -132,4 +134,23 @@ func Sign(k *SigningKey, c *Claims) (string, error) {
 		return "", fmt.Errorf("encode COSE: %w", err)
 	}
 	return Prefix + Base45Encode(raw), nil
+}
+
+// IssueRecorded issues a code for a resident on behalf of community (their
+// own when empty) and records it before anyone sees it: a code nobody
+// knows about could never be revoked. Unless keepPrevious (a spare card),
+// the resident's earlier codes are then revoked (lifeline.RevokeEarlierCodes).
+func (is *Issuer) IssueRecorded(ctx context.Context, codes lifeline.CodeService, r *lifeline.Resident, community, by string, keepPrevious bool) (string, Claims, error) {
+	payload, c, err := is.Issue(HolderOf(r), cmp.Or(community, r.Address.Community))
+	if err != nil {
+		return "", Claims{}, err
+	}
+	err = codes.RecordIssued(ctx, []lifeline.IssuedCode{{Serial: c.Serial, ResidentID: r.ID, KeyID: is.Key.KID(), IssuedBy: by, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}})
+	if err == nil && !keepPrevious {
+		_, err = lifeline.RevokeEarlierCodes(ctx, codes, r.ID, map[string]bool{string(c.Serial): true}, by)
+	}
+	if err != nil {
+		return "", Claims{}, err
+	}
+	return payload, c, nil
 }

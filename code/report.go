@@ -127,3 +127,30 @@ func (r Result) Notes(l lifeline.Lang) []string {
 	}
 	return out
 }
+
+// Tally counts results for an exit status that a checkpoint automating on
+// it can trust: 0 only if every code was valid and its holder green at
+// issue, 3 if every code was valid but a holder was not green, 1 if any
+// code was invalid.
+type Tally struct{ Invalid, NotGreen int }
+
+// Add counts a result.
+func (t *Tally) Add(r Result) {
+	switch r.Verdict() {
+	case VerdictInvalid:
+		t.Invalid++
+	case VerdictValidNotGreen:
+		t.NotGreen++
+	}
+}
+
+// ExitStatus is the exit status for the results counted.
+func (t Tally) ExitStatus() int {
+	switch {
+	case t.Invalid > 0:
+		return 1
+	case t.NotGreen > 0:
+		return 3
+	}
+	return 0
+}

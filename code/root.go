@@ -286,3 +286,25 @@ func LoadRoots(pathOrPin string) (Roots, error) {
 	}
 	return rs, nil
 }
+
+// PinFile returns the root file (root.pub) of this root: a comment with
+// its fingerprint, and its pin.
+func (k *RootKey) PinFile(now time.Time) []byte {
+	var b bytes.Buffer
+	WriteRoots(&b, Roots{k.Pin()}, now)
+	return b.Bytes()
+}
+
+// Describe says what a person must know of the root key: when made, where
+// it is and how to keep it; when exported, what to compare before pinning.
+func (k *RootKey) Describe(created bool) lifeline.Text {
+	p := k.Pin()
+	if created {
+		return lifeline.T(
+			fmt.Sprintf("已创建根密钥 %s，指纹 %s\n文件：%s（权限 600，只用于签名列表，切勿外传）", k.ID, p.Fingerprint(), k.Path),
+			fmt.Sprintf("created root key %s, fingerprint %s\nfile: %s (mode 600; it signs lists only; never share it)", k.ID, p.Fingerprint(), k.Path))
+	}
+	return lifeline.T(
+		fmt.Sprintf("根公钥 %s，指纹 %s\n%s\n固定前请与通过其他渠道公布的指纹核对。", k.ID, p.Fingerprint(), p),
+		fmt.Sprintf("root key %s, fingerprint %s\n%s\ncompare the fingerprint with the one published through another channel before pinning.", k.ID, p.Fingerprint(), p))
+}

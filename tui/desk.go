@@ -12,17 +12,23 @@ import (
 
 // Desk is the configuration of a staff desk beside the store: codes
 // printed with PaperPrinter into printDir (created if need be), signed
-// with the keys in keyDir, and scanned codes checked with check (a
-// checkpoint's lists, or the desk's own keys: code.VerifierSetup) and the
-// store's own revocations. With no verifier the check screen says
-// checking is not set up, rather than refusing every code.
-func Desk(s lifeline.Store, l lifeline.Lang, site, keyDir, printDir string, check *code.Verifier) (Config, error) {
+// with the keys in check.KeyDir, and scanned codes checked as check says
+// (a checkpoint's lists, or the desk's own keys) and against the store's
+// own revocations. Lists handed over that are refused stop the start, as
+// whoever handed them over must know; with nothing to check against, the
+// check screen says checking is not set up rather than refusing every
+// code.
+func Desk(s lifeline.Store, l lifeline.Lang, site, printDir string, check code.VerifierSetup) (Config, error) {
 	if err := os.MkdirAll(printDir, 0o755); err != nil {
 		return Config{}, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法创建打印目录 "+printDir, "cannot create the print directory "+printDir))
 	}
-	cfg := Config{Store: s, Lang: l, Site: site, Print: PaperPrinter(s, keyDir, printDir)}
-	if check != nil {
-		cfg.Check = VerifierChecker(check, s, l)
+	cfg := Config{Store: s, Lang: l, Site: site, Print: PaperPrinter(s, check.KeyDir, printDir)}
+	v, err := check.Verifier()
+	switch {
+	case err == nil:
+		cfg.Check = VerifierChecker(v, s, l)
+	case lifeline.ErrorCode(err) != lifeline.ENOTFOUND:
+		return Config{}, err
 	}
 	return cfg, nil
 }

@@ -13,13 +13,13 @@ import (
 )
 
 // TestDesk: a desk prints into its directory, made if missing, and checks
-// codes with the verifier it is given (here the desk's own keys, as
-// code.VerifierSetup gives it with no root pinned); without one checking is
-// not set up; Run refuses to start without a terminal.
+// codes with its own keys when no root is pinned; with neither, checking
+// is not set up; Run refuses to start without a terminal.
 func TestDesk(t *testing.T) {
 	f := newFixture(t)
 	keys, out := filepath.Join(f.dir, "keys"), filepath.Join(f.dir, "new", "out")
-	cfg, err := Desk(f.db, lifeline.En, "desk 1", keys, out, nil)
+	check := code.VerifierSetup{KeyDir: keys, Dir: filepath.Join(f.dir, "checkpoint")}
+	cfg, err := Desk(f.db, lifeline.En, "desk 1", out, check)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,18 +29,11 @@ func TestDesk(t *testing.T) {
 	if cfg.Print == nil || cfg.Check != nil || cfg.Site != "desk 1" || cfg.Store == nil {
 		t.Fatalf("without keys: print %v, check %v", cfg.Print != nil, cfg.Check != nil)
 	}
-	if _, err := (code.VerifierSetup{KeyDir: keys, Dir: filepath.Join(f.dir, "checkpoint")}).Verifier(); lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
-		t.Fatalf("no keys and no root: %v", err)
-	}
 	k, err := code.GenerateKey(keys, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := code.VerifierSetup{KeyDir: keys, Dir: filepath.Join(f.dir, "checkpoint")}.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg, err = Desk(f.db, lifeline.En, "desk 1", keys, out, v); err != nil || cfg.Check == nil {
+	if cfg, err = Desk(f.db, lifeline.En, "desk 1", out, check); err != nil || cfg.Check == nil {
 		t.Fatalf("with a key: check %v, %v", cfg.Check != nil, err)
 	}
 	payload, _, err := (&code.Issuer{Key: k}).Issue(code.HolderOf(f.zhang), "幸福社区")

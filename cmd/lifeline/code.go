@@ -40,27 +40,10 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	iss := *community
-	if iss == "" {
-		iss = r.Address.Community
-	}
 	is := &code.Issuer{Key: key, Validity: *validity, Now: func() time.Time { return now }}
-	payload, c, err := is.Issue(code.HolderOf(r), iss)
+	payload, c, err := is.IssueRecorded(ctx, db, r, *community, *by, *keep)
 	if err != nil {
 		return err
-	}
-	// Recorded before it is shown: a code nobody knows about cannot be
-	// revoked.
-	err = db.RecordIssued(ctx, []lifeline.IssuedCode{{
-		Serial: c.Serial, ResidentID: r.ID, KeyID: key.KID(), IssuedBy: *by, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
-	}})
-	if err != nil {
-		return err
-	}
-	if !*keep {
-		if _, err := lifeline.RevokeEarlierCodes(ctx, db, r.ID, map[string]bool{string(c.Serial): true}, *by); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintln(app.Stdout, payload)
 	fmt.Fprintf(app.Stderr, app.T("%s（%s 尾号 %s）序列号 %s，有效至 %s，密钥 %s\n", "%s (%s ending %s) serial %s, valid until %s, key %s\n"),

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -44,8 +44,7 @@ func listTimeFlags(app *App, fs *flag.FlagSet, limit time.Duration) *code.ListDu
 }
 
 // runKeysRoot makes the root key (new) or writes its public half for
-// checkpoints to pin, with its fingerprint and, with --qr, its QR code
-// (export).
+// checkpoints to pin, with its fingerprint and a QR code (export).
 func runKeysRoot(app *App, sub string, args []string) error {
 	fs := app.newFlagSet("keys root " + sub)
 	path := rootKeyFlag(app, fs)
@@ -55,15 +54,11 @@ func runKeysRoot(app *App, sub string, args []string) error {
 		return err
 	}
 	if sub == "new" {
-		if *out != "" {
-			path = out
+		k, err := code.GenerateRootKey(cmp.Or(*out, *path), time.Now())
+		if err == nil {
+			fmt.Fprintln(app.Stdout, k.Describe(true).In(app.Lang))
 		}
-		k, err := code.GenerateRootKey(*path, time.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(app.Stdout, app.T("已创建根密钥 %s，指纹 %s\n文件：%s（权限 600，只用于签名列表，切勿外传）\n", "created root key %s, fingerprint %s\nfile: %s (mode 600; it signs lists only; never share it)\n"), k.ID, k.Pin().Fingerprint(), k.Path)
-		return nil
+		return err
 	}
 	if *out == "" {
 		return app.usagef("请用 --out 指定根公钥文件", "give the root public key file with --out")
@@ -72,21 +67,14 @@ func runKeysRoot(app *App, sub string, args []string) error {
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := code.WriteRoots(&b, code.Roots{k.Pin()}, time.Now()); err != nil {
-		return err
-	}
-	if err := writeOut(app, *out, b.Bytes()); err != nil {
-		return err
-	}
 	if *qr != "" {
 		png, err := k.Pin().QR(512)
-		if err != nil || writeFileAtomic(*qr, png, 0o644) != nil {
-			return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("无法写入 "+*qr, "cannot write "+*qr))
+		if err = cmp.Or(err, writeFileAtomic(*qr, png, 0o644)); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(app.Stderr, app.T("根公钥 %s，指纹 %s\n%s\n固定前请与通过其他渠道公布的指纹核对。\n", "root key %s, fingerprint %s\n%s\ncompare the fingerprint with the one published through another channel before pinning.\n"), k.ID, k.Pin().Fingerprint(), k.Pin())
-	return nil
+	fmt.Fprintln(app.Stderr, k.Describe(false).In(app.Lang))
+	return writeOut(app, *out, k.PinFile(time.Now()))
 }
 
 // writeOut writes an exported file, or to standard output for "-".
@@ -98,10 +86,27 @@ func writeOut(app *App, path string, b []byte) error {
 	return writeFileAtomic(path, b, 0o644)
 }
 
+// exportList writes the list export makes from the store, signed with the
+// root key at rootPath, and says what it holds.
+func exportList(ctx context.Context, app *App, out, rootPath string, export func(lifeline.Store, *code.RootKey) (code.Exported, error)) error {
+	rk, err := code.LoadRootKey(rootPath)
+	if err != nil {
+		return err
+	}
+	db, err := app.Store(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := export(db, rk)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
+	return writeOut(app, out, e.Data)
+}
+
 // keyDirFlag adds --keys to a flag set.
-func keyDirFlag(app *App, fs interface {
-	String(name, value, usage string) *string
-}) *string {
+func keyDirFlag(app *App, fs *flag.FlagSet) *string {
 	return fs.String("keys", "", app.T("密钥目录（默认：环境变量 LIFELINE_KEYS，或数据库旁的 keys 目录）", "key directory (default: $LIFELINE_KEYS, or keys beside the database)"))
 }
 
@@ -197,25 +202,14 @@ func runKeysExport(ctx context.Context, app *App, args []string) error {
 		return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有密钥可导出。运行 lifeline keys new 创建一个。", "no keys to export. Run lifeline keys new to create one."))
 	}
 	if *unsigned {
-		var b bytes.Buffer
-		if err := code.TrustListOf(keys).WriteJWKS(&b); err != nil {
-			return err
+		e, err := code.ExportUnsignedTrustList(keys)
+		if err == nil {
+			fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
+			err = writeOut(app, *out, e.Data)
 		}
-		fmt.Fprintf(app.Stderr, app.T("导出 %d 个公钥，未签名：只有经可信渠道送达才可信；lifeline 检查点只接受签名的信任列表。\n", "exporting %d public keys, unsigned: trust it only as far as the channel it travels; lifeline checkpoints take only the signed trust list.\n"), len(keys))
-		return writeOut(app, *out, b.Bytes())
-	}
-	rk, err := code.LoadRootKey(*root)
-	if err != nil {
 		return err
 	}
-	db, err := app.Store(ctx)
-	if err != nil {
-		return err
-	}
-	e, err := code.ExportTrustList(ctx, db, rk, keys, time.Now(), *times)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
-	return writeOut(app, *out, e.Data)
+	return exportList(ctx, app, *out, *root, func(db lifeline.Store, rk *code.RootKey) (code.Exported, error) {
+		return code.ExportTrustList(ctx, db, rk, keys, time.Now(), *times)
+	})
 }

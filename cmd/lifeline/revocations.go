@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
+	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
 )
 
@@ -23,18 +23,7 @@ func runRevocations(ctx context.Context, app *App, args []string) error {
 	if *out == "" || *since < 0 {
 		return app.usagef("请用 --out 指定吊销列表文件；--since 不能为负", "give the revocation list file with --out; --since cannot be negative")
 	}
-	rk, err := code.LoadRootKey(*root)
-	if err != nil {
-		return err
-	}
-	db, err := app.Store(ctx)
-	if err != nil {
-		return err
-	}
-	e, err := code.ExportRevocations(ctx, db, rk, time.Now(), *since, *times)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(app.Stderr, e.Describe().In(app.Lang))
-	return writeOut(app, *out, e.Data)
+	return exportList(ctx, app, *out, *root, func(db lifeline.Store, rk *code.RootKey) (code.Exported, error) {
+		return code.ExportRevocations(ctx, db, rk, time.Now(), *since, *times)
+	})
 }

@@ -43,14 +43,7 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 	return tui.Run(ctx, cfg)
 }
 
-// tuiConfig is the desk's configuration (tui.Desk) from the flags: lists
-// handed over that are refused stop the start, as whoever handed them over
-// must know; nothing to check against leaves checking not set up.
+// tuiConfig is the desk's configuration (tui.Desk) from the flags.
 func tuiConfig(app *App, db lifeline.Store, f tuiFlags) (tui.Config, error) {
-	setup := f.check()
-	v, err := setup.Verifier()
-	if err != nil && lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
-		return tui.Config{}, err
-	}
-	return tui.Desk(db, app.Lang, *f.site, setup.KeyDir, *f.printDir, v)
+	return tui.Desk(db, app.Lang, *f.site, *f.printDir, f.check())
 }

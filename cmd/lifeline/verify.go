@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -15,29 +14,16 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit statuses of verify, for checkpoints that automate on them: only 0
-// lets a person through on the code alone.
-const (
-	exitAllGreen = 0 // every code valid, every holder green at issue
-	exitInvalid  = 1 // at least one code invalid (or an error)
-	exitNotGreen = 3 // every code valid, at least one holder not green at issue
-)
-
-// listFiles is a repeatable flag of list files.
-type listFiles []string
-
-func (l *listFiles) String() string     { return strings.Join(*l, ",") }
-func (l *listFiles) Set(s string) error { *l = append(*l, s); return nil }
-
 // checkFlags are the flags verify and the staff screen share to say what
 // codes are checked against (code.VerifierSetup).
 func checkFlags(app *App, fs *flag.FlagSet) func() code.VerifierSetup {
 	var s code.VerifierSetup
-	var lists listFiles
+	var lists []string
+	add := func(path string) error { lists = append(lists, path); return nil }
 	fs.StringVar(&s.Root, "root", "", app.T("要固定的根公钥（root.pub，或扫描其二维码得到的 LLR1: 文本），只需一次", "the root key to pin, once (root.pub, or the LLR1: text scanned from its QR code)"))
 	fs.StringVar(&s.Dir, "state", "", app.T("检查点目录（默认：环境变量 LIFELINE_CHECKPOINT，或 ~/.local/state/lifeline/checkpoint）", "checkpoint directory (default: $LIFELINE_CHECKPOINT, or ~/.local/state/lifeline/checkpoint)"))
-	fs.Var(&lists, "trust", app.T("签名的信任列表 trust.cose（keys export）", "the signed trust list, trust.cose (keys export)"))
-	fs.Var(&lists, "revoked", app.T("签名的吊销列表或增量（revocations export），可多次给出", "a signed revocation list or delta (revocations export); may be given several times"))
+	fs.Func("trust", app.T("签名的信任列表 trust.cose（keys export）", "the signed trust list, trust.cose (keys export)"), add)
+	fs.Func("revoked", app.T("签名的吊销列表或增量（revocations export），可多次给出", "a signed revocation list or delta (revocations export); may be given several times"), add)
 	fs.BoolVar(&s.NoRevocations, "no-revocations", false, app.T("没有吊销列表也核验（吊销的码不会被发现）", "check without a revocation list (revoked codes are not caught)"))
 	fs.DurationVar(&s.MaxListAge, "max-list-age", 0, app.T("本检查点对列表年龄的硬上限（0：只用列表自身的期限）", "this checkpoint's own hard limit on a list's age (0: the lists' own expiry only)"))
 	keys := keyDirFlag(app, fs)
@@ -73,55 +59,35 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 		}
 		v.Now = func() time.Time { return t }
 	}
-	p := &verifyPrinter{app: app, json: *asJSON}
+	// Every result is counted for the exit status (code.Tally); with --json
+	// one that cannot be written is an error, said as one, never an empty
+	// line.
+	var tally code.Tally
+	print := func(r code.Result) {
+		tally.Add(r)
+		if !*asJSON {
+			fmt.Fprintln(app.Stdout, strings.Join(append([]string{r.Line(app.Lang)}, r.Notes(app.Lang)...), "\n  "))
+		} else if b, err := json.Marshal(r.Report(app.Lang)); err != nil {
+			fmt.Fprintln(app.Stderr, app.T("无法输出核验结果：", "cannot write the result: ")+err.Error())
+			tally.Invalid++
+		} else {
+			fmt.Fprintln(app.Stdout, string(b))
+		}
+	}
 	if fs.NArg() > 0 {
 		for _, payload := range fs.Args() {
-			p.print(v.Verify(payload))
+			print(v.Verify(payload))
 		}
 	} else {
 		if f, ok := app.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			fmt.Fprintln(app.Stderr, app.T("请扫码（每行一个），按 Ctrl-D 结束。", "scan codes, one per line; Ctrl-D to finish."))
 		}
-		err := code.EachScan(ctx, app.Stdin, func(s string) { p.print(v.Verify(s)) }, func() { p.print(code.Result{Reason: code.TooLong}) })
-		if err != nil {
+		if err := code.EachScan(ctx, app.Stdin, func(s string) { print(v.Verify(s)) }, func() { print(code.Result{Reason: code.TooLong}) }); err != nil {
 			return err
 		}
 	}
-	switch {
-	case p.invalid > 0:
-		return &exitError{exitInvalid}
-	case p.notGreen > 0:
-		return &exitError{exitNotGreen}
+	if st := tally.ExitStatus(); st != 0 {
+		return &exitError{st}
 	}
 	return nil
-}
-
-type verifyPrinter struct {
-	app               *App
-	json              bool
-	invalid, notGreen int
-}
-
-// print writes one result and counts it. With --json a result that cannot
-// be written is an error, said as one and counted invalid, never an empty
-// line.
-func (p *verifyPrinter) print(r code.Result) {
-	switch r.Verdict() {
-	case code.VerdictInvalid:
-		p.invalid++
-	case code.VerdictValidNotGreen:
-		p.notGreen++
-	}
-	app := p.app
-	if !p.json {
-		fmt.Fprintln(app.Stdout, strings.Join(append([]string{r.Line(app.Lang)}, r.Notes(app.Lang)...), "\n  "))
-		return
-	}
-	var b bytes.Buffer
-	if err := json.NewEncoder(&b).Encode(r.Report(app.Lang)); err != nil {
-		fmt.Fprintln(app.Stderr, app.T("无法输出核验结果：", "cannot write the result: ")+err.Error())
-		p.invalid++
-		return
-	}
-	app.Stdout.Write(b.Bytes())
 }

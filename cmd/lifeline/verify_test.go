@@ -18,6 +18,13 @@ import (
 	"github.com/lifeline-health/lifeline/tui"
 )
 
+// verify's exit statuses, as docs/offline-code.md gives them.
+const (
+	exitAllGreen = 0 // every code valid, every holder green at issue
+	exitInvalid  = 1 // a code invalid
+	exitNotGreen = 3 // every code valid, a holder not green at issue
+)
+
 // deployment is a store with a signing key and a root, as an issuing
 // office has it; checkpoint runs lifeline verify against its lists.
 type deployment struct {
