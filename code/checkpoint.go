@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 // Checkpoint is what an offline checkpoint trusts: the roots it pinned and
@@ -435,35 +436,12 @@ func cmpUint(a, b uint64) int {
 	return 0
 }
 
-// writeHeld replaces a checkpoint file atomically: a crash leaves the old
-// file or the new one, never half of one.
+// writeHeld replaces a checkpoint file atomically (see outfile): a crash
+// leaves the old file or the new one, never half of one.
 func writeHeld(dir, name string, b []byte) error {
 	path := filepath.Join(dir, name)
-	fail := func(err error) error {
+	if err := outfile.WriteBytes(path, b, 0o600); err != nil {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法写入检查点文件 "+path, "cannot write the checkpoint file "+path))
-	}
-	f, err := os.CreateTemp(dir, "."+name+".*")
-	if err != nil {
-		return fail(err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fail(err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

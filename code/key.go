@@ -18,6 +18,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 // DefaultKeyLife is how long a new key signs codes when no end is given.
@@ -138,17 +139,15 @@ func GenerateKey(dir string, notBefore, notAfter time.Time) (*SigningKey, error)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(k.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole under a temporary name and linked into place only if
+	// nothing is there: a crash never leaves half a key, and no key is
+	// ever replaced.
+	f, err := outfile.CreateNew(k.Path, 0o600)
 	if err != nil {
 		return nil, keyDirError(dir, err)
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		os.Remove(k.Path)
-		return nil, keyDirError(dir, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(k.Path)
+	f.Write(append(b, '\n'))
+	if err := f.Commit(); err != nil {
 		return nil, keyDirError(dir, err)
 	}
 	return k, nil

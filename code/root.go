@@ -19,6 +19,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 // RootKey is the trust anchor: the Ed25519 key that signs the trust list
@@ -82,20 +83,17 @@ func GenerateRootKey(path string, now time.Time) (*RootKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, keyDirError(dir, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	// Written whole and linked into place only if nothing is there (see
+	// outfile): a crash never leaves half a root key, none is replaced.
+	f, err := outfile.CreateNew(path, 0o600)
+	if err == nil {
+		f.Write(append(b, '\n'))
+		err = f.Commit()
+	}
+	if lifeline.ErrorCode(err) == lifeline.ECONFLICT {
 		return nil, lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("根密钥 "+path+" 已存在；更换根密钥请按 docs/offline-code.md 的轮换步骤进行", "the root key "+path+" already exists; to replace it, follow the rotation in docs/offline-code.md"))
 	}
 	if err != nil {
-		return nil, keyDirError(dir, err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, keyDirError(dir, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
 		return nil, keyDirError(dir, err)
 	}
 	return k, nil

@@ -10,7 +10,6 @@
 package paper
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"github.com/jung-kurt/gofpdf"
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 // Code is one signed code ready to print.
@@ -200,7 +200,7 @@ func (opt Options) checked() (Options, error) {
 	if opt.Out == "" {
 		return opt, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请用 --out 指定输出文件", "give the output file with --out"))
 	}
-	if err := checkOutDir(opt.Out); err != nil {
+	if err := outfile.Check(opt.Out); err != nil {
 		return opt, err
 	}
 	if opt.Layout == "" {
@@ -401,7 +401,8 @@ func PartName(out string, n int) string {
 // keeps paper and store in step:
 //
 //  1. the PDF is written to a temporary file beside the final one and
-//     synced; any failure, or ctx cancelled by then, removes it and records
+//     synced (package outfile: a device or a pipe is written at step 3);
+//     any failure, or ctx cancelled by then, removes it and records
 //     nothing;
 //  2. its codes are recorded in one transaction (RecordIssued); a failure
 //     removes the file;
@@ -431,25 +432,29 @@ func (w *writer) finish(last bool) error {
 	if !last || w.fileNo > 1 {
 		final = PartName(w.opt.Out, w.fileNo)
 	}
-	tmp, err := writeTemp(final, pdf, w.opt.wrapOut)
+	out, err := writePDF(final, pdf, w.opt.wrapOut)
 	if err != nil {
 		return err
 	}
 	if err := w.ctx.Err(); err != nil {
-		os.Remove(tmp)
+		out.Abort()
 		return err
 	}
 	ctx := context.WithoutCancel(w.ctx)
 	if err := w.rec.RecordIssued(ctx, w.codes); err != nil {
-		os.Remove(tmp)
+		out.Abort()
 		return fmt.Errorf("record codes of %s: %w", final, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
-			"码已登记，但文件无法改名为 "+final+"，完整文件在 "+tmp,
-			"the codes are recorded but the file could not be renamed to "+final+"; the complete file is "+tmp))
+	if err := out.Commit(); err != nil {
+		if tmp := out.TempName(); tmp != "" {
+			if _, serr := os.Stat(tmp); serr == nil {
+				return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
+					"码已登记，但文件无法改名为 "+final+"，完整文件在 "+tmp,
+					"the codes are recorded but the file could not be renamed to "+final+"; the complete file is "+tmp))
+			}
+		}
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("码已登记，但无法写入 "+final, "the codes are recorded but "+final+" could not be written"))
 	}
-	syncDir(filepath.Dir(final))
 	w.res.Files = append(w.res.Files, final)
 	w.res.Codes += len(w.codes)
 	w.res.Pages += w.pages
@@ -487,68 +492,27 @@ func (w *writer) revokePrevious(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// writeTemp writes pdf to a new temporary file in final's directory and
-// syncs it; on any failure the temporary file is removed.
-func writeTemp(final string, pdf *gofpdf.Fpdf, wrap func(io.Writer) io.Writer) (string, error) {
-	dir, base := filepath.Split(final)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+// writePDF writes pdf for final (see outfile: beside it under a
+// temporary name, or for a device or pipe in memory) and syncs it; on any
+// failure nothing is left.
+func writePDF(final string, pdf *gofpdf.Fpdf, wrap func(io.Writer) io.Writer) (*outfile.File, error) {
+	f, err := outfile.Create(final, 0o644) // a print shop must read it
 	if err != nil {
-		return "", outError(final, err)
+		return nil, err
 	}
-	f.Chmod(0o644) // CreateTemp makes it 0600; a print shop must read it
-	bw := bufio.NewWriterSize(f, 1<<20)
-	var out io.Writer = bw
+	var w io.Writer = f
 	if wrap != nil {
-		out = wrap(bw)
+		w = wrap(f)
 	}
-	err = pdf.Output(out)
-	if err == nil {
-		err = bw.Flush()
-	}
+	err = pdf.Output(w)
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(f.Name())
-		return "", outError(final, err)
+		f.Abort()
+		return nil, lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
+			"无法写入 "+final+"（磁盘已满或没有写权限？）",
+			"cannot write "+final+" (disk full or no permission?)"))
 	}
-	return f.Name(), nil
-}
-
-// checkOutDir makes sure files can be written beside out before any code
-// is issued: finding out after the first thousand helps no one.
-func checkOutDir(out string) error {
-	dir := filepath.Dir(out)
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("输出目录 "+dir+" 不存在", "the output folder "+dir+" does not exist"))
-	}
-	f, err := os.CreateTemp(dir, ".lifeline-probe-*")
-	if err != nil {
-		return outError(out, err)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
-}
-
-func outError(final string, err error) error {
-	return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T(
-		"无法写入 "+final+"（磁盘已满或没有写权限？）",
-		"cannot write "+final+" (disk full or no permission?)"))
-}
-
-// syncDir makes a rename durable; it is best effort, as some file systems
-// cannot sync a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return f, nil
 }

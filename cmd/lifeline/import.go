@@ -12,6 +12,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 	"github.com/lifeline-health/lifeline/roster"
 )
 
@@ -47,6 +48,12 @@ func parseImport(app *App, args []string) (*importRun, error) {
 	}
 	if r.skip && r.rejects == "" {
 		return nil, app.usagef("--skip-invalid 需要同时给出 --rejects 文件，错误的行不能丢弃", "--skip-invalid needs --rejects FILE: bad rows must not be thrown away")
+	}
+	if r.rejects != "" {
+		// A folder or a link to nothing is refused before any row is read.
+		if err := outfile.Check(r.rejects); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -118,9 +125,8 @@ func (r *importRun) finish(ctx context.Context) (*lifeline.ImportBatch, error) {
 	r.counts = r.p.Counts()
 	bad := r.counts.Bad
 	if bad > 0 && r.rejects != "" && !r.dryRun {
-		err := writeAtomic(r.rejects, 0o600, func(w io.Writer) error { return r.p.WriteRejects(w, app.Lang) })
-		if err != nil {
-			return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法写入错误行文件 "+r.rejects, "cannot write the rejects file "+r.rejects))
+		if err := outfile.Write(r.rejects, 0o600, func(w io.Writer) error { return r.p.WriteRejects(w, app.Lang) }); err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(app.Stderr, app.T("%d 行有错误，已写入 %s，修正后可直接再导入该文件。\n", "%d bad rows written to %s; fix them there and import that file.\n"), bad, r.rejects)
 	}

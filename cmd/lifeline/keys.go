@@ -10,6 +10,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 func runKeys(ctx context.Context, app *App, args []string) error {
@@ -69,7 +70,7 @@ func runKeysRoot(app *App, sub string, args []string) error {
 	}
 	if *qr != "" {
 		png, err := k.Pin().QR(512)
-		if err = cmp.Or(err, writeFileAtomic(*qr, png, 0o644)); err != nil {
+		if err = cmp.Or(err, outfile.WriteBytes(*qr, png, 0o644)); err != nil {
 			return err
 		}
 	}
@@ -83,7 +84,7 @@ func writeOut(app *App, path string, b []byte) error {
 		_, err := app.Stdout.Write(b)
 		return err
 	}
-	return writeFileAtomic(path, b, 0o644)
+	return outfile.WriteBytes(path, b, 0o644)
 }
 
 // exportList writes the list export makes from the store, signed with the
