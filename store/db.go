@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,19 @@ func IsPostgres(dsn string) bool {
 // Open opens (creating if needed) the store at dsn, a SQLite file path or a
 // postgres:// URL, and brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, true)
+}
+
+// OpenExisting is Open for a store that must exist already: a SQLite file
+// that is missing or empty, or a PostgreSQL database without lifeline's
+// tables, is ENOTFOUND and nothing is created. Commands that only read
+// open their store this way, so a mistyped or forgotten --db is said
+// rather than answered from a new, empty store.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, false)
+}
+
+func open(ctx context.Context, dsn string, create bool) (*DB, error) {
 	db := &DB{Now: time.Now}
 	db.inbound = batcher[*inboundWait]{run: func(b []*inboundWait) { db.sids.record(b) }, linger: inboundLinger, lingerUnder: inboundFull}
 	db.statusReads = batcher[*statusWait]{run: db.readStatuses, max: maxStatusBatch}
@@ -103,14 +117,30 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err := db.openPostgres(ctx, dsn); err != nil {
 			return nil, err
 		}
-	} else if err := db.openSQLite(dsn); err != nil {
-		return nil, err
+		if !create {
+			if err := db.postgresHasStore(ctx); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+	} else {
+		if fi, err := os.Stat(dsn); !create && (err != nil || fi.Size() == 0) {
+			return nil, noStore(dsn)
+		}
+		if err := db.openSQLite(dsn); err != nil {
+			return nil, err
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// noStore is OpenExisting's error: nothing at dsn to open.
+func noStore(dsn string) error {
+	return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T(dsn+" 处没有数据库", "no store at "+dsn))
 }
 
 // Close closes the store.

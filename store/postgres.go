@@ -28,6 +28,21 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	return nil
 }
 
+// postgresHasStore reports, as noStore, a database without lifeline's
+// tables (OpenExisting): one that has never been migrated.
+func (db *DB) postgresHasStore(ctx context.Context) error {
+	var name string
+	var found bool
+	if err := db.w.QueryRowContext(ctx, `SELECT current_database(), to_regclass('schema_migrations') IS NOT NULL`).Scan(&name, &found); err != nil {
+		return db.unavailable(err)
+	}
+	if !found {
+		// Named by the database, not the URL, which may hold a password.
+		return noStore("PostgreSQL " + name)
+	}
+	return nil
+}
+
 // postgresBulk is the bulkWriting of a PostgreSQL store: an import runs
 // on the pool like any transaction, and keeps its indexes (DROP INDEX
 // would lock searches out for the whole import).

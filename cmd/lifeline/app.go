@@ -15,13 +15,20 @@ import (
 // store, opened on first use.
 type App struct {
 	DBPath string
-	Lang   lifeline.Lang
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	// dbGiven: --db or LIFELINE_DB named the store, rather than the
+	// default lifeline.db.
+	dbGiven bool
+	Lang    lifeline.Lang
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
 
 	db       *store.DB
 	badFlags bool // a flag set failed to parse and already said why
+	// creates: the command makes the store when there is none (import,
+	// seed, staff add, demo). Every other command only opens one: a
+	// command that reads must not answer from a new, empty store.
+	creates bool
 }
 
 // open opens the store named by --db on first use. The concrete store
@@ -31,7 +38,16 @@ func (a *App) open(ctx context.Context) (*store.DB, error) {
 	if a.db != nil {
 		return a.db, nil
 	}
-	db, err := store.Open(ctx, a.DBPath)
+	open := store.OpenExisting
+	if a.creates {
+		open = store.Open
+	}
+	db, err := open(ctx, a.DBPath)
+	if lifeline.ErrorCode(err) == lifeline.ENOTFOUND {
+		return nil, lifeline.Wrapf(lifeline.ENOTFOUND, err, lifeline.T(
+			lifeline.ErrorMessage(err, lifeline.Zh)+"（请用 --db 指定，如 --db demo.db，或设置 LIFELINE_DB）",
+			lifeline.ErrorMessage(err, lifeline.En)+" (use --db demo.db or LIFELINE_DB)"))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -156,6 +156,27 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("verify revoked: rc %d\n%s", rc, out)
 	}
 
+	// Beside the store (--db), a desk with no root pinned refuses what the
+	// store revoked with no list handed over, as the check screen does;
+	// offline, with no store here, only a list says so.
+	desk := filepath.Join(dir, "desk")
+	rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, first, second)
+	if rc != 1 || !strings.Contains(out, "INVALID  reason: revoked") || strings.Count(out, "INVALID") != 1 {
+		t.Fatalf("verify beside the store: rc %d\n%s", rc, out)
+	}
+	t.Chdir(t.TempDir()) // no lifeline.db here
+	var ob, eb bytes.Buffer
+	if rc := run(context.Background(), []string{"--lang", "en", "verify", "--state", desk, first}, strings.NewReader(""), &ob, &eb); rc != exitNotGreen {
+		t.Fatalf("verify offline: rc %d\n%s%s", rc, ob.String(), eb.String())
+	}
+	if _, err := os.Stat("lifeline.db"); err == nil {
+		t.Fatal("verify offline created a store")
+	}
+	eb.Reset()
+	if rc := run(context.Background(), []string{"--db", "nothing.db", "--lang", "en", "verify", "--state", desk, first}, strings.NewReader(""), &ob, &eb); rc != 1 || !strings.Contains(eb.String(), "no store at nothing.db") {
+		t.Fatalf("verify --db with no store there: rc %d %q", rc, eb.String())
+	}
+
 	// Revoke everything of the resident: now both fail.
 	if rc, out, _ = codeRun(t, dir, "", "revoke", "--resident", doc); rc != 0 || !strings.Contains(out, "revoked 1 codes") {
 		t.Fatalf("revoke --resident: %d %q", rc, out)
@@ -166,17 +187,18 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 	}
 
 	// --at a month and a day later: expired. A few minutes past exp: valid
-	// with the skew noted.
-	// At a desk with no root pinned, verify checks against the desk's own
-	// keys (and the store's revocations are the staff screen's business).
-	desk := filepath.Join(dir, "desk")
+	// with the skew noted, for a code issued after the revocations. At a
+	// desk with no root pinned, verify checks against the desk's own keys
+	// and the store's revocations.
+	_, out, _ = codeRun(t, dir, "", "code", "--resident", doc, "--keep-previous")
+	third := strings.TrimSpace(out)
 	later := time.Now().Add(31 * 24 * time.Hour).Format(time.RFC3339)
 	if rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, "--at", later, second); rc != 1 || !strings.Contains(out, "expired") {
 		t.Fatalf("verify --at later: rc %d\n%s", rc, out)
 	}
-	_, c := mustVerify(t, dir, second)
+	_, c := mustVerify(t, dir, third)
 	justAfter := c.ExpiresAt.Add(3 * time.Minute).Format(time.RFC3339)
-	if rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, "--at", justAfter, second); rc != exitNotGreen || !strings.Contains(out, "clock-skew") {
+	if rc, out, _ = codeRun(t, dir, "", "verify", "--state", desk, "--at", justAfter, third); rc != exitNotGreen || !strings.Contains(out, "clock-skew") {
 		t.Fatalf("verify within skew: rc %d\n%s", rc, out)
 	}
 	if rc, _, _ = codeRun(t, dir, "", "verify", "not a code"); rc != 1 {

@@ -28,6 +28,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	if err := app.parse(fs, args); err != nil {
 		return err
 	}
+	app.creates = true
 	db, err := app.gateway(ctx)
 	if err != nil {
 		return err

@@ -77,6 +77,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		}
 	}
 	app.reservePageCache(r.p.Pending())
+	app.creates = true
 	db, err := app.importer(ctx)
 	if err != nil {
 		return err

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return 2
 	}
+	app.dbGiven = os.Getenv("LIFELINE_DB") != ""
+	global.Visit(func(f *flag.Flag) { app.dbGiven = app.dbGiven || f.Name == "db" })
 	if app.Lang, err = lifeline.ParseLang(*lang); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

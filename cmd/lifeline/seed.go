@@ -23,6 +23,7 @@ func runSeed(ctx context.Context, app *App, args []string) error {
 		return app.usagef("--residents 应至少为 1", "--residents must be at least 1")
 	}
 	app.reservePageCache(*n)
+	app.creates = true
 	db, err := app.Store(ctx)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func runStaff(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
+	app.creates = true // the first administrator comes before anything else
 	db, err := app.Store(ctx)
 	if err != nil {
 		return err

@@ -1,0 +1,58 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+// openExisting: OpenExisting refuses an address with no store and creates
+// nothing there; once Open has made the store, it opens it.
+func openExisting(t *testing.T, dsn string) {
+	ctx := context.Background()
+	if db, err := store.OpenExisting(ctx, dsn); lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("OpenExisting on nothing: %v", err)
+	}
+	if db, err := store.OpenExisting(ctx, dsn); err == nil {
+		db.Close()
+		t.Fatal("the first OpenExisting made a store")
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.OpenExisting(ctx, dsn)
+	if err != nil {
+		t.Fatalf("OpenExisting on a store: %v", err)
+	}
+	db.Close()
+}
+
+func TestOpenExistingSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lifeline.db")
+	// An empty file (touched by hand, or left by a crash before the first
+	// page) is no store either.
+	os.WriteFile(path, nil, 0o600)
+	openExisting(t, path)
+	os.Remove(path + "-log")
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	store.OpenExisting(context.Background(), missing)
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("OpenExisting created a file")
+	}
+}
+
+func TestOpenExistingPostgres(t *testing.T) {
+	if pgtestDSNUnset() {
+		t.Skip("LIFELINE_TEST_POSTGRES is not set; run scripts/test-postgres.sh")
+	}
+	openExisting(t, openPostgresDSN(t))
+}
