@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/cmdline"
 	"github.com/lifeline-health/lifeline/store"
 )
 
@@ -23,8 +24,7 @@ type App struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 
-	db       *store.DB
-	badFlags bool // a flag set failed to parse and already said why
+	db *store.DB
 	// creates: the command makes the store when there is none (import,
 	// seed, staff add, demo). Every other command only opens one: a
 	// command that reads must not answer from a new, empty store.
@@ -138,28 +138,33 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
+// newFlagSet returns a flag set for a command or verb ("keys new"),
+// parsed with parse or args.
 func (a *App) newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("lifeline "+name, flag.ContinueOnError)
-	fs.SetOutput(a.Stderr)
-	// The flag package calls Usage when parsing fails, after printing what
-	// was wrong: remember that, so the error is reported as a bad command
-	// line (exit 2) rather than as an internal error.
-	fs.Usage = func() {
-		a.badFlags = true
-		fmt.Fprintf(a.Stderr, a.T("用法：lifeline %s [参数]\n", "usage: lifeline %s [flags]\n"), name)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // cmdline words every mistake, in the reader's language
 	return fs
 }
 
 // parse parses a command's flags and refuses arguments left over.
 func (a *App) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	rest, err := a.args(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return a.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	if len(rest) > 0 {
+		return a.usagef("多余的参数：%s", "unexpected arguments: %s", strings.Join(rest, " "))
 	}
 	return nil
+}
+
+// args parses a command's flags, which may come before, between or after
+// its other arguments (lifeline import roster.csv --dry-run), and returns
+// those.
+func (a *App) args(fs *flag.FlagSet, args []string) ([]string, error) {
+	rest, err := cmdline.Parse(fs, args, true)
+	if err != nil {
+		return nil, a.flagError(fs, err)
+	}
+	return rest, nil
 }

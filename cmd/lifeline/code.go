@@ -11,7 +11,7 @@ import (
 
 func runCode(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("code")
-	resident := fs.String("resident", "", app.T("居民的证件号码（必填）", "the resident's document number (required)"))
+	resident := fs.String("resident", "", app.T("居民的`证件号码`（必填）", "the resident's document number, `DOC` (required)"))
 	dir := keyDirFlag(app, fs)
 	validity := fs.Duration("validity", code.DefaultValidity, app.T("码的有效期", "how long the code is valid"))
 	by := fs.String("by", defaultStaff(), app.T("签发人（记录在码的登记中）", "who issues it (recorded with the code)"))

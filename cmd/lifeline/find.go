@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-runewidth"
-
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/cmdline"
 )
 
 // runFind is the one search box from a shell. Staff see names; document
@@ -22,14 +21,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 	asJSON := fs.Bool("json", false, app.T("以 JSON 输出", "print JSON"))
 	limit := fs.Int("limit", 20, app.T("最多显示多少条", "how many results at most"))
 	reveal := fs.Bool("reveal", false, app.T("显示完整证件号码和手机号（记入审计日志）", "show full document and phone numbers (audited)"))
-	fs.Usage = func() {
-		app.badFlags = true
-		fmt.Fprintln(app.Stderr, app.T("用法：lifeline find [--json] [--limit N] [--reveal] 查询内容", "usage: lifeline find [--json] [--limit N] [--reveal] QUERY"))
-		fmt.Fprintln(app.Stderr, app.T("查询内容可以是：姓名或其中几个字、完整证件号码或末 4-6 位、完整手机号或末 4 位、门牌号如 12-3-501",
-			"QUERY is a name or part of it, a full document number or its last 4-6 characters, a full phone number or its last 4 digits, or an address such as 12-3-501"))
-		fs.PrintDefaults()
-	}
-	words, err := parseInterleaved(fs, args)
+	words, err := app.args(fs, args)
 	if err != nil {
 		return err
 	}
@@ -120,34 +112,7 @@ func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lif
 		row = append(row, addr, r.Status.Color.Label(l), findTest(r, l, now), m.Kind.Label(l))
 		rows = append(rows, row)
 	}
-	writeAligned(w, rows)
-}
-
-// writeAligned prints rows as columns two spaces apart, measuring width in
-// terminal cells so Chinese characters (two cells each) line up.
-func writeAligned(w io.Writer, rows [][]string) {
-	var widths []int
-	for _, row := range rows {
-		for i, c := range row {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], runewidth.StringWidth(c))
-		}
-	}
-	var b strings.Builder
-	for _, row := range rows {
-		b.Reset()
-		for i, c := range row {
-			if i == len(row)-1 {
-				b.WriteString(c)
-				break
-			}
-			b.WriteString(runewidth.FillRight(c, widths[i]))
-			b.WriteString("  ")
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
+	cmdline.WriteTable(w, rows)
 }
 
 // findRecord is one result in --json output. Numbers are masked unless

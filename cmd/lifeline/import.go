@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,14 +32,9 @@ func parseImport(app *App, args []string) (*importRun, error) {
 	r := &importRun{app: app}
 	fs.BoolVar(&r.dryRun, "dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
 	fs.BoolVar(&r.skip, "skip-invalid", false, app.T("跳过有错误的行，导入其余的行（需要 --rejects）", "skip bad rows and import the rest (needs --rejects)"))
-	fs.StringVar(&r.rejects, "rejects", "", app.T("把有错误的行写入此 CSV 文件，便于在 Excel 中修正", "write bad rows to this CSV file, to fix in Excel"))
-	fs.Usage = func() {
-		app.badFlags = true
-		fmt.Fprintln(app.Stderr, app.T("用法：lifeline import [--dry-run] [--skip-invalid --rejects 文件] 文件...", "usage: lifeline import [--dry-run] [--skip-invalid --rejects FILE] FILE..."))
-		fs.PrintDefaults()
-	}
+	fs.StringVar(&r.rejects, "rejects", "", app.T("把有错误的行写入此 CSV `文件`，便于在 Excel 中修正", "write bad rows to this CSV `FILE`, to fix in Excel"))
 	var err error
-	if r.files, err = parseInterleaved(fs, args); err != nil {
+	if r.files, err = app.args(fs, args); err != nil {
 		return nil, err
 	}
 	if len(r.files) == 0 {
@@ -168,22 +162,6 @@ func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
 		names[i] = filepath.Base(f)
 	}
 	fmt.Fprintf(app.Stdout, app.T("（%s，用时 %.1f 秒）\n", " (%s, %.1fs)\n"), strings.Join(names, ", "), elapsed.Seconds())
-}
-
-// parseInterleaved parses flags that may come before, between or after the
-// file names (lifeline import roster.csv --dry-run), and returns the names.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var names []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return names, nil
-		}
-		names = append(names, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // importActor is who the audit log records for imports, searches and seeds

@@ -14,6 +14,9 @@ import (
 )
 
 func runKeys(ctx context.Context, app *App, args []string) error {
+	if app.wantsHelp("keys", args) {
+		return flag.ErrHelp
+	}
 	if len(args) == 0 {
 		return app.usagef("用法：lifeline keys new|list|export|root [参数]", "usage: lifeline keys new|list|export|root [flags]")
 	}
@@ -32,7 +35,7 @@ func runKeys(ctx context.Context, app *App, args []string) error {
 
 // rootKeyFlag adds --root-key to a flag set.
 func rootKeyFlag(app *App, fs *flag.FlagSet) *string {
-	return fs.String("root-key", code.DefaultRootKeyPath(app.DBPath), app.T("根密钥文件（默认：环境变量 LIFELINE_ROOT_KEY，或数据库旁的 root/root.key）", "root key file (default: $LIFELINE_ROOT_KEY, or root/root.key beside the database)"))
+	return fs.String("root-key", code.DefaultRootKeyPath(app.DBPath), app.T("根密钥`文件`（环境变量 LIFELINE_ROOT_KEY，或数据库旁的 root/root.key）", "root key `FILE` ($LIFELINE_ROOT_KEY, or root/root.key beside the database)"))
 }
 
 // listTimeFlags adds the issuer's choice of a list's next update and hard
@@ -108,7 +111,7 @@ func exportList(ctx context.Context, app *App, out, rootPath string, export func
 
 // keyDirFlag adds --keys to a flag set.
 func keyDirFlag(app *App, fs *flag.FlagSet) *string {
-	return fs.String("keys", "", app.T("密钥目录（默认：环境变量 LIFELINE_KEYS，或数据库旁的 keys 目录）", "key directory (default: $LIFELINE_KEYS, or keys beside the database)"))
+	return fs.String("keys", "", app.T("密钥`目录`（默认：环境变量 LIFELINE_KEYS，或数据库旁的 keys 目录）", "key `DIR` (default: $LIFELINE_KEYS, or keys beside the database)"))
 }
 
 func keyDir(app *App, flagValue string) string {
@@ -133,9 +136,9 @@ func parseWhen(app *App, name, s string) (time.Time, error) {
 func runKeysNew(app *App, args []string) error {
 	fs := app.newFlagSet("keys new")
 	dir := keyDirFlag(app, fs)
-	nb := fs.String("not-before", "", app.T("生效时间（RFC 3339，默认现在）", "valid from (RFC 3339; default now)"))
-	na := fs.String("not-after", "", app.T("失效时间（RFC 3339，默认一年后）", "valid until (RFC 3339; default a year after --not-before)"))
-	if err := fs.Parse(args); err != nil {
+	nb := fs.String("not-before", "", app.T("生效`时间`（RFC 3339，默认现在）", "valid from (`TIME`, RFC 3339; default now)"))
+	na := fs.String("not-after", "", app.T("失效`时间`（RFC 3339，默认一年后）", "valid until (`TIME`, RFC 3339; default a year after --not-before)"))
+	if err := app.parse(fs, args); err != nil {
 		return err
 	}
 	var notBefore, notAfter time.Time
@@ -162,7 +165,7 @@ func runKeysNew(app *App, args []string) error {
 func runKeysList(app *App, args []string) error {
 	fs := app.newFlagSet("keys list")
 	dir := keyDirFlag(app, fs)
-	if err := fs.Parse(args); err != nil {
+	if err := app.parse(fs, args); err != nil {
 		return err
 	}
 	keys, err := code.LoadSigningKeys(keyDir(app, *dir))
@@ -186,7 +189,7 @@ func runKeysExport(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("keys export")
 	dir := keyDirFlag(app, fs)
 	root := rootKeyFlag(app, fs)
-	out := fs.String("out", "", app.T("由根密钥签名的信任列表（trust.cose），- 为标准输出", "the trust list signed by the root key (trust.cose); - for standard output"))
+	out := fs.String("out", "", app.T("由根密钥签名的信任列表`文件`（trust.cose），- 为标准输出", "the trust list `FILE` signed by the root key (trust.cose); - for standard output"))
 	unsigned := fs.Bool("unsigned", false, app.T("改为导出未签名的 JWK Set，供其他核验程序使用（lifeline 检查点不接受）", "write a plain, unsigned JWK Set instead, for other verifiers (lifeline checkpoints refuse it)"))
 	times := listTimeFlags(app, fs, code.DefaultTrustLimit)
 	if err := app.parse(fs, args); err != nil {
@@ -210,6 +213,7 @@ func runKeysExport(ctx context.Context, app *App, args []string) error {
 		}
 		return err
 	}
+	app.creates = true // a new deployment's first trust list numbers its versions in a new store
 	return exportList(ctx, app, *out, *root, func(db lifeline.Store, rk *code.RootKey) (code.Exported, error) {
 		return code.ExportTrustList(ctx, db, rk, keys, time.Now(), *times)
 	})

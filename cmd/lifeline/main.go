@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -12,10 +13,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/cmdline"
 )
 
 // command is one subcommand.
@@ -42,6 +43,7 @@ var commands = []command{
 	{"tui", lifeline.T("社区工作人员终端界面：查找、打印、现场登记、亲属、验码", "the staff screen: find, print, on-site registration, relatives, code checks"), runTUI},
 	{"upstream", lifeline.T("与市级平台对接：上送现场登记，接收推送的检测结果", "connect to the city platform: deliver on-site registrations, take pushed results"), runUpstream},
 	{"verify", lifeline.T("离线核验纸质码（无需网络）；不给码时从标准输入逐行读取（扫码枪）", "check paper codes offline; with no code given, reads one per line from standard input (a barcode scanner)"), runVerify},
+	{"version", lifeline.T("显示版本", "print the version"), runVersion},
 }
 
 func main() {
@@ -55,33 +57,21 @@ func main() {
 // subcommand and turns its error into one sentence and an exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	global := flag.NewFlagSet("lifeline", flag.ContinueOnError)
-	global.SetOutput(stderr)
-	dbDefault := os.Getenv("LIFELINE_DB")
-	if dbDefault == "" {
-		dbDefault = "lifeline.db"
-	}
-	langDefault := os.Getenv("LIFELINE_LANG")
-	global.StringVar(&app.DBPath, "db", dbDefault, "store: a SQLite file path or a postgres:// URL (env LIFELINE_DB)")
-	lang := global.String("lang", langDefault, "language for messages: zh or en (env LIFELINE_LANG)")
-	global.Usage = func() { printUsage(app) }
-	// Global flags may come before or after the subcommand name.
-	args, err := splitGlobal(global, args)
+	app.Lang, _ = lifeline.ParseLang(os.Getenv("LIFELINE_LANG"))
+	args, err := app.global(args)
 	if err != nil {
+		return report(app, err)
+	}
+	if len(args) == 0 {
+		printUsage(app, stderr)
 		return 2
 	}
-	app.dbGiven = os.Getenv("LIFELINE_DB") != ""
-	global.Visit(func(f *flag.Flag) { app.dbGiven = app.dbGiven || f.Name == "db" })
-	if app.Lang, err = lifeline.ParseLang(*lang); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printUsage(app)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		// Not a row of the table: it reads the table.
+		return report(app, runHelp(ctx, app, args[1:]))
+	case "-version", "--version":
+		args[0] = "version"
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -92,8 +82,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return report(app, err)
 		}
 	}
-	fmt.Fprintf(stderr, app.T("未知命令“%s”。运行 lifeline help 查看全部命令。\n", "unknown command %q; run lifeline help to see them all.\n"), args[0])
+	fmt.Fprintf(stderr, app.T("没有“%s”这个命令。运行 lifeline help 查看全部命令。\n", "unknown command %q; run lifeline help to see them all.\n"), args[0])
 	return 2
+}
+
+// global reads --db and --lang wherever they stand, and returns the other
+// arguments in order.
+func (a *App) global(args []string) ([]string, error) {
+	g, rest, err := cmdline.Globals(args, "db", "lang")
+	if err != nil {
+		return nil, a.flagError(flag.NewFlagSet("lifeline", flag.ContinueOnError), err)
+	}
+	a.DBPath = cmp.Or(g["db"], os.Getenv("LIFELINE_DB"), "lifeline.db")
+	a.dbGiven = g["db"] != "" || os.Getenv("LIFELINE_DB") != ""
+	if lang, ok := g["lang"]; ok {
+		if a.Lang, err = lifeline.ParseLang(lang); err != nil {
+			return nil, a.usagef("--lang 的值“%s”无效：应为 zh 或 en", "invalid value %q for --lang: want zh or en", lang)
+		}
+	}
+	return rest, nil
 }
 
 // report prints err as one sentence and returns the exit status.
@@ -106,8 +113,6 @@ func report(app *App, err error) int {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case app.badFlags:
-		return 2
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
@@ -122,40 +127,4 @@ func report(app *App, err error) int {
 		fmt.Fprintln(app.Stderr, "debug:", err)
 	}
 	return 1
-}
-
-// splitGlobal parses --db and --lang wherever they stand and returns the
-// remaining arguments in order.
-func splitGlobal(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest, globals []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name := strings.TrimLeft(a, "-")
-		if a == "--" {
-			rest = append(rest, args[i:]...)
-			break
-		}
-		if strings.HasPrefix(a, "-") && (name == "db" || name == "lang" || strings.HasPrefix(name, "db=") || strings.HasPrefix(name, "lang=")) {
-			globals = append(globals, a)
-			if !strings.Contains(name, "=") && i+1 < len(args) {
-				globals = append(globals, args[i+1])
-				i++
-			}
-			continue
-		}
-		rest = append(rest, a)
-	}
-	if err := fs.Parse(globals); err != nil {
-		return nil, err
-	}
-	return rest, nil
-}
-
-func printUsage(app *App) {
-	w := app.Stderr
-	fmt.Fprintln(w, app.T("用法：lifeline [--db 路径] [--lang zh|en] 命令 [参数]", "usage: lifeline [--db PATH] [--lang zh|en] COMMAND [ARGS]"))
-	fmt.Fprintln(w)
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary.In(app.Lang))
-	}
 }

@@ -47,9 +47,9 @@ func TestHelpListsTheTable(t *testing.T) {
 	at := 0
 	for _, c := range commands {
 		line := "  " + c.name
-		i := strings.Index(errb.String()[at:], line)
-		if i < 0 || !strings.Contains(errb.String(), c.summary.En) {
-			t.Fatalf("help lacks %s, or lists it out of order:\n%s", c.name, errb.String())
+		i := strings.Index(out.String()[at:], line)
+		if i < 0 || !strings.Contains(out.String(), c.summary.En) {
+			t.Fatalf("help lacks %s, or lists it out of order:\n%s", c.name, out.String())
 		}
 		at += i + len(line)
 	}
@@ -59,10 +59,69 @@ func TestHelpListsTheTable(t *testing.T) {
 	}
 }
 
+// TestConventionalHelp: help asked for goes to standard output with exit
+// status 0, in either language, for the whole program and every command;
+// a mistake goes to standard error with status 2, in the reader's
+// language; no English leaks into the Chinese help.
+func TestConventionalHelp(t *testing.T) {
+	t.Chdir(t.TempDir())
+	runArgs := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		rc := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+		return rc, out.String(), errb.String()
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"--lang", "en", "--help"}} {
+		rc, out, errOut := runArgs(args...)
+		if rc != 0 || errOut != "" || !strings.Contains(out, "--db") || !strings.Contains(out, "--lang") || !strings.Contains(out, "LIFELINE_DB") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, rc, out, errOut)
+		}
+	}
+	for _, c := range commands {
+		for _, lang := range []string{"zh", "en"} {
+			for _, args := range [][]string{{"help", c.name}, {c.name, "--help"}} {
+				rc, out, errOut := runArgs(append([]string{"--lang", lang}, args...)...)
+				want := map[string]string{"zh": "用法：lifeline " + c.name, "en": "usage: lifeline " + c.name}[lang]
+				if rc != 0 || errOut != "" || !strings.HasPrefix(out, want) {
+					t.Errorf("%q in %s: exit %d, stdout %q, stderr %q", args, lang, rc, out, errOut)
+				}
+				if lang == "zh" && (strings.Contains(out, "default") || strings.Contains(out, "VALUE")) {
+					t.Errorf("%q: English in the Chinese help:\n%s", args, out)
+				}
+			}
+		}
+	}
+	if rc, out, errOut := runArgs("help", "keys", "new"); rc != 0 || !strings.Contains(out, "--not-after 时间") {
+		t.Errorf("help keys new: exit %d %q %q", rc, out, errOut)
+	}
+	if rc, _, errOut := runArgs("help", "unknown"); rc != 2 || !strings.Contains(errOut, "没有“unknown”这个命令") {
+		t.Errorf("help unknown: exit %d %q", rc, errOut)
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if rc, out, _ := runArgs(args...); rc != 0 || !strings.HasPrefix(out, "lifeline ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%q: exit %d %q", args, rc, out)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"find", "--nope", "x"}, "没有 --nope 这个参数。运行 lifeline help find 查看全部参数。"},
+		{[]string{"find", "--limit", "many", "x"}, "--limit 的值“many”无效：应为整数"},
+		{[]string{"code", "--resident"}, "参数 --resident 需要一个值"},
+		{[]string{"--lang", "en", "print", "--validity", "long"}, `invalid value "long" for --validity: want a duration such as 90s, 5m or 2h; run lifeline help print for its flags.`},
+		{[]string{"--lang", "klingon", "find", "x"}, "--lang 的值“klingon”无效：应为 zh 或 en"},
+	} {
+		rc, out, errOut := runArgs(c.args...)
+		if rc != 2 || out != "" || strings.TrimSpace(errOut) != c.want && !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q, want %q", c.args, rc, out, errOut, c.want)
+		}
+	}
+}
+
 // TestReadOnlyCommandsNeverCreateAStore: after the demo, lifeline.db is not
 // where the store is; a command that only reads says so, exits 1, and
-// leaves no new, empty store behind. import, seed, staff add and demo
-// create one.
+// leaves no new, empty store behind. import, seed, staff add, demo and
+// keys export (a new deployment's first trust list) create one.
 func TestReadOnlyCommandsNeverCreateAStore(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -71,6 +130,11 @@ func TestReadOnlyCommandsNeverCreateAStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("LIFELINE_KEYS", keys)
+	rootKey := filepath.Join(dir, "root", "root.key")
+	if _, err := code.GenerateRootKey(rootKey, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LIFELINE_ROOT_KEY", rootKey)
 	t.Setenv("LIFELINE_DB", "")
 	t.Setenv("LIFELINE_UPSTREAM_TOKEN", "x")
 	doc := testID(t, "11010519491231002")

@@ -28,12 +28,12 @@ type printFlags struct {
 func parsePrint(app *App, args []string) (*printFlags, error) {
 	fs := app.newFlagSet("print")
 	f := &printFlags{}
-	fs.StringVar(&f.out, "out", "", app.T("输出 PDF 文件（必填）", "output PDF file (required)"))
-	fs.StringVar(&f.resident, "resident", "", app.T("一位居民的证件号码", "one resident's document number"))
+	fs.StringVar(&f.out, "out", "", app.T("输出 PDF `文件`（必填）", "output PDF `FILE` (required)"))
+	fs.StringVar(&f.resident, "resident", "", app.T("一位居民的`证件号码`", "one resident's document number (`DOC`)"))
 	fs.StringVar(&f.household, "household", "", app.T("一户：户编号，或门牌号如 12-3-501", "one household: its id, or a room address such as 12-3-501"))
 	fs.StringVar(&f.building, "building", "", app.T("一栋楼（可加 --community）", "one building (with --community if several communities have it)"))
 	fs.StringVar(&f.community, "community", "", app.T("整个社区；或限定 --building/--household 的社区", "a whole community; or the community of --building/--household"))
-	fs.StringVar(&f.from, "from", "", app.T("证件号码清单文件，每行一个；空行和 # 注释忽略", "file of document numbers, one a line; blank lines and # comments ignored"))
+	fs.StringVar(&f.from, "from", "", app.T("证件号码清单`文件`，每行一个；空行和 # 注释忽略", "`FILE` of document numbers, one a line; blank lines and # comments ignored"))
 	fs.StringVar(&f.layout, "layout", "cards", app.T("版式：cards（A4 每页 10 张卡片）或 large（每页一个大字码）", "layout: cards (10 wallet cards per A4 sheet) or large (one code per page in large type)"))
 	fs.StringVar(&f.page, "page", "a4", app.T("large 版式的纸张：a4 或 a5", "paper for the large layout: a4 or a5"))
 	fs.IntVar(&f.perFile, "pages-per-file", paper.DefaultPagesPerFile, app.T("每个文件的页数，超过则分为 FILE-001.pdf、FILE-002.pdf…", "pages per file; more go to FILE-001.pdf, FILE-002.pdf, …"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -9,11 +10,14 @@ import (
 )
 
 func runRevocations(ctx context.Context, app *App, args []string) error {
+	if app.wantsHelp("revocations", args) {
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "export" {
 		return app.usagef("用法：lifeline revocations export --out 文件 [--since 版本]", "usage: lifeline revocations export --out FILE [--since VERSION]")
 	}
 	fs := app.newFlagSet("revocations export")
-	out := fs.String("out", "", app.T("由根密钥签名的吊销列表文件（必填），- 为标准输出", "the revocation list file, signed by the root key (required); - for standard output"))
+	out := fs.String("out", "", app.T("由根密钥签名的吊销列表`文件`（必填），- 为标准输出", "the revocation list `FILE`, signed by the root key (required); - for standard output"))
 	since := fs.Int64("since", 0, app.T("只导出自此版本以来的增量（检查点持有的版本）", "write only the delta since this version (the one a checkpoint holds)"))
 	root := rootKeyFlag(app, fs)
 	times := listTimeFlags(app, fs, code.DefaultRevocationLimit)

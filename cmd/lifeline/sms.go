@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,9 @@ import (
 )
 
 func runSMS(ctx context.Context, app *App, args []string) error {
+	if app.wantsHelp("sms", args) {
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "send" {
 		return app.usagef("用法：lifeline sms send --url 地址 --from 手机号 内容", "usage: lifeline sms send --url URL --from PHONE TEXT")
 	}
@@ -22,10 +26,11 @@ func runSMS(ctx context.Context, app *App, args []string) error {
 	from := fs.String("from", "", app.T("发信人手机号", "the sender's phone number"))
 	to := fs.String("to", "+10000000000", app.T("收信号码（网关的号码）", "the number texted (the gateway's)"))
 	sid := fs.String("sid", "", app.T("MessageSid（默认每次新生成；重复使用可测试重试）", "MessageSid (fresh by default; reuse one to try a Twilio retry)"))
-	if err := fs.Parse(args[1:]); err != nil {
+	words, err := app.args(fs, args[1:])
+	if err != nil {
 		return err
 	}
-	text := strings.Join(fs.Args(), " ")
+	text := strings.Join(words, " ")
 	if *from == "" || text == "" {
 		return app.usagef("请给出 --from 手机号和短信内容", "give --from PHONE and the text to send")
 	}

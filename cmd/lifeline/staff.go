@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,9 @@ import (
 )
 
 func runStaff(ctx context.Context, app *App, args []string) error {
+	if app.wantsHelp("staff", args) {
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return app.usagef("用法：lifeline staff add --user 用户名 --community 社区 [--admin] [--password-stdin]",
 			"usage: lifeline staff add --user USER --community COMMUNITY [--admin] [--password-stdin]")

@@ -20,7 +20,7 @@ type tuiFlags struct {
 func addTUIFlags(app *App, fs *flag.FlagSet) tuiFlags {
 	host, _ := os.Hostname()
 	return tuiFlags{
-		printDir: fs.String("print-dir", ".", app.T("打印的 PDF 文件写到这个目录", "directory the printed PDF files are written to")),
+		printDir: fs.String("print-dir", ".", app.T("打印的 PDF 文件写到这个`目录`", "`DIR` the printed PDF files are written to")),
 		site:     fs.String("site", host, app.T("本工作台的名称，记在现场登记上", "this desk's name, recorded on on-site registrations")),
 		check:    checkFlags(app, fs),
 	}

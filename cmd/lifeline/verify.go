@@ -20,10 +20,10 @@ func checkFlags(app *App, fs *flag.FlagSet) func() code.VerifierSetup {
 	var s code.VerifierSetup
 	var lists []string
 	add := func(path string) error { lists = append(lists, path); return nil }
-	fs.StringVar(&s.Root, "root", "", app.T("要固定的根公钥（root.pub，或扫描其二维码得到的 LLR1: 文本），只需一次", "the root key to pin, once (root.pub, or the LLR1: text scanned from its QR code)"))
-	fs.StringVar(&s.Dir, "state", "", app.T("检查点目录（默认：环境变量 LIFELINE_CHECKPOINT，或 ~/.local/state/lifeline/checkpoint）", "checkpoint directory (default: $LIFELINE_CHECKPOINT, or ~/.local/state/lifeline/checkpoint)"))
-	fs.Func("trust", app.T("签名的信任列表 trust.cose（keys export）", "the signed trust list, trust.cose (keys export)"), add)
-	fs.Func("revoked", app.T("签名的吊销列表或增量（revocations export），可多次给出", "a signed revocation list or delta (revocations export); may be given several times"), add)
+	fs.StringVar(&s.Root, "root", "", app.T("要固定的根公钥`文件`（root.pub，或扫描其二维码得到的 LLR1: 文本），只需一次", "the root key to pin, once (root.pub, or the LLR1: text scanned from its QR code): `ROOT`"))
+	fs.StringVar(&s.Dir, "state", "", app.T("检查点`目录`（默认：环境变量 LIFELINE_CHECKPOINT，或 ~/.local/state/lifeline/checkpoint）", "checkpoint `DIR` (default: $LIFELINE_CHECKPOINT, or ~/.local/state/lifeline/checkpoint)"))
+	fs.Func("trust", app.T("签名的信任列表`文件` trust.cose（keys export）", "the signed trust list `FILE`, trust.cose (keys export)"), add)
+	fs.Func("revoked", app.T("签名的吊销列表或增量`文件`（revocations export），可多次给出", "a signed revocation list or delta `FILE` (revocations export); may be given several times"), add)
 	fs.BoolVar(&s.NoRevocations, "no-revocations", false, app.T("没有吊销列表也核验（吊销的码不会被发现）", "check without a revocation list (revoked codes are not caught)"))
 	fs.DurationVar(&s.MaxListAge, "max-list-age", 0, app.T("本检查点对列表年龄的硬上限（0：只用列表自身的期限）", "this checkpoint's own hard limit on a list's age (0: the lists' own expiry only)"))
 	keys := keyDirFlag(app, fs)
@@ -38,10 +38,11 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("verify")
 	setup := checkFlags(app, fs)
 	maxValidity := fs.Duration("max-validity", code.DefaultMaxValidity, app.T("码的最长有效期（exp − iat）", "the longest validity a code may claim (exp − iat)"))
-	at := fs.String("at", "", app.T("按此时间核验（RFC 3339），默认现在", "check as of this time (RFC 3339); default now"))
+	at := fs.String("at", "", app.T("按此`时间`核验（RFC 3339），默认现在", "check as of this `TIME` (RFC 3339); default now"))
 	skew := fs.Duration("skew", code.DefaultSkew, app.T("允许的时钟偏差", "clock skew allowed"))
 	asJSON := fs.Bool("json", false, app.T("每个码输出一行 JSON，供程序读取", "print one JSON object per code, for programs"))
-	if err := fs.Parse(args); err != nil {
+	payloads, err := app.args(fs, args)
+	if err != nil {
 		return err
 	}
 	v, err := setup().Verifier()
@@ -78,8 +79,8 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 			fmt.Fprintln(app.Stdout, string(b))
 		}
 	}
-	if fs.NArg() > 0 {
-		for _, payload := range fs.Args() {
+	if len(payloads) > 0 {
+		for _, payload := range payloads {
 			print(verifyAlso(v, stored, payload))
 		}
 	} else {
