@@ -180,6 +180,9 @@ type Resident struct {
 	NeedsManual bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Omitted are the fields the source of an import has no column for:
+	// a stored resident keeps them as they are. Zero: it gives them all.
+	Omitted Field
 }
 
 // Validate checks a resident before it is stored.
@@ -360,4 +363,8 @@ type ImportStats struct {
 	// Revoked counts the paper codes of residents the batch made red,
 	// revoked in the import's transaction (see RecordResult).
 	Revoked int
+	// Changed counts what the updated residents had changed, part by
+	// part; Renamed lists the first MaxRenamesListed names changed.
+	Changed FieldChanges
+	Renamed []Rename
 }

@@ -186,3 +186,22 @@ func (n fieldName) in(l lifeline.Lang) string {
 	}
 	return n.text.In(l)
 }
+
+// omitted is what the table's rows say nothing about, having no column
+// for it (lifeline.Resident.Omitted): the store keeps those parts of a
+// resident as they are.
+func (c *columns) omitted() lifeline.Field {
+	var o lifeline.Field
+	for f, part := range map[field]lifeline.Field{
+		fNationality: lifeline.FieldNationality, fBirth: lifeline.FieldBirth, fSex: lifeline.FieldSex,
+		fCommunity: lifeline.FieldCommunity, fBuilding: lifeline.FieldBuilding, fUnit: lifeline.FieldUnit, fRoom: lifeline.FieldRoom,
+	} {
+		if !c.has(f) {
+			o |= part
+		}
+	}
+	if len(c.phones) == 0 {
+		o |= lifeline.FieldPhones
+	}
+	return o
+}

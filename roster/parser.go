@@ -167,6 +167,13 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 	}
 }
 
+// Where returns the file and line of the roster row that gave a document,
+// for messages about its resident (a rename the import would make).
+func (p *Parser) Where(doc lifeline.Document) (source string, line int, ok bool) {
+	r, ok := p.residents[doc.Key()]
+	return r.source, r.line, ok
+}
+
 // Rows calls fn for every data row of every table, in file order.
 func (p *Parser) Rows(fn func(*Row)) {
 	for _, t := range p.Tables {

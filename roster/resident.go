@@ -22,6 +22,10 @@ func (p *Parser) parseResident(row *Row, doc lifeline.Document, docOK bool, cell
 		bad(fName, "姓名为空", "name is missing")
 	}
 	r.NeedsManual = doc.Type == lifeline.DocNone
+	r.Omitted = row.table.omitted
+	if doc.Type == lifeline.DocMainlandID {
+		r.Omitted &^= lifeline.FieldBirth | lifeline.FieldSex // the number gives them
+	}
 
 	p.parseBirthAndSex(r, docOK, cell, bad, serial)
 	r.Phones = parsePhones(row)

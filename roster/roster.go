@@ -133,6 +133,7 @@ type Table struct {
 	Header   []string
 	Rows     []*Row
 	cols     columns
+	omitted  lifeline.Field // cols.omitted
 	// more reads the data records not yet parsed (LoadFile leaves them
 	// to ParseLoaded, which reads them as it parses); estimate is at
 	// least how many are left. serial says whether cells hold Excel

@@ -75,7 +75,7 @@ func (p *Parser) loadTable(source string, next func() (record, bool, error), ser
 		}
 		cols, _ := mapHeader(rec.cells)
 		if k := cols.kind(); k != 0 {
-			t.Kind, t.cols, t.Header = k, cols, rec.cells
+			t.Kind, t.cols, t.Header, t.omitted = k, cols, rec.cells, cols.omitted()
 			t.more, t.estimate = next, max(0, lines-rec.line)
 			return t, nil
 		}

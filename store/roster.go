@@ -35,8 +35,8 @@ type rosterWriter struct {
 	nowArg any // now, boxed once
 	stmts  []*sql.Stmt
 
-	selOld, selNone, selBuilding, updRes, selPhones, delPhones, delGram *sql.Stmt
-	lookups                                                             map[lookupKey]*sql.Stmt
+	selOld, selNone, selBuilding, selHousehold, updRes, selPhones, delPhones, delGram *sql.Stmt
+	lookups                                                                           map[lookupKey]*sql.Stmt
 
 	residents, newHouseholds, grams, phones *bulkInsert
 	// ids hands out resident and household ids before the multi-row
@@ -77,6 +77,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx, conn *sql.Conn) (
 		{&w.selOld, `SELECT r.id, r.doc_type, r.doc_number, r.name, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual FROM resident_documents d JOIN residents r ON r.id = d.resident_id WHERE d.doc_type = ? AND d.doc_number = ?`},
 		{&w.selNone, `SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual FROM residents WHERE household_id = ? AND name = ? AND doc_type = 'none' AND birth = ?`},
 		{&w.selBuilding, `SELECT id, unit, room FROM households WHERE community = ? AND building = ?`},
+		{&w.selHousehold, `SELECT community, building, unit, room FROM households WHERE id = ?`},
 		{&w.updRes, `UPDATE residents SET name = ?, nationality = ?, birth = ?, sex = ?, household_id = ?, needs_manual = ?, updated_at = ? WHERE id = ?`},
 		{&w.selPhones, `SELECT phone FROM phones WHERE resident_id = ? ORDER BY position`},
 		{&w.delPhones, `DELETE FROM phones WHERE resident_id = ?`},
@@ -291,6 +292,9 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys 
 	}
 	hhs := make([]int64, len(rs))
 	for i := range rs {
+		if partialAddress(&rs[i]) {
+			continue // the household waits for the stored address (update)
+		}
 		hh, err := w.household(rs[i].Address)
 		if err != nil {
 			return fmt.Errorf("resident %d: %w", offset+i+1, err)
@@ -305,6 +309,11 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys 
 	for i := range rs {
 		r := &rs[i]
 		e := found[i]
+		if e == nil && partialAddress(r) {
+			if hhs[i], err = w.household(r.Address); err != nil {
+				return fmt.Errorf("resident %d: %w", offset+i+1, err)
+			}
+		}
 		if e == nil {
 			st.Inserted++
 			if err := w.insert(r, &args[i], hhs[i]); err != nil {
@@ -316,7 +325,7 @@ func (w *rosterWriter) upsertChunk(rs []lifeline.Resident, args []rowArgs, keys 
 			fresh = append(fresh, i)
 			continue
 		}
-		if err := w.update(r, &args[i], hhs[i], e, st); err != nil {
+		if err := w.update(r, &args[i], e, st); err != nil {
 			return fmt.Errorf("resident %d: %w", offset+i+1, err)
 		}
 	}
@@ -539,41 +548,64 @@ func argsOf(r *lifeline.Resident) rowArgs {
 	return a
 }
 
+// partialAddress reports whether a resident's source left out part of the
+// address (and has a document to find the stored one by): its household is
+// the stored address with the parts given replaced.
+func partialAddress(r *lifeline.Resident) bool {
+	return r.Omitted&lifeline.FieldAddress != 0 && r.Doc.Type != lifeline.DocNone
+}
+
 // update brings a stored resident up to date with a roster row, counting
-// what it did. A row without phones leaves the stored phones alone.
-func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, hh int64, e *existing, st *lifeline.ImportStats) error {
+// what it did, part by part. A part the row's file has no column for
+// (Resident.Omitted) is left as stored; an empty cell in a column the file
+// has clears it.
+func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, e *existing, st *lifeline.ImportStats) error {
+	hh, err := w.updatedHousehold(r, e)
+	if err != nil {
+		return err
+	}
 	r.ID, r.HouseholdID = e.id, hh
 	if w.buffered[e.id] || (w.bufferedNew != 0 && e.id >= w.bufferedNew) {
 		if err := w.flush(); err != nil {
 			return err
 		}
 	}
-	nat := r.Doc.Nationality
-	if nat == "" {
+	nat, birth, sex := r.Doc.Nationality, birthText(r.Birth), string(r.Sex)
+	if r.Omitted.Has(lifeline.FieldNationality) {
 		nat = e.nat
 	}
-	rowChanged := e.name != r.Name || e.nat != nat || e.birth != birthText(r.Birth) || e.sex != string(r.Sex) ||
-		e.household.Int64 != hh || (e.manual != 0) != r.NeedsManual
-	phonesChanged := false
-	if len(r.Phones) > 0 {
+	if r.Omitted.Has(lifeline.FieldBirth) {
+		birth = e.birth
+	}
+	if r.Omitted.Has(lifeline.FieldSex) {
+		sex = e.sex
+	}
+	ch := lifeline.FieldChanges{Name: boolCount(e.name != r.Name), Address: boolCount(e.household.Int64 != hh),
+		Birth: boolCount(e.birth != birth), Sex: boolCount(e.sex != sex), Nationality: boolCount(e.nat != nat)}
+	rowChanged := ch.Any() || (e.manual != 0) != r.NeedsManual
+	if !r.Omitted.Has(lifeline.FieldPhones) {
 		old, err := w.storedPhones(e.id)
 		if err != nil {
 			return err
 		}
-		phonesChanged = !slices.Equal(old, r.Phones)
+		ch.Phones = boolCount(!slices.Equal(old, r.Phones))
 	}
-	if !rowChanged && !phonesChanged {
+	if !rowChanged && ch.Phones == 0 {
 		st.Unchanged++
 		return nil
 	}
 	st.Updated++
+	st.Changed = addChanges(st.Changed, ch)
+	if ch.Name > 0 && len(st.Renamed) < lifeline.MaxRenamesListed {
+		st.Renamed = append(st.Renamed, lifeline.Rename{Doc: r.Doc, Old: e.name, New: r.Name})
+	}
 	if rowChanged {
-		if _, err := w.updRes.ExecContext(w.ctx, r.Name, nat, birthText(r.Birth), string(r.Sex), nullID(hh), boolInt(r.NeedsManual), w.now, e.id); err != nil {
+		if _, err := w.updRes.ExecContext(w.ctx, r.Name, nat, birth, sex, nullID(hh), boolInt(r.NeedsManual), w.now, e.id); err != nil {
 			return w.db.unavailable(err)
 		}
 	}
 	var add rowArgs // the rows to write again: grams for a new name, new phones
-	if e.name != r.Name {
+	if ch.Name > 0 {
 		for _, g := range allGrams(foldName(e.name)) {
 			if _, err := w.delGram.ExecContext(w.ctx, g, e.id); err != nil {
 				return w.db.unavailable(err)
@@ -581,7 +613,7 @@ func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, hh int64, e *exi
 		}
 		add.grams = p.grams
 	}
-	if phonesChanged {
+	if ch.Phones > 0 {
 		if _, err := w.delPhones.ExecContext(w.ctx, e.id); err != nil {
 			return w.db.unavailable(err)
 		}
@@ -589,6 +621,39 @@ func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, hh int64, e *exi
 	}
 	w.buffered[e.id] = true
 	return w.addRows(e.id, &add)
+}
+
+// updatedHousehold is the household a stored resident moves to: the one
+// at the address given, with the parts the file has no column for taken
+// from the stored address (none at all: the stored household).
+func (w *rosterWriter) updatedHousehold(r *lifeline.Resident, e *existing) (int64, error) {
+	if !partialAddress(r) {
+		return w.household(r.Address)
+	}
+	if r.Omitted.Has(lifeline.FieldAddress) {
+		return e.household.Int64, nil
+	}
+	var stored lifeline.Address
+	if e.household.Valid {
+		err := w.selHousehold.QueryRowContext(w.ctx, e.household.Int64).Scan(&stored.Community, &stored.Building, &stored.Unit, &stored.Room)
+		if err != nil {
+			return 0, w.db.unavailable(err)
+		}
+	}
+	r.Address = lifeline.MergeAddress(r.Address, stored, r.Omitted)
+	return w.household(r.Address)
+}
+
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func addChanges(a, b lifeline.FieldChanges) lifeline.FieldChanges {
+	return lifeline.FieldChanges{Name: a.Name + b.Name, Address: a.Address + b.Address, Phones: a.Phones + b.Phones,
+		Birth: a.Birth + b.Birth, Sex: a.Sex + b.Sex, Nationality: a.Nationality + b.Nationality}
 }
 
 func (w *rosterWriter) storedPhones(id int64) ([]string, error) {

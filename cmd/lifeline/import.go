@@ -147,6 +147,7 @@ func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
 		fmt.Fprintf(app.Stdout, app.T("试运行：将新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条；错误 %d 行。未写入任何数据。\n",
 			"dry run: would insert %d, update %d, leave %d unchanged; %d results, %d colours; %d bad rows. Nothing was written.\n"),
 			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, r.counts.Bad)
+		r.reportChanges(st)
 		return
 	}
 	if st.Revoked > 0 {
@@ -162,6 +163,35 @@ func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
 		names[i] = filepath.Base(f)
 	}
 	fmt.Fprintf(app.Stdout, app.T("（%s，用时 %.1f 秒）\n", " (%s, %.1fs)\n"), strings.Join(names, ", "), elapsed.Seconds())
+	r.reportChanges(st)
+}
+
+// renamesShown is how many renames an import lists, line by line.
+const renamesShown = 20
+
+// reportChanges says, part by part, what the updates changed, and lists
+// the names changed with their lines: a file of the wrong people shows
+// up here before it is written (--dry-run).
+func (r *importRun) reportChanges(st lifeline.ImportStats) {
+	app := r.app
+	if !st.Changed.Any() {
+		return
+	}
+	verb := lifeline.T("已更改：", "changed: ")
+	if r.dryRun {
+		verb = lifeline.T("将更改：", "would change: ")
+	}
+	fmt.Fprintln(app.Stdout, verb.In(app.Lang)+st.Changed.In(app.Lang))
+	for i, rn := range st.Renamed[:min(len(st.Renamed), renamesShown)] {
+		if i == 0 {
+			fmt.Fprintln(app.Stdout, app.T("姓名改变（请核对是否同一人）：", "names changed (check these are the same people):"))
+		}
+		source, line, _ := r.p.Where(rn.Doc)
+		fmt.Fprintf(app.Stdout, "  %s:%d  %s → %s\n", source, line, lifeline.Printable(rn.Old), lifeline.Printable(rn.New))
+	}
+	if more := st.Changed.Name - min(len(st.Renamed), renamesShown); more > 0 {
+		fmt.Fprintf(app.Stdout, app.T("  ……另有 %d 人改名\n", "  … and %d more\n"), more)
+	}
 }
 
 // importActor is who the audit log records for imports, searches and seeds

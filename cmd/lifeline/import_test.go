@@ -511,3 +511,38 @@ func TestImportRedRevokesPaperCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestImportPartialRoster: a file with only 姓名,证件号码 renames and
+// leaves every address and phone as it was (find 12-3-501 still finds
+// them); the dry run and the import say what changes part by part and list
+// the rename by line; an empty cell in a phone column clears the phones.
+func TestImportPartialRoster(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	if code, _, errOut := cli(t, ctx, db, "import", writeFile(t, dir, "full.csv", []byte(rosterText(t)))); code != 0 {
+		t.Fatalf("full roster: %d %s", code, errOut)
+	}
+	zhang, li := testID(t, "11010519491231001"), testID(t, "11010519520304002")
+	partial := writeFile(t, dir, "names.csv", []byte("姓名,证件号码\n张三峰,"+zhang+"\n李秀英,"+li+"\n"))
+	for _, args := range [][]string{{"import", "--dry-run", partial}, {"import", partial}} {
+		code, out, errOut := cli(t, ctx, db, args...)
+		if code != 0 || !strings.Contains(out, "更改：姓名 1 人\n") || !strings.Contains(out, "  names.csv:2  张三丰 → 张三峰\n") {
+			t.Fatalf("%q: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	code, out, _ := cli(t, ctx, db, "--lang", "en", "find", "--json", "12-3-501")
+	if code != 0 || !strings.Contains(out, "张三峰") || !strings.Contains(out, "李秀英") || !strings.Contains(out, `"phones": [`+"\n"+`      "+86 138****5678"`) {
+		t.Fatalf("after a partial roster, 12-3-501 finds:\n%s", out)
+	}
+	phones := writeFile(t, dir, "phones.csv", []byte("姓名,证件号码,手机号码\n张三峰,"+zhang+",13812345678;021-12345678\n李秀英,"+li+",\n"))
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", phones)
+	if code != 0 || !strings.Contains(out, "changed: phones 1\n") || strings.Contains(out, "names changed") {
+		t.Fatalf("an empty phone cell: exit %d\n%s%s", code, out, errOut)
+	}
+	s := openStore(t, db)
+	r, err := s.ResidentByDocument(ctx, lifeline.Document{Type: lifeline.DocMainlandID, Number: li})
+	if err != nil || len(r.Phones) != 0 || r.Address.Short() != "12-3-501" {
+		t.Fatalf("li: %+v %v", r, err)
+	}
+}

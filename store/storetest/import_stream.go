@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,9 @@ func testImportStreamChunks(t *testing.T, db *store.DB) {
 	if finished != 1 {
 		t.Fatalf("finish called %d times", finished)
 	}
-	if st != (lifeline.ImportStats{Inserted: 700, Updated: 1, Results: 700, Colors: 700}) {
+	want := lifeline.ImportStats{Inserted: 700, Updated: 1, Results: 700, Colors: 700, Changed: lifeline.FieldChanges{Name: 1},
+		Renamed: []lifeline.Rename{{Doc: rs[5].Doc, Old: synth.Name(5), New: "欧阳娜娜"}}}
+	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("stats %+v", st)
 	}
 	if got := counts(t, db); got != [3]int{700, 700, 700} {

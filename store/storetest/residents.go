@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -168,7 +169,7 @@ func testImportIdempotent(t *testing.T, db *store.DB) {
 	}
 	st, err = db.Import(c, batch(600))
 	must(t, err)
-	if st != (lifeline.ImportStats{Unchanged: 1200}) {
+	if !reflect.DeepEqual(st, lifeline.ImportStats{Unchanged: 1200}) {
 		t.Fatalf("re-import: %+v, want all unchanged", st)
 	}
 	if after := counts(t, db); after != before {
@@ -193,7 +194,7 @@ func testImportDryRun(t *testing.T, db *store.DB) {
 	b.DryRun = true
 	dry, err := db.Import(c, b)
 	must(t, err)
-	if dry != (lifeline.ImportStats{Inserted: 150, Unchanged: 200, Results: 150, Colors: 150}) {
+	if !reflect.DeepEqual(dry, lifeline.ImportStats{Inserted: 150, Unchanged: 200, Results: 150, Colors: 150}) {
 		t.Fatalf("dry run: %+v", dry)
 	}
 	if after := counts(t, db); after != before {
@@ -205,7 +206,7 @@ func testImportDryRun(t *testing.T, db *store.DB) {
 	}
 	real, err := db.Import(c, batch(250))
 	must(t, err)
-	if real != dry {
+	if !reflect.DeepEqual(real, dry) {
 		t.Fatalf("import after the dry run: %+v, dry run said %+v", real, dry)
 	}
 }
