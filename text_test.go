@@ -1,6 +1,9 @@
 package lifeline
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPrintable(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -37,4 +40,30 @@ func FuzzPrintable(f *testing.F) {
 			t.Fatalf("Printable changed clean text %q to %q", s, p)
 		}
 	})
+}
+
+func TestCheckText(t *testing.T) {
+	for _, c := range []struct {
+		s      string
+		max    int
+		zh, en string
+	}{
+		{"张桂英", 100, "", ""},
+		{"王\x1b[42mGREEN", 100, "含有不可显示的控制字符 U+001B", "contains an unprintable control character, U+001B"},
+		{"\u202eevil", 100, "U+202E", "U+202E"},
+		{"\x00\x00", 100, "U+0000", "U+0000"},
+		{"12号楼\n3单元", 16, "含有换行", "contains a line break"},
+		{"M\xfcller", 100, "无法识别的字节", "bytes that are not text"},
+		{strings.Repeat("名", 101), 100, "太长：101 个字符，最多 100 个", "too long: 101 characters, at most 100"},
+		{strings.Repeat("名", 100), 100, "", ""},
+	} {
+		err := CheckText(c.s, c.max)
+		if (err == nil) != (c.zh == "") || err != nil && (!strings.Contains(ErrorMessage(err, Zh), c.zh) || !strings.Contains(ErrorMessage(err, En), c.en)) {
+			t.Errorf("CheckText(%q, %d) = %v", c.s, c.max, err)
+		}
+	}
+	r := &Resident{Name: "李四", Address: Address{Community: "幸福里社区", Building: "5\u202e"}}
+	if err := r.CheckTexts(); ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err, En), "building: contains") {
+		t.Errorf("Resident.CheckTexts: %v", err)
+	}
 }

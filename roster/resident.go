@@ -113,6 +113,9 @@ func parsePhones(row *Row) []string {
 	var phones []string
 	for _, col := range c.phones {
 		s := ""
+		if row.badCell(col) {
+			continue
+		}
 		if col < len(row.Record) {
 			s = strings.TrimSpace(row.Record[col])
 		}

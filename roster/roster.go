@@ -17,6 +17,7 @@ package roster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +91,7 @@ type Row struct {
 	Problems []Problem
 	table    *Table
 	handedOn bool
+	badCells []int // columns checkCells refused
 	// What checkDups checks once every row is parsed: the document key of
 	// a roster row and how many problems it had then, and the key, what
 	// and field of a results row's sample ("" when not to be checked).
@@ -98,6 +100,9 @@ type Row struct {
 	sampleWhat        lifeline.Text
 	sampleField       field
 }
+
+// badCell reports whether checkCells refused column i.
+func (r *Row) badCell(i int) bool { return i >= 0 && slices.Contains(r.badCells, i) }
 
 // OK reports whether the row has no problems.
 func (r *Row) OK() bool { return len(r.Problems) == 0 }

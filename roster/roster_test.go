@@ -170,7 +170,7 @@ func TestBadRowsReportLines(t *testing.T) {
 		"姓名,证件号码,手机号码,楼栋,单元,房号,性别,出生日期\n" + // line 2
 		"张三," + good1 + ",13812345678,1,1,101,,\n" + // 3 good
 		"李四," + badCheck(t, "31010419850607123") + ",13812345678,1,1,102,,\n" + // 4 bad check digit
-		"\"王\n五\"," + good2 + ",12345,1,1,103,,\n" + // 5-6: quoted newline; bad phone
+		"\"王\n五\"," + good2 + ",12345,1,1,103,,\n" + // 5-6: a line break in a name; bad phone
 		",,,,,,,\n" + // 7 blank: skipped
 		"," + id(t, "11010519800101003") + ",,1,1,104,,\n" + // 8 missing name
 		"赵六," + good1 + ",,1,1,105,,\n" + // 9 duplicate of line 3
@@ -181,6 +181,7 @@ func TestBadRowsReportLines(t *testing.T) {
 	got := problems(p, lifeline.En)
 	want := []string{
 		"r.csv:4: 证件号码: ID number has a bad check digit",
+		"r.csv:5: 姓名: contains a line break; remove it and try again",
 		"r.csv:5: 手机号码: unrecognised phone number: give an 11-digit mobile or a landline with its area code",
 		"r.csv:8: 姓名: name is missing",
 		"r.csv:9: 证件号码: duplicate document, same as line 3",
@@ -193,7 +194,7 @@ func TestBadRowsReportLines(t *testing.T) {
 		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	zh := problems(p, lifeline.Zh)
-	if zh[0] != "r.csv:4: 证件号码: 身份证号码校验位错误" || zh[3] != "r.csv:9: 证件号码: 证件号码重复，与第 3 行相同" {
+	if zh[0] != "r.csv:4: 证件号码: 身份证号码校验位错误" || zh[4] != "r.csv:9: 证件号码: 证件号码重复，与第 3 行相同" {
 		t.Errorf("Chinese problems: %q", zh[:4])
 	}
 	if c := p.Counts(); c.Residents != 1 || c.Bad != 7 {

@@ -50,8 +50,9 @@ func blank(cells []string) bool {
 func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 	row := &Row{Source: t.Source, Line: rec.line, Record: rec.cells, table: t}
 	c := &t.cols
+	checkCells(row, rec.cells)
 	cell := func(f field) string {
-		if i := c.idx[f]; i >= 0 && i < len(rec.cells) {
+		if i := c.idx[f]; i >= 0 && i < len(rec.cells) && !row.badCell(i) {
 			s := strings.TrimSpace(rec.cells[i])
 			if optionalFields[f] && placeholders[s] {
 				return ""
@@ -60,8 +61,17 @@ func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 		}
 		return ""
 	}
-	bad := func(f field, zh, en string) { row.addProblem(c.name(f), lifeline.T(zh, en)) }
-	badErr := func(f field, err error) { row.addProblem(c.name(f), reasonOf(err)) }
+	// A cell that failed checkCells has said what is wrong with it.
+	bad := func(f field, zh, en string) {
+		if !row.badCell(c.idx[f]) {
+			row.addProblem(c.name(f), lifeline.T(zh, en))
+		}
+	}
+	badErr := func(f field, err error) {
+		if !row.badCell(c.idx[f]) {
+			row.addProblem(c.name(f), reasonOf(err))
+		}
+	}
 	loc := p.opt.Location
 
 	// The document, which both kinds of row need.
@@ -103,6 +113,45 @@ func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 		p.parseUpdate(row, doc, docOK, cell, bad, badErr, loc, serial)
 	}
 	return row
+}
+
+// fieldCaps are the longest cell each column may hold, in characters (see
+// lifeline.CheckText): the store's limits, and MaxWordLen for the cells
+// read as a word, a date or a number, so that no message quotes a
+// megabyte back.
+var fieldCaps = [nFields]int{
+	fName: lifeline.MaxNameLen, fCommunity: lifeline.MaxCommunityLen,
+	fBuilding: lifeline.MaxAddressPartLen, fUnit: lifeline.MaxAddressPartLen, fRoom: lifeline.MaxAddressPartLen,
+	fColorReason: lifeline.MaxReasonLen, fSite: lifeline.MaxSiteLen, fTube: lifeline.MaxTubeLen,
+	fPhone: 4 * lifeline.MaxWordLen, // several numbers to a cell
+}
+
+// checkCells refuses the cells of the columns lifeline reads that hold a
+// control character (ESC, NUL, a bidirectional override, a line break
+// inside a cell…) or are longer than their field allows: a name must not
+// be able to draw on a worker's screen. Each is a problem of its column;
+// the row's other checks pass over it (Row.badCell).
+func checkCells(row *Row, cells []string) {
+	c := &row.table.cols
+	check := func(i int, f field) {
+		if i < 0 || i >= len(cells) || row.badCell(i) {
+			return
+		}
+		max := fieldCaps[f]
+		if max == 0 {
+			max = lifeline.MaxWordLen
+		}
+		if err := lifeline.CheckText(strings.TrimSpace(cells[i]), max); err != nil {
+			row.addProblem(c.headerName(i), reasonOf(err))
+			row.badCells = append(row.badCells, i)
+		}
+	}
+	for f := fName; f < nFields; f++ {
+		check(c.idx[f], f)
+	}
+	for _, i := range c.phones {
+		check(i, fPhone)
+	}
 }
 
 // checkDups reports a row whose document (a roster row) or sample (a

@@ -304,6 +304,9 @@ func (s *statusWriter) apply(u lifeline.StatusUpdate) (applied, error) {
 		}
 	}
 	res.residentID = id
+	if err := u.CheckTexts(); err != nil {
+		return res, err
+	}
 	if u.Color != "" {
 		if _, err := lifeline.ParseColor(string(u.Color)); err != nil {
 			return res, err

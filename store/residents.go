@@ -268,6 +268,9 @@ func prepareResident(r *lifeline.Resident) error {
 	} else if err := r.Validate(); err != nil {
 		return err
 	}
+	if err := r.CheckTexts(); err != nil {
+		return err
+	}
 	r.NeedsManual = r.NeedsManual || r.Doc.Type == lifeline.DocNone
 	seen := make(map[string]bool, len(r.Phones))
 	phones := r.Phones[:0:0]
