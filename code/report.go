@@ -63,8 +63,8 @@ func (r Result) Report(l lifeline.Lang) Report {
 	}
 	if len(r.Claims.Serial) > 0 {
 		c, h := r.Claims, r.Claims.Holder
-		rep.Serial, rep.Issuer, rep.IssuedAt, rep.ExpiresAt = c.SerialString(), c.Issuer, timePtr(c.IssuedAt), timePtr(c.ExpiresAt)
-		rep.Holder = &HolderReport{MaskedName: h.MaskedName, DocType: string(h.DocType), DocTail: h.DocTail, Color: string(h.Color), Result: string(h.Result), TestedAt: timePtr(h.TestedAt)}
+		rep.Serial, rep.Issuer, rep.IssuedAt, rep.ExpiresAt = c.SerialString(), lifeline.Printable(c.Issuer), timePtr(c.IssuedAt), timePtr(c.ExpiresAt)
+		rep.Holder = &HolderReport{MaskedName: lifeline.Printable(h.MaskedName), DocType: string(h.DocType), DocTail: h.DocTail, Color: string(h.Color), Result: string(h.Result), TestedAt: timePtr(h.TestedAt)}
 	}
 	return rep
 }
@@ -99,7 +99,7 @@ func (r Result) Line(l lifeline.Lang) string {
 		return b.String()
 	}
 	c, h := r.Claims, r.Claims.Holder
-	fmt.Fprintf(&b, l.Pick("  %s · %s尾号 %s", "  %s · %s ending %s"), h.MaskedName, h.DocType.Label(l), h.DocTail)
+	fmt.Fprintf(&b, l.Pick("  %s · %s尾号 %s", "  %s · %s ending %s"), lifeline.Printable(h.MaskedName), h.DocType.Label(l), lifeline.Printable(h.DocTail))
 	fmt.Fprintf(&b, l.Pick(" · 签发时：%s", " · at issue: %s"), h.Color.Label(l))
 	if h.Result != "" {
 		fmt.Fprintf(&b, l.Pick("，%s", ", %s"), h.Result.Label(l))
@@ -109,7 +109,7 @@ func (r Result) Line(l lifeline.Lang) string {
 	}
 	fmt.Fprintf(&b, l.Pick(" · 有效至 %s", " · valid until %s"), c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"))
 	if c.Issuer != "" {
-		fmt.Fprintf(&b, " · %s", c.Issuer)
+		fmt.Fprintf(&b, " · %s", lifeline.Printable(c.Issuer))
 	}
 	fmt.Fprintf(&b, l.Pick(" · 序列号 %s", " · serial %s"), c.SerialString())
 	return b.String()

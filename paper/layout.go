@@ -166,6 +166,7 @@ func newCard(r *lifeline.Resident, c Code, qr qrPath, font *Font, loc *time.Loca
 }
 
 func printable(font *Font, s string) (string, int) {
+	s = lifeline.Printable(s) // controls written out, as on every screen
 	if font == nil || len(font.Missing(s)) == 0 {
 		return s, 0
 	}

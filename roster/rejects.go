@@ -16,6 +16,9 @@ import (
 // row came from. Tables with different headers share one header: the union
 // of their columns in order of first appearance. The two added columns are
 // unknown to the importer, so a fixed rejects file can be imported as is.
+// Every cell goes through lifeline.SpreadsheetCell: a name of
+// =HYPERLINK(…) is text in Excel, and its guard comes off when the file
+// is imported again.
 func (p *Parser) WriteRejects(w io.Writer, l lifeline.Lang) error {
 	var header []string
 	pos := map[string]int{}
@@ -35,7 +38,13 @@ func (p *Parser) WriteRejects(w io.Writer, l lifeline.Lang) error {
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)
 	cw.UseCRLF = true // what Excel writes and expects
-	cw.Write(append(append([]string{}, header...), l.Pick("错误", "error"), l.Pick("来源", "source")))
+	write := func(cells []string) {
+		for i, c := range cells {
+			cells[i] = lifeline.SpreadsheetCell(c) // what Excel would run or a terminal obey, made text
+		}
+		cw.Write(cells)
+	}
+	write(append(append([]string{}, header...), l.Pick("错误", "error"), l.Pick("来源", "source")))
 	p.Rows(func(r *Row) {
 		if r.OK() {
 			return
@@ -56,7 +65,7 @@ func (p *Parser) WriteRejects(w io.Writer, l lifeline.Lang) error {
 		}
 		out[len(header)] = strings.Join(msgs, l.Pick("；", "; "))
 		out[len(header)+1] = fmt.Sprintf("%s:%d", r.Source, r.Line)
-		cw.Write(out)
+		write(out)
 	})
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -141,7 +141,7 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 			return record{}, false, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(at+"：CSV 格式错误，请用 Excel 重新另存为 CSV", at+": malformed CSV; save the file again as CSV from Excel"))
 		}
 		line, _ := cr.FieldPos(0)
-		return record{cells: cells, line: line}, true, nil
+		return record{cells: unguard(cells), line: line}, true, nil
 	}
 	lines := bytes.Count(text, []byte{'\n'})
 	if len(text) > 0 && text[len(text)-1] != '\n' {
@@ -154,6 +154,16 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 	t.Encoding = enc
 	p.Tables = append(p.Tables, t)
 	return nil
+}
+
+// unguard takes off the guard lifeline puts on cells a spreadsheet would
+// run as formulas (lifeline.SpreadsheetCell), so that a rejects file,
+// fixed, imports as the rows it came from.
+func unguard(cells []string) []string {
+	for i, c := range cells {
+		cells[i] = lifeline.UnguardCell(c)
+	}
+	return cells
 }
 
 // sniffComma picks the delimiter from the first line: a tab when it has
@@ -194,7 +204,7 @@ func (p *Parser) loadXLSX(source string, r io.Reader) error {
 				return record{}, false, nil
 			}
 			i++
-			return record{cells: rows[i-1], line: i}, true, nil
+			return record{cells: unguard(rows[i-1]), line: i}, true, nil
 		}
 		t, err := p.loadTable(name, next, true, len(rows))
 		if err != nil {

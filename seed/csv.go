@@ -36,7 +36,7 @@ func WriteRosterCSV(w io.Writer, cfg Config) error {
 			row[0], row[1], row[2], row[3] = m.Name, m.Doc.Type.Label(lifeline.Zh), m.Doc.Number, m.Doc.Nationality
 			row[4] = strings.Join(phones, ";")
 			row[5], row[6], row[7], row[8] = m.Address.Community, m.Address.Building, m.Address.Unit, m.Address.Room
-			if err := cw.Write(row); err != nil {
+			if err := cw.Write(cells(row)); err != nil {
 				return err
 			}
 		}
@@ -67,7 +67,7 @@ func WriteResultsCSV(w io.Writer, cfg Config) error {
 			if t := u.Test; t != nil {
 				row[5], row[6], row[7], row[8] = t.SampledAt.In(lifeline.ChinaTime).Format(timeLayout), t.Result.Label(lifeline.Zh), t.Site, t.Tube
 			}
-			if err := cw.Write(row); err != nil {
+			if err := cw.Write(cells(row)); err != nil {
 				return err
 			}
 		}
@@ -81,6 +81,16 @@ func WriteResultsCSV(w io.Writer, cfg Config) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// cells makes row's cells safe in a spreadsheet, as every CSV lifeline
+// writes is (lifeline.SpreadsheetCell: +1 415… is text, not a formula);
+// the import takes the guard off.
+func cells(row []string) []string {
+	for i, c := range row {
+		row[i] = lifeline.SpreadsheetCell(c)
+	}
+	return row
 }
 
 // localPhone writes an E.164 number as people in China write it: a bare

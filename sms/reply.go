@@ -62,7 +62,7 @@ func appendClock(b []byte, t time.Time, loc *time.Location) []byte {
 // down; the answer still comes, marked with its age).
 func statusLine(r *lifeline.Resident, l lifeline.Lang, now time.Time, stale time.Duration, loc *time.Location) string {
 	var b strings.Builder
-	b.WriteString(lifeline.MaskName(r.Name))
+	b.WriteString(maskedName(r.Name))
 	b.WriteString(" ")
 	b.WriteString(r.Status.Color.Label(l))
 	if t := r.Status.Latest; t != nil {
@@ -165,11 +165,25 @@ func codeText(names []string, community string, day time.Time, l lifeline.Lang) 
 // resultNoticeText tells a phone that a test result is in.
 func resultNoticeText(n lifeline.Notice, loc *time.Location) string {
 	return fmt.Sprintf("%s 核酸结果：%s采样 %s。回复查询看健康状态，回复退订停止通知。",
-		lifeline.MaskName(n.Name), clock(n.SampledAt, loc), n.Result.Label(lifeline.Zh))
+		maskedName(n.Name), clock(n.SampledAt, loc), n.Result.Label(lifeline.Zh))
 }
 
 // expiryNoticeText tells a phone that a paper code expires soon.
 func expiryNoticeText(n lifeline.Notice, loc *time.Location) string {
 	t := n.ExpiresAt.In(loc)
-	return fmt.Sprintf("%s 的纸质离线码将于%d/%d到期，回复离线码可申请新码。", lifeline.MaskName(n.Name), t.Month(), t.Day())
+	return fmt.Sprintf("%s 的纸质离线码将于%d/%d到期，回复离线码可申请新码。", maskedName(n.Name), t.Month(), t.Day())
+}
+
+// maskedNameLen is the most of a masked name a text shows: a name stored
+// before import capped names must not make a reply of several segments.
+const maskedNameLen = 24
+
+// maskedName is a name as a text shows it: masked, its controls written
+// out (lifeline.Printable), and cut to maskedNameLen characters.
+func maskedName(name string) string {
+	s := lifeline.Printable(lifeline.MaskName(name))
+	if rs := []rune(s); len(rs) > maskedNameLen {
+		return string(rs[:maskedNameLen-1]) + "…"
+	}
+	return s
 }

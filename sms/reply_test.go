@@ -134,3 +134,26 @@ func TestClockMatchesFmt(t *testing.T) {
 		}
 	}
 }
+
+// TestRepliesEscapeStoredNames: a name stored before import refused
+// control characters and capped names reaches a phone written out and
+// short: one segment, no control, the status line still saying the colour.
+func TestRepliesEscapeStoredNames(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2022, 4, 11, 9, 0, 0, 0, loc)
+	for _, name := range []string{"王\x1b[42m GREEN \x1b[0m五\u202e", strings.Repeat("周", 5000)} {
+		r := &lifeline.Resident{Name: name, Status: lifeline.Status{Color: lifeline.Red}}
+		for _, l := range []lifeline.Lang{lifeline.Zh, lifeline.En} {
+			s := statusLine(r, l, now, time.Hour, loc)
+			if _, bad := lifeline.UnprintableRune(s); bad || !FitsOne(s) || !strings.Contains(s, lifeline.Red.Label(l)) {
+				t.Errorf("status line %q: unprintable %v, one segment %v", s, bad, FitsOne(s))
+			}
+		}
+		n := lifeline.Notice{Name: name, Result: lifeline.Positive, SampledAt: now, ExpiresAt: now}
+		for _, s := range []string{resultNoticeText(n, loc), expiryNoticeText(n, loc), codeText([]string{maskedName(name)}, lifeline.Printable("幸福\x1b[2J"), now, lifeline.Zh)} {
+			if _, bad := lifeline.UnprintableRune(s); bad || !FitsOne(s) {
+				t.Errorf("text %q: unprintable %v, one segment %v", s, bad, FitsOne(s))
+			}
+		}
+	}
+}

@@ -431,11 +431,11 @@ func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, 
 			if err := s.cfg.Store.RequestPrint(ctx, &lifeline.PrintRequest{ResidentID: p.ID, Source: "sms", RequestedAt: s.cfg.Now()}); err != nil {
 				return "", "", err
 			}
-			names[i] = lifeline.MaskName(p.Name)
+			names[i] = maskedName(p.Name)
 		}
 		s.log.Info("sms: paper code requested", "from", lifeline.MaskPhone(from), "residents", len(people))
 		day := nextWorkingDay(s.cfg.Now(), s.cfg.Location)
-		return codeText(names, people[0].Address.Community, day, l), "ok", nil
+		return codeText(names, lifeline.Printable(people[0].Address.Community), day, l), "ok", nil
 	case KindHelp:
 		return helpText(l), "ok", nil
 	}

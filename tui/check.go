@@ -134,7 +134,7 @@ func (s checkScreen) view(width, height int) string {
 		b.WriteString(styleLabel.Render(s.e.t("原因：", "Reason: ")) + r.Reason + "\n")
 	}
 	if r.Holder != "" {
-		b.WriteString(styleLabel.Render(s.e.t("持码人：", "Holder: ")) + r.Holder + "\n")
+		b.WriteString(styleLabel.Render(s.e.t("持码人：", "Holder: ")) + lifeline.Printable(r.Holder) + "\n")
 	}
 	if r.Status != "" {
 		b.WriteString(styleLabel.Render(s.e.t("签发时状态：", "Status at issue: ")) + r.Status + "\n")

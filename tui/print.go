@@ -244,11 +244,11 @@ func (s printScreen) view(width, height int) string {
 	if s.r == nil {
 		return s.e.t("请先在查找中打开一位居民，再按 p 打印。", "Open a resident from find first, then press p to print.")
 	}
-	b.WriteString(styleHeading.Render(s.e.t("为 ", "Print for ")+s.r.Name+" "+s.r.Address.Community+" "+s.r.Address.Short()) + "\n\n")
+	b.WriteString(styleHeading.Render(s.e.t("为 ", "Print for ")+lifeline.Printable(s.r.Name+" "+s.r.Address.Community+" "+s.r.Address.Short())) + "\n\n")
 	if !s.running && s.result == nil {
 		b.WriteString("  1  " + s.e.t("本人（一张）", "this person (one code)") + "\n")
 		b.WriteString("  2  " + s.e.t("全户", "the household") + "\n")
-		b.WriteString("  3  " + fmt.Sprintf(s.e.t("整栋楼（%s 号楼）", "the whole building (building %s)"), s.r.Address.Building) + "\n\n")
+		b.WriteString("  3  " + fmt.Sprintf(s.e.t("整栋楼（%s 号楼）", "the whole building (building %s)"), lifeline.Printable(s.r.Address.Building)) + "\n\n")
 		b.WriteString("  L  " + s.e.t("版式：", "Layout: ") + s.layoutLabel() + "\n\n")
 		b.WriteString(styleDim.Render(s.e.t("按数字键开始。每张码都会记录；新卡印好后，以前的卡自动作废。", "Press a number. Every code is recorded; a new card revokes the earlier ones.")))
 		return b.String()

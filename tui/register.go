@@ -248,7 +248,7 @@ func (s registerScreen) view(width, height int) string {
 	b.WriteString(field(s.e.t("证件号", "ID number"), s.doc) + "\n")
 	who := ""
 	if s.r != nil {
-		who = "  " + s.r.Name + "  " + s.r.Doc.Masked() + "  " + s.r.Address.Short()
+		who = "  " + lifeline.Printable(s.r.Name) + "  " + s.r.Doc.Masked() + "  " + lifeline.Printable(s.r.Address.Short())
 	}
 	b.WriteString(strings.Repeat(" ", 13) + styleOK.Render(who) + "\n")
 	b.WriteString(field(s.e.t("试管条码", "Tube"), s.tube) + "\n\n")

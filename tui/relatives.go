@@ -165,7 +165,7 @@ func (s relativesScreen) view(width, height int) string {
 		return s.e.t("请先在查找中打开一位居民，再按 l 关联亲属。", "Open a resident from find first, then press l to link a relative.")
 	}
 	var b strings.Builder
-	b.WriteString(styleHeading.Render(s.e.t("为 ", "Relative of ")+s.r.Name+" "+s.r.Address.Short()+s.e.t(" 关联亲属", "")) + "\n\n")
+	b.WriteString(styleHeading.Render(s.e.t("为 ", "Relative of ")+lifeline.Printable(s.r.Name+" "+s.r.Address.Short())+s.e.t(" 关联亲属", "")) + "\n\n")
 	b.WriteString(cursorMark(s.who.Focused()) + styleLabel.Render(cell(s.e.t("证件号/电话", "ID or phone"), 12)) + " " + s.who.View() + "\n\n")
 	b.WriteString(cursorMark(s.relation.Focused()) + styleLabel.Render(cell(s.e.t("关系", "Relation"), 12)) + " " + s.relation.View() + "\n\n")
 	b.WriteString(styleDim.Render(s.e.t("同户成员自动通过；其他关联由工作人员审核（F6）。", "Same household: approved at once; others wait for staff review (F6).")))

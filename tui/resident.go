@@ -256,7 +256,7 @@ func (s residentScreen) view(width, height int) string {
 // document and phones masked until revealed.
 func (s residentScreen) whoView() string {
 	r, l := s.r, s.e.lang
-	who := styleHeading.Render(r.Name)
+	who := styleHeading.Render(lifeline.Printable(r.Name))
 	if r.Sex != lifeline.SexNone {
 		who += "  " + map[lifeline.Sex]string{lifeline.Male: s.e.t("男", "male"), lifeline.Female: s.e.t("女", "female")}[r.Sex]
 	}
@@ -283,7 +283,7 @@ func (s residentScreen) whoView() string {
 		phone = strings.Join(phones, ", ")
 	}
 	return who + "\n" + styleLabel.Render(s.e.t("电话 ", "Phone ")) + phone + "   " +
-		styleLabel.Render(s.e.t("住址 ", "Address ")) + r.Address.Community + " " + r.Address.Short()
+		styleLabel.Render(s.e.t("住址 ", "Address ")) + lifeline.Printable(r.Address.Community+" "+r.Address.Short())
 }
 
 // statusView is the status, large, beside the latest test.
@@ -293,7 +293,7 @@ func (s residentScreen) statusView() string {
 	var test []string
 	if t := r.Status.Latest; t != nil {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+lifeline.Ago(t.SampledAt, now, l))
-		test = append(test, styleDim.Render(t.SampledAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+t.Site))
+		test = append(test, styleDim.Render(t.SampledAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+lifeline.Printable(t.Site)))
 	} else {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+s.e.t("无记录", "none on record"))
 	}
@@ -301,7 +301,7 @@ func (s residentScreen) statusView() string {
 		test = append(test, styleDim.Render(s.e.t("状态更新于 ", "Status updated ")+lifeline.Ago(r.Status.UpdatedAt, now, l)))
 	}
 	if r.Status.Reason != "" {
-		test = append(test, s.e.t("原因：", "Reason: ")+r.Status.Reason)
+		test = append(test, s.e.t("原因：", "Reason: ")+lifeline.Printable(r.Status.Reason))
 	}
 	return lipgloss.JoinHorizontal(lipgloss.Top, big, "  ", strings.Join(test, "\n"))
 }
@@ -320,7 +320,7 @@ func (s residentScreen) householdLine() string {
 	var hh []string
 	for _, o := range s.household {
 		if o.ID != s.r.ID {
-			hh = append(hh, o.Name+" "+o.Status.Color.Label(s.e.lang))
+			hh = append(hh, lifeline.Printable(o.Name)+" "+o.Status.Color.Label(s.e.lang))
 		}
 	}
 	return s.listLine(lifeline.T("同户：", "Household: "), hh, lifeline.T("无其他成员", "no one else"))
@@ -334,7 +334,7 @@ func (s residentScreen) relativesLine() string {
 		if rel.RelativeResidentID != 0 {
 			who = s.names[rel.RelativeResidentID]
 		}
-		rels = append(rels, who+" "+rel.Relation+" "+rel.State.Label(s.e.lang))
+		rels = append(rels, lifeline.Printable(who+" "+rel.Relation)+" "+rel.State.Label(s.e.lang))
 	}
 	return s.listLine(lifeline.T("亲属：", "Relatives: "), rels, lifeline.T("无", "none"))
 }

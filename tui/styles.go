@@ -94,11 +94,14 @@ func bigText(s string) string {
 }
 
 // cell fits s into exactly w columns: cut with "…" if too wide, padded
-// with spaces if short. Widths count CJK characters as two columns.
+// with spaces if short. Widths count CJK characters as two columns. What
+// could move the cursor or change colours is shown escaped
+// (lifeline.Printable): cells hold stored text.
 func cell(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
+	s = lifeline.Printable(s)
 	if lipgloss.Width(s) > w {
 		s = ansi.Truncate(s, w, "…")
 	}

