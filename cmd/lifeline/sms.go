@@ -51,7 +51,7 @@ func runSMS(ctx context.Context, app *App, args []string) error {
 		return nil
 	}
 	for _, m := range replies {
-		fmt.Fprintln(app.Stdout, m)
+		fmt.Fprintln(app.Stdout, lifeline.Printable(m)) // what a gateway answered: shown, never obeyed
 	}
 	return nil
 }
