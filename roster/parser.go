@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/xuri/excelize/v2"
 )
 
 // Parser reads the files of one import. Duplicates are caught across all of
@@ -19,6 +20,7 @@ type Parser struct {
 	residents map[string]ref // document key of every roster row
 	samples   map[string]ref // document, sample time and site of every result row
 	err       error          // what stopped ParseLoaded
+	workbooks []*excelize.File
 }
 
 // NewParser returns a parser for one import.
@@ -34,7 +36,8 @@ func (p *Parser) AddFile(path string) error {
 
 // LoadFile reads a CSV or XLSX file as AddFile does, and recognises its
 // tables by their headers, but leaves their rows to ParseLoaded, which
-// splits them into cells as it parses them: an import can then open the
+// splits them into cells (or reads a workbook's rows: call Close once
+// done) as it parses them: an import can then open the
 // store and write each chunk of residents while the next is read and
 // parsed, from the first row on. A file that cannot be read or recognised
 // is an error here, before anything is written.
@@ -75,7 +78,13 @@ func (p *Parser) AddXLSX(source string, r io.Reader) error {
 // parsed runs load, which loads tables, then parses their rows, a big
 // table on two cores.
 func (p *Parser) parsed(load func() error) error {
-	from := len(p.Tables)
+	from, books := len(p.Tables), len(p.workbooks)
+	defer func() {
+		for _, f := range p.workbooks[books:] {
+			f.Close() // every row is read: the temporary files can go
+		}
+		p.workbooks = p.workbooks[:books]
+	}()
 	if err := load(); err != nil {
 		return err
 	}

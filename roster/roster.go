@@ -149,6 +149,9 @@ type Table struct {
 	// streamed: the residents of this table's good rows went to
 	// ParseLoaded's emit, not into Batch.
 	streamed bool
+	// blank: no header was found, and nothing else either (a sheet left
+	// empty).
+	blank bool
 }
 
 // Options tune parsing.
@@ -159,6 +162,12 @@ type Options struct {
 	// Now is when the import runs: the colour time of rows that give none,
 	// and the limit for times in the future. Default time.Now().
 	Now time.Time
+	// XLSX bounds what a workbook may make an import hold; zero fields
+	// take DefaultXLSXLimits.
+	XLSX XLSXLimits
+	// Encoding is what CSV files are written in, when their bytes cannot
+	// tell (see Decode); "" detects it.
+	Encoding Encoding
 }
 
 // ChinaTime is lifeline.ChinaTime (UTC+8), kept here for callers of the
@@ -172,5 +181,6 @@ func (o Options) withDefaults() Options {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
+	o.XLSX = o.XLSX.withDefaults()
 	return o
 }

@@ -433,6 +433,9 @@ func FuzzParseCSV(f *testing.F) {
 			if err := r.Validate(); err != nil {
 				t.Fatalf("a good row holds an invalid resident: %v", err)
 			}
+			if err := r.CheckTexts(); err != nil {
+				t.Fatalf("a good row holds a text the store refuses: %v", err)
+			}
 		}
 		var buf bytes.Buffer
 		if err := p.WriteRejects(&buf, lifeline.En); err != nil {

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -81,6 +80,7 @@ func (p *Parser) loadTable(source string, next func() (record, bool, error), ser
 		}
 		pre++
 	}
+	t.blank = pre == 0
 	return t, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
 		source+"：无法识别文件内容。花名册需要“姓名”和“证件号码”两列；检测结果需要“证件号码”以及“健康码”或“检测结果”列。",
 		source+": cannot tell what this file holds. A roster needs the columns name and id_number; a results file needs id_number and code_color or result."))
@@ -178,59 +178,4 @@ func sniffComma(text []byte) rune {
 		}
 	}
 	return ','
-}
-
-func (p *Parser) loadXLSX(source string, r io.Reader) error {
-	f, err := excelize.OpenReader(r)
-	if err != nil {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法打开 Excel 文件", source+": cannot open the Excel workbook"))
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	var firstErr error
-	added := 0
-	for _, sheet := range sheets {
-		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-		if err != nil {
-			return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法读取工作表 "+sheet, source+": cannot read the sheet "+sheet))
-		}
-		name := source
-		if len(sheets) > 1 {
-			name = source + "#" + sheet
-		}
-		i := 0
-		next := func() (record, bool, error) {
-			if i >= len(rows) {
-				return record{}, false, nil
-			}
-			i++
-			return record{cells: unguard(rows[i-1]), line: i}, true, nil
-		}
-		t, err := p.loadTable(name, next, true, len(rows))
-		if err != nil {
-			if firstErr == nil && !blankSheet(rows) {
-				firstErr = err
-			}
-			continue
-		}
-		t.Encoding = XLSX
-		p.Tables = append(p.Tables, t)
-		added++
-	}
-	if added == 0 {
-		if firstErr != nil {
-			return firstErr
-		}
-		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(source+"：工作簿是空的", source+": the workbook is empty"))
-	}
-	return nil
-}
-
-func blankSheet(rows [][]string) bool {
-	for _, r := range rows {
-		if !blank(r) {
-			return false
-		}
-	}
-	return true
 }

@@ -65,6 +65,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	}
 	start := time.Now()
 	r.p = roster.NewParser(roster.Options{})
+	defer r.p.Close()
 	for _, f := range r.files {
 		if err := r.p.LoadFile(f); err != nil {
 			return err
