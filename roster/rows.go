@@ -50,7 +50,7 @@ func blank(cells []string) bool {
 func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 	row := &Row{Source: t.Source, Line: rec.line, Record: rec.cells, table: t}
 	c := &t.cols
-	checkCells(row, rec.cells)
+	checkCells(row, rec)
 	cell := func(f field) string {
 		if i := c.idx[f]; i >= 0 && i < len(rec.cells) && !row.badCell(i) {
 			s := strings.TrimSpace(rec.cells[i])
@@ -131,8 +131,8 @@ var fieldCaps = [nFields]int{
 // inside a cell…) or are longer than their field allows: a name must not
 // be able to draw on a worker's screen. Each is a problem of its column;
 // the row's other checks pass over it (Row.badCell).
-func checkCells(row *Row, cells []string) {
-	c := &row.table.cols
+func checkCells(row *Row, rec record) {
+	c, cells := &row.table.cols, rec.cells
 	check := func(i int, f field) {
 		if i < 0 || i >= len(cells) || row.badCell(i) {
 			return
@@ -141,7 +141,15 @@ func checkCells(row *Row, cells []string) {
 		if max == 0 {
 			max = lifeline.MaxWordLen
 		}
-		if err := lifeline.CheckText(strings.TrimSpace(cells[i]), max); err != nil {
+		err := lifeline.CheckText(strings.TrimSpace(cells[i]), max)
+		if err != nil && rec.lastLine > rec.line+1 && strings.ContainsAny(cells[i], "\r\n") {
+			// A quote that closes lines later (more than one line break in a
+			// cell): say which lines it took.
+			a, b := strconv.Itoa(rec.line), strconv.Itoa(rec.lastLine)
+			err = lifeline.Errorf(lifeline.EINVALID, lifeline.T("含有换行：第 "+a+" 到 "+b+" 行都在这一格里（引号没有闭合？）",
+				"contains line breaks: lines "+a+" to "+b+" are all in this cell (a quote left open?)"))
+		}
+		if err != nil {
 			row.addProblem(c.headerName(i), reasonOf(err))
 			row.badCells = append(row.badCells, i)
 		}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -48,10 +50,11 @@ func Decode(b []byte) ([]byte, Encoding, error) {
 // spreadsheets often open with a title row ("幸福里社区居民花名册").
 const headerSearchRows = 10
 
-// record is one row as read, with its physical line number.
+// record is one row as read, with its physical line number, and the line
+// it ends on when a quoted cell runs over several.
 type record struct {
-	cells []string
-	line  int
+	cells          []string
+	line, lastLine int
 }
 
 // loadTable reads a table's records up to its header, recognises the kind
@@ -126,7 +129,14 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 	cr.Comma = sniffComma(text)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
+	pos, posLine := int64(0), 1     // an offset read up to, and its line
+	lineAt := func(off int64) int { // off never goes back
+		posLine += bytes.Count(text[pos:off], []byte{'\n'})
+		pos = off
+		return posLine
+	}
 	next := func() (record, bool, error) {
+		start := cr.InputOffset()
 		cells, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return record{}, false, nil
@@ -141,7 +151,22 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 			return record{}, false, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(at+"：CSV 格式错误，请用 Excel 重新另存为 CSV", at+": malformed CSV; save the file again as CSV from Excel"))
 		}
 		line, _ := cr.FieldPos(0)
-		return record{cells: unguard(cells), line: line}, true, nil
+		rec := record{cells: unguard(cells), line: line, lastLine: line}
+		end := cr.InputOffset()
+		if end == int64(len(text)) {
+			// A quote left open swallows the rest of the file into one
+			// cell, which encoding/csv's lazy quotes accept: say where.
+			if open, ok := unclosedQuote(text[start:], cr.Comma); ok {
+				from := lineAt(start + int64(open))
+				return record{}, false, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+					fmt.Sprintf("%s：第 %d 行的引号没有闭合，一直延续到文件末尾；请补上或删去这个引号", source, from),
+					fmt.Sprintf("%s: unclosed quote from line %d runs to the end of the file; close it or remove it", source, from)))
+			}
+		}
+		if slices.ContainsFunc(cells, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
+			rec.lastLine = lineAt(end - 1)
+		}
+		return rec, true, nil
 	}
 	lines := bytes.Count(text, []byte{'\n'})
 	if len(text) > 0 && text[len(text)-1] != '\n' {
@@ -154,6 +179,42 @@ func (p *Parser) loadCSV(source string, raw []byte) error {
 	t.Encoding = enc
 	p.Tables = append(p.Tables, t)
 	return nil
+}
+
+// unclosedQuote reports whether a record read to the end of the file (b,
+// from where the record starts) has a field that opens a quote and never
+// closes it, as encoding/csv reads with LazyQuotes: a quote inside a
+// quoted field that is not followed by the delimiter or a line's end is
+// kept as text. open is the offset of the quote in b.
+func unclosedQuote(b []byte, comma rune) (open int, ok bool) {
+	fieldStart := true
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case fieldStart && c == '"':
+			open = i
+			for i++; ; i++ {
+				if i >= len(b) {
+					return open, true
+				}
+				if b[i] != '"' {
+					continue
+				}
+				if i+1 < len(b) && b[i+1] == '"' {
+					i++ // "" is a quote in the text
+					continue
+				}
+				if i+1 == len(b) || rune(b[i+1]) == comma || b[i+1] == '\n' || b[i+1] == '\r' {
+					break
+				}
+			}
+			fieldStart = false
+		case rune(c) == comma || c == '\n':
+			fieldStart = true
+		default:
+			fieldStart = false
+		}
+	}
+	return 0, false
 }
 
 // unguard takes off the guard lifeline puts on cells a spreadsheet would

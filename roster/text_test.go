@@ -42,3 +42,48 @@ func TestUnprintableAndLongCellsRefused(t *testing.T) {
 		t.Errorf("in Chinese: %q", zh[0])
 	}
 }
+
+// TestUnclosedQuote: a quote opened on line 4 and never closed used to
+// swallow every later row into one cell and report "1 bad row"; it stops
+// the file, naming the line. A quote that closes many lines later names
+// the lines it took.
+func TestUnclosedQuote(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("姓名,证件号码,楼栋,房号\n")
+	for i := range 1000 {
+		name := "居民"
+		if i == 2 {
+			name = `"居民` // line 4
+		}
+		b.WriteString(name + "," + id(t, "110105195001"+string(rune('1'+i%9))+"1"+string(rune('0'+i/100%10))+string(rune('0'+i/10%10))+string(rune('0'+i%10))) + ",1,101\n")
+	}
+	for _, name := range []string{"open.csv", "open-crlf.csv"} {
+		in := b.String()
+		if name == "open-crlf.csv" {
+			in = strings.ReplaceAll(in, "\n", "\r\n")
+		}
+		p := NewParser(Options{Now: testNow})
+		err := p.AddCSV(name, strings.NewReader(in))
+		if msg := lifeline.ErrorMessage(err, lifeline.En); msg != name+": unclosed quote from line 4 runs to the end of the file; close it or remove it" {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.Contains(lifeline.ErrorMessage(err, lifeline.Zh), "第 4 行的引号没有闭合") {
+			t.Errorf("%s in Chinese: %v", name, lifeline.ErrorMessage(err, lifeline.Zh))
+		}
+	}
+	// Closed: quotes in quotes, a quoted last cell, a quote inside a cell.
+	for _, in := range []string{
+		"姓名,证件号码\n\"张\"\"三\"\"\"," + id(t, "11010519491231002") + "\n",
+		"姓名,证件号码\n张三,\"" + id(t, "11010519491231002") + "\"",
+		"姓名,证件号码\n张\"三," + id(t, "11010519491231002") + "\n",
+	} {
+		if err := NewParser(Options{Now: testNow}).AddCSV("ok.csv", strings.NewReader(in)); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	in := "姓名,证件号码,楼栋,房号\n\"张三\n李四\n王五\"," + id(t, "11010519491231002") + ",1,101\n"
+	got := problems(parse(t, map[string]string{"late.csv": in}), lifeline.En)
+	if len(got) != 1 || got[0] != "late.csv:2: 姓名: contains line breaks: lines 2 to 4 are all in this cell (a quote left open?)" {
+		t.Errorf("a quote closed lines later: %q", got)
+	}
+}

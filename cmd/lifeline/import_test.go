@@ -592,3 +592,19 @@ func TestRejectsGuardFormulas(t *testing.T) {
 		t.Fatalf("round trip: %+v", r)
 	}
 }
+
+// TestImportUnclosedQuote: a quote left open on line 4 stops the import
+// with the line, and nothing is written.
+func TestImportUnclosedQuote(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	in := strings.Replace(rosterText(t), "李秀英", `"李秀英`, 1) // line 3
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", writeFile(t, dir, "r.csv", []byte(in)))
+	if code != 1 || strings.TrimSpace(errOut) != "r.csv: unclosed quote from line 3 runs to the end of the file; close it or remove it" {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("%d residents written", n)
+	}
+}
