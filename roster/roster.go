@@ -165,9 +165,10 @@ type Options struct {
 	// XLSX bounds what a workbook may make an import hold; zero fields
 	// take DefaultXLSXLimits.
 	XLSX XLSXLimits
-	// Encoding is what CSV files are written in, when their bytes cannot
-	// tell (see Decode); "" detects it.
-	Encoding Encoding
+	// Encoding is what CSV files are written in, a WHATWG label such as
+	// gb18030, big5 or windows-1252 (what import --encoding takes), for
+	// a file whose bytes cannot tell (see Decode); "" detects it.
+	Encoding string
 }
 
 // ChinaTime is lifeline.ChinaTime (UTC+8), kept here for callers of the

@@ -9,42 +9,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
 )
-
-// Encoding names what a CSV file was written in.
-type Encoding string
-
-// Encodings recognised in CSV files.
-const (
-	UTF8    Encoding = "UTF-8"
-	UTF8BOM Encoding = "UTF-8 BOM"
-	UTF16   Encoding = "UTF-16"
-	GB18030 Encoding = "GB18030"
-	XLSX    Encoding = "XLSX" // not a text encoding: the table is a workbook sheet
-)
-
-// Decode returns the text of a CSV file as UTF-8 and the encoding it was
-// in: a UTF-8 BOM means UTF-8; a UTF-16 BOM (Excel's "Unicode text") means
-// UTF-16; bytes that are valid UTF-8 are UTF-8; anything else is GB18030,
-// what Excel on a Chinese Windows writes (a superset of GBK and GB2312).
-func Decode(b []byte) ([]byte, Encoding, error) {
-	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		return b[3:], UTF8BOM, nil
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}) || bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(b)
-		return out, UTF16, err
-	case utf8.Valid(b):
-		return b, UTF8, nil
-	}
-	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
-	return out, GB18030, err
-}
 
 // headerSearchRows is how far down a table the header may start: community
 // spreadsheets often open with a title row ("幸福里社区居民花名册").
@@ -121,9 +88,9 @@ func (t *Table) readRows() ([]record, error) {
 // loadCSV loads the CSV file raw (read whole: the encoding is told from
 // all of it).
 func (p *Parser) loadCSV(source string, raw []byte) error {
-	text, enc, err := Decode(raw)
+	text, enc, err := decode(source, raw, p.opt.Encoding)
 	if err != nil {
-		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T(source+"：无法识别文件编码，请另存为 UTF-8 CSV", source+": cannot tell the file's encoding; save it as UTF-8 CSV"))
+		return err
 	}
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.Comma = sniffComma(text)

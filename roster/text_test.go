@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // TestUnprintableAndLongCellsRefused: a control character in any column
@@ -85,5 +87,41 @@ func TestUnclosedQuote(t *testing.T) {
 	got := problems(parse(t, map[string]string{"late.csv": in}), lifeline.En)
 	if len(got) != 1 || got[0] != "late.csv:2: 姓名: contains line breaks: lines 2 to 4 are all in this cell (a quote left open?)" {
 		t.Errorf("a quote closed lines later: %q", got)
+	}
+}
+
+// TestUndeclaredEncodingAsked: a Latin-1 file read as GB18030 turned
+// "Müller" into "M黮ler"; such a file is refused with the cell read both
+// ways, and imports as it was written once the encoding is given. A
+// Chinese file with a rare character in a name is still read as GB18030.
+func TestUndeclaredEncodingAsked(t *testing.T) {
+	latin, _ := charmap.ISO8859_1.NewEncoder().String("name,id_type,id_number,nationality\nJürgen Müller,passport,E12345678,DEU\nFrançois Lefèvre,passport,E12345679,FRA\n")
+	err := NewParser(Options{Now: testNow}).AddCSV("de.csv", strings.NewReader(latin))
+	msg := lifeline.ErrorMessage(err, lifeline.En)
+	if !strings.HasPrefix(msg, "de.csv: cannot tell the file's encoding: line 2 reads \"J") || !strings.Contains(msg, `"Jürgen Müller" as windows-1252`) || !strings.Contains(msg, "--encoding") {
+		t.Fatalf("err = %q", msg)
+	}
+	if zh := lifeline.ErrorMessage(err, lifeline.Zh); !strings.Contains(zh, "请用 --encoding 指明") {
+		t.Errorf("in Chinese: %q", zh)
+	}
+	for _, label := range []string{"latin1", "windows-1252", "ISO-8859-1"} {
+		p := NewParser(Options{Now: testNow, Encoding: label})
+		if err := p.AddCSV("de.csv", strings.NewReader(latin)); err != nil {
+			t.Fatalf("--encoding %s: %v", label, err)
+		}
+		if rs := p.Batch().Residents; len(rs) != 2 || rs[0].Name != "Jürgen Müller" || rs[1].Name != "François Lefèvre" {
+			t.Errorf("--encoding %s: %+v", label, rs)
+		}
+	}
+	if err := NewParser(Options{Encoding: "klingon"}).AddCSV("x.csv", strings.NewReader(latin)); !strings.Contains(lifeline.ErrorMessage(err, lifeline.En), `unknown encoding "klingon"`) {
+		t.Errorf("unknown encoding: %v", err)
+	}
+	if err := NewParser(Options{Encoding: "utf-8"}).AddCSV("x.csv", strings.NewReader(latin)); !strings.Contains(lifeline.ErrorMessage(err, lifeline.En), "x.csv: is not text in UTF-8") {
+		t.Errorf("utf-8 given for Latin-1: %v", err)
+	}
+	gb, _ := simplifiedchinese.GB18030.NewEncoder().String(strings.Replace(chineseRoster(t), "李四", "王堃", 1))
+	p := NewParser(Options{Now: testNow})
+	if err := p.AddCSV("gb.csv", strings.NewReader(gb)); err != nil || p.Tables[0].Encoding != GB18030 || p.Batch().Residents[1].Name != "王堃" {
+		t.Fatalf("a GB18030 roster with a rare character: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ type importRun struct {
 	app           *App
 	dryRun, skip  bool
 	rejects       string
+	encoding      string
 	files         []string
 	p             *roster.Parser
 	counts        roster.Counts
@@ -32,6 +33,7 @@ func parseImport(app *App, args []string) (*importRun, error) {
 	r := &importRun{app: app}
 	fs.BoolVar(&r.dryRun, "dry-run", false, app.T("只检查并报告，不写入", "check and report, write nothing"))
 	fs.BoolVar(&r.skip, "skip-invalid", false, app.T("跳过有错误的行，导入其余的行（需要 --rejects）", "skip bad rows and import the rest (needs --rejects)"))
+	fs.StringVar(&r.encoding, "encoding", "", app.T("CSV 文件的`编码`，文件本身无法判断时使用，如 gb18030、big5、windows-1252（西欧）", "the CSV files' `ENCODING`, for when their bytes cannot tell: gb18030, big5, windows-1252 (Western European)…"))
 	fs.StringVar(&r.rejects, "rejects", "", app.T("把有错误的行写入此 CSV `文件`，便于在 Excel 中修正", "write bad rows to this CSV `FILE`, to fix in Excel"))
 	var err error
 	if r.files, err = app.args(fs, args); err != nil {
@@ -42,6 +44,11 @@ func parseImport(app *App, args []string) (*importRun, error) {
 	}
 	if r.skip && r.rejects == "" {
 		return nil, app.usagef("--skip-invalid 需要同时给出 --rejects 文件，错误的行不能丢弃", "--skip-invalid needs --rejects FILE: bad rows must not be thrown away")
+	}
+	if r.encoding != "" {
+		if _, _, err := roster.Lookup(r.encoding); err != nil {
+			return nil, app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
+		}
 	}
 	if r.rejects != "" {
 		// A folder or a link to nothing is refused before any row is read.
@@ -64,7 +71,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	start := time.Now()
-	r.p = roster.NewParser(roster.Options{})
+	r.p = roster.NewParser(roster.Options{Encoding: r.encoding})
 	defer r.p.Close()
 	for _, f := range r.files {
 		if err := r.p.LoadFile(f); err != nil {

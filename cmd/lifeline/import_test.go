@@ -20,6 +20,7 @@ import (
 	"github.com/lifeline-health/lifeline/seed"
 	"github.com/lifeline-health/lifeline/store"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -606,5 +607,33 @@ func TestImportUnclosedQuote(t *testing.T) {
 	}
 	if n := count(t, db); n != 0 {
 		t.Fatalf("%d residents written", n)
+	}
+}
+
+// TestImportAsksForTheEncoding: an undeclared Latin-1 file is not read as
+// GB18030 ("M黮ler"): the import stops and asks; --encoding reads it.
+func TestImportAsksForTheEncoding(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	latin, err := charmap.ISO8859_1.NewEncoder().String("name,id_type,id_number,nationality,community,building,room\nJürgen Müller,passport,E12345678,DEU,Xingfuli,1,101\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writeFile(t, dir, "de.csv", []byte(latin))
+	code, _, errOut := cli(t, ctx, db, "import", f)
+	if code != 1 || !strings.Contains(errOut, "按 windows-1252（西欧）读是“Jürgen Müller”") || !strings.Contains(errOut, "--encoding") {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	if code, _, errOut := cli(t, ctx, db, "import", "--encoding", "klingon", f); code != 2 || !strings.Contains(errOut, "不认识的编码“klingon”") {
+		t.Fatalf("--encoding klingon: exit %d %q", code, errOut)
+	}
+	code, out, errOut := cli(t, ctx, db, "--lang", "en", "import", "--encoding", "latin1", f)
+	if code != 0 || !strings.Contains(out, "1 inserted") {
+		t.Fatalf("--encoding latin1: exit %d %s%s", code, out, errOut)
+	}
+	r, err := openStore(t, db).ResidentByDocument(ctx, lifeline.Document{Type: lifeline.DocPassport, Number: "E12345678"})
+	if err != nil || r.Name != "Jürgen Müller" {
+		t.Fatalf("%+v %v", r, err)
 	}
 }
