@@ -3,6 +3,7 @@ package roster
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -181,6 +182,37 @@ func (p *Parser) ParseLoaded(emit func(rs []lifeline.Resident, bad int)) {
 func (p *Parser) Where(doc lifeline.Document) (source string, line int, ok bool) {
 	r, ok := p.residents[doc.Key()]
 	return r.source, r.line, ok
+}
+
+// renamesShown is how many renames Changes lists, line by line.
+const renamesShown = 20
+
+// Changes words, in l, what an import of these files changed (dry: would
+// change) in stored residents, part by part ("住址 12 人，电话 3 人，姓名 1
+// 人"), then each rename with the file and line it came from: a file of
+// the wrong people shows up here, before it is written with --dry-run.
+// Nothing changed: no lines.
+func (p *Parser) Changes(st lifeline.ImportStats, dry bool, l lifeline.Lang) []string {
+	if !st.Changed.Any() {
+		return nil
+	}
+	verb := lifeline.T("已更改：", "changed: ")
+	if dry {
+		verb = lifeline.T("将更改：", "would change: ")
+	}
+	out := []string{verb.In(l) + st.Changed.In(l)}
+	shown := st.Renamed[:min(len(st.Renamed), renamesShown)]
+	for i, rn := range shown {
+		if i == 0 {
+			out = append(out, l.Pick("姓名改变（请核对是否同一人）：", "names changed (check these are the same people):"))
+		}
+		source, line, _ := p.Where(rn.Doc)
+		out = append(out, fmt.Sprintf("  %s:%d  %s → %s", source, line, lifeline.Printable(rn.Old), lifeline.Printable(rn.New)))
+	}
+	if more := st.Changed.Name - len(shown); more > 0 {
+		out = append(out, fmt.Sprintf(l.Pick("  ……另有 %d 人改名", "  … and %d more"), more))
+	}
+	return out
 }
 
 // Rows calls fn for every data row of every table, in file order.

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -123,5 +124,27 @@ func TestUndeclaredEncodingAsked(t *testing.T) {
 	p := NewParser(Options{Now: testNow})
 	if err := p.AddCSV("gb.csv", strings.NewReader(gb)); err != nil || p.Tables[0].Encoding != GB18030 || p.Batch().Residents[1].Name != "王堃" {
 		t.Fatalf("a GB18030 roster with a rare character: %v", err)
+	}
+}
+
+// TestChangesListsRenamesByLine: what an import changed, part by part, and
+// its renames by file and line, the first 20 of them.
+func TestChangesListsRenamesByLine(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("姓名,证件号码\n")
+	var st lifeline.ImportStats
+	for i := range 25 {
+		doc := id(t, fmt.Sprintf("110105195001%02d%03d", 1+i, i))
+		b.WriteString(fmt.Sprintf("新名%d,%s\n", i, doc))
+		st.Renamed = append(st.Renamed, lifeline.Rename{Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: doc}, Old: fmt.Sprintf("旧名%d", i), New: fmt.Sprintf("新名%d", i)})
+	}
+	st.Changed = lifeline.FieldChanges{Name: 30, Address: 2}
+	p := parse(t, map[string]string{"n.csv": b.String()})
+	got := p.Changes(st, true, lifeline.Zh)
+	if len(got) != 23 || got[0] != "将更改：姓名 30 人，住址 2 人" || got[2] != "  n.csv:2  旧名0 → 新名0" || got[21] != "  n.csv:21  旧名19 → 新名19" || got[22] != "  ……另有 10 人改名" {
+		t.Errorf("changes:\n%s", strings.Join(got, "\n"))
+	}
+	if got := p.Changes(lifeline.ImportStats{Updated: 0}, false, lifeline.En); got != nil {
+		t.Errorf("nothing changed: %q", got)
 	}
 }

@@ -174,31 +174,11 @@ func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
 	r.reportChanges(st)
 }
 
-// renamesShown is how many renames an import lists, line by line.
-const renamesShown = 20
-
-// reportChanges says, part by part, what the updates changed, and lists
-// the names changed with their lines: a file of the wrong people shows
-// up here before it is written (--dry-run).
+// reportChanges prints what the updates changed, part by part, and the
+// renames by line (roster.Parser.Changes).
 func (r *importRun) reportChanges(st lifeline.ImportStats) {
-	app := r.app
-	if !st.Changed.Any() {
-		return
-	}
-	verb := lifeline.T("已更改：", "changed: ")
-	if r.dryRun {
-		verb = lifeline.T("将更改：", "would change: ")
-	}
-	fmt.Fprintln(app.Stdout, verb.In(app.Lang)+st.Changed.In(app.Lang))
-	for i, rn := range st.Renamed[:min(len(st.Renamed), renamesShown)] {
-		if i == 0 {
-			fmt.Fprintln(app.Stdout, app.T("姓名改变（请核对是否同一人）：", "names changed (check these are the same people):"))
-		}
-		source, line, _ := r.p.Where(rn.Doc)
-		fmt.Fprintf(app.Stdout, "  %s:%d  %s → %s\n", source, line, lifeline.Printable(rn.Old), lifeline.Printable(rn.New))
-	}
-	if more := st.Changed.Name - min(len(st.Renamed), renamesShown); more > 0 {
-		fmt.Fprintf(app.Stdout, app.T("  ……另有 %d 人改名\n", "  … and %d more\n"), more)
+	for _, line := range r.p.Changes(st, r.dryRun, r.app.Lang) {
+		fmt.Fprintln(r.app.Stdout, line)
 	}
 }
 
