@@ -1,6 +1,10 @@
 package lifeline
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // ShownNumbers returns a resident's document number and phones as staff
 // see them: masked (MaskDocNumber, MaskPhone), unless revealed, which
@@ -73,4 +77,48 @@ func NewFound(rank int, m ResidentMatch, reveal bool, l Lang, now time.Time) Fou
 		f.LatestTest = &FoundTest{SampledAt: t.SampledAt, Result: string(t.Result), Label: t.Result.Label(l), Age: Ago(t.SampledAt, now, l), Site: Printable(t.Site)}
 	}
 	return f
+}
+
+// FoundTable is results as find's table shows them, a header row first:
+// rank, name, document, first phone (and how many more), the community
+// when they are not all of one, address, colour, latest test and why each
+// matched, every cell as NewFound words it.
+func FoundTable(ms []ResidentMatch, reveal bool, l Lang, now time.Time) [][]string {
+	communities := map[string]bool{}
+	for _, m := range ms {
+		communities[m.Resident.Address.Community] = true
+	}
+	header := []string{"#", l.Pick("姓名", "name"), l.Pick("证件号码", "document"), l.Pick("电话", "phone")}
+	if len(communities) > 1 {
+		header = append(header, l.Pick("社区", "community"))
+	}
+	rows := [][]string{append(header, l.Pick("门牌", "address"), l.Pick("健康码", "code"), l.Pick("最近核酸", "latest test"), l.Pick("匹配", "match"))}
+	for i, m := range ms {
+		f := NewFound(i+1, m, reveal, l, now)
+		doc := f.DocNumber
+		if t := m.Resident.Doc.Type; t != DocMainlandID {
+			doc = strings.TrimSpace(t.Label(l) + " " + doc + " " + f.Nationality)
+		}
+		phone := ""
+		if len(f.Phones) > 0 {
+			phone = f.Phones[0]
+			if len(f.Phones) > 1 {
+				phone += " +" + strconv.Itoa(len(f.Phones)-1)
+			}
+		}
+		name := f.Name
+		if f.NeedsManual {
+			name += l.Pick("（人工）", " (manual)")
+		}
+		row := []string{strconv.Itoa(f.Rank), name, doc, phone}
+		if len(communities) > 1 {
+			row = append(row, f.Community)
+		}
+		test := l.Pick("无核酸记录", "no test")
+		if t := f.LatestTest; t != nil {
+			test = t.Label + " " + t.Age
+		}
+		rows = append(rows, append(row, f.Address, f.ColorLabel, test, m.Kind.Label(l)))
+	}
+	return rows
 }

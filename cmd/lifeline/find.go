@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,44 +61,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 }
 
 func writeFindTable(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) {
-	communities := map[string]bool{}
-	for _, m := range ms {
-		communities[m.Resident.Address.Community] = true
-	}
-	header := []string{"#", l.Pick("姓名", "name"), l.Pick("证件号码", "document"), l.Pick("电话", "phone")}
-	if len(communities) > 1 {
-		header = append(header, l.Pick("社区", "community"))
-	}
-	header = append(header, l.Pick("门牌", "address"), l.Pick("健康码", "code"), l.Pick("最近核酸", "latest test"), l.Pick("匹配", "match"))
-	rows := [][]string{header}
-	for i, m := range ms {
-		f := lifeline.NewFound(i+1, m, reveal, l, now)
-		doc := f.DocNumber
-		if t := m.Resident.Doc.Type; t != lifeline.DocMainlandID {
-			doc = strings.TrimSpace(t.Label(l) + " " + doc + " " + f.Nationality)
-		}
-		phone := ""
-		if len(f.Phones) > 0 {
-			phone = f.Phones[0]
-			if len(f.Phones) > 1 {
-				phone += " +" + strconv.Itoa(len(f.Phones)-1)
-			}
-		}
-		name := f.Name
-		if f.NeedsManual {
-			name += l.Pick("（人工）", " (manual)")
-		}
-		row := []string{strconv.Itoa(f.Rank), name, doc, phone}
-		if len(communities) > 1 {
-			row = append(row, f.Community)
-		}
-		test := l.Pick("无核酸记录", "no test")
-		if t := f.LatestTest; t != nil {
-			test = t.Label + " " + t.Age
-		}
-		rows = append(rows, append(row, f.Address, f.ColorLabel, test, m.Kind.Label(l)))
-	}
-	cmdline.WriteTable(w, rows)
+	cmdline.WriteTable(w, lifeline.FoundTable(ms, reveal, l, now))
 }
 
 func writeFindJSON(w io.Writer, ms []lifeline.ResidentMatch, reveal bool, l lifeline.Lang, now time.Time) error {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -41,15 +42,10 @@ func (a *App) synopsis(name string) string {
 	return fmt.Sprintf(a.T("lifeline %s [参数]", "lifeline %s [flags]"), name)
 }
 
-// isHelp reports whether an argument asks for help.
-func isHelp(arg string) bool {
-	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
-}
-
 // wantsHelp reports whether a command with verbs (keys, staff, …) was
 // asked for its help, having printed it: lifeline keys --help.
 func (a *App) wantsHelp(name string, args []string) bool {
-	if len(args) == 0 || !isHelp(args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
 		return false
 	}
 	fmt.Fprintln(a.Stdout, a.T("用法：", "usage: ")+a.synopsis(name))

@@ -81,13 +81,13 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 	}
 	if len(payloads) > 0 {
 		for _, payload := range payloads {
-			print(verifyAlso(v, stored, payload))
+			print(v.VerifyAlso(payload, stored))
 		}
 	} else {
 		if f, ok := app.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			fmt.Fprintln(app.Stderr, app.T("请扫码（每行一个），按 Ctrl-D 结束。", "scan codes, one per line; Ctrl-D to finish."))
 		}
-		if err := code.EachScan(ctx, app.Stdin, func(s string) { print(verifyAlso(v, stored, s)) }, func() { print(code.Result{Reason: code.TooLong}) }); err != nil {
+		if err := code.EachScan(ctx, app.Stdin, func(s string) { print(v.VerifyAlso(s, stored)) }, func() { print(code.Result{Reason: code.TooLong}) }); err != nil {
 			return err
 		}
 	}
@@ -97,48 +97,18 @@ func runVerify(ctx context.Context, app *App, args []string) error {
 	return nil
 }
 
-// storeRevocations is what the store at hand has revoked, serials and key
-// cut-offs: verify beside a store (at a desk, or lifeline --db demo.db
-// verify) must refuse a card revoked in it, as the check screen does,
-// whatever lists it was given. A --db or LIFELINE_DB that names no store
-// is an error; with neither, and no lifeline.db here, verify is offline
-// (nil).
+// storeRevocations is what the store at hand has revoked
+// (code.StoredRevocations): verify beside a store (at a desk, or lifeline
+// --db demo.db verify) refuses a card revoked in it, as the check screen
+// does. A --db or LIFELINE_DB that names no store is an error; with
+// neither, and no lifeline.db here, verify is offline (nil).
 func storeRevocations(ctx context.Context, app *App) (*code.RevocationList, error) {
-	if !app.dbGiven {
-		if _, err := os.Stat(app.DBPath); err != nil {
-			return nil, nil
-		}
+	if _, err := os.Stat(app.DBPath); err != nil && !app.dbGiven {
+		return nil, nil
 	}
 	db, err := app.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var b code.RevocationBuilder
-	if err := db.EachRevoked(ctx, func(s []byte) error { b.AddSerial(s); return nil }); err != nil {
-		return nil, err
-	}
-	cuts, err := db.KeyCutoffs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for kid, t := range cuts {
-		id, err := code.ParseKeyID(kid)
-		if err != nil {
-			return nil, err
-		}
-		b.AddCutoff(id, t)
-	}
-	return b.Build(), nil
-}
-
-// verifyAlso verifies payload with v and, when it passes, against the
-// store's revocations too (stored nil: none at hand).
-func verifyAlso(v *code.Verifier, stored *code.RevocationList, payload string) code.Result {
-	r := v.Verify(payload)
-	if r.Valid && stored != nil {
-		s := *v
-		s.Revoked = stored
-		r = s.Verify(payload)
-	}
-	return r
+	return code.StoredRevocations(ctx, db)
 }
