@@ -4,11 +4,12 @@ import "strings"
 
 // ParseAddress reads a room address as staff type it: building-unit-room
 // (12-3-501), or building-room (12-501) where a roster has no units, the
-// form Address.Short gives. A long dash (12—3—501, as some input methods
-// type it) counts as a dash; spaces around the parts are ignored. The
-// community is left empty: an address alone may exist in several.
+// form Address.Short gives. It is read as typed (NormalizeInput): full-width
+// digits and any dash an input method types (３－４－９０１, 12—3—501) count;
+// spaces around the parts are ignored. The community is left empty: an
+// address alone may exist in several.
 func ParseAddress(s string) (Address, error) {
-	parts := strings.Split(strings.ReplaceAll(strings.TrimSpace(s), "—", "-"), "-")
+	parts := strings.Split(NormalizeInput(s), "-")
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}

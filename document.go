@@ -68,20 +68,17 @@ type Document struct {
 // Key is the document's unique key in the store: type and number together.
 func (d Document) Key() string { return string(d.Type) + ":" + d.Number }
 
-// NormalizeDocNumber upper-cases a document number and drops spaces and
+// NormalizeDocNumber reads a document number as typed (NormalizeInput, so
+// full-width digits and letters count), upper-cases it and drops spaces and
 // dashes, which people and spreadsheets add.
 func NormalizeDocNumber(s string) string {
 	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
+	for _, r := range NormalizeInput(s) {
 		switch {
-		case r == ' ' || r == '-' || r == '\t' || r == '\u3000':
+		case r == ' ' || r == '-' || r == '\t':
 			continue
 		case r >= 'a' && r <= 'z':
 			b.WriteRune(r - 'a' + 'A')
-		case r >= '０' && r <= '９':
-			b.WriteRune(r - '０' + '0')
-		case r == 'ｘ' || r == 'Ｘ':
-			b.WriteRune('X')
 		default:
 			b.WriteRune(r)
 		}

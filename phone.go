@@ -7,21 +7,18 @@ import "strings"
 // mobile; a number starting with a single 0 is a mainland landline with its
 // trunk prefix (010-12345678 becomes +861012345678); 00 and + start an
 // international number. Spaces, dashes, dots, brackets and full-width digits
-// are ignored.
+// are ignored (NormalizeInput reads the number first).
 func NormalizePhone(s string) (string, error) {
 	var b strings.Builder
 	plus := false
-	for i, r := range strings.TrimSpace(s) {
+	for _, r := range NormalizeInput(s) {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
-		case r >= '０' && r <= '９':
-			b.WriteRune(r - '０' + '0')
-		case (r == '+' || r == '＋') && b.Len() == 0 && !plus:
+		case r == '+' && b.Len() == 0 && !plus:
 			plus = true
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\u3000' || r == '（' || r == '）' || r == '－':
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
 		default:
-			_ = i
 			return "", Errorf(EINVALID, T("电话号码含有无效字符", "phone number holds an invalid character"))
 		}
 	}

@@ -44,15 +44,16 @@ var (
 	addrChinese = regexp.MustCompile(`^([0-9A-Za-z]{1,6})(?:栋|幢|号楼|座)(?:([0-9A-Za-z]{1,6})单元)?(?:([0-9A-Za-z]{1,6})(?:室|号)?)?$`)
 )
 
-// FindResidents searches by the one search box. The query is classified
-// (document, document tail, phone, phone tail, address, name); each reading
+// FindResidents searches by the one search box. The query is read as
+// typed on a half-width keyboard (lifeline.NormalizeInput: ３-４-９０１ is
+// 3-4-901), then classified (document, document tail, phone, phone tail, address, name); each reading
 // runs as indexed queries, results are ranked exact > prefix > partial,
 // and the lookup is written to the audit log with a masked query. Only
 // the residents of the community of the actor in ctx are searched (see
 // scope.go).
 func (db *DB) FindResidents(ctx context.Context, f lifeline.ResidentFilter) ([]lifeline.ResidentMatch, error) {
 	f, mayRead := scopeFilter(ctx, f)
-	q := strings.TrimSpace(f.Query)
+	q := lifeline.NormalizeInput(f.Query)
 	if q == "" {
 		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请输入姓名、证件号码、手机号或门牌号", "type a name, document number, phone number or address"))
 	}
@@ -173,14 +174,14 @@ func (db *DB) queryStep(ctx context.Context, s searchStep) (*sql.Rows, error) {
 // every letter and digit but the last 4 becomes '*', so a full ID or phone
 // number is never logged. Names are kept.
 func MaskQuery(q string) string {
-	if !strings.ContainsAny(q, "0123456789０１２３４５６７８９") {
+	if !strings.ContainsAny(q, "0123456789") {
 		return q
 	}
 	rs := []rune(q)
 	keep := 4
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
-		if r < 128 && (unicode.IsDigit(r) || unicode.IsLetter(r)) || (r >= '０' && r <= '９') {
+		if r < 128 && (unicode.IsDigit(r) || unicode.IsLetter(r)) {
 			if keep > 0 {
 				keep--
 				continue
@@ -253,7 +254,7 @@ func (db *DB) searchSteps(ctx context.Context, q string, f lifeline.ResidentFilt
 	}
 	doc := lifeline.NormalizeDocNumber(q)
 	alnum, digits, letters := isASCIIAlnum(doc)
-	phoneish := strings.HasPrefix(q, "+") || strings.HasPrefix(q, "＋") || strings.ContainsAny(q, "()（）")
+	phoneish := strings.HasPrefix(q, "+") || strings.ContainsAny(q, "()")
 	switch {
 	case alnum && digits && !letters && len(doc) <= 3:
 		// A bare building number.

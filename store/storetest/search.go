@@ -19,6 +19,34 @@ func init() {
 	register("find/name_gram_edges", testFindNameGramEdges)
 	register("find/scope_and_limit", testFindScope)
 	register("find/audit", testFindAudit)
+	register("find/full_width", testFindFullWidth)
+}
+
+// testFindFullWidth: what a Chinese input method types (full-width digits
+// and dashes, ３栋４单元) finds what the same keys find half-width.
+func testFindFullWidth(t *testing.T, db *store.DB) {
+	rs := roster(t, db, 300)
+	a := synth.Address(200)
+	wide := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '!' && r <= '~' {
+				return r - '!' + '！'
+			}
+			return r
+		}, s)
+	}
+	for _, q := range []string{wide(a.Short()), strings.ReplaceAll(a.Short(), "-", "—"), wide(a.Building) + "栋" + wide(a.Unit) + "单元" + wide(a.Room)} {
+		ms := findQ(t, db, q)
+		if len(ms) != synth.HouseholdSize || ms[0].Resident.Address != a || ms[0].Kind != lifeline.QueryAddress {
+			t.Fatalf("%s: %d residents (%+v), want the household at %s", q, len(ms), ms, a.Short())
+		}
+	}
+	r := rs[123]
+	for _, q := range []string{wide(r.Doc.Number), wide(r.Doc.Tail(4))} {
+		if _, ok := ids(find(t, db, lifeline.ResidentFilter{Query: q, Limit: 50}))[r.ID]; !ok {
+			t.Fatalf("%s did not find %s", q, r.Doc.Number)
+		}
+	}
 }
 
 // roster imports n synthetic residents and returns them with their ids.
