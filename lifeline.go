@@ -48,3 +48,15 @@ func (t Text) In(l Lang) string { return l.Pick(t.Zh, t.En) }
 
 // T builds a Text from its two versions.
 func T(zh, en string) Text { return Text{Zh: zh, En: en} }
+
+// Count words a number of things in l: zh, one and many are formats with
+// one %d, the English one used for exactly 1 ("1 result", "2 results").
+func (l Lang) Count(n int, zh, one, many string) string {
+	switch {
+	case l != En:
+		return fmt.Sprintf(zh, n)
+	case n == 1:
+		return fmt.Sprintf(one, n)
+	}
+	return fmt.Sprintf(many, n)
+}

@@ -42,13 +42,48 @@ type Relative struct {
 	ResidentID         int64  // the person cared for
 	RelativeResidentID int64  // 0 if the relative is a bare phone
 	Phone              string // E.164; for a resident relative, empty (their phones are used)
-	Relation           string // 子女, 配偶, 父母…
+	Relation           string // a Relation: 子女, 配偶, 父母…
 	State              ReviewState
 	Reason             string // why rejected
 	CreatedBy          string
 	ReviewedBy         string
 	CreatedAt          time.Time
 	ReviewedAt         time.Time
+}
+
+// Relation is what a relative is to the person they care for, stored as
+// its Chinese word (what the links made before the list was fixed hold).
+// Staff choose it from Relations; Label words it in either language.
+type Relation string
+
+// Relations staff choose from, in the order they are offered.
+const (
+	RelationChild   Relation = "子女"
+	RelationSpouse  Relation = "配偶"
+	RelationParent  Relation = "父母"
+	RelationSibling Relation = "兄弟姐妹"
+	RelationOther   Relation = "其他"
+)
+
+// Relations is every relation staff may choose, in the order offered.
+var Relations = []Relation{RelationChild, RelationSpouse, RelationParent, RelationSibling, RelationOther}
+
+// Label returns the relation's word in l. A relation stored as free text
+// before the list existed is shown as it is, made printable.
+func (r Relation) Label(l Lang) string {
+	switch r {
+	case RelationChild:
+		return l.Pick("子女", "child")
+	case RelationSpouse:
+		return l.Pick("配偶", "spouse")
+	case RelationParent:
+		return l.Pick("父母", "parent")
+	case RelationSibling:
+		return l.Pick("兄弟姐妹", "sibling")
+	case RelationOther:
+		return l.Pick("其他", "other")
+	}
+	return Printable(string(r))
 }
 
 // RelativeService links relatives and reviews the links.

@@ -74,3 +74,35 @@ func TestQueryKindLabel(t *testing.T) {
 		t.Errorf("document in English: %q", got)
 	}
 }
+
+func TestRelationLabel(t *testing.T) {
+	for _, c := range []struct {
+		r      Relation
+		zh, en string
+	}{
+		{RelationParent, "父母", "parent"},
+		{RelationSibling, "兄弟姐妹", "sibling"},
+		{Relation("邻居\x1b[2J"), `邻居\x1b[2J`, `邻居\x1b[2J`},
+	} {
+		if zh, en := c.r.Label(Zh), c.r.Label(En); zh != c.zh || en != c.en {
+			t.Errorf("%q: %q, %q; want %q, %q", c.r, zh, en, c.zh, c.en)
+		}
+	}
+	for _, r := range Relations {
+		if r.Label(En) == string(r) {
+			t.Errorf("%s has no English word", r)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		l    Lang
+		n    int
+		want string
+	}{{En, 1, "1 result"}, {En, 0, "0 results"}, {En, 50, "50 results"}, {Zh, 1, "1 条结果"}} {
+		if got := c.l.Count(c.n, "%d 条结果", "%d result", "%d results"); got != c.want {
+			t.Errorf("Count(%s, %d) = %q, want %q", c.l, c.n, got, c.want)
+		}
+	}
+}

@@ -67,6 +67,16 @@ func HolderOf(r *lifeline.Resident) Holder {
 	return h
 }
 
+// DocumentLine is the holder's document as a checkpoint reads it: its
+// type and last characters ("身份证尾号 1234", "passport ending 5678"), or
+// the type alone when there is no number (a child: "无证件").
+func (h Holder) DocumentLine(l lifeline.Lang) string {
+	if h.DocTail == "" {
+		return h.DocType.Label(l)
+	}
+	return h.DocType.Label(l) + l.Pick("尾号 ", " ending ") + h.DocTail
+}
+
 // Claims is what a code says: who issued it, when, until when, its serial
 // and its holder.
 type Claims struct {
@@ -77,8 +87,9 @@ type Claims struct {
 	Holder    Holder
 }
 
-// SerialString returns the claims' serial in its short printed form.
-func (c *Claims) SerialString() string { return FormatSerial(c.Serial) }
+// SerialString returns the claims' serial as people read it
+// (lifeline.FormatSerial).
+func (c *Claims) SerialString() string { return lifeline.FormatSerial(c.Serial) }
 
 // Enumerations are small integers on the wire: one CBOR byte each. 0 is
 // never written (the key is left out), so unknown stays unknown.

@@ -434,11 +434,13 @@ func TestSerialForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	short := FormatSerial(s)
+	grouped := lifeline.FormatSerial(s)
+	short := strings.ReplaceAll(grouped, "-", "")
 	if len(short) != 26 {
-		t.Fatalf("short serial %q", short)
+		t.Fatalf("serial %q", grouped)
 	}
-	for _, in := range []string{short, strings.ToLower(short), short[:13] + "-" + short[13:], " " + strings.ToUpper(bytesHex(s)) + " ", bytesHex(s)} {
+	wide := strings.Map(func(r rune) rune { return r - '!' + '！' }, grouped)
+	for _, in := range []string{grouped, short, strings.ToLower(short), short[:13] + "-" + short[13:], " " + strings.ToUpper(bytesHex(s)) + " ", bytesHex(s), wide} {
 		got, err := ParseSerial(in)
 		if err != nil || !bytes.Equal(got, s) {
 			t.Errorf("ParseSerial(%q) = %x, %v", in, got, err)

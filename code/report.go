@@ -99,7 +99,7 @@ func (r Result) Line(l lifeline.Lang) string {
 		return b.String()
 	}
 	c, h := r.Claims, r.Claims.Holder
-	fmt.Fprintf(&b, l.Pick("  %s · %s尾号 %s", "  %s · %s ending %s"), lifeline.Printable(h.MaskedName), h.DocType.Label(l), lifeline.Printable(h.DocTail))
+	fmt.Fprintf(&b, "  %s · %s", lifeline.Printable(h.MaskedName), lifeline.Printable(h.DocumentLine(l)))
 	fmt.Fprintf(&b, l.Pick(" · 签发时：%s", " · at issue: %s"), h.Color.Label(l))
 	if h.Result != "" {
 		fmt.Fprintf(&b, l.Pick("，%s", ", %s"), h.Result.Label(l))

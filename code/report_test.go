@@ -36,6 +36,14 @@ func TestReportAndLine(t *testing.T) {
 		t.Fatalf("report %s: %+v %v", b, rep, err)
 	}
 
+	// A child with no document: the line names the document type alone.
+	child := testHolder(lifeline.DocNone)
+	child.DocTail = ""
+	childPayload, _ := issue(t, k, child)
+	if line := v.Verify(childPayload).Line(lifeline.En); !strings.Contains(line, " · no document · at issue") || strings.Contains(line, "ending") {
+		t.Errorf("line of a child without a document: %q", line)
+	}
+
 	forged := v.Verify(payload[:len(payload)-2] + "AA")
 	if forged.Valid {
 		t.Fatal("a changed payload verified")

@@ -12,9 +12,8 @@ import (
 // SerialSize is the length of a code's serial (its CWT cti) in bytes.
 const SerialSize = 16
 
-// serialEncoding is RFC 4648 base32 without padding: 26 characters for 16
-// bytes, upper case letters and digits 2-7 only, so it is read aloud and
-// typed without confusing 0/O or 1/I.
+// serialEncoding is how lifeline.FormatSerial writes a serial: RFC 4648
+// base32 without padding, 26 characters for 16 bytes.
 var serialEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // NewSerial returns 16 random bytes.
@@ -26,11 +25,9 @@ func NewSerial() ([]byte, error) {
 	return b, nil
 }
 
-// FormatSerial returns a serial's short printed form: base32, 26 characters.
-func FormatSerial(serial []byte) string { return serialEncoding.EncodeToString(serial) }
-
-// ParseSerial reads a serial in its short form (26 base32 characters) or
-// in hex (32 characters); spaces and dashes are ignored, case does not
+// ParseSerial reads a serial as lifeline.FormatSerial writes it (26 base32
+// characters, in groups or not) or in hex (32 characters), as typed
+// (lifeline.NormalizeInput): spaces and dashes are ignored, case does not
 // matter.
 func ParseSerial(s string) ([]byte, error) {
 	clean := strings.Map(func(r rune) rune {
@@ -39,7 +36,7 @@ func ParseSerial(s string) ([]byte, error) {
 			return -1
 		}
 		return r
-	}, strings.ToUpper(strings.TrimSpace(s)))
+	}, strings.ToUpper(lifeline.NormalizeInput(s)))
 	var b []byte
 	var err error
 	switch len(clean) {

@@ -126,6 +126,18 @@ type Options struct {
 	Epoch time.Time
 	// Now is the clock for progress; nil means time.Now.
 	Now func() time.Time
+	// StartAt is the card position (1-10, row by row) the first card goes
+	// in on the first sheet, for a sheet of cards partly used; 0 or 1
+	// means the first. Cards layout only.
+	StartAt int
+	// Offset moves everything printed on every page, in millimetres
+	// (right and down), for a printer that does not print where it is
+	// told (see Calibrate).
+	Offset Offset
+	// List, if set, is a distribution list written beside the cards
+	// (WriteList): one line per card in door-to-door order, so the cards
+	// of a building reach the right doors.
+	List string
 
 	// wrapOut lets tests make writing a file fail.
 	wrapOut func(io.Writer) io.Writer
@@ -148,6 +160,8 @@ type Result struct {
 	Files   []string // files written, in order
 	Pages   int
 	Revoked int // earlier codes revoked (unless KeepPrevious)
+	// List is the distribution list written (Options.List), if any.
+	List string
 	// Substituted counts characters of names or communities the font had
 	// no glyph for, printed as '*'.
 	Substituted int
@@ -180,6 +194,15 @@ func Batch(ctx context.Context, src Source, iss Issuer, rec Recorder, opt Option
 	}
 	cancel()
 	for range results { // let the workers and the source return
+	}
+	if opt.List != "" && len(w.listed) > 0 {
+		// The list covers the cards in finished files, even of a batch
+		// that stopped: those cards exist and are to be handed out.
+		if lerr := writeListFile(opt, w.listed, w.res.Files); lerr != nil && err == nil {
+			err = lerr
+		} else if lerr == nil {
+			w.res.List = opt.List
+		}
 	}
 	if err == nil && w.res.Codes == 0 {
 		err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民，未打印任何码", "no residents matched; nothing was printed"))
@@ -220,6 +243,13 @@ func (opt Options) checked() (Options, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.StartAt < 0 || opt.StartAt > CardsPerPage || (opt.StartAt > 1 && opt.Layout != Cards) {
+		return opt, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			fmt.Sprintf("起始位置应为 1 到 %d（卡片版式）", CardsPerPage), fmt.Sprintf("the start position must be 1 to %d (cards layout)", CardsPerPage)))
+	}
+	if err := opt.Offset.check(); err != nil {
+		return opt, err
 	}
 	return opt, nil
 }
@@ -335,6 +365,9 @@ type writer struct {
 	fileNo int // number of the current file, from 1
 	codes  []lifeline.IssuedCode
 	res    Result
+	// rows are the distribution list's lines of the current file, listed
+	// those of finished files (Options.List only).
+	rows, listed []listRow
 }
 
 func (w *writer) add(c *card, cd Code) error {
@@ -348,13 +381,17 @@ func (w *writer) add(c *card, cd Code) error {
 		w.fileNo++
 		w.pages = 0
 		w.codes = w.codes[:0]
+		w.rows = w.rows[:0]
+		if w.fileNo == 1 && w.opt.StartAt > 1 {
+			w.slot = w.opt.StartAt - 1
+			w.newPage()
+		}
 	}
 	if w.slot == 0 {
-		w.pdf.AddPage()
-		w.pages++
-		if w.opt.Layout == Cards {
-			drawSheetMarks(w.pdf)
-		}
+		w.newPage()
+	}
+	if w.opt.List != "" {
+		w.rows = append(w.rows, newListRow(c, w.opt.Font, w.fileNo, w.pages, w.slot+1))
 	}
 	if w.opt.Layout == Cards {
 		x, y := CardOrigin(w.slot)
@@ -374,6 +411,19 @@ func (w *writer) add(c *card, cd Code) error {
 	w.done++
 	w.report()
 	return nil
+}
+
+// newPage starts a page, moved by the offset, with a card sheet's marks.
+func (w *writer) newPage() {
+	if w.pages > 0 {
+		w.pdf.TransformEnd()
+	}
+	w.pdf.AddPage()
+	w.pages++
+	w.opt.Offset.begin(w.pdf)
+	if w.opt.Layout == Cards {
+		drawSheetMarks(w.pdf)
+	}
 }
 
 func (w *writer) report() {
@@ -425,6 +475,7 @@ func (w *writer) finish(last bool) error {
 	}
 	pdf := w.pdf
 	w.pdf, w.slot = nil, 0
+	pdf.TransformEnd()
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
@@ -456,6 +507,7 @@ func (w *writer) finish(last bool) error {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("码已登记，但无法写入 "+final, "the codes are recorded but "+final+" could not be written"))
 	}
 	w.res.Files = append(w.res.Files, final)
+	w.listed = append(w.listed, w.rows...)
 	w.res.Codes += len(w.codes)
 	w.res.Pages += w.pages
 	if !w.opt.KeepPrevious {

@@ -155,7 +155,7 @@ func (m *memRecorder) serials() []string {
 	defer m.mu.Unlock()
 	var out []string
 	for _, c := range m.codes {
-		out = append(out, code.FormatSerial(c.Serial))
+		out = append(out, lifeline.FormatSerial(c.Serial))
 	}
 	sort.Strings(out)
 	return out

@@ -103,8 +103,10 @@ type card struct {
 	issued    string // dates, already formatted
 	expires   string
 	community string
-	serial    string // ShortSerial
-	english   bool   // passport holders get English lines too
+	serial    string // lifeline.ShortSerial
+	room      string // the household's Address.Short, for handing out door to door
+	keep      lifeline.Text
+	english   bool // passport holders get English lines too
 	issuedAt  time.Time
 }
 
@@ -118,6 +120,8 @@ var (
 	lblTitle      = lifeline.T("离线健康码", "Offline health code")
 	instructions1 = lifeline.T("检查时出示此码，工作人员扫码核验。", "Show this code at checkpoints to be scanned.")
 	instructions2 = lifeline.T("请与身份证件一起保管；遗失请到社区补办。", "Keep it with your ID; if lost, ask your community office.")
+	// A child with no document has no ID card to keep it with.
+	instructionsNoDoc = lifeline.T("请妥善保管；遗失请到社区补办。", "Keep it safe; if lost, ask your community office.")
 )
 
 // PrintedTexts returns every fixed string a card or page can show, in both
@@ -127,7 +131,7 @@ func PrintedTexts() []string {
 	out := []string{
 		"0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "-:/.*·, ",
 	}
-	for _, t := range []lifeline.Text{lblTail, lblIssued, lblExpires, lblSerial, lblTitle, instructions1, instructions2} {
+	for _, t := range append([]lifeline.Text{lblTail, lblIssued, lblExpires, lblSerial, lblTitle, instructions1, instructions2, instructionsNoDoc}, listTexts...) {
 		out = append(out, t.Zh, t.En)
 	}
 	for _, d := range lifeline.DocTypes {
@@ -150,6 +154,11 @@ func newCard(r *lifeline.Resident, c Code, qr qrPath, font *Font, loc *time.Loca
 		label += " " + r.Doc.Type.Label(lifeline.En)
 	}
 	tail, n3 := printable(font, c.Claims.Holder.DocTail)
+	room, n4 := printable(font, lifeline.Printable(r.Address.Short()))
+	keep := instructions2
+	if r.Doc.Type == lifeline.DocNone || r.Doc.Number == "" {
+		keep = instructionsNoDoc
+	}
 	return card{
 		resident:  r,
 		qr:        qr,
@@ -159,10 +168,12 @@ func newCard(r *lifeline.Resident, c Code, qr qrPath, font *Font, loc *time.Loca
 		issued:    c.Claims.IssuedAt.In(loc).Format(dateLayout),
 		expires:   c.Claims.ExpiresAt.In(loc).Format(dateLayout),
 		community: community,
-		serial:    ShortSerial(c.Claims.Serial),
+		serial:    lifeline.ShortSerial(c.Claims.Serial),
+		room:      room,
+		keep:      keep,
 		english:   english,
 		issuedAt:  c.Claims.IssuedAt,
-	}, n1 + n2 + n3
+	}, n1 + n2 + n3 + n4
 }
 
 func printable(font *Font, s string) (string, int) {
@@ -314,9 +325,16 @@ func drawCard(pdf *gofpdf.Fpdf, c *card, x, y float64) {
 	pdf.SetFontSize(9)
 	pdf.Text(tx, y+31, c.label(lblIssued)+" "+c.issued)
 	pdf.SetFontSize(10)
-	pdf.Text(tx, y+36.5, c.label(lblExpires))
-	pdf.SetFontSize(14)
-	pdf.Text(tx, y+42, c.expires)
+	pdf.Text(tx, y+37.5, c.label(lblExpires))
+	label := pdf.GetStringWidth(c.label(lblExpires) + " ")
+	fitText(pdf, c.expires, tx+label, y+37.5, tw-label, 14, 7)
+	// The room, small, on the serial's line: whoever hands the cards out
+	// door to door (with the distribution list) puts each at its door.
+	if c.room != "" {
+		pdf.SetTextColor(60, 60, 60)
+		fitText(pdf, c.room, tx, qy+side+4.2, tw, 8, 6)
+		pdf.SetTextColor(0, 0, 0)
+	}
 
 	// Instructions along the bottom.
 	iw := CardW - 5
@@ -326,7 +344,7 @@ func drawCard(pdf *gofpdf.Fpdf, c *card, x, y float64) {
 		fitText(pdf, instructions1.En, x+2.5, y+51.5, iw, 8.5, 6)
 	} else {
 		fitText(pdf, instructions1.Zh, x+2.5, y+47.5, iw, 8.5, 6)
-		fitText(pdf, instructions2.Zh, x+2.5, y+51.5, iw, 8.5, 6)
+		fitText(pdf, c.keep.Zh, x+2.5, y+51.5, iw, 8.5, 6)
 	}
 }
 
@@ -347,12 +365,15 @@ func drawLarge(pdf *gofpdf.Fpdf, c *card, page PageSize) {
 	qx, qy, side := LargeQRBox(page)
 	drawQR(pdf, c.qr, qx, qy, side)
 	centerText(pdf, c.label(lblSerial)+" "+c.serial, w/2, qy+side+14*s, 26*s)
+	if c.room != "" {
+		centerText(pdf, c.room, w/2, qy+side+21*s, 12*s)
+	}
 	fitText(pdf, c.label(lblIssued)+" "+c.issued, m, qy+side+32*s, tw, 22*s, 16*s)
 	fitText(pdf, c.label(lblExpires)+" "+c.expires, m, qy+side+46*s, tw, 28*s, 18*s)
 	fitText(pdf, instructions1.Zh, m, qy+side+62*s, tw, 18*s, 12*s)
-	fitText(pdf, instructions2.Zh, m, qy+side+72*s, tw, 18*s, 12*s)
+	fitText(pdf, c.keep.Zh, m, qy+side+72*s, tw, 18*s, 12*s)
 	if c.english {
 		fitText(pdf, instructions1.En, m, qy+side+82*s, tw, 16*s, 10*s)
-		fitText(pdf, instructions2.En, m, qy+side+90*s, tw, 16*s, 10*s)
+		fitText(pdf, c.keep.En, m, qy+side+90*s, tw, 16*s, 10*s)
 	}
 }

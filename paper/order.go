@@ -5,24 +5,7 @@ import (
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/lifeline-health/lifeline/code"
 )
-
-// ShortSerial is the serial printed on a card to be read aloud over the
-// phone: the first 8 characters (5 bytes) of the code's serial in its
-// printed form (code.FormatSerial), as two groups of four, "ABCD-EFGH". It
-// is a prefix of the full serial, so staff can match it against a
-// resident's issued codes.
-func ShortSerial(serial []byte) string {
-	s := code.FormatSerial(serial)
-	if len(s) > 8 {
-		s = s[:8]
-	}
-	if len(s) > 4 {
-		s = s[:4] + "-" + s[4:]
-	}
-	return s
-}
 
 // Less orders residents for handing cards out door to door: by community,
 // building, unit and room, comparing numbers as numbers (building 2 before

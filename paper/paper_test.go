@@ -183,6 +183,10 @@ func TestGlyphCoverage(t *testing.T) {
 		if d == lifeline.DocNone && c.tailLine() != "无证件" {
 			t.Errorf("no document: tail line %q", c.tailLine())
 		}
+		// A child with no document has no ID card to keep the card with.
+		if noDoc := d == lifeline.DocNone; (c.keep == instructionsNoDoc) != noDoc || strings.Contains(c.keep.Zh, "身份证") == noDoc {
+			t.Errorf("%s: the card says %q", d, c.keep.Zh)
+		}
 		for _, s := range []string{c.name, c.docLabel, c.tailLine(), c.issued, c.expires, c.community, c.serial, c.label(lblTail), c.label(lblIssued), c.label(lblExpires), c.label(lblSerial)} {
 			if m := f.Missing(s); len(m) > 0 {
 				t.Errorf("%s: %q lacks %q", d, s, string(m))
@@ -545,15 +549,6 @@ func TestRevokePrevious(t *testing.T) {
 		if wantRevoked && c.RevokeReason != lifeline.ReissueReason {
 			t.Errorf("code %d revoked for %q", i, c.RevokeReason)
 		}
-	}
-}
-
-func TestShortSerial(t *testing.T) {
-	serial := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
-	s := ShortSerial(serial)
-	full := code.FormatSerial(serial)
-	if len(s) != 9 || s[4] != '-' || s[:4]+s[5:] != full[:8] {
-		t.Fatalf("ShortSerial = %q, full %q", s, full)
 	}
 }
 

@@ -97,7 +97,7 @@ func (db *DB) RecordIssued(ctx context.Context, codes []lifeline.IssuedCode) err
 			if n, _ := res.RowsAffected(); n == 0 {
 				return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该离线码已登记过", "that code was already recorded"))
 			}
-			detail := fmt.Sprintf("serial %s key %s expires %s", code.FormatSerial(c.Serial), kid, c.ExpiresAt.UTC().Format(time.RFC3339))
+			detail := fmt.Sprintf("serial %s key %s expires %s", lifeline.FormatSerial(c.Serial), kid, c.ExpiresAt.UTC().Format(time.RFC3339))
 			if err := db.auditTx(ctx, tx, now, by, "issue_code", c.ResidentID, detail); err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func (db *DB) RevokeSerial(ctx context.Context, serial []byte, reason, by string
 		if _, err := tx.ExecContext(ctx, db.SQL(`UPDATE issued_codes SET revoked_at = ?, revoke_reason = ?, revoked_seq = ? WHERE serial = ? AND revoked_at = 0`), now, reason, change, serial); err != nil {
 			return db.unavailable(err)
 		}
-		return db.auditTx(ctx, tx, now, by, "revoke", rid, fmt.Sprintf("serial %s: %s", code.FormatSerial(serial), reason))
+		return db.auditTx(ctx, tx, now, by, "revoke", rid, fmt.Sprintf("serial %s: %s", lifeline.FormatSerial(serial), reason))
 	})
 }
 

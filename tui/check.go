@@ -175,7 +175,7 @@ func VerifierChecker(v *code.Verifier, codes lifeline.CodeService, l lifeline.La
 		}
 		h := res.Claims.Holder
 		if h.MaskedName != "" || h.DocTail != "" {
-			out.Holder = strings.TrimSpace(h.MaskedName + "  " + h.DocType.Label(l) + " ····" + h.DocTail)
+			out.Holder = lifeline.Printable(strings.TrimSpace(h.MaskedName + "  " + h.DocumentLine(l)))
 			st := h.Color.Label(l)
 			if h.Result != "" {
 				st += "  " + h.Result.Label(l)

@@ -9,7 +9,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/lifeline-health/lifeline/code"
 )
 
 // residentScreen shows one resident: status in large words and colour,
@@ -239,7 +238,7 @@ func (s residentScreen) revoke(serial []byte) tea.Cmd {
 }
 
 // shortSerial is a serial as printed on the card and read aloud.
-func shortSerial(b []byte) string { return code.FormatSerial(b) }
+func shortSerial(b []byte) string { return lifeline.FormatSerial(b) }
 
 func (s residentScreen) view(width, height int) string {
 	if s.r == nil {

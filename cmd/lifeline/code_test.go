@@ -138,14 +138,14 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("verify --json printed %d lines", len(lines))
 	}
 	var j code.Report
-	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.GreenAtIssue || j.Verdict != code.VerdictValidNotGreen || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != code.FormatSerial(firstRec.Serial) {
+	if err := json.Unmarshal([]byte(lines[0]), &j); err != nil || !j.Valid || j.GreenAtIssue || j.Verdict != code.VerdictValidNotGreen || j.Holder == nil || j.Holder.DocTail != doc[14:] || j.Serial != lifeline.FormatSerial(firstRec.Serial) {
 		t.Fatalf("json %s: %+v %v", lines[0], j, err)
 	}
 
 	// Revoke the first by serial and export: the first fails, the second
 	// still passes, exit status 1. The checkpoint keeps its trust list
 	// from the run before.
-	if rc, _, stderr = codeRun(t, dir, "", "revoke", "--serial", code.FormatSerial(firstRec.Serial), "--reason", "lost"); rc != 0 {
+	if rc, _, stderr = codeRun(t, dir, "", "revoke", "--serial", lifeline.FormatSerial(firstRec.Serial), "--reason", "lost"); rc != 0 {
 		t.Fatalf("revoke: %d %q", rc, stderr)
 	}
 	if rc, out, stderr = codeRun(t, dir, "", "revocations", "export", "--out", revoked); rc != 0 || !strings.Contains(stderr, "1 revoked") {

@@ -59,7 +59,7 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 		if err := db.RevokeSerial(ctx, serialBytes, *reason, *by); err != nil {
 			return err
 		}
-		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), code.FormatSerial(serialBytes))
+		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), lifeline.FormatSerial(serialBytes))
 	case *resident != "":
 		r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: *resident})
 		if err != nil {
