@@ -14,7 +14,10 @@ import (
 // Offset moves everything on a page by X millimetres to the right and Y
 // down (negative: left and up), for a printer whose paper path puts the
 // page a little off where it is told, as label printers' tools allow.
-type Offset struct{ X, Y float64 }
+type Offset struct {
+	X float64 `json:"x_mm"`
+	Y float64 `json:"y_mm"`
+}
 
 // MaxOffset bounds an offset: more than this is a wrong setting, not a
 // printer's drift.
