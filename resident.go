@@ -368,3 +368,14 @@ type ImportStats struct {
 	Changed FieldChanges
 	Renamed []Rename
 }
+
+// ResultCount says how many results a search shows: "3 条结果", "1 result",
+// and, when more matched than are shown, that only the first are shown:
+// "50 条结果（仅显示前 50 条）".
+func ResultCount(shown int, capped bool, l Lang) string {
+	s := l.Count(shown, "%d 条结果", "%d result", "%d results")
+	if capped {
+		s += fmt.Sprintf(l.Pick("（仅显示前 %d 条）", " (only the first %d shown)"), shown)
+	}
+	return s
+}

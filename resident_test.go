@@ -106,3 +106,21 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestResultCount(t *testing.T) {
+	for _, c := range []struct {
+		n      int
+		capped bool
+		l      Lang
+		want   string
+	}{
+		{50, true, Zh, "50 条结果（仅显示前 50 条）"},
+		{3, false, Zh, "3 条结果"},
+		{1, false, En, "1 result"},
+		{50, true, En, "50 results (only the first 50 shown)"},
+	} {
+		if got := ResultCount(c.n, c.capped, c.l); got != c.want {
+			t.Errorf("ResultCount(%d, %v, %s) = %q, want %q", c.n, c.capped, c.l, got, c.want)
+		}
+	}
+}

@@ -12,8 +12,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -191,4 +194,54 @@ func running(ctx context.Context) bool {
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 	return lifeline.Printable(s)
+}
+
+// Send hands files to the printer in order and follows each job until the
+// printer has it, calling report after every look (see Follow). It stops
+// at the first file CUPS will not take; the files stay where they are.
+func (p Printer) Send(ctx context.Context, files []string, every time.Duration, report func(file string, s Status)) error {
+	for _, f := range files {
+		job, err := p.Submit(ctx, f, filepath.Base(f))
+		if err != nil {
+			return err
+		}
+		if err := p.Follow(ctx, job, every, func(s Status) { report(f, s) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SendTelling is Send to the printer called name for a person at a
+// terminal: each job's standing is written to w in l, once each time it
+// changes. No name: nothing is sent (PDF files only).
+func SendTelling(ctx context.Context, name string, files []string, w io.Writer, l lifeline.Lang) error {
+	if name == "" {
+		return nil
+	}
+	p, last := Printer{Name: name}, ""
+	return p.Send(ctx, files, time.Second, func(file string, st Status) {
+		if line := st.Line(l, p.Name, file); line != last {
+			fmt.Fprintln(w, line)
+			last = line
+		}
+	})
+}
+
+// Line says in one sentence where a file's job stands: sent and waiting,
+// printing, with the printer, or held by a stopped printer with the file
+// kept where it is.
+func (s Status) Line(l lifeline.Lang, printer, file string) string {
+	switch {
+	case s.Done:
+		return l.Pick("打印机 "+printer+" 已收到 "+filepath.Base(file)+"（作业 "+s.Job+"）", "the printer "+printer+" has "+filepath.Base(file)+" (job "+s.Job+")")
+	case s.Printer == Stopped:
+		why := ""
+		if s.Reason != "" {
+			why = l.Pick("（"+s.Reason+"）", " ("+s.Reason+")")
+		}
+		return l.Pick("打印机 "+printer+" 已停止"+why+"：作业 "+s.Job+" 在排队，排除故障并启用打印机后继续；文件保存在 "+file,
+			"the printer "+printer+" is stopped"+why+": job "+s.Job+" waits and prints once the printer is started again; the file is kept at "+file)
+	}
+	return l.Pick("已发送到打印机 "+printer+"（作业 "+s.Job+"，"+s.Printer.Label(l)+"）", "sent to the printer "+printer+" (job "+s.Job+", "+s.Printer.Label(l)+")")
 }

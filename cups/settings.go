@@ -123,3 +123,17 @@ func writeWhole(path string, b []byte) error {
 	}
 	return err
 }
+
+// KeptOffset is the offset to print with on printer: given, and kept for
+// that printer in the settings at path, when it is not zero; else the one
+// kept. Without a printer, given as it is.
+func KeptOffset(path, printer string, given paper.Offset) (paper.Offset, error) {
+	if printer == "" {
+		return given, nil
+	}
+	s, err := LoadSettings(path)
+	if err != nil || given == (paper.Offset{}) {
+		return s.Offset(printer), err
+	}
+	return given, s.WithOffset(printer, given).Save(path)
+}

@@ -1,6 +1,7 @@
 package paper
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +72,39 @@ func (p Progress) Line(l lifeline.Lang) string {
 		s += fmt.Sprintf(l.Pick("，约剩 %s", ", about %s left"), p.Left.Round(time.Second))
 	}
 	if len(p.Files) > 0 {
-		s += fmt.Sprintf(l.Pick("，已写好 %d 个文件", ", %d file(s) written"), len(p.Files))
+		s += l.Count(len(p.Files), "，已写好 %d 个文件", ", %d file written", ", %d files written")
 	}
 	return s
+}
+
+// AllFiles is every file a batch wrote: the cards, then the distribution
+// list if there is one.
+func (r Result) AllFiles() []string {
+	if r.List == "" {
+		return r.Files
+	}
+	return append(append([]string{}, r.Files...), r.List)
+}
+
+// Tell writes the name of every file a batch wrote to files, one a line,
+// and what it wrote to summary, a line each: files, pages and codes (the
+// distribution list among the files), earlier codes revoked, and
+// characters the font lacked; nothing for a batch that wrote nothing.
+func (r Result) Tell(files, summary io.Writer, l lifeline.Lang) {
+	for _, f := range r.AllFiles() {
+		fmt.Fprintln(files, f)
+	}
+	b := bufio.NewWriter(summary)
+	defer b.Flush()
+	if files := len(r.AllFiles()); files > 0 {
+		fmt.Fprintf(b, "%s%s%s%s\n", l.Count(files, "已写入 %d 个文件，", "wrote %d file, ", "wrote %d files, "), l.Count(r.Pages, "%d 页，", "%d page, ", "%d pages, "),
+			l.Count(r.Codes, "%d 个码", "%d code", "%d codes"), l.Pick("（已登记）。", ", all recorded."))
+	}
+	if r.Revoked > 0 {
+		b.WriteString(l.Count(r.Revoked, "已吊销以前的码 %d 个。\n", "revoked %d earlier code.\n", "revoked %d earlier codes.\n"))
+	}
+	if r.Substituted > 0 {
+		b.WriteString(l.Count(r.Substituted, "注意：%d 个姓名或社区用字字体中没有，印为 *。\n", "note: %d character of names or communities is not in the font and was printed as *.\n",
+			"note: %d characters of names or communities are not in the font and were printed as *.\n"))
+	}
 }

@@ -29,7 +29,7 @@ func TestProgressWaitsForARate(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	p := Progress{Done: 120, Total: 5000, Rate: 880.4, Left: 5544 * time.Millisecond, Files: []string{"a-001.pdf"}}
 	for l, want := range map[lifeline.Lang]string{
-		lifeline.En: "120/5000 codes laid out, 880/s, about 6s left, 1 file(s) written",
+		lifeline.En: "120/5000 codes laid out, 880/s, about 6s left, 1 file written",
 		lifeline.Zh: "已排版 120/5000 个码，每秒 880 个，约剩 6s，已写好 1 个文件",
 	} {
 		if got := p.Line(l); got != want {

@@ -56,6 +56,10 @@ func (s Selection) Source(ctx context.Context, st SelectStore) (Source, int, err
 		if h, err = st.HouseholdAt(ctx, a); err == nil {
 			rs, err = st.HouseholdMembers(ctx, h.ID)
 		}
+		if lifeline.ErrorCode(err) == lifeline.ECONFLICT {
+			where := lifeline.Printable(a.Short())
+			err = lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("多个社区都有门牌号 "+where+"，请加 --community", "several communities have the address "+where+"; add --community"))
+		}
 	case s.Residents != nil:
 		rs = append(rs, s.Residents...)
 	default:

@@ -84,3 +84,18 @@ func ReadDocumentListFile(path string, lookup func(number string) (*lifeline.Res
 	defer f.Close()
 	return ReadDocumentList(f, path, lookup)
 }
+
+// DocumentListError is why a list read by ReadDocumentListFile cannot be
+// printed: it has bad lines (each one already shown), or no document
+// numbers at all; nil when it can.
+func DocumentListError(path string, problems, residents int) error {
+	switch {
+	case problems > 0:
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			fmt.Sprintf("清单 %s 有 %d 行有问题（见上），未打印任何码", path, problems),
+			fmt.Sprintf("the list %s has %d bad line(s), shown above; nothing was printed", path, problems)))
+	case residents == 0:
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("清单 "+path+" 中没有证件号码", "the list "+path+" holds no document numbers"))
+	}
+	return nil
+}

@@ -36,10 +36,13 @@ func runFind(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	ctx = lifeline.WithActor(ctx, importActor())
-	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit})
+	// One more than shown tells whether there are more.
+	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit + 1})
 	if err != nil {
 		return err
 	}
+	capped := len(ms) > *limit
+	ms = ms[:min(len(ms), *limit)]
 	if *reveal {
 		for _, m := range ms {
 			e := lifeline.AuditEntry{Action: "reveal", ResidentID: m.Resident.ID, Detail: "find --reveal"}
@@ -57,6 +60,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 		return nil
 	}
 	writeFindTable(app.Stdout, ms, *reveal, app.Lang, now)
+	fmt.Fprintln(app.Stderr, lifeline.ResultCount(len(ms), capped, app.Lang))
 	return nil
 }
 

@@ -70,6 +70,14 @@ func TestFind(t *testing.T) {
 	if !strings.Contains(out, "张三丰") || !strings.Contains(out, "李秀英") {
 		t.Errorf("phone tail search:\n%s", out)
 	}
+	// More found than shown: the count says only the first are shown;
+	// full-width digits, as an input method types them, find the same.
+	if _, out, errOut := cli(t, ctx, db, "--lang", "en", "find", "--limit", "1", "５６７８"); !strings.Contains(out, "doc tail") || !strings.Contains(errOut, "1 result (only the first 1 shown)") {
+		t.Errorf("capped search: %s / %s", out, errOut)
+	}
+	if _, _, errOut := cli(t, ctx, db, "--lang", "en", "find", "5678"); !strings.Contains(errOut, "3 results") || strings.Contains(errOut, "only") {
+		t.Errorf("a search showing everything: %s", errOut)
+	}
 	_, out, _ = cli(t, ctx, db, "--lang", "en", "find", "no such person")
 	if !strings.Contains(out, "no matching residents") {
 		t.Errorf("empty search: %s", out)

@@ -10,6 +10,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/cups"
 	"github.com/lifeline-health/lifeline/paper"
 	"github.com/lifeline-health/lifeline/roster"
 )
@@ -20,9 +21,11 @@ type printFlags struct {
 	by, at                                              string
 	keys                                                *string
 	layout, page                                        string
-	perFile                                             int
+	perFile, startAt                                    int
 	validity                                            time.Duration
-	revoke, keep                                        bool
+	revoke, keep, calibrate, noList                     bool
+	printer                                             string
+	offsetX, offsetY                                    float64
 }
 
 func parsePrint(app *App, args []string) (*printFlags, error) {
@@ -43,6 +46,12 @@ func parsePrint(app *App, args []string) (*printFlags, error) {
 	fs.BoolVar(&f.keep, "keep-previous", false, app.T("保留以前的码继续有效（备用卡）", "keep the earlier codes valid too (a spare card)"))
 	fs.StringVar(&f.by, "by", defaultStaff(), app.T("打印人（记录在每个码上）", "who is printing (recorded with every code)"))
 	fs.StringVar(&f.at, "at", "", app.T("以此时间签发并固定 PDF 日期（RFC 3339，用于测试）", "issue as of this time and fix the PDF dates (RFC 3339, for tests)"))
+	fs.StringVar(&f.printer, "printer", "", app.T("写好后交给这台 CUPS 打印机打印（lpstat -p 列出全部）", "hand the files to this CUPS printer once written (lpstat -p lists them)"))
+	fs.IntVar(&f.startAt, "start-at", 1, app.T("第一张卡印在第一页的第几个位置（1-10，用过一部分的卡纸）", "card position (1-10) on the first sheet to start at, for a sheet partly used"))
+	fs.BoolVar(&f.calibrate, "calibrate", false, app.T("只印一页校准页：卡片框线和毫米刻度", "print one calibration page only: card outlines and millimetre rulers"))
+	fs.Float64Var(&f.offsetX, "offset-x", 0, app.T("整页右移的毫米数（负数左移）；与 --printer 一起时记住给这台打印机", "move everything right by this many mm (negative: left); with --printer, kept for that printer"))
+	fs.Float64Var(&f.offsetY, "offset-y", 0, app.T("整页下移的毫米数（负数上移）；与 --printer 一起时记住给这台打印机", "move everything down by this many mm (negative: up); with --printer, kept for that printer"))
+	fs.BoolVar(&f.noList, "no-list", false, app.T("整栋楼或整个社区时不写派发清单（FILE-list.pdf）", "for a building or community, write no distribution list (FILE-list.pdf)"))
 	if err := app.parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -50,25 +59,31 @@ func parsePrint(app *App, args []string) (*printFlags, error) {
 		return nil, app.usagef("请用 --out 指定输出的 PDF 文件", "give the output PDF file with --out")
 	}
 	selectors := 0
-	for _, s := range []string{f.resident, f.household, f.from} {
-		if s != "" {
+	for _, given := range []bool{f.resident != "", f.household != "", f.from != "", f.wholeArea()} {
+		if given {
 			selectors++
 		}
 	}
-	if f.building != "" || (f.community != "" && f.household == "") {
-		selectors++
-	}
-	if selectors != 1 {
+	if selectors != 1 && !f.calibrate {
 		return nil, app.usagef("请选择且只选择一种：--resident、--household、--building、--community 或 --from",
 			"choose exactly one of --resident, --household, --building, --community or --from")
 	}
 	return f, nil
 }
 
+// wholeArea reports whether a building or a community is printed: those
+// are handed out door to door, with a distribution list.
+func (f *printFlags) wholeArea() bool {
+	return f.building != "" || (f.community != "" && f.household == "")
+}
+
 // options checks the layout flags and the time, and returns the batch's
 // options and the issuing clock.
 func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) {
-	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, IssuedBy: f.by, KeepPrevious: f.keep || !f.revoke}
+	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, IssuedBy: f.by, KeepPrevious: f.keep || !f.revoke, StartAt: f.startAt}
+	if f.wholeArea() && !f.noList {
+		opt.List = paper.ListName(f.out)
+	}
 	var err error
 	if opt.Layout, err = paper.ParseLayout(f.layout); err != nil {
 		return opt, nil, app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
@@ -99,7 +114,7 @@ func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) 
 // selection reads --household (a household id, or an address such as
 // 12-3-501) and the other selectors into a paper.Selection.
 func (f *printFlags) selection(ctx context.Context, app *App, db lifeline.Store) (paper.Selection, error) {
-	sel := paper.Selection{Document: f.resident, Building: f.building, Community: f.community}
+	sel := paper.Selection{Document: f.resident, Building: lifeline.NormalizeInput(f.building), Community: f.community}
 	h := strings.TrimSpace(f.household)
 	switch {
 	case f.from != "":
@@ -140,6 +155,17 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 	if err := opt.Font.Check(paper.PrintedTexts()...); err != nil {
 		return err
 	}
+	// --offset-x/-y as given, kept for --printer; or the one kept for it.
+	if opt.Offset, err = cups.KeptOffset(cups.SettingsFile(app.DBPath), f.printer, paper.Offset{X: f.offsetX, Y: f.offsetY}); err != nil {
+		return err
+	}
+	if f.calibrate {
+		if err := paper.Calibrate(ctx, f.out, opt.Font, opt.Offset, app.Lang); err != nil {
+			return err
+		}
+		fmt.Fprintln(app.Stdout, f.out)
+		return cups.SendTelling(ctx, f.printer, []string{f.out}, app.Stderr, app.Lang)
+	}
 	key, err := code.LoadActiveKey(keyDir(app, *f.keys), now())
 	if err != nil {
 		return err
@@ -154,10 +180,6 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	src, total, err := sel.Source(ctx, db)
-	if lifeline.ErrorCode(err) == lifeline.ECONFLICT {
-		h := strings.TrimSpace(f.household)
-		return lifeline.Wrapf(lifeline.ECONFLICT, err, lifeline.T("多个社区都有门牌号 "+h+"，请加 --community", "several communities have the address "+h+"; add --community"))
-	}
 	if err != nil {
 		return err
 	}
@@ -166,19 +188,11 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 	prog := paper.NewProgressWriter(app.Stderr, app.Lang)
 	res, err := paper.Batch(ctx, src, iss, db, opt, prog.Update)
 	prog.End()
-	for _, f := range res.Files {
-		fmt.Fprintln(app.Stdout, f)
+	res.Tell(app.Stdout, app.Stderr, app.Lang)
+	if err != nil {
+		return err
 	}
-	if len(res.Files) > 0 {
-		fmt.Fprintf(app.Stderr, app.T("已写入 %d 个文件，%d 页，%d 个码（已登记）。\n", "wrote %d file(s), %d page(s), %d code(s), all recorded.\n"), len(res.Files), res.Pages, res.Codes)
-	}
-	if res.Revoked > 0 {
-		fmt.Fprintf(app.Stderr, app.T("已吊销以前的码 %d 个。\n", "revoked %d earlier code(s).\n"), res.Revoked)
-	}
-	if res.Substituted > 0 {
-		fmt.Fprintf(app.Stderr, app.T("注意：%d 个姓名或社区用字字体中没有，印为 *。\n", "note: %d character(s) of names or communities are not in the font and were printed as *.\n"), res.Substituted)
-	}
-	return err
+	return cups.SendTelling(ctx, f.printer, res.AllFiles(), app.Stderr, app.Lang)
 }
 
 // defaultStaff is who acts when --by is not given (print, code, revoke):
@@ -205,13 +219,5 @@ func residentsFromFile(ctx context.Context, app *App, db lifeline.Store, path st
 	for _, p := range problems {
 		fmt.Fprintln(app.Stderr, p.In(app.Lang))
 	}
-	if len(problems) > 0 {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
-			fmt.Sprintf("清单 %s 有 %d 行有问题（见上），未打印任何码", path, len(problems)),
-			fmt.Sprintf("the list %s has %d bad line(s), shown above; nothing was printed", path, len(problems))))
-	}
-	if len(rs) == 0 {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("清单 "+path+" 中没有证件号码", "the list "+path+" holds no document numbers"))
-	}
-	return rs, nil
+	return rs, roster.DocumentListError(path, len(problems), len(rs))
 }

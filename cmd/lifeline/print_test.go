@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,9 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/cups"
+	"github.com/lifeline-health/lifeline/internal/cupstest"
+	"github.com/lifeline-health/lifeline/paper"
 	"github.com/lifeline-health/lifeline/store"
 )
 
@@ -96,8 +100,13 @@ func TestPrintBuilding(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if strings.TrimSpace(stdout) != out {
-		t.Fatalf("stdout %q, want the file name", stdout)
+	// A building is handed out door to door: its distribution list too.
+	list := filepath.Join(f.dir, "b1-list.pdf")
+	if stdout != out+"\n"+list+"\n" {
+		t.Fatalf("stdout %q, want the cards and the list", stdout)
+	}
+	if b, err := os.ReadFile(list); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("no distribution list: %v", err)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
@@ -114,7 +123,7 @@ func TestPrintBuilding(t *testing.T) {
 			t.Errorf("issued by %q", cs[0].IssuedBy)
 		}
 	}
-	if !strings.Contains(stderr, "7 code(s), all recorded") {
+	if !strings.Contains(stderr, "wrote 2 files, 1 page, 7 codes, all recorded.") {
 		t.Errorf("stderr: %s", stderr)
 	}
 }
@@ -243,13 +252,16 @@ func TestPrintFromListReportsEveryBadLine(t *testing.T) {
 func TestPrintSplitsCommunity(t *testing.T) {
 	f := newPrintFixture(t)
 	out := filepath.Join(f.dir, "c.pdf")
-	code, stdout, stderr := f.run(t, "--community", "阳光社区", "--pages-per-file", "1", "--out", out, "--at", time.Now().Format(time.RFC3339))
+	code, stdout, stderr := f.run(t, "--community", "阳光社区", "--pages-per-file", "1", "--out", out, "--no-list", "--at", time.Now().Format(time.RFC3339))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	want := filepath.Join(f.dir, "c-001.pdf") + "\n" + filepath.Join(f.dir, "c-002.pdf") + "\n"
 	if stdout != want {
 		t.Fatalf("stdout %q, want %q", stdout, want)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "c-list.pdf")); err == nil {
+		t.Error("--no-list wrote a distribution list")
 	}
 	if !strings.Contains(stderr, "codes laid out") {
 		t.Errorf("no progress on stderr: %s", stderr)
@@ -272,5 +284,45 @@ func TestPrintUsage(t *testing.T) {
 	}
 	if code, _, stderr := f.run(t, "--out", filepath.Join(f.dir, "n.pdf"), "--building", "99"); code != 1 || !strings.Contains(stderr, "no residents") {
 		t.Errorf("empty building: exit %d: %s", code, stderr)
+	}
+}
+
+// TestPrintToPrinter prints through a real, private CUPS scheduler: the
+// cards reach the printer as written and the command says so; an offset
+// given with --printer is kept for it and used by the calibration page
+// printed next; a printer that does not exist is one sentence, and the
+// PDF stays.
+func TestPrintToPrinter(t *testing.T) {
+	srv := cupstest.Start(t)
+	f := newPrintFixture(t)
+	out := filepath.Join(f.dir, "card.pdf")
+	rc, _, stderr := f.run(t, "--resident", f.residents[0].Doc.Number, "--out", out, "--printer", cupstest.Queue, "--offset-x", "1.5", "--offset-y", "-0.5", "--start-at", "3")
+	if rc != 0 || !strings.Contains(stderr, "the printer lifeline has card.pdf") {
+		t.Fatalf("exit %d: %s", rc, stderr)
+	}
+	jobs := srv.WaitJobs(t, 1)
+	sent, _ := os.ReadFile(out)
+	if got, _ := os.ReadFile(jobs[0]); !bytes.Equal(got, sent) {
+		t.Fatal("the printer got something else than the PDF")
+	}
+	if s, err := cups.LoadSettings(filepath.Join(f.dir, "printers.json")); err != nil || s.Offset(cupstest.Queue) != (paper.Offset{X: 1.5, Y: -0.5}) {
+		t.Fatalf("offset not kept for the printer: %+v, %v", s, err)
+	}
+
+	cal := filepath.Join(f.dir, "calibrate.pdf")
+	if rc, _, stderr := f.run(t, "--calibrate", "--out", cal, "--printer", cupstest.Queue); rc != 0 {
+		t.Fatalf("calibrate: exit %d: %s", rc, stderr)
+	}
+	jobs = srv.WaitJobs(t, 2)
+	if text, err := exec.Command("pdftotext", jobs[1], "-").Output(); err != nil || !strings.Contains(string(text), "x +1.5 mm, y -0.5 mm") {
+		t.Fatalf("the calibration page printed is not moved by the kept offset: %s %v", text, err)
+	}
+
+	rc, _, stderr = f.run(t, "--resident", f.residents[1].Doc.Number, "--out", filepath.Join(f.dir, "two.pdf"), "--printer", "nosuch")
+	if rc != 1 || strings.TrimSpace(stderr) == "" || !strings.Contains(stderr, "there is no printer called nosuch") {
+		t.Fatalf("missing printer: exit %d: %s", rc, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "two.pdf")); err != nil {
+		t.Fatalf("the PDF of a print to a missing printer is gone: %v", err)
 	}
 }
