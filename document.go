@@ -208,7 +208,7 @@ func ParseMainlandID(n string) (birth time.Time, sex Sex, err error) {
 	}
 	want, _ := MainlandIDCheckDigit(n[:17])
 	if n[17] != want {
-		return time.Time{}, "", Errorf(EINVALID, T("身份证号码校验位错误", "ID number has a bad check digit"))
+		return time.Time{}, "", errCheckDigit
 	}
 	if (n[16]-'0')%2 == 1 {
 		sex = Male
@@ -216,6 +216,25 @@ func ParseMainlandID(n string) (birth time.Time, sex Sex, err error) {
 		sex = Female
 	}
 	return birth, sex, nil
+}
+
+// errCheckDigit is a mainland ID number whose last character does not
+// check out: almost always a digit mistyped or misread off the card.
+var errCheckDigit = Errorf(EINVALID, T("身份证号码校验位错误，请核对", "the ID number's check digit is wrong: please check the number"))
+
+// MistypedMainlandID returns the check-digit error when s, as typed
+// (NormalizeDocNumber), has the shape of a mainland ID number (17 digits
+// and a digit or X) but its check character is wrong: a typo to point out
+// at once, rather than a number to look up and not find. Otherwise nil.
+func MistypedMainlandID(s string) error {
+	n := NormalizeDocNumber(s)
+	if len(n) != 18 || !isDigits(n[:17]) || !(isDigits(n[17:]) || n[17] == 'X') {
+		return nil
+	}
+	if want, _ := MainlandIDCheckDigit(n[:17]); n[17] != want {
+		return errCheckDigit
+	}
+	return nil
 }
 
 func isDigits(s string) bool {

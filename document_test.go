@@ -164,3 +164,24 @@ func FuzzParseMainlandID(f *testing.F) {
 		}
 	})
 }
+
+func TestMistypedMainlandID(t *testing.T) {
+	good := "11010519491231002X"
+	for _, c := range []struct {
+		in   string
+		typo bool
+	}{
+		{good, false},
+		{"110105194912310021", true},
+		{"１１０１０５１９４９１２３１００２１", true},
+		{"110105 19491231 0021", true},
+		{"0021", false},
+		{"E12345678", false},
+		{"张三", false},
+	} {
+		err := MistypedMainlandID(c.in)
+		if (err != nil) != c.typo || (err != nil && ErrorMessage(err, Zh) != "身份证号码校验位错误，请核对") {
+			t.Errorf("MistypedMainlandID(%q) = %v, want a typo: %v", c.in, err, c.typo)
+		}
+	}
+}

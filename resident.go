@@ -45,6 +45,19 @@ func (a Address) Key() string {
 	return a.Community + "\x1f" + a.Building + "\x1f" + a.Unit + "\x1f" + a.Room
 }
 
+// OnSiteBuilding is the building of the household of their own that a
+// person registered on site with no address is given (see OnSiteAddress):
+// the address reads "现场登记-0423-153012".
+const OnSiteBuilding = "现场登记"
+
+// OnSiteAddress is the address of a household of one's own for a person
+// registered on site at t with no address in community: building
+// OnSiteBuilding, the room the date and time to the second (China time),
+// so that they share a household with no one.
+func OnSiteAddress(community string, t time.Time) Address {
+	return Address{Community: community, Building: OnSiteBuilding, Room: t.In(ChinaTime).Format("0102-150405.000")}
+}
+
 // Household is the people living in one room of a building.
 type Household struct {
 	ID      int64
@@ -178,8 +191,12 @@ type Resident struct {
 	Status      Status
 	// NeedsManual flags residents that staff must handle by hand (no document).
 	NeedsManual bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// OnSite marks a person registered at a desk who was not on the
+	// roster (a visitor, a migrant worker, a foreigner with a passport),
+	// until a roster names them.
+	OnSite    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Omitted are the fields the source of an import has no column for:
 	// a stored resident keeps them as they are. Zero: it gives them all.
 	Omitted Field
@@ -299,6 +316,10 @@ type ResidentService interface {
 	HouseholdAt(ctx context.Context, a Address) (*Household, error)
 	// CreateResident stores a new resident, creating the household if needed.
 	CreateResident(ctx context.Context, r *Resident) error
+	// RegisterWalkIn stores a person registered at a desk who is not on
+	// the roster, marked OnSite, in the actor's community: at the address
+	// given, or with none in a household of their own (OnSiteAddress).
+	RegisterWalkIn(ctx context.Context, r *Resident) error
 	// ChangeDocument gives a resident a new document (a new passport) while
 	// keeping their id, history, codes and links.
 	ChangeDocument(ctx context.Context, residentID int64, d Document) error

@@ -16,7 +16,7 @@ import (
 // test and its phones (aggregated, so one query loads everything and a
 // streaming caller never needs a second connection).
 func (db *DB) residentCols() string {
-	return `r.id, r.name, r.doc_type, r.doc_number, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual,
+	return `r.id, r.name, r.doc_type, r.doc_number, r.nationality, r.birth, r.sex, r.household_id, r.needs_manual, r.on_site,
 	r.color, r.color_reason, r.color_at, r.status_updated_at, r.created_at, r.updated_at,
 	h.community, h.building, h.unit, h.room,
 	t.id, t.sampled_at, t.result, t.site, t.tube, t.external_id, t.received_at, ` + db.dialect.phoneList
@@ -30,14 +30,14 @@ func scanResident(s scanner) (*lifeline.Resident, error) {
 		r                                  lifeline.Resident
 		docType, birth, sex, color         string
 		hh                                 sql.NullInt64
-		manual                             int
+		manual, onSite                     int
 		colorAt, statusAt, created, update int64
 		comm, bld, unit, room              sql.NullString
 		tid, tsampled, treceived           sql.NullInt64
 		tresult, tsite, ttube, text        sql.NullString
 		phones                             sql.NullString
 	)
-	err := s.Scan(&r.ID, &r.Name, &docType, &r.Doc.Number, &r.Doc.Nationality, &birth, &sex, &hh, &manual,
+	err := s.Scan(&r.ID, &r.Name, &docType, &r.Doc.Number, &r.Doc.Nationality, &birth, &sex, &hh, &manual, &onSite,
 		&color, &r.Status.Reason, &colorAt, &statusAt, &created, &update,
 		&comm, &bld, &unit, &room,
 		&tid, &tsampled, &tresult, &tsite, &ttube, &text, &treceived, &phones)
@@ -51,6 +51,7 @@ func scanResident(s scanner) (*lifeline.Resident, error) {
 	r.Sex = lifeline.Sex(sex)
 	r.HouseholdID = hh.Int64
 	r.NeedsManual = manual != 0
+	r.OnSite = onSite != 0
 	r.Status.Color = lifeline.Color(color)
 	r.Status.ColorAt = fromMS(colorAt)
 	r.Status.UpdatedAt = fromMS(statusAt)
@@ -199,39 +200,73 @@ func (db *DB) CreateResident(ctx context.Context, r *lifeline.Resident) error {
 	if err := prepareResident(r); err != nil {
 		return err
 	}
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.createResident(ctx, tx, r) })
+}
+
+// RegisterWalkIn stores a person who came to the desk and is not on the
+// roster, marked as registered on site (Resident.OnSite), in the actor's
+// community: at the address given, or, with none, in a household of their
+// own (lifeline.OnSiteBuilding), so that they share a household with no
+// one. The audit entry is written with them.
+func (db *DB) RegisterWalkIn(ctx context.Context, r *lifeline.Resident) error {
+	actor := lifeline.ActorFrom(ctx)
+	if actor.Community != "" {
+		r.Address.Community = actor.Community
+	}
+	if strings.TrimSpace(r.Address.Community) == "" {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("请指定社区", "give the community"))
+	}
+	if r.Address.Building == "" && r.Address.Room == "" {
+		r.Address = lifeline.OnSiteAddress(r.Address.Community, db.Now())
+	}
+	if err := prepareResident(r); err != nil {
+		return err
+	}
+	r.OnSite = true
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		w, err := db.newRosterWriter(ctx, tx, nil)
-		if err != nil {
+		if err := db.createResident(ctx, tx, r); err != nil {
 			return err
 		}
-		defer w.close()
-		if r.Doc.Type != lifeline.DocNone {
-			if _, err := db.residentIDByDoc(ctx, tx, r.Doc); err == nil {
-				return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该证件已登记", "a resident with that document is already registered"))
-			} else if lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, db.SQL(`UPDATE residents SET on_site = 1 WHERE id = ?`), r.ID); err != nil {
+			return db.unavailable(err)
 		}
-		hh, err := w.household(r.Address)
-		if err != nil {
-			return err
-		}
-		args := argsOf(r)
-		if err := w.insert(r, &args, hh); err != nil {
-			return err
-		}
-		if err := w.flushRows(); err != nil {
-			return err
-		}
-		if err := w.addRows(r.ID, &args); err != nil {
-			return err
-		}
-		if err := w.flush(); err != nil {
-			return err
-		}
-		r.CreatedAt, r.UpdatedAt = fromMS(w.now), fromMS(w.now)
-		return nil
+		return db.auditTx(ctx, tx, ms(db.Now()), actor.User, "walk_in", r.ID, "registered on site, not on the roster")
 	})
+}
+
+// createResident writes a prepared resident in tx.
+func (db *DB) createResident(ctx context.Context, tx *sql.Tx, r *lifeline.Resident) error {
+	w, err := db.newRosterWriter(ctx, tx, nil)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	if r.Doc.Type != lifeline.DocNone {
+		if _, err := db.residentIDByDoc(ctx, tx, r.Doc); err == nil {
+			return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该证件已登记", "a resident with that document is already registered"))
+		} else if lifeline.ErrorCode(err) != lifeline.ENOTFOUND {
+			return err
+		}
+	}
+	hh, err := w.household(r.Address)
+	if err != nil {
+		return err
+	}
+	args := argsOf(r)
+	if err := w.insert(r, &args, hh); err != nil {
+		return err
+	}
+	if err := w.flushRows(); err != nil {
+		return err
+	}
+	if err := w.addRows(r.ID, &args); err != nil {
+		return err
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(w.now), fromMS(w.now)
+	return nil
 }
 
 // prepareResident normalises a resident before it is written: document

@@ -78,7 +78,7 @@ func (db *DB) newRosterWriter(ctx context.Context, tx *sql.Tx, conn *sql.Conn) (
 		{&w.selNone, `SELECT id, doc_type, doc_number, name, nationality, birth, sex, household_id, needs_manual FROM residents WHERE household_id = ? AND name = ? AND doc_type = 'none' AND birth = ?`},
 		{&w.selBuilding, `SELECT id, unit, room FROM households WHERE community = ? AND building = ?`},
 		{&w.selHousehold, `SELECT community, building, unit, room FROM households WHERE id = ?`},
-		{&w.updRes, `UPDATE residents SET name = ?, nationality = ?, birth = ?, sex = ?, household_id = ?, needs_manual = ?, updated_at = ? WHERE id = ?`},
+		{&w.updRes, `UPDATE residents SET name = ?, nationality = ?, birth = ?, sex = ?, household_id = ?, needs_manual = ?, on_site = 0, updated_at = ? WHERE id = ?`},
 		{&w.selPhones, `SELECT phone FROM phones WHERE resident_id = ? ORDER BY position`},
 		{&w.delPhones, `DELETE FROM phones WHERE resident_id = ?`},
 		{&w.delGram, `DELETE FROM name_grams WHERE gram = ? AND resident_id = ?`},

@@ -87,7 +87,7 @@ func (s checkScreen) update(msg tea.Msg) (checkScreen, tea.Cmd) {
 				s.input.Reset()
 				return s, nil
 			}
-			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+			return s, s.e.goBack(false)
 		case key.Matches(msg, k.Submit):
 			payload := strings.TrimSpace(s.input.Value())
 			s.input.Reset()

@@ -19,7 +19,8 @@ func TestDesk(t *testing.T) {
 	f := newFixture(t)
 	keys, out := filepath.Join(f.dir, "keys"), filepath.Join(f.dir, "new", "out")
 	check := code.VerifierSetup{KeyDir: keys, Dir: filepath.Join(f.dir, "checkpoint")}
-	cfg, err := Desk(f.db, lifeline.En, "desk 1", out, check)
+	places := DeskPlaces{Site: "desk 1", PrintDir: out, Check: check, Printer: "office", PrintSettings: filepath.Join(f.dir, "printers.json")}
+	cfg, err := Desk(f.db, lifeline.En, places)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,10 @@ func TestDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = Desk(f.db, lifeline.En, "desk 1", out, check); err != nil || cfg.Check == nil {
+	if cfg.Printer == nil || cfg.Printer.Name != "office" || cfg.PrintSettings != places.PrintSettings {
+		t.Fatalf("printer %+v, settings %q", cfg.Printer, cfg.PrintSettings)
+	}
+	if cfg, err = Desk(f.db, lifeline.En, places); err != nil || cfg.Check == nil {
 		t.Fatalf("with a key: check %v, %v", cfg.Check != nil, err)
 	}
 	payload, _, err := (&code.Issuer{Key: k}).Issue(code.HolderOf(f.zhang), "幸福社区")

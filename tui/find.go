@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
@@ -19,6 +19,7 @@ type findScreen struct {
 	seq     int // bumped on every edit; results of older searches are dropped
 	query   string
 	results []lifeline.ResidentMatch
+	capped  bool // more matched than findLimit: only the first are shown
 	cursor  int
 	// running is the seq of the search in flight (0: none). Its results
 	// are dropped if a keystroke has bumped seq since.
@@ -34,6 +35,9 @@ type findScreen struct {
 type findTickMsg struct{ seq int }
 
 // findResultMsg carries the results of the search started for seq.
+// findLimit is how many results the find screen shows.
+const findLimit = 50
+
 type findResultMsg struct {
 	seq     int
 	query   string
@@ -86,6 +90,8 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 		}
 		s.e.setError(nil)
 		s.results, s.query, s.cursor = msg.matches, msg.query, 0
+		s.capped = len(s.results) > findLimit
+		s.results = s.results[:min(len(s.results), findLimit)]
 		if s.openWhenReady {
 			s.openWhenReady = false
 			return s, s.open()
@@ -118,6 +124,9 @@ func (s findScreen) update(msg tea.Msg) (findScreen, tea.Cmd) {
 			s.running = s.seq
 			return s, s.search(s.seq, q)
 		case key.Matches(msg, k.Back):
+			if s.input.Value() == "" {
+				return s, s.e.goBack(false)
+			}
 			s.input.Reset()
 			s.seq++
 			s.results, s.query, s.openWhenReady, s.running = nil, "", false, 0
@@ -147,7 +156,9 @@ func (s findScreen) open() tea.Cmd {
 
 func (s findScreen) search(seq int, q string) tea.Cmd {
 	ctx, store := s.e.ctx, s.e.store
-	f := lifeline.ResidentFilter{Query: q, Limit: 50} // within the worker's community: the store sees to it
+	// One more than shown says whether there are more; within the
+	// worker's community: the store sees to it.
+	f := lifeline.ResidentFilter{Query: q, Limit: findLimit + 1}
 	return func() tea.Msg {
 		m, err := store.FindResidents(ctx, f)
 		return findResultMsg{seq: seq, query: q, matches: m, err: err}
@@ -165,12 +176,16 @@ func (s findScreen) view(width, height int) string {
 		b.WriteString(styleDim.Render(s.e.t("正在查找…", "Searching…")) + "\n")
 		return b.String()
 	case len(s.results) == 0:
-		b.WriteString(s.e.t("没有找到“", "Nothing found for \"") + s.query + s.e.t("”。", "\".") + "\n")
+		b.WriteString(s.e.t("没有找到“", "Nothing found for \"") + lifeline.Printable(s.query) + s.e.t("”。", "\".") + "\n")
+		if err := lifeline.MistypedMainlandID(s.query); err != nil {
+			b.WriteString(styleWarn.Render(lifeline.ErrorMessage(err, s.e.lang)) + "\n")
+		}
 		return b.String()
 	}
-	b.WriteString(styleDim.Render(fmt.Sprintf(s.e.t("%d 条结果", "%d results"), len(s.results))) + "\n")
-	// Columns: mark 2, name 12, document 20, address 14, status 8, why 10.
-	nameW, docW, addrW, colW := 12, 20, 14, 8
+	b.WriteString(styleDim.Render(lifeline.ResultCount(len(s.results), s.capped, s.e.lang)) + "\n")
+	// Columns: mark 2, name 12, document 20, address 14, status as wide
+	// as the longest colour word (NO STATUS in English), why the rest.
+	nameW, docW, addrW, colW := 12, 20, 14, max(8, lipgloss.Width(lifeline.Color("").Label(s.e.lang)))
 	whyW := width - 2 - nameW - docW - addrW - colW - 4
 	if whyW < 4 {
 		whyW = 4

@@ -18,10 +18,18 @@ type keyMap struct {
 	Logout key.Binding
 	// Lists and forms.
 	Up, Down, Open, Next, Submit key.Binding
+	// Lists that grow: a page at a time, the first and the last.
+	PageUp, PageDown, Home, End key.Binding
+	// A choice among a few (document type, relation, card position).
+	Choose key.Binding
+	// On-site registration: a person who is not on the roster.
+	WalkIn key.Binding
 	// Resident screen.
 	Reveal, Print, Revoke, Link, Sample key.Binding
 	// Print screen.
 	PrintPerson, PrintHousehold, PrintBuilding, PrintLarge key.Binding
+	// Keep the earlier cards valid too (a spare), and choose the printer.
+	KeepPrevious, ChoosePrinter key.Binding
 	// Review queue and confirmations.
 	Approve, Reject, Yes, No key.Binding
 }
@@ -48,16 +56,25 @@ func newKeyMap(l lifeline.Lang) keyMap {
 		Next:   b([]string{"tab", "shift+tab"}, "tab", "切换输入框", "next field"),
 		Submit: b([]string{"enter"}, "enter", "确定", "submit"),
 
-		Reveal: b([]string{"v"}, "v", "显示证件号（留痕）", "reveal ID (audited)"),
+		PageUp:   b([]string{"pgup"}, "PgUp", "上一页", "page up"),
+		PageDown: b([]string{"pgdown"}, "PgDn", "下一页", "page down"),
+		Home:     b([]string{"home"}, "Home", "最新", "newest"),
+		End:      b([]string{"end"}, "End", "最早", "oldest"),
+		Choose:   b([]string{"left", "right"}, "←→", "选择", "choose"),
+		WalkIn:   b([]string{"ctrl+n"}, "ctrl+n", "不在名册上", "not on roster"),
+
+		Reveal: b([]string{"v"}, "v", "显示号码（留痕）", "reveal (audited)"),
 		Print:  b([]string{"p"}, "p", "打印", "print"),
-		Revoke: b([]string{"x"}, "x", "挂失作废", "revoke lost card"),
-		Link:   b([]string{"l"}, "l", "关联亲属", "link relative"),
-		Sample: b([]string{"s"}, "s", "登记采样", "register sample"),
+		Revoke: b([]string{"x"}, "x", "吊销", "revoke"),
+		Link:   b([]string{"l"}, "l", "关联亲属", "relative"),
+		Sample: b([]string{"s"}, "s", "登记采样", "sample"),
 
 		PrintPerson:    b([]string{"1"}, "1", "本人", "this person"),
 		PrintHousehold: b([]string{"2"}, "2", "全户", "household"),
 		PrintBuilding:  b([]string{"3"}, "3", "整栋楼", "whole building"),
 		PrintLarge:     b([]string{"L", "l"}, "L", "大字/卡片", "large type/cards"),
+		KeepPrevious:   b([]string{"k"}, "k", "旧卡吊销/保留", "revoke/keep old card"),
+		ChoosePrinter:  b([]string{"P"}, "P", "打印机", "printer"),
 
 		Approve: b([]string{"a"}, "a", "通过", "approve"),
 		Reject:  b([]string{"r"}, "r", "驳回", "reject"),

@@ -16,8 +16,13 @@ import (
 // code issued with the key active at the time in keyDir, signed, recorded
 // in s, and the PDF written atomically under a name that says whose it is
 // (card-ID, household-ID or building-B, then the time; large- before it
-// for the large layout).
+// for the large layout), named by its full path so the worker can find
+// it. A building gets its distribution list beside it (-list.pdf). Unless
+// the job keeps them, the earlier cards of those printed are revoked.
 func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	var (
 		once    sync.Once
 		font    *paper.Font
@@ -36,13 +41,17 @@ func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
 		if err != nil {
 			return PrintResult{}, err
 		}
-		opt := paper.Options{Out: filepath.Join(dir, name), Layout: paper.Cards, IssuedBy: job.Staff, Total: total, Font: font}
+		opt := paper.Options{Out: filepath.Join(dir, name), Layout: paper.Cards, IssuedBy: job.Staff, Total: total, Font: font,
+			KeepPrevious: job.KeepPrevious, StartAt: job.StartAt, Offset: job.Offset}
 		if job.Large {
-			opt.Layout, opt.Out = paper.Large, filepath.Join(dir, "large-"+name)
+			opt.Layout, opt.Out, opt.StartAt = paper.Large, filepath.Join(dir, "large-"+name), 0
+		}
+		if job.Scope == PrintBuilding {
+			opt.List = paper.ListName(opt.Out)
 		}
 		iss := paper.CodeIssuer{Issuer: &code.Issuer{Key: key}}
 		res, err := paper.Batch(ctx, src, iss, s, opt, func(p paper.Progress) { progress(p.Done, total) })
-		return PrintResult{Files: res.Files, Codes: res.Codes, Revoked: res.Revoked}, err
+		return PrintResult{Files: res.AllFiles(), Codes: res.Codes, Revoked: res.Revoked}, err
 	}
 }
 

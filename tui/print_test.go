@@ -51,8 +51,11 @@ func TestPrintBuildingWithProgress(t *testing.T) {
 	cfg.Print = listPrinter(f, gate)
 	tm := openZhang(t, f, cfg)
 	tm.Send(runes("p"))
-	waitFor(t, tm, "整栋楼（12 号楼）")
+	waitFor(t, tm, "整栋楼（12 号楼")
+	// A whole building is asked first, with how many codes and households.
 	tm.Send(runes("3"))
+	waitFor(t, tm, "整栋楼（12 号楼）：3 张码，2 户。按 y 开始打印")
+	tm.Send(runes("y"))
 	gate <- struct{}{}
 	waitFor(t, tm, "1 / 3 张")
 	gate <- struct{}{}
@@ -137,9 +140,9 @@ func TestPrintSaysEarlierCardsRevoked(t *testing.T) {
 	}
 	tm := openZhang(t, f, cfg)
 	tm.Send(runes("p"))
-	waitFor(t, tm, "新卡印好后，以前的卡自动作废")
+	waitFor(t, tm, "以前的卡：新卡印好后吊销")
 	tm.Send(runes("1"))
-	waitFor(t, tm, "以前的 2 张已作废")
+	waitFor(t, tm, "以前的 2 张已吊销")
 	final(t, tm)
 }
 
@@ -148,7 +151,7 @@ func TestPrintSaysEarlierCardsRevoked(t *testing.T) {
 func TestPrintRateWaitsForTheStart(t *testing.T) {
 	now := testNow
 	e := &env{cfg: Config{Now: func() time.Time { return now }}, lang: lifeline.En}
-	s := newPrintScreen(e).start(&lifeline.Resident{Name: "Zhang San"})
+	s, _ := newPrintScreen(e).start(&lifeline.Resident{Name: "Zhang San"})
 	s.running, s.started, s.done, s.total = true, testNow, 1, 411
 	now = testNow.Add(50 * time.Millisecond)
 	if v := s.view(80, 24); !strings.Contains(v, "1 / 411 codes") || strings.Contains(v, "/s") {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -10,7 +11,8 @@ import (
 )
 
 // queueScreen is the print queue: requests for paper codes (for example
-// from residents who texted 离线码) that staff work through, oldest first.
+// from residents who texted 离线码) that staff work through, newest first
+// with the count, a page at a time; after a print the next is selected.
 type queueScreen struct {
 	e        *env
 	requests []lifeline.PrintRequest
@@ -28,6 +30,7 @@ type queueLoadedMsg struct {
 type queuePrintedMsg struct {
 	request lifeline.PrintRequest
 	result  PrintResult
+	sent    string // the printer the card went to, "" if none
 	err     error
 }
 
@@ -60,7 +63,7 @@ func (s queueScreen) init() tea.Cmd {
 
 func (s queueScreen) keys() []key.Binding {
 	k := s.e.keys
-	return []key.Binding{k.Up, k.Down, withHelp(k.Submit, s.e.t("打印并完成", "print and mark done")), k.Back}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Submit, s.e.t("打印并完成", "print and mark done")), k.Back, k.PageUp, k.PageDown, k.Home, k.End}
 }
 
 // withHelp is b with other help text, for a key that means something more
@@ -78,7 +81,7 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 			s.e.setError(msg.err)
 			return s, nil
 		}
-		s.requests, s.who = msg.requests, msg.who
+		s.requests, s.who = newestFirst(msg.requests), msg.who
 		if s.cursor >= len(s.requests) {
 			s.cursor = max(0, len(s.requests)-1)
 		}
@@ -87,29 +90,35 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 		s.busy = false
 		if msg.err != nil {
 			s.e.setError(msg.err)
-			return s, nil
+			return s, s.init() // a card written and marked done leaves the list
 		}
-		s.e.setStatus(fmt.Sprintf(s.e.t("已打印并完成：%s", "Printed and marked done: %s"), strings.Join(msg.result.Files, ", ")))
+		name := "?"
+		if r := s.who[msg.request.ResidentID]; r != nil {
+			name = lifeline.Printable(r.Name)
+		}
+		// The request leaves the list: the cursor, where it is, is on the
+		// next one.
+		status := fmt.Sprintf(s.e.t("已打印并完成：%s（%s）", "Printed and marked done: %s (%s)"), name, strings.Join(msg.result.Files, ", "))
+		if msg.sent != "" {
+			status = fmt.Sprintf(s.e.t("已打印并完成：%s，已交给打印机 %s", "Printed and marked done: %s, sent to the printer %s"), name, msg.sent)
+		}
+		s.e.setStatus(status)
 		return s, s.init()
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil
 		}
+		if c, moved := s.e.moveCursor(msg, s.cursor, len(s.requests), s.e.listRows(2)); moved {
+			s.cursor = c
+			return s, nil
+		}
 		switch {
-		case key.Matches(msg, k.Up):
-			if s.cursor > 0 {
-				s.cursor--
-			}
-		case key.Matches(msg, k.Down):
-			if s.cursor < len(s.requests)-1 {
-				s.cursor++
-			}
 		case key.Matches(msg, k.Submit):
 			if s.cursor < len(s.requests) {
 				return s.printOne(s.requests[s.cursor])
 			}
 		case key.Matches(msg, k.Back):
-			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+			return s, s.e.goBack(false)
 		}
 	}
 	return s, nil
@@ -125,14 +134,38 @@ func (s queueScreen) printOne(q lifeline.PrintRequest) (queueScreen, tea.Cmd) {
 	r := s.who[q.ResidentID]
 	s.busy = true
 	s.e.setStatus(s.e.t("正在打印…", "Printing…"))
-	ctx, store, print, actor := s.e.ctx, s.e.store, s.e.cfg.Print, s.e.actor()
+	ctx, store, print, actor, printer := s.e.ctx, s.e.store, s.e.cfg.Print, s.e.actor(), s.e.printerFor()
+	job := PrintJob{Scope: PrintPerson, Resident: r, Staff: actor}
+	if printer != nil {
+		job.Offset = s.e.printSettings().Offset(printer.Name)
+	}
 	return s, func() tea.Msg {
-		res, err := print(ctx, PrintJob{Scope: PrintPerson, Resident: r, Staff: actor}, func(int, int) {})
+		res, err := print(ctx, job, func(int, int) {})
 		if err == nil {
 			err = store.MarkPrinted(ctx, q.ID, actor)
 		}
-		return queuePrintedMsg{request: q, result: res, err: err}
+		m := queuePrintedMsg{request: q, result: res, err: err}
+		if err == nil && printer != nil {
+			// Handed to the printer; the card's PDF stays in any case.
+			for _, f := range res.Files {
+				if _, m.err = printer.Submit(ctx, f, filepath.Base(f)); m.err != nil {
+					break
+				}
+			}
+			m.sent = printer.Name
+		}
+		return m
 	}
+}
+
+// newestFirst returns a list the store gives oldest first the other way
+// round: lists that grow show the newest first.
+func newestFirst[T any](xs []T) []T {
+	out := make([]T, len(xs))
+	for i, x := range xs {
+		out[len(xs)-1-i] = x
+	}
+	return out
 }
 
 func sourceLabel(src string, l lifeline.Lang) string {
@@ -150,18 +183,15 @@ func (s queueScreen) view(width, height int) string {
 	if len(s.requests) == 0 {
 		return s.e.t("打印队列是空的。居民发短信“离线码”后，申请会出现在这里。", "The print queue is empty. When a resident texts CODE, the request appears here.")
 	}
-	b.WriteString(fmt.Sprintf(s.e.t("%d 份待打印（最早的在上）", "%d waiting (oldest first)"), len(s.requests)) + "\n")
+	b.WriteString(fmt.Sprintf(s.e.t("%d 份待打印（最新的在上；PgUp/PgDn 翻页）", "%d waiting (newest first; PgUp/PgDn to page)"), len(s.requests)) + "\n")
 	b.WriteString(styleHeading.Render("  "+cell(s.e.t("姓名", "Name"), 12)+" "+cell(s.e.t("住址", "Address"), 14)+" "+cell(s.e.t("来源", "From"), 10)+" "+s.e.t("申请时间", "Requested")) + "\n")
-	rows := height - 2
-	start := 0
-	if s.cursor >= rows {
-		start = s.cursor - rows + 1
-	}
+	rows := max(height-2, 1)
+	start := window(s.cursor, rows)
 	for i := start; i < len(s.requests) && i < start+rows; i++ {
 		q := s.requests[i]
 		name, addr := "?", ""
 		if r := s.who[q.ResidentID]; r != nil {
-			name, addr = r.Name, r.Address.Short()
+			name, addr = lifeline.Printable(r.Name), lifeline.Printable(r.Address.Short())
 		}
 		line := cursorMark(i == s.cursor) + cell(name, 12) + " " + cell(addr, 14) + " " + cell(sourceLabel(q.Source, s.e.lang), 10) + " " +
 			q.RequestedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + "  " + lifeline.Ago(q.RequestedAt, s.e.now(), s.e.lang)

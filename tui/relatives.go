@@ -11,13 +11,15 @@ import (
 )
 
 // relativesScreen links a relative to a resident: another resident by ID
-// number, or a bare phone number, with the relation. A link inside one
-// household is approved at once; any other waits in the review queue.
+// number, or a bare phone number, with the relation chosen from the list
+// (lifeline.Relations). A link inside one household is approved at once;
+// any other waits in the review queue.
 type relativesScreen struct {
 	e        *env
 	r        *lifeline.Resident
 	who      textinput.Model
-	relation textinput.Model
+	relation int  // index in lifeline.Relations
+	choosing bool // the relation has the focus, not the number
 	busy     bool
 }
 
@@ -35,25 +37,23 @@ func newRelativesScreen(e *env) relativesScreen {
 	w.Placeholder = e.t("亲属的证件号或手机号", "relative's ID number or phone")
 	w.CharLimit = 32
 	w.Width = 30
-	rel := textinput.New()
-	rel.Prompt = ""
-	rel.Placeholder = e.t("子女、配偶、父母、其他", "child, spouse, parent, other")
-	rel.CharLimit = 16
-	rel.Width = 30
-	return relativesScreen{e: e, who: w, relation: rel}
+	return relativesScreen{e: e, who: w}
 }
 
 func (s relativesScreen) start(r *lifeline.Resident) (relativesScreen, tea.Cmd) {
 	s.r = r
 	s.who.Reset()
-	s.relation.Reset()
-	s.relation.Blur()
+	s.relation, s.choosing = 0, false
 	return s, s.who.Focus()
 }
 
 func (s relativesScreen) keys() []key.Binding {
 	k := s.e.keys
-	return []key.Binding{withHelp(k.Submit, s.e.t("下一步/保存", "next/save")), k.Next, k.Back}
+	b := []key.Binding{withHelp(k.Submit, s.e.t("下一步/保存", "next/save")), k.Next}
+	if s.choosing {
+		b = append(b, k.Choose)
+	}
+	return append(b, k.Back)
 }
 
 func (s relativesScreen) update(msg tea.Msg) (relativesScreen, tea.Cmd) {
@@ -66,34 +66,34 @@ func (s relativesScreen) update(msg tea.Msg) (relativesScreen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.rel.State.Active() {
-			s.e.setStatus(fmt.Sprintf(s.e.t("已关联 %s（%s），同户自动通过", "Linked %s (%s): same household, approved"), msg.name, msg.rel.Relation))
+			s.e.setStatus(fmt.Sprintf(s.e.t("已关联 %s（%s），同户自动通过", "Linked %s (%s): same household, approved"), lifeline.Printable(msg.name), lifeline.Relation(msg.rel.Relation).Label(s.e.lang)))
 		} else {
-			s.e.setStatus(fmt.Sprintf(s.e.t("已提交 %s（%s），等待审核（F6）", "Linked %s (%s): waiting for review (F6)"), msg.name, msg.rel.Relation))
+			s.e.setStatus(fmt.Sprintf(s.e.t("已提交 %s（%s），等待审核（F6）", "Linked %s (%s): waiting for review (F6)"), lifeline.Printable(msg.name), lifeline.Relation(msg.rel.Relation).Label(s.e.lang)))
 		}
-		return s, s.e.goTo(navMsg{to: screenResident, id: s.r.ID, keepStatus: true})
+		return s, s.e.goBack(true)
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil
 		}
 		switch {
 		case key.Matches(msg, k.Back):
-			if s.r != nil {
-				return s, s.e.goTo(navMsg{to: screenResident, id: s.r.ID})
-			}
-			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+			return s, s.e.goBack(false)
 		case key.Matches(msg, k.Next):
 			return s, s.toggle()
+		case s.choosing && key.Matches(msg, k.Choose):
+			step := 1
+			if msg.String() == "left" {
+				step = len(lifeline.Relations) - 1
+			}
+			s.relation = (s.relation + step) % len(lifeline.Relations)
+			return s, nil
 		case key.Matches(msg, k.Submit):
-			if s.who.Focused() {
-				if strings.TrimSpace(s.who.Value()) == "" {
+			if !s.choosing {
+				if lifeline.NormalizeInput(s.who.Value()) == "" {
 					s.e.setStatus(s.e.t("请输入亲属的证件号或手机号", "Type the relative's ID number or phone"))
 					return s, nil
 				}
 				return s, s.toggle()
-			}
-			if strings.TrimSpace(s.relation.Value()) == "" {
-				s.e.setStatus(s.e.t("请填写关系，如 子女", "Type the relation, e.g. child"))
-				return s, nil
 			}
 			if s.r == nil {
 				return s, nil
@@ -102,21 +102,20 @@ func (s relativesScreen) update(msg tea.Msg) (relativesScreen, tea.Cmd) {
 			return s, s.link()
 		}
 	}
-	var cmd tea.Cmd
-	if s.who.Focused() {
-		s.who, cmd = s.who.Update(msg)
-	} else {
-		s.relation, cmd = s.relation.Update(msg)
+	if s.choosing {
+		return s, nil
 	}
+	var cmd tea.Cmd
+	s.who, cmd = s.who.Update(msg)
 	return s, cmd
 }
 
 func (s *relativesScreen) toggle() tea.Cmd {
-	if s.who.Focused() {
+	s.choosing = !s.choosing
+	if s.choosing {
 		s.who.Blur()
-		return s.relation.Focus()
+		return nil
 	}
-	s.relation.Blur()
 	return s.who.Focus()
 }
 
@@ -125,7 +124,7 @@ func (s *relativesScreen) toggle() tea.Cmd {
 // link is to that phone.
 func (s relativesScreen) link() tea.Cmd {
 	ctx, store, e, r := s.e.ctx, s.e.store, s.e, s.r
-	raw, relation := strings.TrimSpace(s.who.Value()), strings.TrimSpace(s.relation.Value())
+	raw, relation := lifeline.NormalizeInput(s.who.Value()), string(lifeline.Relations[s.relation])
 	return func() tea.Msg {
 		rel := lifeline.Relative{ResidentID: r.ID, Relation: relation, CreatedBy: e.actor()}
 		name := ""
@@ -165,9 +164,20 @@ func (s relativesScreen) view(width, height int) string {
 		return s.e.t("请先在查找中打开一位居民，再按 l 关联亲属。", "Open a resident from find first, then press l to link a relative.")
 	}
 	var b strings.Builder
-	b.WriteString(styleHeading.Render(s.e.t("为 ", "Relative of ")+lifeline.Printable(s.r.Name+" "+s.r.Address.Short())+s.e.t(" 关联亲属", "")) + "\n\n")
-	b.WriteString(cursorMark(s.who.Focused()) + styleLabel.Render(cell(s.e.t("证件号/电话", "ID or phone"), 12)) + " " + s.who.View() + "\n\n")
-	b.WriteString(cursorMark(s.relation.Focused()) + styleLabel.Render(cell(s.e.t("关系", "Relation"), 12)) + " " + s.relation.View() + "\n\n")
+	b.WriteString(styleHeading.Render(s.e.t("为 ", "Relative of ")+lifeline.Printable(s.r.Name)+" "+lifeline.Printable(s.r.Address.Short())+s.e.t(" 关联亲属", "")) + "\n\n")
+	b.WriteString(cursorMark(!s.choosing) + styleLabel.Render(cell(s.e.t("证件号/电话", "ID or phone"), 12)) + " " + s.who.View() + "\n\n")
+	var choices []string
+	for i, rel := range lifeline.Relations {
+		w := rel.Label(s.e.lang)
+		if i == s.relation {
+			w = styleSelected.Render("‹" + w + "›")
+		} else {
+			w = " " + w + " "
+		}
+		choices = append(choices, w)
+	}
+	b.WriteString(cursorMark(s.choosing) + styleLabel.Render(cell(s.e.t("关系", "Relation"), 12)) + " " + strings.Join(choices, " ") + "\n")
+	b.WriteString(strings.Repeat(" ", 15) + styleDim.Render(s.e.t("←→ 选择", "←→ to choose")) + "\n\n")
 	b.WriteString(styleDim.Render(s.e.t("同户成员自动通过；其他关联由工作人员审核（F6）。", "Same household: approved at once; others wait for staff review (F6).")))
 	return b.String()
 }
@@ -191,6 +201,7 @@ type reviewLoadedMsg struct {
 }
 
 type reviewedMsg struct {
+	rel     lifeline.Relative
 	approve bool
 	err     error
 }
@@ -239,7 +250,7 @@ func (s reviewScreen) keys() []key.Binding {
 	if s.rejecting {
 		return []key.Binding{withHelp(k.Submit, s.e.t("驳回", "reject")), withHelp(k.Back, s.e.t("取消", "cancel"))}
 	}
-	return []key.Binding{k.Up, k.Down, k.Approve, k.Reject, k.Back}
+	return []key.Binding{k.Up, k.Down, k.Approve, k.Reject, k.Back, k.PageUp, k.PageDown, k.Home, k.End}
 }
 
 func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
@@ -250,7 +261,7 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 			s.e.setError(msg.err)
 			return s, nil
 		}
-		s.pending, s.names = msg.pending, msg.names
+		s.pending, s.names = newestFirst(msg.pending), msg.names
 		if s.cursor >= len(s.pending) {
 			s.cursor = max(0, len(s.pending)-1)
 		}
@@ -261,10 +272,13 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 			s.e.setError(msg.err)
 			return s, nil
 		}
+		// Who, so the worker knows which it was; the link leaves the list
+		// and the cursor, where it is, is on the next one.
+		who := s.linkLine(msg.rel)
 		if msg.approve {
-			s.e.setStatus(s.e.t("已通过", "Approved"))
+			s.e.setStatus(s.e.t("已通过：", "Approved: ") + who)
 		} else {
-			s.e.setStatus(s.e.t("已驳回", "Rejected"))
+			s.e.setStatus(s.e.t("已驳回：", "Rejected: ") + who)
 		}
 		return s, s.init()
 	case tea.KeyMsg:
@@ -291,17 +305,13 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 			s.reason, cmd = s.reason.Update(msg)
 			return s, cmd
 		}
+		if c, moved := s.e.moveCursor(msg, s.cursor, len(s.pending), s.e.listRows(5)); moved {
+			s.cursor = c
+			return s, nil
+		}
 		switch {
 		case key.Matches(msg, k.Back):
-			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
-		case key.Matches(msg, k.Up):
-			if s.cursor > 0 {
-				s.cursor--
-			}
-		case key.Matches(msg, k.Down):
-			if s.cursor < len(s.pending)-1 {
-				s.cursor++
-			}
+			return s, s.e.goBack(false)
 		case key.Matches(msg, k.Approve):
 			if s.cursor < len(s.pending) {
 				s.busy = true
@@ -322,15 +332,28 @@ func (s reviewScreen) review(rel lifeline.Relative, approve bool, reason string)
 	ctx, store, e := s.e.ctx, s.e.store, s.e
 	return func() tea.Msg {
 		err := store.ReviewRelative(ctx, rel.ID, approve, reason, e.actor()) // audited with the review
-		return reviewedMsg{approve: approve, err: err}
+		return reviewedMsg{rel: rel, approve: approve, err: err}
 	}
 }
 
 func (s reviewScreen) name(id int64) string {
 	if r := s.names[id]; r != nil {
-		return r.Name
+		return lifeline.Printable(r.Name)
 	}
 	return "?"
+}
+
+// relative is who a link names: a resident, or a masked phone.
+func (s reviewScreen) relative(rel lifeline.Relative) string {
+	if rel.RelativeResidentID != 0 {
+		return s.name(rel.RelativeResidentID)
+	}
+	return lifeline.MaskPhone(rel.Phone)
+}
+
+// linkLine says a link in words: 张三丰 的 子女 +86 139****2222.
+func (s reviewScreen) linkLine(rel lifeline.Relative) string {
+	return s.name(rel.ResidentID) + s.e.t(" 的", "'s ") + lifeline.Relation(rel.Relation).Label(s.e.lang) + " " + s.relative(rel)
 }
 
 func (s reviewScreen) view(width, height int) string {
@@ -338,21 +361,14 @@ func (s reviewScreen) view(width, height int) string {
 		return s.e.t("没有待审核的亲属关联。", "No relative links wait for review.")
 	}
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf(s.e.t("%d 条待审核（最早的在上）", "%d waiting (oldest first)"), len(s.pending)) + "\n")
+	b.WriteString(fmt.Sprintf(s.e.t("%d 条待审核（最新的在上；PgUp/PgDn 翻页）", "%d waiting (newest first; PgUp/PgDn to page)"), len(s.pending)) + "\n")
 	b.WriteString(styleHeading.Render("  "+cell(s.e.t("居民", "Resident"), 14)+" "+cell(s.e.t("亲属", "Relative"), 18)+" "+cell(s.e.t("关系", "Relation"), 8)+" "+s.e.t("申请", "Asked")) + "\n")
-	rows := height - 5
-	start := 0
-	if s.cursor >= rows {
-		start = s.cursor - rows + 1
-	}
+	rows := max(height-5, 1)
+	start := window(s.cursor, rows)
 	for i := start; i < len(s.pending) && i < start+rows; i++ {
 		rel := s.pending[i]
-		who := lifeline.MaskPhone(rel.Phone)
-		if rel.RelativeResidentID != 0 {
-			who = s.name(rel.RelativeResidentID)
-		}
-		line := cursorMark(i == s.cursor) + cell(s.name(rel.ResidentID), 14) + " " + cell(who, 18) + " " + cell(rel.Relation, 8) + " " +
-			rel.CreatedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + " " + rel.CreatedBy
+		line := cursorMark(i == s.cursor) + cell(s.name(rel.ResidentID), 14) + " " + cell(s.relative(rel), 18) + " " + cell(lifeline.Relation(rel.Relation).Label(s.e.lang), 8) + " " +
+			rel.CreatedAt.In(lifeline.ChinaTime).Format("01-02 15:04") + " " + lifeline.Printable(rel.CreatedBy)
 		if i == s.cursor {
 			line = styleSelected.Render(line)
 		}

@@ -2,8 +2,12 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -16,7 +20,7 @@ func TestRelativesLinkAndReview(t *testing.T) {
 	waitFor(t, tm, "关联亲属")
 	tm.Send(runes(f.li.Doc.Number))
 	tm.Send(enter)
-	tm.Send(runes("配偶"))
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight}) // 子女 → 配偶
 	tm.Send(enter)
 	// Back on the resident, loaded again with the link.
 	waitFor(t, tm, "同户自动通过", "李秀英 配偶 自动通过")
@@ -25,8 +29,7 @@ func TestRelativesLinkAndReview(t *testing.T) {
 	waitFor(t, tm, "证件号/电话")
 	tm.Send(runes("139 1111 2222"))
 	tm.Send(enter)
-	tm.Send(runes("子女"))
-	tm.Send(enter)
+	tm.Send(enter) // the first relation: 子女
 	waitFor(t, tm, "等待审核")
 	rels, err := f.db.Relatives(context.Background(), f.zhang.ID)
 	if err != nil {
@@ -79,11 +82,12 @@ func TestRelativesLinkView(t *testing.T) {
 	tm.Send(runes("l"))
 	tm.Send(runes("13911112222"))
 	tm.Send(tab)
-	tm.Send(runes("子女"))
-	waitFor(t, tm, "子女")
+	tm.Send(tea.KeyMsg{Type: tea.KeyLeft}) // from the first, round to the last: 其他
+	tm.Send(tea.KeyMsg{Type: tea.KeyLeft})
+	waitFor(t, tm, "‹兄弟姐妹›")
 	fm := final(t, tm)
-	if fm.current != screenRelatives || fm.relatives.who.Value() != "13911112222" || !fm.relatives.relation.Focused() {
-		t.Fatalf("screen %d, who %q, relation focused %v", fm.current, fm.relatives.who.Value(), fm.relatives.relation.Focused())
+	if fm.current != screenRelatives || fm.relatives.who.Value() != "13911112222" || !fm.relatives.choosing || lifeline.Relations[fm.relatives.relation] != lifeline.RelationSibling {
+		t.Fatalf("screen %d, who %q, choosing %v, relation %d", fm.current, fm.relatives.who.Value(), fm.relatives.choosing, fm.relatives.relation)
 	}
 	requireGolden(t, fm)
 }
@@ -110,7 +114,7 @@ func TestReviewRelativeElsewhere(t *testing.T) {
 	}
 	mm, cmd = mm.Update(runes("a"))
 	mm, _ = mm.Update(cmd())
-	if st, isErr := mm.(Model).Status(); isErr || st != "已通过" {
+	if st, isErr := mm.(Model).Status(); isErr || st != "已通过：吴建国 的子女 ?" {
 		t.Fatalf("status %q after approving", st)
 	}
 	log, err := f.db.AuditLog(ctx, f.wu.ID, 20)
@@ -125,5 +129,33 @@ func TestReviewRelativeElsewhere(t *testing.T) {
 	}
 	if len(reviews) != 1 || reviews[0] != "staff:wang approved" {
 		t.Fatalf("review entries %q, want one by staff:wang", reviews)
+	}
+}
+
+// The review list grows: newest first with the count, a page at a time
+// (PgDn, End, Home); approving says who was approved and selects the next.
+func TestReviewPagesAndMovesOn(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := 0; i < 30; i++ {
+		f.db.Now = func() time.Time { return testNow.Add(time.Duration(i) * time.Minute) }
+		rel := &lifeline.Relative{ResidentID: f.wu.ID, Phone: fmt.Sprintf("139000011%02d", i), Relation: "子女", CreatedBy: "staff:wang"}
+		if err := f.db.LinkRelative(ctx, rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Send(fkey(6))
+	waitFor(t, tm, "30 条待审核（最新的在上", "+86 139****1129")
+	tm.Send(tea.KeyMsg{Type: tea.KeyPgDown})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnd})
+	waitFor(t, tm, "▶ 吴建国")
+	tm.Send(tea.KeyMsg{Type: tea.KeyHome})
+	tm.Send(runes("a"))
+	waitFor(t, tm, "已通过：吴建国 的子女 +86 139****1129", "29 条待审核")
+	fm := final(t, tm)
+	if fm.review.cursor != 0 || fm.review.pending[0].Phone != "+8613900001128" {
+		t.Fatalf("after approving the newest, cursor %d on %s, want the next newest", fm.review.cursor, fm.review.pending[0].Phone)
 	}
 }

@@ -68,11 +68,17 @@ func (s residentScreen) keys() []key.Binding {
 	if s.confirm {
 		return []key.Binding{k.Yes, k.No}
 	}
-	b := []key.Binding{k.Reveal, k.Print, k.Sample, k.Link}
+	// The revoke key comes right after print, so it shows at 80 columns;
+	// ↑↓ (choosing the card) is in the full help.
+	b := []key.Binding{k.Print}
 	if len(s.codes) > 0 {
-		b = append(b, k.Up, k.Down, k.Revoke)
+		b = append(b, k.Revoke)
 	}
-	return append(b, k.Back)
+	b = append(b, k.Reveal, k.Sample, k.Link, k.Back)
+	if len(s.codes) > 0 {
+		b = append(b, k.Up, k.Down)
+	}
+	return b
 }
 
 // load reads the resident and everything shown about them in one command.
@@ -152,7 +158,7 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 			s.e.setError(msg.err)
 			return s, nil
 		}
-		s.e.setStatus(s.e.t("已作废纸质码 ", "Revoked paper code ") + shortSerial(msg.serial))
+		s.e.setStatus(s.e.t("已吊销纸质码 ", "Revoked paper code ") + shortSerial(msg.serial))
 		// Show it at once; the reload confirms what the store holds.
 		for i := range s.codes {
 			if string(s.codes[i].Serial) == string(msg.serial) {
@@ -163,7 +169,7 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 	case tea.KeyMsg:
 		if s.r == nil {
 			if key.Matches(msg, k.Back) {
-				return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+				return s, s.e.goBack(false)
 			}
 			return s, nil
 		}
@@ -174,13 +180,13 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 				return s, s.revoke(s.codes[s.cursor].Serial)
 			case key.Matches(msg, k.No):
 				s.confirm = false
-				s.e.setStatus(s.e.t("未作废", "Not revoked"))
+				s.e.setStatus(s.e.t("未吊销", "Not revoked"))
 			}
 			return s, nil
 		}
 		switch {
 		case key.Matches(msg, k.Back):
-			return s, s.e.goTo(navMsg{to: screenFind, resident: nil})
+			return s, s.e.goBack(false)
 		case key.Matches(msg, k.Reveal):
 			if s.revealed {
 				s.revealed = false
@@ -207,11 +213,11 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 				return s, nil
 			}
 			if s.codes[s.cursor].Revoked() {
-				s.e.setStatus(s.e.t("这张纸质码已经作废", "This paper code is already revoked"))
+				s.e.setStatus(s.e.t("这张纸质码已经吊销", "This paper code is already revoked"))
 				return s, nil
 			}
 			s.confirm = true
-			s.e.setStatus(s.e.t("挂失作废纸质码 ", "Revoke paper code ") + shortSerial(s.codes[s.cursor].Serial) + s.e.t("？按 y 确认，n 取消", "? Press y to confirm, n to cancel"))
+			s.e.setStatus(s.e.t("挂失吊销纸质码 ", "Revoke paper code ") + shortSerial(s.codes[s.cursor].Serial) + s.e.t("？按 y 确认，n 取消", "? Press y to confirm, n to cancel"))
 		}
 	}
 	return s, nil
@@ -277,12 +283,16 @@ func (s residentScreen) whoView() string {
 	if r.NeedsManual {
 		who += "  " + styleWarn.Render(s.e.t("[需人工处理]", "[needs manual handling]"))
 	}
+	where := lifeline.Printable(r.Address.Community + " " + r.Address.Short())
+	if r.OnSite {
+		where = styleWarn.Render(s.e.t("现场登记，不在名册上", "registered on site, not on the roster")) + " " + lifeline.Printable(r.Address.Community)
+	}
 	phone := s.e.t("无", "none")
 	if len(phones) > 0 {
 		phone = strings.Join(phones, ", ")
 	}
 	return who + "\n" + styleLabel.Render(s.e.t("电话 ", "Phone ")) + phone + "   " +
-		styleLabel.Render(s.e.t("住址 ", "Address ")) + lifeline.Printable(r.Address.Community+" "+r.Address.Short())
+		styleLabel.Render(s.e.t("住址 ", "Address ")) + where
 }
 
 // statusView is the status, large, beside the latest test.
@@ -311,7 +321,7 @@ func (s residentScreen) listLine(label lifeline.Text, items []string, none lifel
 	if len(items) == 0 {
 		return line + none.In(s.e.lang)
 	}
-	return line + strings.Join(items, "；")
+	return line + strings.Join(items, s.e.t("；", "; "))
 }
 
 // householdLine is everyone else in the household with their status.
@@ -331,9 +341,9 @@ func (s residentScreen) relativesLine() string {
 	for _, rel := range s.relatives {
 		who := lifeline.MaskPhone(rel.Phone)
 		if rel.RelativeResidentID != 0 {
-			who = s.names[rel.RelativeResidentID]
+			who = lifeline.Printable(s.names[rel.RelativeResidentID])
 		}
-		rels = append(rels, lifeline.Printable(who+" "+rel.Relation)+" "+rel.State.Label(s.e.lang))
+		rels = append(rels, who+" "+lifeline.Printable(lifeline.Relation(rel.Relation).Label(s.e.lang))+" "+rel.State.Label(s.e.lang))
 	}
 	return s.listLine(lifeline.T("亲属：", "Relatives: "), rels, lifeline.T("无", "none"))
 }
@@ -361,7 +371,7 @@ func (s residentScreen) codesView(height int) string {
 		return head + s.e.t("未发放", "none issued") + "\n"
 	}
 	var b strings.Builder
-	b.WriteString(head + fmt.Sprintf(s.e.t("%d 张", "%d"), len(s.codes)) + "\n")
+	b.WriteString(head + fmt.Sprintf(s.e.t("%d 张", "%d"), len(s.codes)) + styleDim.Render(s.e.t("（卡上印前两组编号）", " (cards show the first two groups)")) + "\n")
 	rows := max(height-2, 1)
 	start := 0
 	if s.cursor >= rows {
@@ -373,11 +383,11 @@ func (s residentScreen) codesView(height int) string {
 		state := s.e.t("有效", "valid")
 		switch {
 		case c.Revoked():
-			state = s.e.t("已作废", "revoked")
+			state = s.e.t("已吊销", "revoked")
 		case !c.ExpiresAt.IsZero() && now.After(c.ExpiresAt):
 			state = s.e.t("已过期", "expired")
 		}
-		line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 28) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(lifeline.ChinaTime).Format("01-02"), 13) +
+		line := cursorMark(i == s.cursor) + cell(shortSerial(c.Serial), 33) + cell(s.e.t("签发 ", "issued ")+c.IssuedAt.In(lifeline.ChinaTime).Format("01-02"), 13) +
 			cell(s.e.t("至 ", "until ")+c.ExpiresAt.In(lifeline.ChinaTime).Format("2006-01-02"), 18) + state
 		if i == s.cursor {
 			line = styleSelected.Render(line)

@@ -122,7 +122,7 @@ func TestResidentRevokeLostCard(t *testing.T) {
 	tm.Send(runes("x"))
 	waitFor(t, tm, "按 y 确认")
 	tm.Send(runes("y"))
-	waitFor(t, tm, "已作废纸质码")
+	waitFor(t, tm, "已吊销纸质码")
 	fm := final(t, tm)
 	sel := fm.resident.codes[fm.resident.cursor]
 	got, err := f.db.IssuedCodes(ctx, f.zhang.ID)

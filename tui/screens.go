@@ -68,9 +68,9 @@ var screens = [screenCount]screen{
 	screenPrint: {
 		title: lifeline.T("打印纸质码", "Print paper codes"),
 		model: modelAt(func(m *Model) *printScreen { return &m.print }),
-		enter: func(m *Model, n navMsg) tea.Cmd {
-			m.print = m.print.start(n.resident)
-			return nil
+		enter: func(m *Model, n navMsg) (cmd tea.Cmd) {
+			m.print, cmd = m.print.start(n.resident)
+			return cmd
 		},
 	},
 	screenQueue: {
@@ -87,6 +87,7 @@ var screens = [screenCount]screen{
 			m.register, cmd = m.register.start(n.resident)
 			return cmd
 		},
+		typing: always,
 	},
 	screenRelatives: {
 		title: lifeline.T("关联亲属", "Link a relative"),

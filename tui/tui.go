@@ -16,6 +16,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/cups"
 )
 
 // Config is what the staff screen runs on.
@@ -26,6 +27,15 @@ type Config struct {
 	Now func() time.Time
 	// Print makes paper codes; nil means printing is not available here.
 	Print Printer
+	// Printer is where this desk's printed files go, the CUPS printer
+	// beside it (lifeline tui --printer); nil means PDF files only. A
+	// worker may choose another for their account (P on the print
+	// screen), kept in PrintSettings.
+	Printer *cups.Printer
+	// PrintSettings is the file of the desk's print settings
+	// (cups.SettingsFile): each account's printer and each printer's
+	// offset; "" keeps none.
+	PrintSettings string
 	// Check verifies a scanned paper code; nil means checking is not
 	// available here.
 	Check Checker
@@ -69,6 +79,9 @@ func (e *env) now() time.Time {
 // setStatus shows a sentence in the status line.
 func (e *env) setStatus(s string) { e.status, e.statusErr = s, false }
 
+// setProblem shows a sentence in the status line as a problem to see to.
+func (e *env) setProblem(s string) { e.status, e.statusErr = s, true }
+
 // setError shows err as one sentence in the status line; nil clears it.
 func (e *env) setError(err error) {
 	if err == nil {
@@ -84,6 +97,51 @@ func (e *env) actor() string {
 		return ""
 	}
 	return "staff:" + e.staff.User
+}
+
+// printSettings are the desk's print settings; unreadable ones are none
+// (the print screen says so when it writes them).
+func (e *env) printSettings() cups.Settings {
+	if e.cfg.PrintSettings == "" {
+		return cups.Settings{}
+	}
+	s, _ := cups.LoadSettings(e.cfg.PrintSettings)
+	return s
+}
+
+// printerFor is the printer the logged-in worker's prints go to: the one
+// their account chose, else the desk's (Config.Printer, then the settings'
+// default); nil for PDF files only.
+func (e *env) printerFor() *cups.Printer {
+	s := e.printSettings()
+	name, chosen := "", false
+	if e.staff != nil {
+		name, chosen = s.Accounts[e.staff.User]
+	}
+	switch {
+	case chosen && name == "":
+		return nil
+	case chosen:
+		return &cups.Printer{Name: name}
+	case e.cfg.Printer != nil:
+		return e.cfg.Printer
+	case s.Default != "":
+		return &cups.Printer{Name: s.Default}
+	}
+	return nil
+}
+
+// keepPrinter keeps name ("" for PDF files only) as the logged-in
+// worker's printer in the desk's settings.
+func (e *env) keepPrinter(name string) error {
+	if e.cfg.PrintSettings == "" || e.staff == nil {
+		return nil
+	}
+	s, err := cups.LoadSettings(e.cfg.PrintSettings)
+	if err != nil {
+		return err
+	}
+	return s.WithAccount(e.staff.User, name).Save(e.cfg.PrintSettings)
 }
 
 // community is the community the staff member may see, carried by their
@@ -103,6 +161,9 @@ type navMsg struct {
 	// keepStatus keeps the status line's sentence across the move (the
 	// outcome of what the last screen did).
 	keepStatus bool
+	// back returns to the screen the worker came from (Esc) instead of
+	// going to a new one; to is then ignored.
+	back bool
 }
 
 // goTo asks for another screen. The root model switches at once, after
@@ -112,6 +173,15 @@ func (e *env) goTo(n navMsg) tea.Cmd {
 	e.pending = &n
 	return nil
 }
+
+// goBack returns to the screen the worker came from, as Esc does on every
+// screen; keepStatus keeps the outcome of what this screen did in view.
+func (e *env) goBack(keepStatus bool) tea.Cmd {
+	return e.goTo(navMsg{back: true, keepStatus: keepStatus})
+}
+
+// maxHistory bounds how many screens Esc walks back through.
+const maxHistory = 32
 
 // routed is a message that belongs to one screen whichever is showing, so
 // a batch keeps reporting progress after the worker looks elsewhere.
@@ -123,6 +193,9 @@ type Model struct {
 	help     help.Model
 	showHelp bool
 	current  screenID
+	// history holds how to show again each screen the worker came
+	// through, most recent last: Esc goes back one.
+	history []navMsg
 
 	login     loginScreen
 	find      findScreen
@@ -251,6 +324,7 @@ func (m Model) logout() (tea.Model, tea.Cmd) {
 	e.ctx = context.Background()
 	m.showHelp = false
 	m.current = screenLogin
+	m.history = nil
 	m.newScreens()
 	// The stopped job still sends its last message, numbered with its run:
 	// the new print screen counts on past it, so that message is dropped
@@ -266,6 +340,23 @@ func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.showHelp = false
+	if n.back {
+		if len(m.history) == 0 {
+			if m.current == screenFind {
+				return m, nil // nowhere further back
+			}
+			n.to = screenFind
+		} else {
+			back := m.history[len(m.history)-1]
+			m.history = m.history[:len(m.history)-1]
+			n.to, n.id, n.resident = back.to, back.id, back.resident
+		}
+	} else if n.to != m.current && m.current != screenLogin {
+		m.history = append(m.history, m.here())
+		if len(m.history) > maxHistory {
+			m.history = m.history[1:]
+		}
+	}
 	if !n.keepStatus {
 		m.e.setStatus("")
 	}
@@ -275,6 +366,23 @@ func (m Model) navigate(n navMsg) (tea.Model, tea.Cmd) {
 		cmd = enter(&m, n)
 	}
 	return m, cmd
+}
+
+// here is how to show the current screen again, as it is now: the same
+// resident on the screens that act on one.
+func (m Model) here() navMsg {
+	n := navMsg{to: m.current}
+	switch m.current {
+	case screenResident:
+		n.id = m.resident.id
+	case screenPrint:
+		n.resident = m.print.r
+	case screenRelatives:
+		n.resident = m.relatives.r
+	case screenRegister:
+		n.resident = m.register.from
+	}
+	return n
 }
 
 // typing reports whether the focused field takes free text, where ? is a
@@ -358,3 +466,36 @@ func (m Model) View() string {
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, append(append(top, body), bottom...)...)
 }
+
+// moveCursor moves a list's cursor for a key, within n rows: one up or
+// down, a page of page rows, the first (Home: the newest, as lists that
+// grow show them) or the last. It reports whether the key moved it.
+func (e *env) moveCursor(msg tea.KeyMsg, cursor, n, page int) (int, bool) {
+	k := e.keys
+	page = max(page, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		cursor--
+	case key.Matches(msg, k.Down):
+		cursor++
+	case key.Matches(msg, k.PageUp):
+		cursor -= page
+	case key.Matches(msg, k.PageDown):
+		cursor += page
+	case key.Matches(msg, k.Home):
+		cursor = 0
+	case key.Matches(msg, k.End):
+		cursor = n - 1
+	default:
+		return cursor, false
+	}
+	return max(0, min(cursor, n-1)), true
+}
+
+// listRows is how many rows of a list show on a screen of height lines
+// with head lines above them: what PgUp and PgDn move by.
+func (e *env) listRows(head int) int { return max(e.height-4-head, 1) }
+
+// window is the first row to show of a list of n rows with the cursor at
+// cursor, rows at a time: the cursor stays in view.
+func window(cursor, rows int) int { return max(0, cursor-rows+1) }

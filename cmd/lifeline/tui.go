@@ -7,6 +7,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
+	"github.com/lifeline-health/lifeline/cups"
 	"github.com/lifeline-health/lifeline/tui"
 )
 
@@ -15,6 +16,7 @@ type tuiFlags struct {
 	printDir *string
 	site     *string
 	check    func() code.VerifierSetup
+	printer  *string
 }
 
 func addTUIFlags(app *App, fs *flag.FlagSet) tuiFlags {
@@ -23,6 +25,7 @@ func addTUIFlags(app *App, fs *flag.FlagSet) tuiFlags {
 		printDir: fs.String("print-dir", ".", app.T("打印的 PDF 文件写到这个`目录`", "`DIR` the printed PDF files are written to")),
 		site:     fs.String("site", host, app.T("本工作台的名称，记在现场登记上", "this desk's name, recorded on on-site registrations")),
 		check:    checkFlags(app, fs),
+		printer:  fs.String("printer", "", app.T("本工作台的 CUPS 打印机：打印的文件直接交给它（工作人员可在打印界面按 P 另选）", "this desk's CUPS printer: printed files go straight to it (a worker may choose another with P on the print screen)")),
 	}
 }
 
@@ -45,5 +48,5 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 
 // tuiConfig is the desk's configuration (tui.Desk) from the flags.
 func tuiConfig(app *App, db lifeline.Store, f tuiFlags) (tui.Config, error) {
-	return tui.Desk(db, app.Lang, *f.site, *f.printDir, f.check())
+	return tui.Desk(db, app.Lang, tui.DeskPlaces{Site: *f.site, PrintDir: *f.printDir, Check: f.check(), Printer: *f.printer, PrintSettings: cups.SettingsFile(app.DBPath)})
 }
