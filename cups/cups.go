@@ -240,7 +240,7 @@ func (s Status) Line(l lifeline.Lang, printer, file string) string {
 		if s.Reason != "" {
 			why = l.Pick("（"+s.Reason+"）", " ("+s.Reason+")")
 		}
-		return l.Pick("打印机 "+printer+" 已停止"+why+"：作业 "+s.Job+" 在排队，排除故障并启用打印机后继续；文件保存在 "+file,
+		return l.Pick("打印机 "+printer+" 已停止"+why+"：作业 "+s.Job+" 在排队，打印机恢复后继续打印；文件保存在 "+file,
 			"the printer "+printer+" is stopped"+why+": job "+s.Job+" waits and prints once the printer is started again; the file is kept at "+file)
 	}
 	return l.Pick("已发送到打印机 "+printer+"（作业 "+s.Job+"，"+s.Printer.Label(l)+"）", "sent to the printer "+printer+" (job "+s.Job+", "+s.Printer.Label(l)+")")

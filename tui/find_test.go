@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -172,4 +173,23 @@ func TestFindEnterOnStaleListWaitsForTheQuery(t *testing.T) {
 func (f *fixture) findScreen() (*env, findScreen) {
 	e := &env{cfg: f.config(), store: f.db, ctx: context.Background(), lang: lifeline.Zh, keys: newKeyMap(lifeline.Zh), staff: &lifeline.Staff{User: "wang", Community: "幸福社区"}}
 	return e, newFindScreen(e)
+}
+
+// More matches than the screen shows: the count says only the first 50
+// are shown.
+func TestFindSaysWhenCapped(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := 0; i < 55; i++ {
+		r := &lifeline.Resident{Name: fmt.Sprintf("王%c", '一'+rune(i)), Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: mainlandID(t, fmt.Sprintf("110105199001%02d%03d", 1+i%28, i))},
+			Address: lifeline.Address{Community: "幸福社区", Building: "20", Unit: "1", Room: fmt.Sprint(100 + i)}}
+		if err := f.db.CreateResident(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Send(runes("王"))
+	waitFor(t, tm, "50 条结果（仅显示前 50 条）")
+	final(t, tm)
 }

@@ -3,7 +3,9 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,10 +43,10 @@ func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
 		if err != nil {
 			return PrintResult{}, err
 		}
-		opt := paper.Options{Out: filepath.Join(dir, name), Layout: paper.Cards, IssuedBy: job.Staff, Total: total, Font: font,
+		opt := paper.Options{Out: freeName(dir, name), Layout: paper.Cards, IssuedBy: job.Staff, Total: total, Font: font,
 			KeepPrevious: job.KeepPrevious, StartAt: job.StartAt, Offset: job.Offset}
 		if job.Large {
-			opt.Layout, opt.Out, opt.StartAt = paper.Large, filepath.Join(dir, "large-"+name), 0
+			opt.Layout, opt.Out, opt.StartAt = paper.Large, freeName(dir, "large-"+name), 0
 		}
 		if job.Scope == PrintBuilding {
 			opt.List = paper.ListName(opt.Out)
@@ -52,6 +54,20 @@ func PaperPrinter(s lifeline.Store, keyDir, dir string) Printer {
 		iss := paper.CodeIssuer{Issuer: &code.Issuer{Key: key}}
 		res, err := paper.Batch(ctx, src, iss, s, opt, func(p paper.Progress) { progress(p.Done, total) })
 		return PrintResult{Files: res.AllFiles(), Codes: res.Codes, Revoked: res.Revoked}, err
+	}
+}
+
+// freeName is name in dir, or, when a file of that name is there (two
+// prints in one second), name with -2, -3… before its extension: a print
+// never replaces an earlier one's file.
+func freeName(dir, name string) string {
+	ext := filepath.Ext(name)
+	out := filepath.Join(dir, name)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(out); err != nil {
+			return out
+		}
+		out = filepath.Join(dir, fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i, ext))
 	}
 }
 

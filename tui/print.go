@@ -534,7 +534,7 @@ func (s printScreen) view(width, height int) string {
 	if s.running {
 		b.WriteString(styleDim.Render(s.e.t("按 esc 取消：已写完的才会记录，不会留下半个文件。", "Press esc to cancel: only what was written is recorded; no half-written file is left.")))
 	} else if s.result != nil {
-		s.doneView(&b)
+		s.doneView(&b, width)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -560,7 +560,7 @@ func (s printScreen) menuView(b *strings.Builder) {
 
 // doneView is where the files are, by their full paths, and where they
 // stand at the printer.
-func (s printScreen) doneView(b *strings.Builder) {
+func (s printScreen) doneView(b *strings.Builder, width int) {
 	b.WriteString(styleOK.Render(s.e.t("完成。文件：", "Done. Files:")) + "\n")
 	for _, f := range s.result.Files {
 		b.WriteString("  " + lifeline.Printable(f) + "\n")
@@ -570,7 +570,10 @@ func (s printScreen) doneView(b *strings.Builder) {
 		if s.spoolErr {
 			style = styleWarn
 		}
-		b.WriteString("\n" + style.Render(s.spool) + "\n")
+		// Wrapped: a stopped printer's sentence names the file kept.
+		b.WriteString("\n" + style.Width(width).Render(s.spool) + "\n")
 	}
+	b.WriteString("\n  k  " + s.e.t("以前的卡：", "Earlier cards: ") + s.previousLabel() + "\n")
+	b.WriteString("  P  " + s.e.t("打印机：", "Printer: ") + s.printerLabel() + "\n")
 	b.WriteString("\n" + styleDim.Render(s.e.t("按 1、2、3 再打印，esc 返回。", "Press 1, 2 or 3 to print again, esc to go back.")))
 }

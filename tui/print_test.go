@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
@@ -162,4 +163,38 @@ func TestPrintRateWaitsForTheStart(t *testing.T) {
 	if v := s.view(80, 24); !strings.Contains(v, "205 / 411 codes  102/s  about 2s left") {
 		t.Fatalf("after 2 s:\n%s", v)
 	}
+}
+
+// A reprint offers to revoke the earlier card (the default) or keep it;
+// the card position of a partly used sheet is chosen with ←→.
+func TestPrintReprintAndStartAt(t *testing.T) {
+	f := newFixture(t)
+	old := lifeline.IssuedCode{Serial: []byte("0123456789abcdef"), ResidentID: f.zhang.ID, KeyID: "0011223344556677", IssuedAt: testNow.Add(-time.Hour), ExpiresAt: testNow.Add(time.Hour)}
+	if err := f.db.RecordIssued(context.Background(), []lifeline.IssuedCode{old}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.config()
+	jobs := make(chan PrintJob, 2)
+	cfg.Print = func(ctx context.Context, job PrintJob, progress func(done, total int)) (PrintResult, error) {
+		jobs <- job
+		return PrintResult{Files: []string{"/srv/prints/card.pdf"}, Codes: 1, Revoked: 1}, nil
+	}
+	tm := openZhang(t, f, cfg)
+	tm.Send(runes("p"))
+	waitFor(t, tm, "以前的卡：新卡印好后吊销（此人现有 1 张有效卡）", "从第一页的第 1 个位置印起")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight})
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight})
+	waitFor(t, tm, "第 3 个位置")
+	tm.Send(runes("1"))
+	waitFor(t, tm, "以前的 1 张已吊销", "/srv/prints/card.pdf")
+	if job := <-jobs; job.KeepPrevious || job.StartAt != 3 {
+		t.Fatalf("first job %+v, want the earlier card revoked, from position 3", job)
+	}
+	tm.Send(runes("k"))
+	waitFor(t, tm, "保留，仍然有效（备用卡）")
+	tm.Send(runes("1"))
+	if job := <-jobs; !job.KeepPrevious {
+		t.Fatalf("after k: %+v, want the earlier cards kept", job)
+	}
+	final(t, tm)
 }
