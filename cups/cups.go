@@ -243,5 +243,8 @@ func (s Status) Line(l lifeline.Lang, printer, file string) string {
 		return l.Pick("打印机 "+printer+" 已停止"+why+"：作业 "+s.Job+" 在排队，打印机恢复后继续打印；文件保存在 "+file,
 			"the printer "+printer+" is stopped"+why+": job "+s.Job+" waits and prints once the printer is started again; the file is kept at "+file)
 	}
-	return l.Pick("已发送到打印机 "+printer+"（作业 "+s.Job+"，"+s.Printer.Label(l)+"）", "sent to the printer "+printer+" (job "+s.Job+", "+s.Printer.Label(l)+")")
+	if s.Printer == Printing {
+		return l.Pick("打印机 "+printer+" 正在打印（作业 "+s.Job+"）", "the printer "+printer+" is printing (job "+s.Job+")")
+	}
+	return l.Pick("已发送到打印机 "+printer+"，作业 "+s.Job+" 在排队", "sent to the printer "+printer+": job "+s.Job+" is queued")
 }

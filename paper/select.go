@@ -30,9 +30,10 @@ type SelectStore interface {
 }
 
 // Source returns the selected residents as a Source, in print order, and
-// how many they are. A building or a community is streamed from the store
-// in building, unit, room order, after one counting pass that gives the
-// time left; nobody selected is ENOTFOUND.
+// how many they are. A building is read whole and sorted door to door
+// (Less: room 101 before 1001), as its cards are handed out; a community
+// is streamed from the store in building, unit, room order, after one
+// counting pass that gives the time left; nobody selected is ENOTFOUND.
 func (s Selection) Source(ctx context.Context, st SelectStore) (Source, int, error) {
 	var rs []*lifeline.Resident
 	var err error
@@ -62,6 +63,15 @@ func (s Selection) Source(ctx context.Context, st SelectStore) (Source, int, err
 		}
 	case s.Residents != nil:
 		rs = append(rs, s.Residents...)
+	case s.Building != "":
+		err = st.EachResident(ctx, lifeline.ResidentFilter{Building: s.Building, Community: s.Community}, func(r *lifeline.Resident) error {
+			cp := *r
+			rs = append(rs, &cp)
+			return nil
+		})
+		if err == nil && len(rs) == 0 {
+			err = lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有符合条件的居民", "no residents match"))
+		}
 	default:
 		f := lifeline.ResidentFilter{Building: s.Building, Community: s.Community}
 		total := 0

@@ -27,6 +27,7 @@ func TestSelectionSource(t *testing.T) {
 		{Community: "阳光社区", Building: "1", Unit: "1", Room: "101"},
 		{Community: "月亮社区", Building: "1", Unit: "1", Room: "101"},
 		{Community: "阳光社区", Building: "2", Room: "301"},
+		{Community: "阳光社区", Building: "1", Unit: "1", Room: "1001"},
 	} {
 		c, _ := lifeline.MainlandIDCheckDigit(fmt.Sprintf("11010519700101%03d", i))
 		r := &lifeline.Resident{Name: fmt.Sprintf("居民%d", i), Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: fmt.Sprintf("11010519700101%03d", i) + string(c)}, Address: a}
@@ -54,7 +55,8 @@ func TestSelectionSource(t *testing.T) {
 		{"address", Selection{Address: lifeline.Address{Building: "1", Unit: "1", Room: "101"}, Community: "月亮社区"}, rs[3:4]},
 		{"address without a unit", Selection{Address: lifeline.Address{Building: "2", Room: "301"}}, rs[4:5]},
 		{"list, in print order", Selection{Residents: []*lifeline.Resident{rs[0], rs[2]}}, []*lifeline.Resident{rs[2], rs[0]}},
-		{"building of a community", Selection{Building: "1", Community: "阳光社区"}, []*lifeline.Resident{rs[1], rs[2], rs[0]}},
+		// Door to door: 1001 after 101 and 102, not before them.
+		{"building of a community", Selection{Building: "1", Community: "阳光社区"}, []*lifeline.Resident{rs[1], rs[2], rs[0], rs[5]}},
 		{"community", Selection{Community: "月亮社区"}, rs[3:4]},
 	} {
 		got, n, err := ids(c.sel)

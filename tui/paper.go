@@ -77,12 +77,14 @@ func jobSource(ctx context.Context, s lifeline.Store, job PrintJob) (src paper.S
 	if job.Scope == PrintPerson {
 		return paper.Residents([]*lifeline.Resident{job.Resident}), 1, fmt.Sprintf("card-%d-%s.pdf", job.Resident.ID, stamp), nil
 	}
-	src = paper.Selected(s, job.Filter)
-	if err := src(ctx, func(*lifeline.Resident) error { total++; return nil }); err != nil {
-		return nil, 0, "", err
-	}
 	if job.Scope == PrintHousehold {
+		src = paper.Selected(s, job.Filter)
+		if err := src(ctx, func(*lifeline.Resident) error { total++; return nil }); err != nil {
+			return nil, 0, "", err
+		}
 		return src, total, fmt.Sprintf("household-%d-%s.pdf", job.Filter.HouseholdID, stamp), nil
 	}
-	return src, total, fmt.Sprintf("building-%s-%s.pdf", job.Filter.Building, stamp), nil
+	// A building in door-to-door order, room 101 before 1001.
+	src, total, err = paper.Selection{Building: job.Filter.Building, Community: job.Filter.Community}.Source(ctx, s)
+	return src, total, fmt.Sprintf("building-%s-%s.pdf", job.Filter.Building, stamp), err
 }

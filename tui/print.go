@@ -561,7 +561,11 @@ func (s printScreen) menuView(b *strings.Builder) {
 // doneView is where the files are, by their full paths, and where they
 // stand at the printer.
 func (s printScreen) doneView(b *strings.Builder, width int) {
-	b.WriteString(styleOK.Render(s.e.t("完成。文件：", "Done. Files:")) + "\n")
+	done := s.e.t("完成。", "Done. ")
+	if s.result.Revoked > 0 {
+		done += s.e.lang.Count(s.result.Revoked, "以前的 %d 张已吊销。", "%d earlier card revoked. ", "%d earlier cards revoked. ")
+	}
+	b.WriteString(styleOK.Render(done+s.e.t("文件：", "Files:")) + "\n")
 	for _, f := range s.result.Files {
 		b.WriteString("  " + lifeline.Printable(f) + "\n")
 	}

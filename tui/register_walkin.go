@@ -178,7 +178,7 @@ func (f *walkInForm) view(width int) string {
 		if f.skips(i) {
 			continue
 		}
-		label := styleLabel.Render(cell(fl.label.In(f.e.lang), 10)) + " "
+		label := styleLabel.Render(cell(fl.label.In(f.e.lang), 12)) + " "
 		switch {
 		case fl.in == nil:
 			b.WriteString(cursorMark(f.at == i) + label + "‹ " + lifeline.DocTypes[f.docType].Label(f.e.lang) + " ›" + "\n")
