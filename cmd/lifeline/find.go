@@ -36,8 +36,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	ctx = lifeline.WithActor(ctx, importActor())
-	// One more than shown tells whether there are more.
-	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit + 1})
+	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit + 1}) // one more: are there more?
 	if err != nil {
 		return err
 	}
