@@ -180,7 +180,7 @@ func TestBadRowsReportLines(t *testing.T) {
 	p := parse(t, map[string]string{"r.csv": in})
 	got := problems(p, lifeline.En)
 	want := []string{
-		"r.csv:4: 证件号码: ID number has a bad check digit",
+		"r.csv:4: 证件号码: the ID number's check digit is wrong: please check the number",
 		"r.csv:5: 姓名: contains a line break; remove it and try again",
 		"r.csv:5: 手机号码: unrecognised phone number: give an 11-digit mobile or a landline with its area code",
 		"r.csv:8: 姓名: name is missing",
@@ -194,7 +194,7 @@ func TestBadRowsReportLines(t *testing.T) {
 		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	zh := problems(p, lifeline.Zh)
-	if zh[0] != "r.csv:4: 证件号码: 身份证号码校验位错误" || zh[4] != "r.csv:9: 证件号码: 证件号码重复，与第 3 行相同" {
+	if zh[0] != "r.csv:4: 证件号码: 身份证号码校验位错误，请核对" || zh[4] != "r.csv:9: 证件号码: 证件号码重复，与第 3 行相同" {
 		t.Errorf("Chinese problems: %q", zh[:4])
 	}
 	if c := p.Counts(); c.Residents != 1 || c.Bad != 7 {
@@ -343,7 +343,7 @@ func TestXLSX(t *testing.T) {
 		t.Fatalf("%d tables, want 2 (the notes sheet is skipped)", len(p.Tables))
 	}
 	got := problems(p, lifeline.En)
-	if len(got) != 1 || got[0] != "book.xlsx#花名册:3: 证件号码: ID number has a bad check digit" {
+	if len(got) != 1 || got[0] != "book.xlsx#花名册:3: 证件号码: the ID number's check digit is wrong: please check the number" {
 		t.Fatalf("problems = %q", got)
 	}
 	b := p.Batch()
@@ -375,7 +375,7 @@ func TestRejects(t *testing.T) {
 	}
 	want := [][]string{
 		{"姓名", "证件号码", "楼栋", "房号", "备注", "错误", "来源"},
-		{"李四", badCheck(t, "31010419850607123"), "1", "102", "has, comma", "证件号码：身份证号码校验位错误", "r.csv:3"},
+		{"李四", badCheck(t, "31010419850607123"), "1", "102", "has, comma", "证件号码：身份证号码校验位错误，请核对", "r.csv:3"},
 		{"", "", "1", "103", "", "证件号码：证件号码为空（没有证件的儿童请把证件类型填为“无证件”）；姓名：姓名为空", "r.csv:4"},
 	}
 	if fmt.Sprint(recs) != fmt.Sprint(want) {

@@ -151,7 +151,7 @@ func TestImportBadRowsWriteNothing(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"r.csv:3: 证件号码: 身份证号码校验位错误", "r.csv:4: 健康码: 未知健康码颜色“紫码”", "共 2 行有错误，未写入任何数据"} {
+	for _, want := range []string{"r.csv:3: 证件号码: 身份证号码校验位错误，请核对", "r.csv:4: 健康码: 未知健康码颜色“紫码”", "共 2 行有错误，未写入任何数据"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -313,7 +313,7 @@ func TestImportAtomic(t *testing.T) {
 	b = append(b, []byte("坏行,身份证,110105194912310010,,幸福里社区,1,1,101\n")...)
 	bad := writeFile(t, dir, "bad.csv", b)
 	code, _, errOut := cli(t, ctx, db, "--lang", "en", "import", bad)
-	want := "bad.csv:" + strconv.Itoa(lines+1) + ": 证件号码: ID number has a bad check digit"
+	want := "bad.csv:" + strconv.Itoa(lines+1) + ": 证件号码: the ID number's check digit is wrong: please check the number"
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d, want a report %q:\n%s", code, want, errOut)
 	}
