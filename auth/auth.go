@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,12 +14,6 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// MaxFailures is how many wrong passwords in a row lock an account.
-const MaxFailures = 5
-
-// LockFor is how long an account stays locked after MaxFailures.
-const LockFor = 15 * time.Minute
 
 // MinPasswordLen is the shortest password staff add accepts.
 const MinPasswordLen = 8
@@ -66,61 +61,138 @@ func HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
-var errBadLogin = lifeline.Errorf(lifeline.EUNAUTHORIZED, lifeline.T("用户名或密码错误", "wrong user name or password"))
+// Accounts is what logging in reads and records: the accounts, the
+// failures per place, and the audit log.
+type Accounts interface {
+	lifeline.StaffService
+	lifeline.AuditService
+}
 
-// Login checks a user's password at time now. A wrong password counts a
-// failure; the MaxFailures-th locks the account for LockFor. A locked
-// account is refused without looking at the password, so guessing during a
-// lock-out learns nothing. Success resets the count.
-func Login(ctx context.Context, staff lifeline.StaffService, user, password string, now time.Time) (*lifeline.Staff, error) {
-	s, err := staff.StaffByUser(ctx, user)
-	if lifeline.ErrorCode(err) == lifeline.ENOTFOUND {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return nil, errBadLogin
-	}
+// Login checks a user's password at a place at time now. The place is
+// where the attempt comes from, as its locks are counted: "console desk-1"
+// for a desk, "ssh 10.0.0.5" for an address. Wrong passwords for a name
+// at a place lock that name there (lifeline.LoginState.Fail), not at
+// every desk; a name no account has counts and locks exactly the same,
+// and is refused in the same words and the same time, so that nobody
+// learns which names exist. A locked name is refused without looking at
+// the password, so guessing during a lock learns nothing. The right
+// password of a disabled account is refused as such. Every outcome is
+// audited, with the place of the actor in ctx (or place).
+func Login(ctx context.Context, accounts Accounts, user, password, place string, now time.Time) (*lifeline.Staff, error) {
+	ctx = atPlace(ctx, place)
+	st, err := accounts.LoginState(ctx, user, place, now)
 	if err != nil {
 		return nil, err
 	}
-	if now.Before(s.LockedUntil) {
-		return nil, locked(s.LockedUntil, now)
-	}
-	err = bcrypt.CompareHashAndPassword([]byte(s.PasswordHash), []byte(password))
-	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) || errors.Is(err, bcrypt.ErrHashTooShort) {
-		failures := s.FailedLogins + 1
-		var until time.Time
-		if failures >= MaxFailures {
-			until = now.Add(LockFor)
-			failures = 0
-		}
-		if err := staff.RecordLogin(ctx, user, failures, until); err != nil {
+	if st.Locked(now) {
+		if err := refused(ctx, accounts, "locked until "+st.LockedUntil.In(lifeline.ChinaTime).Format("15:04:05")); err != nil {
 			return nil, err
 		}
-		if !until.IsZero() {
-			return nil, locked(until, now)
+		return nil, locked(st.LockedUntil, now)
+	}
+	s, err := accounts.StaffByUser(ctx, user)
+	hash := dummyHash()
+	switch {
+	case err == nil && s.PasswordHash != "":
+		hash = []byte(s.PasswordHash)
+	case err != nil && lifeline.ErrorCode(err) != lifeline.ENOTFOUND:
+		return nil, err
+	}
+	err = bcrypt.CompareHashAndPassword(hash, []byte(password))
+	if err == nil && s == nil {
+		err = bcrypt.ErrMismatchedHashAndPassword // someone typed the dummy's password
+	}
+	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) || errors.Is(err, bcrypt.ErrHashTooShort) {
+		next, err := accounts.RecordLoginFailure(ctx, user, place, "wrong password", now)
+		if err != nil {
+			return nil, err
 		}
-		left := MaxFailures - failures
+		if next.Locked(now) {
+			return nil, locked(next.LockedUntil, now)
+		}
 		return nil, lifeline.Errorf(lifeline.EUNAUTHORIZED, lifeline.T(
-			fmt.Sprintf("用户名或密码错误（再错 %d 次将锁定 %d 分钟）", left, int(LockFor.Minutes())),
-			fmt.Sprintf("wrong user name or password (%d more tries before a %d-minute lock)", left, int(LockFor.Minutes()))))
+			fmt.Sprintf("用户名或密码错误（再错 %d 次将锁定 %s）", next.Left(), minutes(lifeline.LockFor(next.Locks+1), lifeline.Zh)),
+			fmt.Sprintf("wrong user name or password (%d more tries before it locks for %s)", next.Left(), minutes(lifeline.LockFor(next.Locks+1), lifeline.En))))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("check password of %s: %w", user, err)
 	}
-	if s.FailedLogins != 0 || !s.LockedUntil.IsZero() {
-		if err := staff.RecordLogin(ctx, user, 0, time.Time{}); err != nil {
+	if !s.Active() {
+		if err := refused(ctx, accounts, "user "+s.User+": account disabled"); err != nil {
 			return nil, err
 		}
-		s.FailedLogins, s.LockedUntil = 0, time.Time{}
+		return nil, errDisabled
+	}
+	if err := accounts.RecordLogin(ctx, s.User, place, "password"); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-func locked(until, now time.Time) error {
-	min := int(until.Sub(now).Round(time.Minute).Minutes())
-	if min < 1 {
-		min = 1
+// KeyLogin logs in the account that holds the SSH key with fingerprint,
+// which must be user's, from a place. A key cannot be guessed: a lock at
+// the place, from wrong passwords, does not stop it. A disabled account
+// is refused, and audited.
+func KeyLogin(ctx context.Context, accounts Accounts, user, fingerprint, place string) (*lifeline.Staff, error) {
+	ctx = atPlace(ctx, place)
+	s, _, err := accounts.StaffByKey(ctx, fingerprint)
+	if lifeline.ErrorCode(err) == lifeline.ENOTFOUND || err == nil && s.User != strings.TrimSpace(user) {
+		return nil, errBadKey
 	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.Active() {
+		if err := refused(ctx, accounts, "user "+s.User+": account disabled (key "+fingerprint+")"); err != nil {
+			return nil, err
+		}
+		return nil, errDisabled
+	}
+	if err := accounts.RecordLogin(ctx, s.User, place, "key "+fingerprint); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+var (
+	errDisabled = lifeline.Errorf(lifeline.EFORBIDDEN, lifeline.T("该账号已停用，请联系管理员", "this account is disabled; ask an administrator"))
+	errBadKey   = lifeline.Errorf(lifeline.EUNAUTHORIZED, lifeline.T("该公钥未登记给这个用户", "that key is not registered for this user"))
+)
+
+// atPlace returns ctx with the place on its actor, unless it has one
+// already (an SSH session's says its address and session).
+func atPlace(ctx context.Context, place string) context.Context {
+	a := lifeline.ActorFrom(ctx)
+	if a.Place != "" {
+		return ctx
+	}
+	a.Place = place
+	return lifeline.WithActor(ctx, a)
+}
+
+// refused audits a login refused before or whatever its password.
+func refused(ctx context.Context, accounts Accounts, why string) error {
+	return accounts.Audit(ctx, lifeline.AuditEntry{Actor: "anonymous", Action: "login_refused", Detail: why})
+}
+
+func locked(until, now time.Time) error {
+	left := until.Sub(now)
 	return lifeline.Errorf(lifeline.ELOCKED, lifeline.T(
-		fmt.Sprintf("密码错误次数过多，账号已锁定，请 %d 分钟后再试", min),
-		fmt.Sprintf("too many wrong passwords: the account is locked; try again in %d minutes", min)))
+		fmt.Sprintf("密码错误次数过多，此处已锁定，请 %s后再试，或请管理员解锁", minutes(left, lifeline.Zh)),
+		fmt.Sprintf("too many wrong passwords: locked here; try again in %s, or ask an administrator to unlock it", minutes(left, lifeline.En))))
+}
+
+// minutes says a duration in whole minutes, rounded up, at least one.
+func minutes(d time.Duration, l lifeline.Lang) string {
+	n := int((d + time.Minute - 1) / time.Minute)
+	if n < 1 {
+		n = 1
+	}
+	if l == lifeline.Zh {
+		return fmt.Sprintf("%d 分钟", n)
+	}
+	if n == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
 }

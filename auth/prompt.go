@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -42,4 +43,22 @@ func ReadNewPassword(in io.Reader, out io.Writer, fromLine bool, l lifeline.Lang
 		return "", lifeline.Errorf(lifeline.EINVALID, lifeline.T("两次输入的密码不一致", "the two passwords differ"))
 	}
 	return entered[0], nil
+}
+
+// CommandLineActor is who a command typed at the server acts as:
+// "cli:" and the operating system's account running it (looked up by
+// the process's user id, not $USER, which anyone can set), at the place
+// "cli", or "cli sudo from NAME" when root runs it through sudo. note is
+// what the command was told of who is acting (--by): kept beside the
+// actor in the audit log, never as it, since nothing checks it.
+func CommandLineActor(note string) lifeline.Actor {
+	name := fmt.Sprintf("uid %d", os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	place := "cli"
+	if via := os.Getenv("SUDO_USER"); via != "" && os.Geteuid() == 0 {
+		place += " sudo from " + lifeline.Printable(via)
+	}
+	return lifeline.Actor{User: "cli:" + name, Place: place, Note: strings.TrimSpace(note)}
 }

@@ -17,19 +17,26 @@ import (
 // belong to a change (an import, a code issued) are written in that
 // change's transaction, in the store.
 func (db *DB) Audit(ctx context.Context, e lifeline.AuditEntry) error {
+	a := lifeline.ActorFrom(ctx)
 	if e.Actor == "" {
-		e.Actor = lifeline.ActorFrom(ctx).User
+		e.Actor = a.User
+	}
+	if e.Place == "" {
+		e.Place = a.Place
+	}
+	if e.Note == "" {
+		e.Note = a.Note
 	}
 	at := ms(e.At)
 	if at == 0 {
 		at = ms(db.Now())
 	}
 	// Prepared once: every search writes one of these.
-	st, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`))
+	st, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail, place, note) VALUES (?, ?, ?, ?, ?, ?, ?)`))
 	if err != nil {
 		return err
 	}
-	if _, err := st.ExecContext(ctx, at, e.Actor, e.Action, nullID(e.ResidentID), e.Detail); err != nil {
+	if _, err := st.ExecContext(ctx, at, e.Actor, e.Action, nullID(e.ResidentID), e.Detail, e.Place, e.Note); err != nil {
 		return db.unavailable(err)
 	}
 	return nil
@@ -82,10 +89,10 @@ func (db *DB) AuditLog(ctx context.Context, residentID int64, limit int) ([]life
 }
 
 func (db *DB) auditFrom(ctx context.Context, pool *sql.DB, residentID int64, limit int) ([]lifeline.AuditEntry, error) {
-	q := `SELECT id, at, actor, action, resident_id, detail FROM audit_log ORDER BY id DESC LIMIT ?`
+	q := `SELECT id, at, actor, action, resident_id, detail, place, note FROM audit_log ORDER BY id DESC LIMIT ?`
 	args := []any{limit}
 	if residentID != 0 {
-		q = `SELECT id, at, actor, action, resident_id, detail FROM audit_log WHERE resident_id = ? ORDER BY id DESC LIMIT ?`
+		q = `SELECT id, at, actor, action, resident_id, detail, place, note FROM audit_log WHERE resident_id = ? ORDER BY id DESC LIMIT ?`
 		args = []any{residentID, limit}
 	}
 	return queryRows(ctx, db, pool, scanAudit, q, args...)
@@ -95,7 +102,7 @@ func scanAudit(s scanner) (lifeline.AuditEntry, error) {
 	var e lifeline.AuditEntry
 	var at int64
 	var rid sql.NullInt64
-	err := s.Scan(&e.ID, &at, &e.Actor, &e.Action, &rid, &e.Detail)
+	err := s.Scan(&e.ID, &at, &e.Actor, &e.Action, &rid, &e.Detail, &e.Place, &e.Note)
 	e.At, e.ResidentID = fromMS(at), rid.Int64
 	return e, err
 }

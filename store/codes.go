@@ -43,10 +43,16 @@ func normKeyID(kid string) (string, error) {
 	return kid, nil
 }
 
-// auditTx appends to the audit log inside a write transaction.
+// auditTx appends to the audit log inside a write transaction: the
+// actor given, or the one in ctx when it is "", with the place and note of
+// the actor in ctx.
 func (db *DB) auditTx(ctx context.Context, tx *sql.Tx, at int64, actor, action string, residentID int64, detail string) error {
-	_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, ?, ?, ?)`),
-		at, actor, action, nullID(residentID), detail)
+	a := lifeline.ActorFrom(ctx)
+	if actor == "" {
+		actor = a.User
+	}
+	_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail, place, note) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		at, actor, action, nullID(residentID), detail, a.Place, a.Note)
 	if err != nil {
 		return db.unavailable(err)
 	}

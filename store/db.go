@@ -83,9 +83,16 @@ type DB struct {
 		once sync.Once
 		text string
 	}
+	// warnings are what a person should know about the store as it was
+	// opened (see Warnings).
+	warnings []lifeline.Text
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
+
+// Warnings returns what an administrator should be told about the store
+// as it was opened: its files readable by others than their owner.
+func (db *DB) Warnings() []lifeline.Text { return db.warnings }
 
 var _ lifeline.Store = (*DB)(nil)
 

@@ -175,8 +175,7 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 			return err
 		}
 		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
-		_, err = tx.ExecContext(ctx, db.SQL(`INSERT INTO audit_log (at, actor, action, resident_id, detail) VALUES (?, ?, 'import', NULL, ?)`),
-			w.now, lifeline.ActorFrom(ctx).User, detail)
+		err = db.auditTx(ctx, tx, w.now, "", "import", 0, detail)
 		if err == nil && b.DryRun {
 			err = errDryRun
 		}

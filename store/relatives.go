@@ -97,7 +97,9 @@ func (db *DB) LinkRelative(ctx context.Context, r *lifeline.Relative) error {
 
 // ReviewRelative approves or rejects a pending link, and writes the review
 // to the audit log with it ("review"). A link of a resident the actor in
-// ctx may not see is not found.
+// ctx may not see is not found. Four eyes: whoever made the link cannot
+// approve it (the reviewer is by, or the actor in ctx), only withdraw it
+// by rejecting it.
 func (db *DB) ReviewRelative(ctx context.Context, id int64, approve bool, reason, by string) error {
 	state, detail := lifeline.Rejected, "rejected: "+reason
 	if approve {
@@ -108,23 +110,33 @@ func (db *DB) ReviewRelative(ctx context.Context, id int64, approve bool, reason
 	cond, cargs := inScope(ctx, "relatives.resident_id")
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var rid int64
-		err := tx.QueryRowContext(ctx, db.SQL(`UPDATE relatives SET state = ?, reason = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND state = 'pending'`+cond+` RETURNING resident_id`),
-			append([]any{string(state), reason, by, now, id}, cargs...)...).Scan(&rid)
-		if err == nil {
-			return db.auditTx(ctx, tx, now, by, "review", rid, detail)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return db.unavailable(err)
-		}
-		var cur string
-		err = tx.QueryRowContext(ctx, db.SQL(`SELECT state FROM relatives WHERE id = ?`+cond), append([]any{id}, cargs...)...).Scan(&cur)
+		var createdBy, cur string
+		err := tx.QueryRowContext(ctx, db.SQL(`SELECT resident_id, created_by, state FROM relatives WHERE id = ?`+cond), append([]any{id}, cargs...)...).Scan(&rid, &createdBy, &cur)
 		if errors.Is(err, sql.ErrNoRows) {
 			return lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("找不到该亲属关联", "no such relative link"))
 		} else if err != nil {
 			return db.unavailable(err)
 		}
-		return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
+		if cur != string(lifeline.ReviewPending) {
+			return errReviewed()
+		}
+		if approve && createdBy == by {
+			return lifeline.Errorf(lifeline.EFORBIDDEN, lifeline.T("这条关联是您提交的，须由另一位工作人员审核通过", "you made this link: another worker must approve it"))
+		}
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE relatives SET state = ?, reason = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ? AND state = 'pending'`),
+			string(state), reason, by, now, id)
+		if err != nil {
+			return db.unavailable(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errReviewed() // reviewed by someone else meanwhile
+		}
+		return db.auditTx(ctx, tx, now, by, "review", rid, detail)
 	})
+}
+
+func errReviewed() error {
+	return lifeline.Errorf(lifeline.ECONFLICT, lifeline.T("该亲属关联已审核过", "that relative link has already been reviewed"))
 }
 
 // Relatives returns the links of one resident (the cared-for side), oldest

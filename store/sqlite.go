@@ -51,9 +51,23 @@ CREATE TABLE IF NOT EXISTS audit_log (
 	actor TEXT NOT NULL,
 	action TEXT NOT NULL,
 	resident_id BIGINT,
-	detail TEXT NOT NULL DEFAULT ''
+	detail TEXT NOT NULL DEFAULT '',
+	place TEXT NOT NULL DEFAULT '',
+	note TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
+
+// upgradeLog brings the log file of a store made before audit entries had
+// a place and a note (migration 0006 in the store) up to logSchema.
+func upgradeLog(l *sql.DB) error {
+	var n int
+	if err := l.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'place'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := l.Exec(`ALTER TABLE audit_log ADD COLUMN place TEXT NOT NULL DEFAULT '';
+		ALTER TABLE audit_log ADD COLUMN note TEXT NOT NULL DEFAULT ''`)
+	return err
+}
 
 // pageSize is the page size of a new store's file (SQLite's default is
 // 4 KiB). Pages four times bigger make a big import faster: its commit
@@ -83,6 +97,9 @@ func createSQLite(path string) error {
 }
 
 func (db *DB) openSQLite(path string) error {
+	if err := makeSQLiteFiles(path); err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法创建数据库文件 "+path, "cannot create the database file "+path))
+	}
 	if err := createSQLite(path); err != nil {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法创建数据库文件 "+path, "cannot create the database file "+path))
 	}
@@ -131,7 +148,11 @@ func (db *DB) openSQLite(path string) error {
 	l.SetMaxOpenConns(1)
 	l.SetConnMaxIdleTime(0)
 	db.log = l
-	if _, err := l.Exec(logSchema + ";\n" + inboundLogSchema); err != nil {
+	_, err = l.Exec(logSchema + ";\n" + inboundLogSchema)
+	if err == nil {
+		err = upgradeLog(l)
+	}
+	if err != nil {
 		db.Close()
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法打开数据库文件 "+logPath, "cannot open the database file "+logPath))
 	}
@@ -143,6 +164,7 @@ func (db *DB) openSQLite(path string) error {
 	ck.SetMaxOpenConns(1)
 	db.logCheckpoints = &checkpointer{db: ck, stop: make(chan struct{}), done: make(chan struct{})}
 	go db.logCheckpoints.run(logCheckpointEvery)
+	db.warnings = sqliteFileWarnings(path)
 	return nil
 }
 

@@ -116,9 +116,9 @@ func (s *loginScreen) focusPassword() tea.Cmd {
 // login checks the password off the UI goroutine: bcrypt is slow on
 // purpose.
 func (s loginScreen) login(user, password string) tea.Cmd {
-	store, now, ctx := s.e.store, s.e.now(), s.e.ctx
+	store, now, ctx, place := s.e.store, s.e.now(), s.e.ctx, s.e.cfg.Place
 	return func() tea.Msg {
-		st, err := auth.Login(ctx, store, user, password, now)
+		st, err := auth.Login(ctx, store, user, password, place, now)
 		return loggedInMsg{staff: st, err: err}
 	}
 }

@@ -56,10 +56,10 @@ func TestLoginLocksAfterFiveFailures(t *testing.T) {
 	tm := run(t, f.config())
 	tm.Type("wang")
 	tm.Send(enter)
-	for i := 0; i < auth.MaxFailures; i++ {
+	for i := 0; i < lifeline.MaxLoginFailures; i++ {
 		tm.Type("nope-nope")
 		tm.Send(enter)
-		if left := auth.MaxFailures - 1 - i; left > 0 {
+		if left := lifeline.MaxLoginFailures - 1 - i; left > 0 {
 			waitFor(t, tm, fmt.Sprintf("再错 %d 次", left))
 		}
 	}
@@ -68,24 +68,43 @@ func TestLoginLocksAfterFiveFailures(t *testing.T) {
 	if fm.Staff() != nil {
 		t.Fatal("a locked account logged in")
 	}
-	if st, isErr := fm.Status(); !isErr || !strings.Contains(st, "15 分钟后再试") {
+	if st, isErr := fm.Status(); !isErr || !strings.Contains(st, "1 分钟后再试") {
 		t.Errorf("status %q, want the lock sentence", st)
 	}
-	s, err := f.db.StaffByUser(context.Background(), "wang")
+	place := f.config().Place
+	if place == "" {
+		place = "console " + f.config().Site
+	}
+	st, err := f.db.LoginState(context.Background(), "wang", place, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := testNow.Add(auth.LockFor); !s.LockedUntil.Equal(want) {
-		t.Errorf("locked until %v, want %v", s.LockedUntil, want)
+	if want := testNow.Add(lifeline.LockFor(1)); !st.LockedUntil.Equal(want) {
+		t.Errorf("locked at %q until %v, want %v", place, st.LockedUntil, want)
 	}
 	// During the lock even the right password is refused.
-	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, testNow.Add(time.Minute)); lifeline.ErrorCode(err) != lifeline.ELOCKED {
+	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, place, testNow.Add(30*time.Second)); lifeline.ErrorCode(err) != lifeline.ELOCKED {
 		t.Fatalf("right password during the lock: %v, want locked", err)
 	}
 	// After the lock, the right password works and clears it.
-	later := testNow.Add(auth.LockFor + time.Second)
-	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, later); err != nil {
+	later := testNow.Add(lifeline.LockFor(1) + time.Second)
+	if _, err := auth.Login(context.Background(), f.db, "wang", testPassword, place, later); err != nil {
 		t.Fatalf("login after the lock: %v", err)
+	}
+	// The attempts are in the audit log, with the desk.
+	log, err := f.db.AuditLog(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range log {
+		seen[e.Action]++
+		if strings.HasPrefix(e.Action, "login") && e.Place != place {
+			t.Errorf("%s audited at %q, want %q", e.Action, e.Place, place)
+		}
+	}
+	if seen["login_failed"] != lifeline.MaxLoginFailures || seen["login_locked"] != 1 || seen["login_refused"] != 1 || seen["login"] != 1 {
+		t.Errorf("audited %v", seen)
 	}
 }
 
@@ -119,8 +138,10 @@ func TestLoginUnknownUser(t *testing.T) {
 		t.Fatalf("unknown user: %v, want unauthorized", lm.err)
 	}
 	mm, _ = mm.Update(lm)
-	if st, isErr := mm.(Model).Status(); !isErr || st != "用户名或密码错误" {
-		t.Errorf("status %q (error %v), want the one sentence for a bad login", st, isErr)
+	// The same words as a known user's wrong password: no probing.
+	_, known := auth.Login(context.Background(), f.db, "wang", "wrong-password", "console elsewhere", testNow)
+	if st, isErr := mm.(Model).Status(); !isErr || st != lifeline.ErrorMessage(known, lifeline.Zh) {
+		t.Errorf("status %q (error %v), want %q", st, isErr, lifeline.ErrorMessage(known, lifeline.Zh))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	lifeline "github.com/lifeline-health/lifeline"
@@ -36,6 +37,9 @@ type Config struct {
 	// (cups.SettingsFile): each account's printer and each printer's
 	// offset; "" keeps none.
 	PrintSettings string
+	// PrintsTo says where Print puts what it prints, on the print screen:
+	// for an SSH session, on the server, not on the worker's laptop.
+	PrintsTo string
 	// Check verifies a scanned paper code; nil means checking is not
 	// available here.
 	Check Checker
@@ -47,6 +51,19 @@ type Config struct {
 	// Debounce is how long the find screen waits after a keystroke before
 	// searching; zero means 120 ms.
 	Debounce time.Duration
+	// Place says where this screen runs, in the audit log and for the
+	// locks of wrong passwords: "" means "console " and the Site.
+	Place string
+	// Context is what every store call and print job of the screen runs
+	// under (an SSH session's ends with its connection); nil means
+	// context.Background().
+	Context context.Context
+	// Staff, when set, is already logged in (an SSH key or password): the
+	// login screen is skipped, and logging out ends the program.
+	Staff *lifeline.Staff
+	// IdleTimeout logs the worker out after this long without a key (an
+	// SSH session ends); zero never does.
+	IdleTimeout time.Duration
 }
 
 // env is what every screen shares: configuration, language, keys, the
@@ -65,6 +82,14 @@ type env struct {
 	pending   *navMsg // set by goTo
 	width     int
 	height    int
+
+	// lastKey is when the worker last pressed a key (IdleTimeout).
+	lastKey time.Time
+	// ticks numbers the session checks of each login, so that a check
+	// of an earlier login is dropped (see session.go).
+	ticks int
+	// ended says why the program ended itself (Ended).
+	ended string
 }
 
 func (e *env) t(zh, en string) string { return e.lang.Pick(zh, en) }
@@ -216,11 +241,24 @@ func New(cfg Config) Model {
 	if cfg.Lang == "" {
 		cfg.Lang = lifeline.Zh
 	}
-	e := &env{cfg: cfg, store: cfg.Store, lang: cfg.Lang, keys: newKeyMap(cfg.Lang), ctx: context.Background(), width: 80, height: 24}
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
+	if cfg.Place == "" {
+		cfg.Place = "console " + cfg.Site
+	}
+	e := &env{cfg: cfg, store: cfg.Store, lang: cfg.Lang, keys: newKeyMap(cfg.Lang), ctx: cfg.Context, width: 80, height: 24}
 	h := help.New()
 	h.ShortSeparator = " · "
 	m := Model{e: e, help: h, current: screenLogin}
 	m.newScreens()
+	if cfg.Staff != nil {
+		m.e.staff = cfg.Staff
+		m.e.ctx = lifeline.WithActor(cfg.Context, cfg.Staff.Actor(cfg.Place))
+		m.e.setStatus(m.e.t("已登录：", "Logged in: ") + cfg.Staff.User)
+		m.current = screenFind
+		m.find.focus()
+	}
 	return m
 }
 
@@ -238,8 +276,14 @@ func (m *Model) newScreens() {
 	m.check = newCheckScreen(e)
 }
 
-// Init starts the cursor blinking in the user field.
-func (m Model) Init() tea.Cmd { return m.login.init() }
+// Init starts the cursor blinking in the user field, or on the find
+// screen of a worker already logged in.
+func (m Model) Init() tea.Cmd {
+	if m.e.staff != nil {
+		return tea.Batch(textinput.Blink, m.startSession())
+	}
+	return m.login.init()
+}
 
 // Staff returns who is logged in, nil before login.
 func (m Model) Staff() *lifeline.Staff { return m.e.staff }
@@ -256,6 +300,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Width = msg.Width
 		return m, nil
 	case tea.KeyMsg:
+		m.e.lastKey = m.e.now()
 		if key.Matches(msg, k.Quit) {
 			m.print.stop()
 			return m, tea.Quit
@@ -270,7 +315,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if m.e.staff != nil && key.Matches(msg, k.Logout) {
-			return m.logout()
+			return m.logout(lifeline.Text{})
 		}
 		if m.e.staff != nil {
 			for to, sc := range screens {
@@ -285,11 +330,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.login, _ = m.login.update(msg)
 		if msg.err == nil {
 			m.e.staff = msg.staff
-			m.e.ctx = lifeline.WithActor(context.Background(), lifeline.Actor{User: "staff:" + msg.staff.User, Community: m.e.community()})
+			m.e.ctx = lifeline.WithActor(m.e.cfg.Context, msg.staff.Actor(m.e.cfg.Place))
 			m.e.setStatus(m.e.t("已登录：", "Logged in: ") + msg.staff.User)
-			return m.navigate(navMsg{to: screenFind, keepStatus: true})
+			mm, cmd := m.navigate(navMsg{to: screenFind, keepStatus: true})
+			return mm, tea.Batch(cmd, mm.(Model).startSession())
 		}
 		return m, nil
+	case sessionTickMsg:
+		return m.checkSession(msg)
+	case accountMsg:
+		return m.checkAccount(msg)
 	}
 	if r, ok := msg.(routed); ok {
 		return m.updateScreen(r.route(), msg)
@@ -314,14 +364,21 @@ func (m Model) updateScreen(s screenID, msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // logout ends the session: a running batch stops as on quit, and every
 // screen starts afresh, so the next worker at the desk sees nothing of the
-// last one's searches or residents.
-func (m Model) logout() (tea.Model, tea.Cmd) {
+// last one's searches or residents. why, if not "", says why it was not
+// the worker's choice. A screen whose worker logged in with the
+// connection (Config.Staff) ends instead.
+func (m Model) logout(why lifeline.Text) (tea.Model, tea.Cmd) {
 	m.print.stop()
+	if m.e.cfg.Staff != nil {
+		m.e.ended = why.In(m.e.lang)
+		return m, tea.Quit
+	}
 	run := m.print.run
 	who := m.e.staff.User
 	e := m.e
 	e.staff = nil
-	e.ctx = context.Background()
+	e.ticks++
+	e.ctx = e.cfg.Context
 	m.showHelp = false
 	m.current = screenLogin
 	m.history = nil
@@ -331,6 +388,9 @@ func (m Model) logout() (tea.Model, tea.Cmd) {
 	// now and cannot pass for the next worker's first job.
 	m.print.run = run + 1
 	e.setStatus(e.t("已退出登录：", "Logged out: ") + who)
+	if why != (lifeline.Text{}) {
+		e.status, e.statusErr = e.t("已退出登录（"+who+"）：", "Logged out ("+who+"): ")+why.In(e.lang), true
+	}
 	return m, m.login.init()
 }
 

@@ -51,6 +51,9 @@ func (a *App) open(ctx context.Context) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range db.Warnings() {
+		fmt.Fprintln(a.Stderr, w.In(a.Lang))
+	}
 	a.db = db
 	return db, nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/code"
 )
 
@@ -14,7 +16,7 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	resident := fs.String("resident", "", app.T("居民的`证件号码`（必填）", "the resident's document number, `DOC` (required)"))
 	dir := keyDirFlag(app, fs)
 	validity := fs.Duration("validity", code.DefaultValidity, app.T("码的有效期", "how long the code is valid"))
-	by := fs.String("by", defaultStaff(), app.T("签发人（记录在码的登记中）", "who issues it (recorded with the code)"))
+	by := fs.String("by", os.Getenv("LIFELINE_STAFF"), byUsage.In(app.Lang))
 	community := fs.String("community", "", app.T("签发社区（默认：居民所在社区）", "issuing community (default: the resident's)"))
 	keep := fs.Bool("keep-previous", false, app.T("保留此人以前的码继续有效（备用卡）；默认吊销", "keep this person's earlier codes valid (a spare card); by default they are revoked"))
 	if err := app.parse(fs, args); err != nil {
@@ -35,13 +37,13 @@ func runCode(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: *by})
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(*by))
 	r, err := db.ResidentByDocument(ctx, lifeline.Document{Number: *resident})
 	if err != nil {
 		return err
 	}
 	is := &code.Issuer{Key: key, Validity: *validity, Now: func() time.Time { return now }}
-	payload, c, err := is.IssueRecorded(ctx, db, r, *community, *by, *keep)
+	payload, c, err := is.IssueRecorded(ctx, db, r, *community, "", *keep)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/store"
 )
@@ -81,7 +82,8 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("keys export: %d %q", rc, stderr)
 	}
 
-	// Issue two codes; each is recorded with who issued it.
+	// Issue two codes; each is recorded as issued by the system user running
+	// the command, --by kept as a note beside it in the audit log.
 	rc, out, stderr = codeRun(t, dir, "", "code", "--resident", strings.ToLower(doc), "--by", "staff:wang")
 	if rc != 0 || !strings.HasPrefix(out, code.Prefix) {
 		t.Fatalf("code: rc %d %q %q", rc, out, stderr)
@@ -98,18 +100,31 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	codes, err := db.IssuedCodes(context.Background(), rid)
-	db.Close()
 	if err != nil || len(codes) != 2 {
 		t.Fatalf("IssuedCodes = %d, %v", len(codes), err)
 	}
+	log, err := db.AuditLog(context.Background(), rid, 10)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliUser := auth.CommandLineActor("").User
 	var firstRec lifeline.IssuedCode
-	for _, c := range codes {
-		if c.IssuedBy == "staff:wang" {
-			firstRec = c
+	for _, e := range log {
+		if e.Action != "issue_code" || e.Actor != cliUser || e.Place != "cli" {
+			t.Errorf("issue audited as %+v, want %s at the cli", e, cliUser)
+		}
+		for _, c := range codes {
+			if c.IssuedBy != cliUser {
+				t.Errorf("code recorded as issued by %q, want %q", c.IssuedBy, cliUser)
+			}
+			if e.Note == "staff:wang" && strings.Contains(e.Detail, code.FormatSerial(c.Serial)) {
+				firstRec = c
+			}
 		}
 	}
 	if firstRec.Serial == nil {
-		t.Fatalf("issuer not recorded: %+v", codes)
+		t.Fatalf("--by not kept as a note: %+v", log)
 	}
 
 	// Verify with the exported trust list: arguments, then stdin as a

@@ -43,7 +43,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 			return err
 		}
 	}
-	if err := ensureDemoStaff(ctx, db); err != nil {
+	if err := ensureDemoStaff(lifeline.WithActor(ctx, auth.CommandLineActor("")), db); err != nil {
 		return err
 	}
 	dir := f.check().KeyDir

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/cmdline"
 )
 
@@ -35,7 +36,7 @@ func runFind(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx = lifeline.WithActor(ctx, importActor())
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(""))
 	ms, err := db.FindResidents(ctx, lifeline.ResidentFilter{Query: query, Limit: *limit + 1}) // one more: are there more?
 	if err != nil {
 		return err

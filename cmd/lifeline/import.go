@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/outfile"
 	"github.com/lifeline-health/lifeline/roster"
 )
@@ -85,7 +84,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	r.knownDocument = db.KnownDocuments
-	ctx = lifeline.WithActor(ctx, importActor())
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(""))
 	st, err := db.ImportStream(ctx, r.p.Pending(), r.parse(), func() (*lifeline.ImportBatch, error) { return r.finish(ctx) })
 	if err != nil {
 		return err
@@ -180,19 +179,4 @@ func (r *importRun) reportChanges(st lifeline.ImportStats) {
 	for _, line := range r.p.Changes(st, r.dryRun, r.app.Lang) {
 		fmt.Fprintln(r.app.Stdout, line)
 	}
-}
-
-// importActor is who the audit log records for imports, searches and seeds
-// run from a shell: the login name.
-func importActor() lifeline.Actor {
-	name := os.Getenv("USER")
-	if name == "" {
-		if u, err := user.Current(); err == nil {
-			name = u.Username
-		}
-	}
-	if name == "" {
-		name = "unknown"
-	}
-	return lifeline.Actor{User: "cli:" + name}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/cups"
 	"github.com/lifeline-health/lifeline/paper"
@@ -18,7 +19,8 @@ import (
 // printFlags is print's command line.
 type printFlags struct {
 	out, resident, household, building, community, from string
-	by, at                                              string
+	at                                                  string
+	by                                                  *string
 	keys                                                *string
 	layout, page                                        string
 	perFile, startAt                                    int
@@ -44,7 +46,7 @@ func parsePrint(app *App, args []string) (*printFlags, error) {
 	f.keys = keyDirFlag(app, fs)
 	fs.BoolVar(&f.revoke, "revoke-previous", true, app.T("写好新码后吊销这些居民以前的码（默认如此）", "revoke these residents' earlier codes once the new ones are written (the default)"))
 	fs.BoolVar(&f.keep, "keep-previous", false, app.T("保留以前的码继续有效（备用卡）", "keep the earlier codes valid too (a spare card)"))
-	fs.StringVar(&f.by, "by", defaultStaff(), app.T("打印人（记录在每个码上）", "who is printing (recorded with every code)"))
+	f.by = fs.String("by", os.Getenv("LIFELINE_STAFF"), byUsage.In(app.Lang))
 	fs.StringVar(&f.at, "at", "", app.T("以此时间签发并固定 PDF 日期（RFC 3339，用于测试）", "issue as of this time and fix the PDF dates (RFC 3339, for tests)"))
 	fs.StringVar(&f.printer, "printer", "", app.T("写好后交给这台 CUPS 打印机打印（lpstat -p 列出全部）", "hand the files to this CUPS printer once written (lpstat -p lists them)"))
 	fs.IntVar(&f.startAt, "start-at", 1, app.T("第一张卡印在第一页的第几个位置（1-10，用过一部分的卡纸）", "card position (1-10) on the first sheet to start at, for a sheet partly used"))
@@ -80,7 +82,7 @@ func (f *printFlags) wholeArea() bool {
 // options checks the layout flags and the time, and returns the batch's
 // options and the issuing clock.
 func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) {
-	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, IssuedBy: f.by, KeepPrevious: f.keep || !f.revoke, StartAt: f.startAt}
+	opt := paper.Options{Out: f.out, PagesPerFile: f.perFile, KeepPrevious: f.keep || !f.revoke, StartAt: f.startAt}
 	if f.wholeArea() && !f.noList {
 		opt.List = paper.ListName(f.out)
 	}
@@ -174,7 +176,7 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: f.by})
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(*f.by))
 	sel, err := f.selection(ctx, app, db)
 	if err != nil {
 		return err
@@ -195,16 +197,9 @@ func runPrint(ctx context.Context, app *App, args []string) error {
 	return cups.SendTelling(ctx, f.printer, res.AllFiles(), app.Stderr, app.Lang)
 }
 
-// defaultStaff is who acts when --by is not given (print, code, revoke):
-// $LIFELINE_STAFF, else the login name.
-func defaultStaff() string {
-	for _, v := range []string{"LIFELINE_STAFF", "USER", "LOGNAME"} {
-		if s := os.Getenv(v); s != "" {
-			return s
-		}
-	}
-	return "system"
-}
+// byUsage is --by's: the note beside the system user, who the audit log
+// records as the actor (auth.CommandLineActor).
+var byUsage = lifeline.T("经办人（作为备注记入审计日志；操作人记为运行命令的系统用户）", "who is acting, kept as a note in the audit log (the actor is the system user running the command)")
 
 // residentsFromFile reads a list of document numbers, one a line
 // (roster.ReadDocumentListFile). Every bad line is reported as file:line

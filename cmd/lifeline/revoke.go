@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/code"
 )
 
@@ -16,7 +18,7 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 	key := fs.String("key", "", app.T("密钥编号：吊销它在 --before 之前签发的全部码", "key id: revoke every code it signed before --before"))
 	before := fs.String("before", "", app.T("与 --key 一起：截止时间（RFC 3339）", "with --key: the cut-off time (RFC 3339)"))
 	reason := fs.String("reason", "", app.T("原因（记入审计日志）", "reason (written to the audit log)"))
-	by := fs.String("by", defaultStaff(), app.T("操作人", "who is revoking"))
+	by := fs.String("by", os.Getenv("LIFELINE_STAFF"), byUsage.In(app.Lang))
 	if err := app.parse(fs, args); err != nil {
 		return err
 	}
@@ -53,10 +55,10 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: *by})
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(*by))
 	switch {
 	case *serial != "":
-		if err := db.RevokeSerial(ctx, serialBytes, *reason, *by); err != nil {
+		if err := db.RevokeSerial(ctx, serialBytes, *reason, ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(app.Stdout, app.T("已吊销离线码 %s\n", "revoked code %s\n"), lifeline.FormatSerial(serialBytes))
@@ -65,13 +67,13 @@ func runRevoke(ctx context.Context, app *App, args []string) error {
 		if err != nil {
 			return err
 		}
-		n, err := db.RevokeResident(ctx, r.ID, *reason, *by)
+		n, err := db.RevokeResident(ctx, r.ID, *reason, "")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(app.Stdout, app.T("已吊销 %s 的 %d 张离线码\n", "revoked %[2]d codes of %[1]s\n"), lifeline.MaskName(r.Name), n)
 	default:
-		n, err := db.RevokeKeyBefore(ctx, kid.String(), cutoff, *reason, *by)
+		n, err := db.RevokeKeyBefore(ctx, kid.String(), cutoff, *reason, "")
 		if err != nil {
 			return err
 		}

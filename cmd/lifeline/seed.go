@@ -6,6 +6,7 @@ import (
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/auth"
 	"github.com/lifeline-health/lifeline/seed"
 )
 
@@ -28,7 +29,7 @@ func runSeed(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx = lifeline.WithActor(ctx, lifeline.Actor{User: "seed"})
+	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(""))
 	start := time.Now()
 	progress := func(w seed.Written) {
 		if *quiet {

@@ -116,7 +116,7 @@ func testAuditFailureFailsTheChange(t *testing.T, db *store.DB) {
 	if links, err := db.Relatives(c, rs[0].ID); err != nil || len(links) != 0 {
 		t.Errorf("after the failed link: %d stored, %v", len(links), err)
 	}
-	if err := db.ReviewRelative(c, pending.ID, true, "", ""); err == nil {
+	if err := db.ReviewRelative(c, pending.ID, true, "", "staff:li"); err == nil {
 		t.Error("a review was stored without its audit entry")
 	}
 	if links, err := db.Relatives(c, rs[1].ID); err != nil || len(links) != 1 || links[0].State != lifeline.ReviewPending {

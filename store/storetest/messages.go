@@ -35,7 +35,7 @@ func testNotices(t *testing.T, db *store.DB) {
 		t.Helper()
 		must(t, db.LinkRelative(c, &r))
 		if approve {
-			must(t, db.ReviewRelative(c, r.ID, true, "", "staff:test"))
+			must(t, db.ReviewRelative(c, r.ID, true, "", "staff:li"))
 		}
 	}
 	link(lifeline.Relative{ResidentID: rs[3].ID, Phone: bare, Relation: "子女"}, true)

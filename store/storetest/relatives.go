@@ -12,6 +12,29 @@ import (
 func init() {
 	register("relatives/review_rules", testRelativeRules)
 	register("relatives/cared_for_by_phone", testCaredForByPhone)
+	register("relatives/four_eyes", testRelativeFourEyes)
+}
+
+// testRelativeFourEyes: the worker who links a relative cannot approve the
+// link; another can, and the linker may still withdraw it.
+func testRelativeFourEyes(t *testing.T, db *store.DB) {
+	rs := roster(t, db, 6)
+	wang := lifeline.WithActor(t.Context(), lifeline.Actor{User: "staff:wang"})
+	li := lifeline.WithActor(t.Context(), lifeline.Actor{User: "staff:li"})
+	l := lifeline.Relative{ResidentID: rs[0].ID, Phone: "13900002222", Relation: "子女"}
+	must(t, db.LinkRelative(wang, &l))
+	wantCode(t, db.ReviewRelative(wang, l.ID, true, "", ""), lifeline.EFORBIDDEN)
+	wantCode(t, db.ReviewRelative(li, l.ID, true, "", "staff:wang"), lifeline.EFORBIDDEN)
+	if links, _ := db.Relatives(wang, rs[0].ID); len(links) != 1 || links[0].State != lifeline.ReviewPending {
+		t.Fatalf("after the refused approval: %+v", links)
+	}
+	must(t, db.ReviewRelative(li, l.ID, true, "", ""))
+	if links, _ := db.Relatives(wang, rs[0].ID); links[0].State != lifeline.Approved || links[0].ReviewedBy != "staff:li" {
+		t.Fatalf("approved by li: %+v", links)
+	}
+	mine := lifeline.Relative{ResidentID: rs[0].ID, RelativeResidentID: rs[3].ID, Relation: "子女"}
+	must(t, db.LinkRelative(wang, &mine))
+	must(t, db.ReviewRelative(wang, mine.ID, false, "linked the wrong person", ""))
 }
 
 func testRelativeRules(t *testing.T, db *store.DB) {
