@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -116,4 +117,58 @@ func WriteStaffList(w io.Writer, list []lifeline.Staff, l lifeline.Lang) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// staffVerbs are lifeline staff's subcommands, with the flags each takes
+// beside --user.
+var staffVerbs = map[string]string{
+	"add": "community admin password-stdin", "list": "", "password": "password-stdin",
+	"disable": "", "enable": "", "remove": "", "unlock": "",
+	"key add": "key", "key list": "", "key remove": "fingerprint",
+}
+
+// StaffFlags are lifeline staff's flags.
+type StaffFlags struct {
+	User, Community, Key, Fingerprint *string
+	Admin, PasswordStdin              *bool
+}
+
+// AddStaffFlags adds lifeline staff's flags to fs, described in l.
+func AddStaffFlags(fs *flag.FlagSet, l lifeline.Lang) StaffFlags {
+	return StaffFlags{
+		User:          fs.String("user", "", l.Pick("用户名", "user name")),
+		Community:     fs.String("community", "", l.Pick("add：所属社区；工作人员只能看到本社区的居民", "add: community; a worker sees only its residents")),
+		Admin:         fs.Bool("admin", false, l.Pick("add：管理员，可以看到所有社区", "add: administrator, sees every community")),
+		PasswordStdin: fs.Bool("password-stdin", false, l.Pick("add、password：从标准输入的第一行读取密码（用于脚本）", "add, password: read the password from the first line of standard input (for scripts)")),
+		Key:           fs.String("key", "", l.Pick("key add：公钥（ssh-ed25519 AAAA…），或公钥文件（如 id_ed25519.pub）", "key add: the public key (ssh-ed25519 AAAA…), or a file holding it (such as id_ed25519.pub)")),
+		Fingerprint:   fs.String("fingerprint", "", l.Pick("key remove：公钥指纹（SHA256:…，见 staff key list）", "key remove: the key's fingerprint (SHA256:…, see staff key list)")),
+	}
+}
+
+// Change returns the change the parsed flags ask for with verb ("add",
+// "key add", …), or EINVALID saying what the command line gets wrong: an
+// unknown verb, a flag the verb does not take, no --user, a worker without
+// a community. The password's hash and the keys are the caller's to read.
+func (f StaffFlags) Change(fs *flag.FlagSet, verb string) (StaffChange, error) {
+	allowed, ok := staffVerbs[verb]
+	if !ok {
+		return StaffChange{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+			"用法：lifeline staff add|list|disable|enable|remove|password|unlock|key add|key list|key remove [参数]（--help 查看参数）",
+			"usage: lifeline staff add|list|disable|enable|remove|password|unlock|key add|key list|key remove [flags] (--help for the flags)"))
+	}
+	var bad []string
+	fs.Visit(func(fl *flag.Flag) {
+		if !strings.Contains(" user "+allowed+" ", " "+fl.Name+" ") {
+			bad = append(bad, "--"+fl.Name)
+		}
+	})
+	switch {
+	case len(bad) > 0:
+		return StaffChange{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("staff "+verb+" 不用 "+strings.Join(bad, " "), "staff "+verb+" takes no "+strings.Join(bad, " ")))
+	case verb != "list" && strings.TrimSpace(*f.User) == "":
+		return StaffChange{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("请用 --user 指定用户名", "give the user name with --user"))
+	case verb == "add" && *f.Community == "" && !*f.Admin:
+		return StaffChange{}, lifeline.Errorf(lifeline.EINVALID, lifeline.T("工作人员需要 --community（或用 --admin 创建管理员）", "a worker needs --community (or use --admin for an administrator)"))
+	}
+	return StaffChange{Verb: verb, User: *f.User, Community: *f.Community, Admin: *f.Admin, Fingerprint: *f.Fingerprint}, nil
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"os"
+	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
 	lifeline "github.com/lifeline-health/lifeline"
@@ -42,7 +43,12 @@ func Desk(s lifeline.Store, l lifeline.Lang, p DeskPlaces) (Config, error) {
 	if err := os.MkdirAll(printDir, 0o755); err != nil {
 		return Config{}, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("无法创建打印目录 "+printDir, "cannot create the print directory "+printDir))
 	}
-	cfg := Config{Store: s, Lang: l, Site: site, Print: PaperPrinter(s, check.KeyDir, printDir), PrintSettings: p.PrintSettings}
+	abs, err := filepath.Abs(printDir)
+	if err != nil {
+		abs = printDir
+	}
+	cfg := Config{Store: s, Lang: l, Site: site, Print: PaperPrinter(s, check.KeyDir, printDir), PrintSettings: p.PrintSettings,
+		PrintsTo: l.Pick("PDF 文件保存在 ", "PDF files go to ") + abs}
 	if p.Printer != "" {
 		cfg.Printer = &cups.Printer{Name: p.Printer}
 	}

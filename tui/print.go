@@ -550,6 +550,9 @@ func (s printScreen) menuView(b *strings.Builder) {
 		b.WriteString(" ←→  " + fmt.Sprintf(s.e.t("从第一页的第 %d 个位置印起（用过一部分的卡纸）", "start at card position %d of the first sheet (a sheet partly used)"), s.startAt) + "\n")
 	}
 	b.WriteString("  P  " + s.e.t("打印机：", "Printer: ") + s.printerLabel() + "\n")
+	if to := s.e.cfg.PrintsTo; to != "" {
+		b.WriteString("     " + styleDim.Render(lifeline.Printable(to)) + "\n")
+	}
 	if s.confirm != nil {
 		b.WriteString("\n" + styleWarn.Render(fmt.Sprintf(s.e.t("整栋楼（%s 号楼）：%d 张码，%d 户。按 y 开始打印，n 取消。", "Building %s: %d codes for %d households. Press y to print, n to cancel."),
 			lifeline.Printable(s.confirm.building), s.confirm.codes, s.confirm.households)))

@@ -13,6 +13,7 @@ import (
 
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
+	"github.com/lifeline-health/lifeline/sshd"
 	"github.com/lifeline-health/lifeline/upstream"
 )
 
@@ -21,6 +22,8 @@ type serveFlags struct {
 	addr, public, from, service, upstream string
 	insecure                              bool
 	cfg                                   sms.Config // the limits
+	desk                                  tuiFlags   // the staff screen over SSH
+	ssh                                   sshd.Flags
 }
 
 func parseServeFlags(app *App, args []string) (*serveFlags, error) {
@@ -37,6 +40,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
+	f.desk, f.ssh = addTUIFlags(app, fs), sshd.AddFlags(fs, app.Lang)
 	if err := app.parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -85,6 +89,13 @@ func runServe(ctx context.Context, app *App, args []string) error {
 	srv, err := newGateway(app, db, f, token, log)
 	if err != nil {
 		return err
+	}
+	if *f.ssh.Addr != "" {
+		serveSSH, err := startSSH(app, db, f.desk, f.ssh)
+		if err != nil {
+			return err
+		}
+		go serveSSH(ctx)
 	}
 	if f.upstream != "" {
 		d := &upstream.Deliverer{Store: db, URL: f.upstream, Token: os.Getenv(upstream.TokenEnv),

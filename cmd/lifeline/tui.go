@@ -8,6 +8,8 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/code"
 	"github.com/lifeline-health/lifeline/cups"
+	"github.com/lifeline-health/lifeline/sshd"
+	"github.com/lifeline-health/lifeline/store"
 	"github.com/lifeline-health/lifeline/tui"
 )
 
@@ -32,6 +34,7 @@ func addTUIFlags(app *App, fs *flag.FlagSet) tuiFlags {
 func runTUI(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("tui")
 	f := addTUIFlags(app, fs)
+	ssh := sshd.AddFlags(fs, app.Lang)
 	if err := app.parse(fs, args); err != nil {
 		return err
 	}
@@ -39,11 +42,27 @@ func runTUI(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *ssh.Addr != "" {
+		serve, err := startSSH(app, db, f, ssh)
+		if err != nil {
+			return err
+		}
+		return serve(ctx)
+	}
 	cfg, err := tuiConfig(app, db, f)
 	if err != nil {
 		return err
 	}
 	return tui.Run(ctx, cfg)
+}
+
+// startSSH listens for the staff screen over SSH (sshd.Flags.Start).
+func startSSH(app *App, db lifeline.Store, desk tuiFlags, ssh sshd.Flags) (func(context.Context) error, error) {
+	cfg, err := tuiConfig(app, db, desk)
+	if err != nil {
+		return nil, err
+	}
+	return ssh.Start(cfg, app.DBPath, store.IsPostgres(app.DBPath), app.Stdout, app.Stderr)
 }
 
 // tuiConfig is the desk's configuration (tui.Desk) from the flags.
