@@ -3,7 +3,8 @@
 # the tests need (scripts/setup.sh), checks formatting, go vet and the
 # house's limits (scripts/check-house.sh), runs the unit, store, fault and
 # screen tests with the race detector against SQLite and a throwaway
-# PostgreSQL cluster, then drives the real binary in tmux.
+# PostgreSQL cluster, then drives the real binary in tmux, at a terminal and
+# over SSH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +29,6 @@ go test -race -timeout 25m ./...
 
 echo "== end-to-end: staff screen in tmux"
 scripts/e2e-tui.sh
+
+echo "== end-to-end: staff screen over SSH, with the OpenSSH client in tmux"
+scripts/e2e-ssh.sh
