@@ -4,6 +4,7 @@
 //	go run ./cmd/lifeline-bench verify   # offline verification vs bare Ed25519
 //	go run ./cmd/lifeline-bench print    # printing vs go-qrcode alone
 //	go run ./cmd/lifeline-bench sms      # the real `lifeline serve` vs a bare net/http handler
+//	go run ./cmd/lifeline-bench ssh      # 100 SSH sessions of the real `lifeline tui --ssh-addr` typing searches
 //
 // It is a command of its own so that the shipped lifeline binary carries
 // no load generator and no profiler: the SMS benchmark builds the real
@@ -33,6 +34,7 @@ type benchmark struct {
 // benchmarks is every benchmark, in the order usage lists them.
 var benchmarks = []benchmark{
 	{"print", lifeline.T("批量打印：端到端速率与仅 go-qrcode 的比值、内存", "batch printing: end-to-end rate against go-qrcode alone, memory"), runPrint},
+	{"ssh", lifeline.T("SSH 上的工作人员界面：多个会话同时输入查找时每次按键的延迟，每个会话的内存", "the staff screen over SSH: per-keystroke latency with many sessions typing searches at once, memory per session"), runSSH},
 	{"sms", lifeline.T("短信网关：与空白 net/http 处理器的吞吐量之比、80% 负载下的延迟、10 倍过载", "SMS gateway: throughput against a bare net/http handler, latency at 80% load, 10x overload"), runSMS},
 	{"verify", lifeline.T("离线核验：与裸 Ed25519 之比；吊销列表的大小与载入时间", "offline verification against bare Ed25519; the revocation list's size and load time"), runVerify},
 }
