@@ -122,7 +122,12 @@ func (c *child) procStatus(field string) int64 {
 }
 
 func (c *child) rss() int64 { return c.procStatus("VmRSS") }
-func (c *child) hwm() int64 { return c.procStatus("VmHWM") }
+
+// rssAnon is the resident memory that is the process's own (its heap and
+// SQLite's page caches), without pages of files it maps, which VmRSS
+// counts once for every mapping of them.
+func (c *child) rssAnon() int64 { return c.procStatus("RssAnon") }
+func (c *child) hwm() int64     { return c.procStatus("VmHWM") }
 
 // cpu is the CPU time the child has used so far (user and system), from
 // /proc/PID/stat; 0 where there is none.

@@ -30,7 +30,9 @@ const findDebounce = 120 * time.Millisecond
 // --ssh-addr as a child process on a store of --residents, and --sessions
 // SSH sessions at once, each logged in with a key and typing searches
 // (ID tails, names, building-unit-room, phone tails) key by key, waiting
-// for each answer and a moment more, as a worker types. It reports the
+// for each answer and a moment more, as a worker types, and pausing
+// between searches as a worker does (--pause 0 types without a break).
+// It reports the
 // time from a keystroke to the answer on the client's screen, less the
 // find screen's deliberate wait, and the server's memory per session.
 func runSSH(ctx context.Context, app *Bench, args []string) error {
@@ -39,16 +41,26 @@ func runSSH(ctx context.Context, app *Bench, args []string) error {
 	sessions := fs.Int("sessions", 100, app.T("同时打开的 SSH 会话数", "SSH sessions at once"))
 	perSession := fs.Int("keys", 60, app.T("每个会话按键次数", "keystrokes per session"))
 	think := fs.Duration("think", 150*time.Millisecond, app.T("看到结果后到下一次按键的停顿", "pause between an answer and the next key"))
+	pause := fs.Duration("pause", 3*time.Second, app.T("两次查找之间的平均停顿（与居民交谈、打印；随机 ±50%）", "average pause between two searches (talking to the resident, printing; random ±50%)"))
 	db := fs.String("db", os.Getenv("LIFELINE_BENCH_DB"), app.T("用已有的库（默认：缓存的生成库）", "use this store (default: the cached seeded one)"))
+	cpuprofile := fs.String("cpuprofile", "", app.T("把服务器从启动到输入结束的 CPU 剖析写入此文件", "write the server's CPU profile, from its start to the end of the typing, to this file"))
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		abs, err := filepath.Abs(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		*cpuprofile = abs
+		os.Remove(abs)
 	}
 	dir, err := os.MkdirTemp("", "lifeline-bench-ssh-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	exe, err := buildLifeline(ctx, dir, "")
+	exe, err := buildLifeline(ctx, dir, *cpuprofile)
 	if err != nil {
 		return err
 	}
@@ -70,28 +82,42 @@ func runSSH(ctx context.Context, app *Bench, args []string) error {
 		return err
 	}
 	defer srv.stop()
-	idle := srv.rss()
+	idle := srv.rssAnon()
 	terms, err := openTerminals(addr, signer, hostKey, *sessions)
 	if err != nil {
 		return err
 	}
-	opened := srv.rss()
-	cpu0, start := srv.cpu(), time.Now()
-	lat, skipped, err := typeAll(terms, typed, *perSession, *think)
-	wall, cpu := time.Since(start), srv.cpu()-cpu0
-	typedRSS := srv.rss()
+	opened := srv.rssAnon()
+	cpu0, own0, load0, start := srv.cpu(), processCPU(), loadAverage(), time.Now()
+	lat, skipped, err := typeAll(terms, typed, *perSession, *think, *pause)
+	wall, cpu, own, load := time.Since(start), srv.cpu()-cpu0, processCPU()-own0, loadAverage()
+	typedRSS, mapped := srv.rssAnon(), srv.rss()
+	if *cpuprofile != "" {
+		srv.stopProfile()
+		if waitFile(*cpuprofile, 10*time.Second) {
+			app.say("服务器 CPU 剖析：%s\n", "server CPU profile: %s\n", *cpuprofile)
+		}
+	}
 	for _, t := range terms {
 		t.client.Close()
 	}
 	if err != nil {
 		return err
 	}
-	reportSSH(app, lat, skipped, *sessions, idle, opened, typedRSS, srv.hwm(), cpu, wall)
+	reportSSH(app, lat, skipped, *sessions, idle, opened, typedRSS, mapped, cpu, wall)
+	app.say("本测试的 SSH 客户端：CPU %.1f 秒；本机一分钟负载：开始 %s，结束 %s（2 核）\n", "this benchmark's SSH clients: %.1f s of CPU; the machine's one-minute load average: %s at the start, %s at the end\n",
+		own.Seconds(), load0, load)
 	return nil
 }
 
+// loadAverage is the machine's one-minute load average, as uptime says it.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(1, len(strings.Fields(string(b))))], "")
+}
+
 // reportSSH prints the figures.
-func reportSSH(app *Bench, lat []time.Duration, skipped, sessions int, idle, opened, typed, hwm int64, cpu, wall time.Duration) {
+func reportSSH(app *Bench, lat []time.Duration, skipped, sessions int, idle, opened, typed, mapped int64, cpu, wall time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
@@ -99,11 +125,11 @@ func reportSSH(app *Bench, lat []time.Duration, skipped, sessions int, idle, ope
 	app.say("每次按键（扣除查找界面有意等待的 %v）：p50 %.1f ms，p99 %.1f ms，最慢 %.1f ms（目标 p99 < 50 ms）\n",
 		"per keystroke (less the find screen's deliberate %v wait): p50 %.1f ms, p99 %.1f ms, worst %.1f ms (target: p99 < 50 ms)\n",
 		findDebounce, ms(pct(0.5)), ms(pct(0.99)), ms(lat[len(lat)-1]))
-	app.say("服务器内存：无会话 %.0f MiB，%d 个会话登录后 %.0f MiB，输入后 %.0f MiB（峰值 %.0f MiB）：每个会话约 %.2f MiB\n",
-		"server memory: %.0f MiB with no session, %.0f MiB once %d sessions logged in, %.0f MiB after typing (peak %.0f MiB): about %.2f MiB a session\n",
-		mib(idle), mib(opened), sessions, mib(typed), mib(hwm), mib(typed-idle)/float64(sessions))
-	app.say("服务器 CPU：%.1f 秒，用时 %.1f 秒（%.0f%% 的一个核）\n", "server CPU: %.1f s over %.1f s (%.0f%% of one core)\n",
-		cpu.Seconds(), wall.Seconds(), 100*cpu.Seconds()/wall.Seconds())
+	app.say("服务器自身内存（RssAnon）：无会话 %.0f MiB，%d 个会话登录后 %.0f MiB，输入后 %.0f MiB：每个会话约 %.2f MiB（登录后 %.2f MiB）；连同映射的数据库文件页 RSS %.0f MiB\n",
+		"server's own memory (RssAnon): %.0f MiB with no session, %[2]d sessions logged in %.0f MiB, after typing %.0f MiB: about %.2f MiB a session (%.2f MiB once logged in); RSS with the pages of the store it maps %.0f MiB\n",
+		mib(idle), sessions, mib(opened), mib(typed), mib(typed-idle)/float64(sessions), mib(opened-idle)/float64(sessions), mib(mapped))
+	app.say("服务器 CPU：%.1f 秒，用时 %.1f 秒（%.0f%% 的一个核），每次按键 %.1f ms\n", "server CPU: %.1f s over %.1f s (%.0f%% of one core), %.1f ms a keystroke\n",
+		cpu.Seconds(), wall.Seconds(), 100*cpu.Seconds()/wall.Seconds(), ms(cpu)/float64(len(lat)+skipped))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -304,7 +330,7 @@ func openTerminals(addr string, signer gossh.Signer, hostKey gossh.PublicKey, n 
 // by key, and returns each keystroke's time to its answer less
 // findDebounce, and how many keystrokes were not timed because their
 // answer was already on the screen.
-func typeAll(terms []*terminal, typed [][]keystroke, perSession int, think time.Duration) ([]time.Duration, int, error) {
+func typeAll(terms []*terminal, typed [][]keystroke, perSession int, think, pause time.Duration) ([]time.Duration, int, error) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	skipped := 0
@@ -314,7 +340,7 @@ func typeAll(terms []*terminal, typed [][]keystroke, perSession int, think time.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine, same, err := t.typeQueries(typed, i, len(terms), perSession, think)
+			mine, same, err := t.typeQueries(typed, i, len(terms), perSession, think, pause)
 			mu.Lock()
 			lat, skipped = append(lat, mine...), skipped+same
 			mu.Unlock()
@@ -331,8 +357,12 @@ func typeAll(terms []*terminal, typed [][]keystroke, perSession int, think time.
 	return lat, skipped, nil
 }
 
-// typeQueries types queries i, i+step, … until it has pressed keys keys.
-func (t *terminal) typeQueries(typed [][]keystroke, i, step, keys int, think time.Duration) ([]time.Duration, int, error) {
+// typeQueries types queries i, i+step, … until it has pressed keys keys,
+// pausing about pause between two.
+func (t *terminal) typeQueries(typed [][]keystroke, i, step, keys int, think, pause time.Duration) ([]time.Duration, int, error) {
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	// Sessions start at different moments, as workers do.
+	time.Sleep(time.Duration(rng.Int64N(int64(pause) + 1)))
 	var lat []time.Duration
 	same := 0
 	prev := keystroke{}
@@ -369,6 +399,7 @@ func (t *terminal) typeQueries(typed [][]keystroke, i, step, keys int, think tim
 			return nil, 0, fmt.Errorf("the search box did not clear:\n%s", t.screen.text())
 		}
 		prev = keystroke{}
+		time.Sleep(pause/2 + time.Duration(rng.Int64N(int64(pause)+1)))
 	}
 	return lat, same, nil
 }
