@@ -107,7 +107,7 @@ func newHarness(t *testing.T, configure func(*Config)) *harness {
 	if _, _, err := code.EnsureActiveKey(keyDir, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	desk, err := tui.Desk(db, lifeline.Zh, "ssh-test", printDir, code.VerifierSetup{Dir: filepath.Join(h.dir, "checkpoint"), KeyDir: keyDir})
+	desk, err := tui.Desk(db, lifeline.Zh, tui.DeskPlaces{Site: "ssh-test", PrintDir: printDir, Check: code.VerifierSetup{Dir: filepath.Join(h.dir, "checkpoint"), KeyDir: keyDir}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func TestCodeCommandsEndToEnd(t *testing.T) {
 			if c.IssuedBy != cliUser {
 				t.Errorf("code recorded as issued by %q, want %q", c.IssuedBy, cliUser)
 			}
-			if e.Note == "staff:wang" && strings.Contains(e.Detail, code.FormatSerial(c.Serial)) {
+			if e.Note == "staff:wang" && strings.Contains(e.Detail, lifeline.FormatSerial(c.Serial)) {
 				firstRec = c
 			}
 		}
