@@ -11,27 +11,46 @@ import (
 // then one more every refill. It remembers at most max numbers; past that
 // it forgets the one heard from longest ago, which is the one least likely
 // to be in a loop.
+//
+// A number over its limit is told so once (how long to wait), then hears
+// nothing until a window of burst × refill has passed since it was told:
+// a person learns why there is no answer, and a carrier's auto-reply that
+// answers every message still cannot loop with us faster than the refill.
 type rateLimiter struct {
 	mu     sync.Mutex
 	burst  float64
 	refill time.Duration
+	window time.Duration // between two notices to one number
 	max    int
 	byKey  map[string]*list.Element
 	lru    *list.List // front: most recently seen
 }
 
 type bucket struct {
-	key    string
-	tokens float64
-	at     time.Time
+	key      string
+	tokens   float64
+	at       time.Time
+	noticeAt time.Time // when the number was last told to wait; zero if never
 }
 
 func newRateLimiter(burst int, refill time.Duration, max int) *rateLimiter {
-	return &rateLimiter{burst: float64(burst), refill: refill, max: max, byKey: map[string]*list.Element{}, lru: list.New()}
+	return &rateLimiter{burst: float64(burst), refill: refill, window: time.Duration(burst) * refill, max: max,
+		byKey: map[string]*list.Element{}, lru: list.New()}
 }
 
-// allow takes a token for key at now and reports whether there was one.
-func (l *rateLimiter) allow(key string, now time.Time) bool {
+// limitVerdict is what the limiter says of one message.
+type limitVerdict struct {
+	// ok: answer it.
+	ok bool
+	// notice: not ok, and this is the one message of the window that is
+	// told to wait, for wait (until the next token).
+	notice bool
+	wait   time.Duration
+}
+
+// take takes a token for key at now, or says whether to tell the number
+// to wait.
+func (l *rateLimiter) take(key string, now time.Time) limitVerdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e, ok := l.byKey[key]; ok {
@@ -44,11 +63,15 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 			b.tokens = l.burst
 		}
 		b.at = now
-		if b.tokens < 1 {
-			return false
+		if b.tokens >= 1 {
+			b.tokens--
+			return limitVerdict{ok: true}
 		}
-		b.tokens--
-		return true
+		if !b.noticeAt.IsZero() && now.Sub(b.noticeAt) < l.window {
+			return limitVerdict{}
+		}
+		b.noticeAt = now
+		return limitVerdict{notice: true, wait: time.Duration((1 - b.tokens) * float64(l.refill))}
 	}
 	for l.lru.Len() >= l.max && l.lru.Len() > 0 {
 		old := l.lru.Back()
@@ -56,7 +79,7 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 		delete(l.byKey, old.Value.(*bucket).key)
 	}
 	l.byKey[key] = l.lru.PushFront(&bucket{key: key, tokens: l.burst - 1, at: now})
-	return true
+	return limitVerdict{ok: true}
 }
 
 // len returns how many numbers are remembered.

@@ -20,16 +20,19 @@ var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 type metrics struct {
 	requests sync.Map // [2]string{command, outcome} → *atomic.Uint64
 
-	buckets   []atomic.Uint64 // per latencyBuckets, plus +Inf
-	latSumNS  atomic.Int64
-	latCount  atomic.Uint64
-	shed      atomic.Uint64
-	badSig    atomic.Uint64
-	limited   atomic.Uint64
-	sent      atomic.Uint64
-	sendFail  atomic.Uint64
-	sendRetry atomic.Uint64
-	callbacks atomic.Uint64
+	buckets  []atomic.Uint64 // per latencyBuckets, plus +Inf
+	latSumNS atomic.Int64
+	latCount atomic.Uint64
+	shed     atomic.Uint64
+	badSig   atomic.Uint64
+	limited  atomic.Uint64
+	// limitNotices counts the limited messages told to wait (once per
+	// number and window); the rest of limited went unanswered.
+	limitNotices atomic.Uint64
+	sent         atomic.Uint64
+	sendFail     atomic.Uint64
+	sendRetry    atomic.Uint64
+	callbacks    atomic.Uint64
 }
 
 func newMetrics() *metrics {
@@ -93,7 +96,8 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 	}
 	counter("lifeline_sms_shed_total", "Requests turned away with 503 because the gateway was full.", m.shed.Load())
 	counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong X-Twilio-Signature.", m.badSig.Load())
-	counter("lifeline_sms_rate_limited_total", "Inbound messages left unanswered by the per-number limit.", m.limited.Load())
+	counter("lifeline_sms_rate_limited_total", "Inbound messages over the per-number limit (told to wait once per window, then unanswered).", m.limited.Load())
+	counter("lifeline_sms_rate_limit_notices_total", "Numbers over their limit told how long to wait.", m.limitNotices.Load())
 	counter("lifeline_sms_sent_total", "Outbound messages accepted by Twilio.", m.sent.Load())
 	counter("lifeline_sms_send_failures_total", "Outbound messages that failed for good.", m.sendFail.Load())
 	counter("lifeline_sms_send_retries_total", "Outbound send attempts that will be retried.", m.sendRetry.Load())

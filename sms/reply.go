@@ -37,6 +37,13 @@ func busyText(l lifeline.Lang) string {
 	return l.Pick("系统繁忙，请过几分钟再发。", "System busy, please try again in a few minutes.")
 }
 
+// limitText tells a number over its rate limit how long to wait, in whole
+// minutes, at least one.
+func limitText(l lifeline.Lang, wait time.Duration) string {
+	m := max(int((wait+time.Minute-1)/time.Minute), 1)
+	return l.Pick(fmt.Sprintf("发得太频繁，请%d分钟后再发。", m), fmt.Sprintf("Too many messages: please wait %d min.", m))
+}
+
 func noMoreText(l lifeline.Lang) string {
 	return l.Pick("没有更多了。回复查询从头看。", "No more. Reply STATUS to start over.")
 }

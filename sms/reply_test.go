@@ -91,21 +91,58 @@ func TestNextWorkingDay(t *testing.T) {
 func TestRateLimiterForgetsOldestNumbers(t *testing.T) {
 	l := newRateLimiter(2, time.Minute, 3)
 	now := time.Date(2022, 4, 9, 0, 0, 0, 0, time.UTC)
-	if !l.allow("a", now) || !l.allow("a", now) || l.allow("a", now) {
+	if !l.take("a", now).ok || !l.take("a", now).ok || l.take("a", now).ok {
 		t.Fatal("burst of 2 not enforced")
 	}
 	for _, k := range []string{"b", "c", "d", "e"} {
-		l.allow(k, now)
+		l.take(k, now)
 	}
 	if l.len() != 3 {
 		t.Fatalf("remembers %d numbers, want at most 3", l.len())
 	}
 	// "a" was the least recently seen and was forgotten: a fresh bucket.
-	if !l.allow("a", now) {
+	if !l.take("a", now).ok {
 		t.Fatal("a forgotten number should start afresh")
 	}
-	if !l.allow("e", now.Add(30*time.Second)) || l.allow("e", now.Add(30*time.Second)) {
+	if !l.take("e", now.Add(30*time.Second)).ok || l.take("e", now.Add(30*time.Second)).ok {
 		t.Fatal("half a refill should give back half a token")
+	}
+}
+
+func TestRateLimiterNoticeOncePerWindow(t *testing.T) {
+	l := newRateLimiter(2, time.Minute, 10)
+	at := time.Date(2022, 4, 9, 0, 0, 0, 0, time.UTC)
+	l.take("a", at)
+	l.take("a", at)
+	v := l.take("a", at.Add(15*time.Second))
+	if v.ok || !v.notice || v.wait != 45*time.Second {
+		t.Fatalf("first refused: %+v, want a notice to wait 45s", v)
+	}
+	if v := l.take("a", at.Add(20*time.Second)); v.ok || v.notice {
+		t.Fatalf("second refused: %+v, want silence", v)
+	}
+	// Answered once more after the refill, refused again inside the
+	// window (2 minutes from the notice): silent.
+	if v := l.take("a", at.Add(80*time.Second)); !v.ok {
+		t.Fatalf("after the refill: %+v", v)
+	}
+	if v := l.take("a", at.Add(90*time.Second)); v.ok || v.notice {
+		t.Fatalf("inside the window: %+v, want silence", v)
+	}
+	// The window ends 2 minutes after the notice; by then a token is back.
+	if v := l.take("a", at.Add(136*time.Second)); !v.ok {
+		t.Fatalf("after the window: %+v", v)
+	}
+	if v := l.take("a", at.Add(137*time.Second)); v.ok || !v.notice {
+		t.Fatalf("refused after the window: %+v, want a notice", v)
+	}
+	for _, c := range []struct {
+		wait time.Duration
+		want string
+	}{{time.Second, "发得太频繁，请1分钟后再发。"}, {time.Minute, "发得太频繁，请1分钟后再发。"}, {61 * time.Second, "发得太频繁，请2分钟后再发。"}} {
+		if got := limitText(lifeline.Zh, c.wait); got != c.want || !FitsOne(got) {
+			t.Errorf("limitText(%v) = %q, want %q", c.wait, got, c.want)
+		}
 	}
 }
 

@@ -324,11 +324,16 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 		// what was sent, so it gets a bucket of its own.
 		key = "raw:" + r.PostForm.Get("From")
 	}
-	if !s.limiter.allow(key, s.cfg.Now()) {
+	if v := s.limiter.take(key, s.cfg.Now()); !v.ok {
 		s.metrics.limited.Add(1)
 		s.metrics.request(cmd.Kind.String(), "limited", time.Since(start))
-		s.log.Warn("sms: rate limit reached, not answering", "from", lifeline.MaskPhone(strings.TrimPrefix(key, "raw:")))
-		writeTwiML(w, "")
+		reply := ""
+		if v.notice {
+			reply = limitText(cmd.Lang, v.wait)
+			s.metrics.limitNotices.Add(1)
+			s.log.Warn("sms: rate limit reached, told to wait", "from", lifeline.MaskPhone(strings.TrimPrefix(key, "raw:")))
+		}
+		writeTwiML(w, reply)
 		return
 	}
 	reply, outcome := s.answer(r.Context(), sid, from, cmd)

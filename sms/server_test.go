@@ -376,32 +376,57 @@ func TestSignatureIsRequired(t *testing.T) {
 	}
 }
 
-func TestRateLimitGoesSilent(t *testing.T) {
+// TestRateLimitTellsOnceThenGoesSilent: a number over its limit is told
+// once how long to wait, then hears nothing for the rest of the window, so
+// a carrier's auto-reply cannot loop with us; after the window a number
+// still over its limit is told again.
+func TestRateLimitTellsOnceThenGoesSilent(t *testing.T) {
 	db := openStore(t)
 	seedFamily(t, db)
 	g := newGateway(t, db, func(c *sms.Config) { c.RateBurst, c.RateRefill = 3, time.Minute })
 	for i := 0; i < 3; i++ {
-		if got := g.text(phone(1), "查询"); got == "" {
-			t.Fatalf("reply %d was silent", i+1)
+		if got := g.text(phone(1), "查询"); got == "" || strings.Contains(got, "频繁") {
+			t.Fatalf("reply %d: %q", i+1, got)
 		}
+	}
+	g.clock.Add(20 * time.Second)
+	if got := g.text(phone(1), "查询"); got != "发得太频繁，请1分钟后再发。" {
+		t.Fatalf("first message over the limit: %q, want the notice", got)
 	}
 	// A carrier auto-reply bouncing our answers back: silence, not a loop.
 	for i := 0; i < 5; i++ {
 		if got := g.text(phone(1), "自动回复：您好"); got != "" {
-			t.Fatalf("over the limit, got %q", got)
+			t.Fatalf("over the limit after the notice, got %q", got)
 		}
 	}
-	// Other numbers are not affected.
+	// Other numbers are not affected; English gets English.
 	if got := g.text(phone(9), "1"); got == "" {
 		t.Fatal("another number was silenced")
 	}
 	g.clock.Add(time.Minute)
-	if got := g.text(phone(1), "查询"); got == "" {
-		t.Fatal("still silent after the refill")
+	if got := g.text(phone(1), "查询"); got == "" || strings.Contains(got, "频繁") {
+		t.Fatalf("after the refill: %q", got)
+	}
+	// Still inside the window of the notice: silence.
+	if got := g.text(phone(1), "STATUS"); got != "" {
+		t.Fatalf("over the limit again inside the window: %q", got)
+	}
+	g.clock.Add(3 * time.Minute)
+	for i := 0; i < 3; i++ {
+		g.text(phone(1), "STATUS")
+	}
+	if got := g.text(phone(1), "STATUS"); got != "Too many messages: please wait 1 min." {
+		t.Fatalf("over the limit in a new window: %q", got)
 	}
 	_, _, metrics := get(t, g.ts.URL+"/metrics")
-	if !strings.Contains(metrics, `lifeline_sms_requests_total{command="unknown",outcome="limited"} 5`) {
-		t.Fatalf("metrics do not count the silenced messages:\n%s", metrics)
+	for _, want := range []string{
+		`lifeline_sms_requests_total{command="unknown",outcome="limited"} 5`,
+		"lifeline_sms_rate_limited_total 8",
+		"lifeline_sms_rate_limit_notices_total 2",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
 	}
 }
 
