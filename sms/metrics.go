@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the request latency
@@ -29,10 +31,14 @@ type metrics struct {
 	// limitNotices counts the limited messages told to wait (once per
 	// number and window); the rest of limited went unanswered.
 	limitNotices atomic.Uint64
-	sent         atomic.Uint64
-	sendFail     atomic.Uint64
-	sendRetry    atomic.Uint64
-	callbacks    atomic.Uint64
+	// unknownZh and unknownEn count the messages that were no command, by
+	// the language they were answered in (with the help text): what people
+	// type that the parser does not yet understand.
+	unknownZh, unknownEn atomic.Uint64
+	sent                 atomic.Uint64
+	sendFail             atomic.Uint64
+	sendRetry            atomic.Uint64
+	callbacks            atomic.Uint64
 }
 
 func newMetrics() *metrics {
@@ -54,6 +60,15 @@ func (m *metrics) request(command, outcome string, d time.Duration) {
 	m.buckets[i].Add(1)
 	m.latSumNS.Add(int64(d))
 	m.latCount.Add(1)
+}
+
+// unrecognised counts a message that was no command, answered in l.
+func (m *metrics) unrecognised(l lifeline.Lang) {
+	if l == lifeline.En {
+		m.unknownEn.Add(1)
+	} else {
+		m.unknownZh.Add(1)
+	}
 }
 
 // write prints every metric; depth reads the outbox depth (it may fail,
@@ -98,6 +113,8 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 	counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong X-Twilio-Signature.", m.badSig.Load())
 	counter("lifeline_sms_rate_limited_total", "Inbound messages over the per-number limit (told to wait once per window, then unanswered).", m.limited.Load())
 	counter("lifeline_sms_rate_limit_notices_total", "Numbers over their limit told how long to wait.", m.limitNotices.Load())
+	fmt.Fprintf(w, "# HELP lifeline_sms_unrecognised_total Inbound messages that were no command (answered with the help text), by the language of the answer.\n# TYPE lifeline_sms_unrecognised_total counter\n")
+	fmt.Fprintf(w, "lifeline_sms_unrecognised_total{lang=\"en\"} %d\nlifeline_sms_unrecognised_total{lang=\"zh\"} %d\n", m.unknownEn.Load(), m.unknownZh.Load())
 	counter("lifeline_sms_sent_total", "Outbound messages accepted by Twilio.", m.sent.Load())
 	counter("lifeline_sms_send_failures_total", "Outbound messages that failed for good.", m.sendFail.Load())
 	counter("lifeline_sms_send_retries_total", "Outbound send attempts that will be retried.", m.sendRetry.Load())

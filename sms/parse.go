@@ -62,12 +62,24 @@ type keyword struct {
 // characters are folded to simplified ones before the lookup.
 var keywords = map[string]keyword{
 	"查询": {KindStatus, true}, "查": {KindStatus, true}, "状态": {KindStatus, true}, "CX": {KindStatus, true}, "1": {KindStatus, true},
+	"CHAXUN": {KindStatus, true}, "CHA": {KindStatus, true},
 	"STATUS": {KindStatus, false}, "CHECK": {KindStatus, false},
 	"帮助": {KindHelp, true}, "BZ": {KindHelp, true}, "?": {KindHelp, true}, "HELP": {KindHelp, false}, "INFO": {KindHelp, false},
 	"离线码": {KindCode, true}, "离线": {KindCode, true}, "纸质码": {KindCode, true}, "LXM": {KindCode, true}, "CODE": {KindCode, false},
 	"退订": {KindStop, true}, "TD": {KindStop, true}, "T": {KindStop, true}, "STOP": {KindStop, false}, "UNSUBSCRIBE": {KindStop, false},
 	"订阅": {KindStart, true}, "DY": {KindStart, true}, "START": {KindStart, false}, "SUBSCRIBE": {KindStart, false},
 }
+
+// Words that, anywhere in a longer message, say what it asks for: what
+// people actually type is "查健康码", "查一下", "我的码", "申请离线码".
+// Turning notifications off or on is never guessed from a longer message:
+// "退订" and "订阅" count only alone, and a message that holds one of them
+// (or 帮助) among other words is not guessed at all.
+var (
+	codeWords   = []string{"离线码", "纸质码", "离线", "纸质"}
+	statusWords = []string{"查", "码", "核酸", "健康", "状态"}
+	otherWords  = []string{"退订", "订阅", "帮助"}
+)
 
 // traditional folds the traditional characters of the command words to
 // simplified ones (查詢 → 查询, 離線碼 → 离线码, 退訂 → 退订 …).
@@ -80,7 +92,10 @@ var traditional = strings.NewReplacer(
 // spaces, punctuation and traditional characters; the answer language is
 // Chinese when the message holds a Chinese character or a Chinese-style
 // command (CX, TD, a digit), English when it is written in Latin letters,
-// and Chinese otherwise.
+// and Chinese otherwise. A message that is no command word but holds 查 or
+// 码 (or 核酸, 健康, 状态, or the pinyin CHAXUN) asks for the status, and
+// one that holds 离线码 or 纸质码 asks for a paper code, unless it also
+// holds another command word.
 func Parse(body string) Command {
 	s := traditional.Replace(norm.NFKC.String(body))
 	key := reduce(s)
@@ -112,7 +127,56 @@ func Parse(body string) Command {
 	if len(key) == 1 && key[0] >= '2' && key[0] <= '9' {
 		return Command{Kind: KindStatus, Page: int(key[0] - '0'), Lang: lifeline.Zh}
 	}
+	if han == 0 && strings.Contains(key, "CHAXUN") {
+		return Command{Kind: KindStatus, Page: 1, Lang: lifeline.Zh}
+	}
+	if han > 0 {
+		switch guess(key) {
+		case KindCode:
+			return Command{Kind: KindCode, Lang: lifeline.Zh}
+		case KindStatus:
+			return Command{Kind: KindStatus, Page: 1, Lang: lifeline.Zh}
+		}
+	}
 	return Command{Kind: KindUnknown, Lang: lang}
+}
+
+// ParseFrom is Parse for a message from a number: a message in Latin
+// letters from a mainland number that is no English command word ("nihao",
+// "wo yao cha") is answered in Chinese, as its sender most likely typed
+// pinyin or fumbled a phone set to English.
+func ParseFrom(body, from string) Command {
+	c := Parse(body)
+	if c.Kind == KindUnknown && c.Lang == lifeline.En && strings.HasPrefix(from, "+86") {
+		c.Lang = lifeline.Zh
+	}
+	return c
+}
+
+// guess reads a message that is no command word by the words it holds: a
+// paper code when it names one, the status when it holds 查 or 码 (or
+// 核酸, 健康, 状态), and nothing when it also holds a word of another
+// command.
+func guess(key string) Kind {
+	if containsAny(key, otherWords) {
+		return KindUnknown
+	}
+	if containsAny(key, codeWords) {
+		return KindCode
+	}
+	if containsAny(key, statusWords) {
+		return KindStatus
+	}
+	return KindUnknown
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // reduce upper-cases s and drops spaces, punctuation and symbols, keeping a

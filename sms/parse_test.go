@@ -55,7 +55,7 @@ func TestParse(t *testing.T) {
 		{"", KindUnknown, 0, zh},
 		{"你好", KindUnknown, 0, zh},
 		{"hello", KindUnknown, 0, en},
-		{"查询 status", KindUnknown, 0, zh},
+		{"查询 status", KindStatus, 1, zh},
 		{"110105194912310021", KindUnknown, 0, zh},
 		{"11010519491231002X", KindUnknown, 0, zh},
 		{"10", KindUnknown, 0, zh},
@@ -66,6 +66,70 @@ func TestParse(t *testing.T) {
 		got := Parse(c.in)
 		if got.Kind != c.kind || got.Page != c.page || got.Lang != c.lang {
 			t.Errorf("Parse(%q) = %v page %d %s, want %v page %d %s", c.in, got.Kind, got.Page, got.Lang, c.kind, c.page, c.lang)
+		}
+	}
+}
+
+// TestParseRealPhrasings is what elderly texters and their children
+// actually send, from a mainland number (+86) and from abroad: each must
+// get the answer its sender wants, in the language they read.
+func TestParseRealPhrasings(t *testing.T) {
+	const mainland, abroad = "+8613800000001", "+447700900123"
+	zh, en := lifeline.Zh, lifeline.En
+	cases := []struct {
+		from, in string
+		kind     Kind
+		lang     lifeline.Lang
+	}{
+		{mainland, "查健康码", KindStatus, zh},
+		{mainland, "查一下", KindStatus, zh},
+		{mainland, "查询查询", KindStatus, zh},
+		{mainland, "健康码", KindStatus, zh},
+		{mainland, "我的码", KindStatus, zh},
+		{mainland, "我的码是什么颜色", KindStatus, zh},
+		{mainland, "帮我查查", KindStatus, zh},
+		{mainland, "请问我的核酸结果出了吗？", KindStatus, zh},
+		{mainland, "查詢健康碼", KindStatus, zh},
+		{mainland, "chaxun", KindStatus, zh},
+		{mainland, "Chaxun", KindStatus, zh},
+		{mainland, "cha xun", KindStatus, zh},
+		{mainland, "chaxun yixia", KindStatus, zh},
+		{mainland, "cx", KindStatus, zh},
+		{mainland, "CX ", KindStatus, zh},
+		{mainland, "我要离线码", KindCode, zh},
+		{mainland, "申请纸质码", KindCode, zh},
+		{mainland, "查离线码", KindCode, zh},
+		// A command word beside another is not guessed: the help lists
+		// them.
+		{mainland, "我要退订", KindUnknown, zh},
+		{mainland, "取消订阅", KindUnknown, zh},
+		{mainland, "退订查询", KindUnknown, zh},
+		{mainland, "帮助查询", KindUnknown, zh},
+		{mainland, "你好", KindUnknown, zh},
+		{mainland, "谢谢", KindUnknown, zh},
+		// ASCII that is no English command, from a mainland number: the
+		// Chinese help, not the English one.
+		{mainland, "nihao", KindUnknown, zh},
+		{mainland, "ok", KindUnknown, zh},
+		{mainland, "hello", KindUnknown, zh},
+		{mainland, "110105194912310021", KindUnknown, zh},
+		// English commands stay English whoever sends them.
+		{mainland, "STATUS", KindStatus, en},
+		{mainland, "help", KindHelp, en},
+		{mainland, "stop", KindStop, en},
+		{abroad, "hello", KindUnknown, en},
+		{abroad, "what is this", KindUnknown, en},
+		{abroad, "status", KindStatus, en},
+		{abroad, "查健康码", KindStatus, zh},
+		{"", "hello", KindUnknown, en},
+	}
+	for _, c := range cases {
+		got := ParseFrom(c.in, c.from)
+		if got.Kind != c.kind || got.Lang != c.lang {
+			t.Errorf("ParseFrom(%q, %s) = %v %s, want %v %s", c.in, c.from, got.Kind, got.Lang, c.kind, c.lang)
+		}
+		if (got.Kind == KindStatus) != (got.Page == 1) && got.Kind == KindStatus {
+			t.Errorf("ParseFrom(%q): status page %d, want 1", c.in, got.Page)
 		}
 	}
 }
@@ -87,7 +151,7 @@ func toFullWidth(s string) string {
 // always picks a language, pages only status, and is not swayed by the
 // spaces, punctuation and full-width forms people add.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"查询", "CX", "1", "2", "status", "帮助", "?", "離線碼", "CODE", "退订", "TD", "STOP", "订阅", "START", "", "你好", "110105194912310021", "\x00\xff", "ＳＴＯＰ"} {
+	for _, s := range []string{"查询", "CX", "1", "2", "status", "帮助", "?", "離線碼", "CODE", "退订", "TD", "STOP", "订阅", "START", "", "你好", "110105194912310021", "\x00\xff", "ＳＴＯＰ", "查健康码", "我要离线码", "chaxun"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -317,7 +317,10 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		from = ""
 	}
-	cmd := Parse(r.PostForm.Get("Body"))
+	cmd := ParseFrom(r.PostForm.Get("Body"), from)
+	if cmd.Kind == KindUnknown {
+		s.metrics.unrecognised(cmd.Lang)
+	}
 	key := from
 	if key == "" {
 		// Not a phone number (a carrier's short code, say): limit it by

@@ -107,7 +107,12 @@ func TestCommandsInBothLanguages(t *testing.T) {
 		{"?", []string{"回复：查询"}},
 		{"？", []string{"回复：查询"}},
 		{"help", []string{"Reply STATUS"}},
-		{"what is this", []string{"Reply STATUS"}},
+		// Latin letters that are no command, from a mainland number: the
+		// Chinese help.
+		{"what is this", []string{"回复：查询"}},
+		{"查健康码", []string{"张*丰 绿码", "李*英 绿码"}},
+		{"我的码", []string{"张*丰 绿码"}},
+		{"chaxun", []string{"张*丰 绿码"}},
 		{"你好", []string{"回复：查询"}},
 		{"离线码", []string{"已为张*丰等2人申请纸质码", "4/11(周一) 9-17点", "幸福社区办公室"}},
 		{"離線碼", []string{"已为张*丰等2人申请纸质码"}},
@@ -149,6 +154,14 @@ func TestCommandsInBothLanguages(t *testing.T) {
 	}
 	if len(q) != 2 || got[f.zhang.ID] != "sms" || got[f.li.ID] != "sms" {
 		t.Fatalf("print queue = %+v", q)
+	}
+	// What was no command is counted, for the office to see what people
+	// type: "what is this" and "你好".
+	_, _, metrics := get(t, g.ts.URL+"/metrics")
+	for _, want := range []string{`lifeline_sms_unrecognised_total{lang="zh"} 2`, `lifeline_sms_unrecognised_total{lang="en"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 
