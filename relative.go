@@ -101,3 +101,51 @@ type RelativeService interface {
 	// residents and those linked to it (or to its residents) by an active link.
 	CaredForByPhone(ctx context.Context, phone string) ([]*Resident, error)
 }
+
+// PhoneTie is how the phone that asks about a resident is tied to them, as
+// a read for a phone (StatusByPhone) fills it in: the phone is one of the
+// resident's own, or reaches them through an active relative link. A reply
+// that lists several people uses it to tell apart two whose masked names
+// are alike (王*, 王*).
+type PhoneTie struct {
+	// Own: the phone is the resident's own.
+	Own bool
+	// Relation is the link's relation when not Own: what the person with
+	// the phone is to the resident (子女: the phone's holder is the
+	// resident's child).
+	Relation string
+	// DocTail is the last two characters of the resident's document
+	// number, "" without one.
+	DocTail string
+}
+
+// Word is what the holder of the phone calls the resident: 本人 for their
+// own, 母亲 when they are the resident's child and she is a woman, 父母
+// when her sex is not known, 亲属 for a relation not on the list
+// (子女, 配偶, 父母, 兄弟姐妹). Stored relations are free text from older
+// stores, so an unknown one is never echoed back.
+func (t PhoneTie) Word(sex Sex, l Lang) string {
+	if t.Own {
+		return l.Pick("本人", "self")
+	}
+	pick := func(male, female, either Text) string {
+		switch sex {
+		case Male:
+			return male.In(l)
+		case Female:
+			return female.In(l)
+		}
+		return either.In(l)
+	}
+	switch t.Relation {
+	case "子女", "儿子", "女儿":
+		return pick(T("父亲", "father"), T("母亲", "mother"), T("父母", "parent"))
+	case "父母", "父亲", "母亲":
+		return pick(T("儿子", "son"), T("女儿", "daughter"), T("子女", "child"))
+	case "配偶", "丈夫", "妻子":
+		return pick(T("丈夫", "husband"), T("妻子", "wife"), T("配偶", "spouse"))
+	case "兄弟姐妹", "兄弟", "姐妹":
+		return pick(T("兄弟", "brother"), T("姐妹", "sister"), T("兄弟姐妹", "sibling"))
+	}
+	return l.Pick("亲属", "relative")
+}

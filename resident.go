@@ -194,7 +194,10 @@ type Resident struct {
 	// OnSite marks a person registered at a desk who was not on the
 	// roster (a visitor, a migrant worker, a foreigner with a passport),
 	// until a roster names them.
-	OnSite    bool
+	OnSite bool
+	// Tie is how the phone that asked is tied to the resident: set only by
+	// reads made for a phone (StatusByPhone), zero otherwise.
+	Tie       PhoneTie
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Omitted are the fields the source of an import has no column for:

@@ -64,12 +64,13 @@ func appendClock(b []byte, t time.Time, loc *time.Location) []byte {
 	return b
 }
 
-// statusLine is one person's status: 张*丰 绿码 4/9 08:00采样 阴性, with
-// "截至 …" when the status is older than stale (the upstream platform may be
-// down; the answer still comes, marked with its age).
-func statusLine(r *lifeline.Resident, l lifeline.Lang, now time.Time, stale time.Duration, loc *time.Location) string {
+// statusLine is one person's status: 张*丰 绿码 4/9 08:00采样 阴性, who
+// being the name as whoLabels gives it, with "截至 …" when the status is
+// older than stale (the upstream platform may be down; the answer still
+// comes, marked with its age).
+func statusLine(who string, r *lifeline.Resident, l lifeline.Lang, now time.Time, stale time.Duration, loc *time.Location) string {
 	var b strings.Builder
-	b.WriteString(maskedName(r.Name))
+	b.WriteString(who)
 	b.WriteString(" ")
 	b.WriteString(r.Status.Color.Label(l))
 	if t := r.Status.Latest; t != nil {
@@ -98,32 +99,68 @@ func moreText(l lifeline.Lang, n, page int) string {
 
 // statusPages splits status lines into replies of one segment each. A page
 // that leaves people out ends with how many remain and the digit to reply
-// for the next page, and that hint is counted in the page's length.
-func statusPages(lines []string, l lifeline.Lang) []string {
-	if len(lines) == 1 {
-		// The usual case, one person: one page, as the loop below makes it.
-		return lines
-	}
+// for the next page, and that hint is counted in the page's length. Pages
+// are cut on the lines alone; then advice[i] (what a yellow or red code
+// should do; "" for none, and advice may be nil) is added to line i where
+// its page still fits one segment, so advice never moves a line to another
+// page and "2" always continues where "查询" stopped.
+func statusPages(lines, advice []string, l lifeline.Lang) []string {
 	var pages []string
-	var cur []string
-	page := func() int { return len(pages) + 1 }
-	for i, line := range lines {
-		rest := len(lines) - i - 1
-		try := append(append([]string(nil), cur...), line)
-		if rest > 0 {
-			try = append(try, moreText(l, rest, page()+1))
+	var cur []int
+	emit := func(hint string) {
+		pages = append(pages, advised(lines, advice, cur, hint, l))
+	}
+	join := func(idx []int, hint string) string {
+		parts := make([]string, 0, len(idx)+1)
+		for _, i := range idx {
+			parts = append(parts, lines[i])
 		}
-		if len(cur) == 0 || FitsOne(strings.Join(try, "\n")) {
-			cur = append(cur, line)
+		if hint != "" {
+			parts = append(parts, hint)
+		}
+		return strings.Join(parts, "\n")
+	}
+	for i := range lines {
+		rest := len(lines) - i - 1
+		hint := ""
+		if rest > 0 {
+			hint = moreText(l, rest, len(pages)+2)
+		}
+		if len(cur) == 0 || FitsOne(join(append(cur[:len(cur):len(cur)], i), hint)) {
+			cur = append(cur, i)
 			continue
 		}
-		pages = append(pages, strings.Join(append(cur, moreText(l, len(lines)-i, page()+1)), "\n"))
-		cur = []string{line}
+		emit(moreText(l, len(lines)-i, len(pages)+2))
+		cur = []int{i}
 	}
 	if len(cur) > 0 {
-		pages = append(pages, strings.Join(cur, "\n"))
+		emit("")
 	}
 	return pages
+}
+
+// advised is the page holding lines idx and hint, each line followed by
+// its advice in order while the page still fits one segment.
+func advised(lines, advice []string, idx []int, hint string, l lifeline.Lang) string {
+	sep := l.Pick("，", ". ")
+	out := make([]string, 0, len(idx)+1)
+	for _, i := range idx {
+		out = append(out, lines[i])
+	}
+	if hint != "" {
+		out = append(out, hint)
+	}
+	for k, i := range idx {
+		if i >= len(advice) || advice[i] == "" {
+			continue
+		}
+		was := out[k]
+		out[k] = was + sep + advice[i]
+		if !FitsOne(strings.Join(out, "\n")) {
+			out[k] = was
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // nextWorkingDay is the first Monday-to-Friday after now's day, in loc.

@@ -49,7 +49,7 @@ func TestStatusPagesSplit(t *testing.T) {
 			for i := 0; i < people; i++ {
 				lines = append(lines, fmt.Sprintf("张*%d %s", i, strings.Repeat("码", i%7)))
 			}
-			pages := statusPages(lines, l)
+			pages := statusPages(lines, nil, l)
 			var back []string
 			for i, p := range pages {
 				if !FitsOne(p) {

@@ -76,6 +76,10 @@ type Config struct {
 	// (default 1 minute); ExpiryWarning is how far ahead (default 72h).
 	ScanEvery     time.Duration
 	ExpiryWarning time.Duration
+	// Advice is what a yellow or red status reply (and the voice line)
+	// tells the person to do, in the room left in the segment. Empty texts
+	// get DefaultAdvice's.
+	Advice Advice
 	// KeepInbound is how long a MessageSid is remembered, so that a retry
 	// gets the same reply (default 48h; Twilio retries within minutes).
 	// Older ones are forgotten once an hour.
@@ -136,6 +140,14 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	for _, t := range []struct{ got, def *lifeline.Text }{{&cfg.Advice.Yellow, &DefaultAdvice.Yellow}, {&cfg.Advice.Red, &DefaultAdvice.Red}} {
+		if t.got.Zh == "" {
+			t.got.Zh = t.def.Zh
+		}
+		if t.got.En == "" {
+			t.got.En = t.def.En
+		}
 	}
 	if cfg.Location == nil {
 		cfg.Location = lifeline.ChinaTime
@@ -423,24 +435,18 @@ func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, 
 	}
 	switch cmd.Kind {
 	case KindStatus:
-		now := s.cfg.Now()
-		lines := make([]string, len(people))
-		for i, p := range people {
-			lines[i] = statusLine(p, l, now, s.cfg.StaleAfter, s.cfg.Location)
-		}
-		pages := statusPages(lines, l)
+		pages := s.statusReplies(people, l)
 		if cmd.Page > len(pages) {
 			return noMoreText(l), "ok", nil
 		}
 		return pages[cmd.Page-1], "ok", nil
 	case KindCode:
-		names := make([]string, len(people))
-		for i, p := range people {
+		for _, p := range people {
 			if err := s.cfg.Store.RequestPrint(ctx, &lifeline.PrintRequest{ResidentID: p.ID, Source: "sms", RequestedAt: s.cfg.Now()}); err != nil {
 				return "", "", err
 			}
-			names[i] = maskedName(p.Name)
 		}
+		names := whoLabels(people, l)
 		s.log.Info("sms: paper code requested", "from", lifeline.MaskPhone(from), "residents", len(people))
 		day := nextWorkingDay(s.cfg.Now(), s.cfg.Location)
 		return codeText(names, lifeline.Printable(people[0].Address.Community), day, l), "ok", nil
@@ -448,6 +454,26 @@ func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, 
 		return helpText(l), "ok", nil
 	}
 	return helpText(l), "other", nil
+}
+
+// statusReplies is the status of people as SMS pages in l: each person a
+// line, told apart where masked names are alike, with the advice of a
+// yellow or red code where there is room.
+func (s *Server) statusReplies(people []*lifeline.Resident, l lifeline.Lang) []string {
+	now := s.cfg.Now()
+	who := whoLabels(people, l)
+	lines := make([]string, len(people))
+	var advice []string
+	for i, p := range people {
+		lines[i] = statusLine(who[i], p, l, now, s.cfg.StaleAfter, s.cfg.Location)
+		if a := s.cfg.Advice.For(p.Status.Color, l); a != "" {
+			if advice == nil {
+				advice = make([]string, len(people))
+			}
+			advice[i] = a
+		}
+	}
+	return statusPages(lines, advice, l)
 }
 
 // writeTwiML answers with a <Response>, holding one <Message> unless reply

@@ -17,7 +17,7 @@ func twimlCases() []string {
 	out := []string{"", "a", "a<b>&\"'\n\t\r c 张\x01", "\xff\xfe", "\uFFFD", "\uFFFE", "𝄞 ok", "x\x7f", "ok]]>"}
 	for _, l := range []lifeline.Lang{lifeline.Zh, lifeline.En} {
 		out = append(out, helpText(l), unknownText(l), stopText(l), startText(l), busyText(l), noMoreText(l),
-			statusLine(r, l, now, 24*time.Hour, time.UTC), moreText(l, 3, 2),
+			statusLine("张*丰", r, l, now, 24*time.Hour, time.UTC), moreText(l, 3, 2),
 			codeText([]string{"张*丰", "李*"}, "幸福里社区", now, l))
 	}
 	return out

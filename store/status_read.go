@@ -26,13 +26,13 @@ import (
 // plain JOIN; PostgreSQL treats it as the inner join it is. The first line
 // (the list of phones) differs by dialect: see dialect.phoneArray.
 const statusByPhoneQuery = `
-	SELECT q.phone, 1, ` + statusCols + ` FROM q CROSS JOIN phones p CROSS JOIN residents r` + statusJoins + `
+	SELECT q.phone, 1, '', ` + statusCols + ` FROM q CROSS JOIN phones p CROSS JOIN residents r` + statusJoins + `
 	WHERE p.tail4 = q.tail4 AND p.phone = q.phone AND r.id = p.resident_id
 	UNION ALL
-	SELECT q.phone, 0, ` + statusCols + ` FROM q CROSS JOIN relatives rel CROSS JOIN residents r` + statusJoins + `
+	SELECT q.phone, 0, rel.relation, ` + statusCols + ` FROM q CROSS JOIN relatives rel CROSS JOIN residents r` + statusJoins + `
 	WHERE rel.phone = q.phone AND rel.state IN ('auto_approved', 'approved') AND r.id = rel.resident_id
 	UNION ALL
-	SELECT q.phone, 0, ` + statusCols + ` FROM q CROSS JOIN phones p CROSS JOIN relatives rel CROSS JOIN residents r` + statusJoins + `
+	SELECT q.phone, 0, rel.relation, ` + statusCols + ` FROM q CROSS JOIN phones p CROSS JOIN relatives rel CROSS JOIN residents r` + statusJoins + `
 	WHERE p.tail4 = q.tail4 AND p.phone = q.phone AND rel.relative_resident_id = p.resident_id
 		AND rel.state IN ('auto_approved', 'approved') AND r.id = rel.resident_id`
 
@@ -44,17 +44,22 @@ func (db *DB) statusByPhoneSQL() string {
 	return db.statusSQL.text
 }
 
+// statusCols reads of a resident what a status reply shows, and what
+// tells two people with alike masked names apart (sex, for the relation's
+// word, and the last two characters of the document: never the number).
 const (
-	statusCols  = `r.id, r.name, r.color, r.status_updated_at, COALESCE(h.community, ''), t.sampled_at, t.result`
+	statusCols  = `r.id, r.name, r.sex, substr(r.doc_number, length(r.doc_number) - 1), r.color, r.status_updated_at, COALESCE(h.community, ''), t.sampled_at, t.result`
 	statusJoins = ` LEFT JOIN households h ON h.id = r.household_id LEFT JOIN test_results t ON t.id = r.latest_test_id`
 )
 
 // StatusByPhone returns the residents a phone may ask about (the same
 // people, in the same order, as CaredForByPhone: the phone's own residents
 // first, then the people it cares for, by name) with only what a status
-// reply needs: ID, Name, Status.Color, Status.UpdatedAt, Status.Latest
-// (SampledAt and Result) and Address.Community. Document numbers and other
-// personal data are not read at all.
+// reply needs: ID, Name, Sex, Status.Color, Status.UpdatedAt,
+// Status.Latest (SampledAt and Result), Address.Community, and Tie (how the
+// phone reaches them: own, or the relation of the link, and the last two
+// characters of the document). Document numbers and other personal data
+// are not read at all.
 //
 // It reads the store as it is now (no cache): a status written by any
 // process before the call is in its answer.
@@ -136,15 +141,17 @@ func (db *DB) statusRows(batch []*statusWait) (map[string]*phoneStatus, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			phone   string
-			isOwn   int
-			r       lifeline.Resident
-			color   string
-			updated int64
-			sampled *int64
-			result  *string
+			phone    string
+			isOwn    int
+			relation string
+			r        lifeline.Resident
+			sex      string
+			color    string
+			updated  int64
+			sampled  *int64
+			result   *string
 		)
-		if err := rows.Scan(&phone, &isOwn, &r.ID, &r.Name, &color, &updated, &r.Address.Community, &sampled, &result); err != nil {
+		if err := rows.Scan(&phone, &isOwn, &relation, &r.ID, &r.Name, &sex, &r.Tie.DocTail, &color, &updated, &r.Address.Community, &sampled, &result); err != nil {
 			return nil, db.unavailable(err)
 		}
 		ps := byPhone[phone]
@@ -152,9 +159,14 @@ func (db *DB) statusRows(batch []*statusWait) (map[string]*phoneStatus, error) {
 			return nil, fmt.Errorf("status read: a row for a phone not asked about")
 		}
 		if i := slices.IndexFunc(ps.rows, func(o *lifeline.Resident) bool { return o.ID == r.ID }); i >= 0 {
-			ps.own[i] = ps.own[i] || isOwn != 0
+			// Reached twice: the phone's own, or the first link's relation.
+			if isOwn != 0 && !ps.own[i] {
+				ps.own[i], ps.rows[i].Tie.Relation = true, ""
+			}
 			continue
 		}
+		r.Sex = lifeline.Sex(sex)
+		r.Tie.Relation = relation
 		r.Status.Color = lifeline.Color(color)
 		r.Status.UpdatedAt = fromMS(updated)
 		if sampled != nil && result != nil {
@@ -167,6 +179,9 @@ func (db *DB) statusRows(batch []*statusWait) (map[string]*phoneStatus, error) {
 		return nil, db.unavailable(err)
 	}
 	for _, ps := range byPhone {
+		for i, r := range ps.rows {
+			r.Tie.Own = ps.own[i]
+		}
 		if len(ps.rows) > 1 {
 			first := make(map[int64]bool, len(ps.rows))
 			for i, r := range ps.rows {

@@ -39,6 +39,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 256, app.T("同时处理的请求数上限", "requests handled at once"))
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
+	fs.Var(adviceFlag{&f.cfg.Advice}, "advice", app.T("黄码、红码回复里的建议，可重复：yellow=请尽快做核酸、red=…，英文回复用 yellow.en=…", "what yellow and red replies advise, repeatable: yellow=Get tested soon., red=…; yellow.en=… for English replies"))
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
 	f.desk, f.ssh = addTUIFlags(app, fs), sshd.AddFlags(fs, app.Lang)
 	if err := app.parse(fs, args); err != nil {
@@ -52,6 +53,12 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	}
 	return f, nil
 }
+
+// adviceFlag is --advice: each use changes one piece of advice.
+type adviceFlag struct{ a *sms.Advice }
+
+func (f adviceFlag) String() string     { return "" }
+func (f adviceFlag) Set(s string) error { return f.a.Set(s) }
 
 // base is the public URL without a trailing slash, to put paths after.
 func (f *serveFlags) base() string { return strings.TrimRight(f.public, "/") }

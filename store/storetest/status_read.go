@@ -12,6 +12,7 @@ import (
 
 func init() {
 	register("relatives/status_by_phone", testStatusByPhone)
+	register("relatives/status_by_phone_tie", testStatusByPhoneTie)
 }
 
 // testStatusByPhone checks the SMS gateway's one-statement read against
@@ -58,6 +59,44 @@ func testStatusByPhone(t *testing.T, db *store.DB) {
 	}
 
 	statusReadsTogether(t, db, rs, son)
+}
+
+// testStatusByPhoneTie: the status read says how the phone reaches each
+// person (own, or the link's relation), their sex and the last two
+// characters of their document, so a reply can tell apart two people
+// whose masked names are alike; a resident reached both as the phone's own
+// and by a link is the phone's own.
+func testStatusByPhoneTie(t *testing.T, db *store.DB) {
+	c := ctx(t)
+	rs := roster(t, db, 4)
+	carer := rs[0].Phones[0]
+	for i, rel := range map[int]string{1: "子女", 2: "配偶", 0: "子女"} {
+		l := lifeline.Relative{ResidentID: rs[i].ID, Phone: carer, Relation: rel}
+		must(t, db.LinkRelative(c, &l))
+		if l.State == lifeline.ReviewPending {
+			must(t, db.ReviewRelative(c, l.ID, true, "", "staff:li"))
+		}
+	}
+	got, err := db.StatusByPhone(c, carer)
+	must(t, err)
+	want := map[int64]lifeline.PhoneTie{
+		rs[0].ID: {Own: true, DocTail: rs[0].Doc.Tail(2)},
+		rs[1].ID: {Relation: "子女", DocTail: rs[1].Doc.Tail(2)},
+		rs[2].ID: {Relation: "配偶", DocTail: rs[2].Doc.Tail(2)},
+	}
+	if len(got) != 3 {
+		t.Fatalf("StatusByPhone gave %d residents, want 3", len(got))
+	}
+	for _, r := range got {
+		if r.Tie != want[r.ID] {
+			t.Errorf("resident %d: tie %+v, want %+v", r.ID, r.Tie, want[r.ID])
+		}
+		stored, err := db.Resident(c, r.ID)
+		must(t, err)
+		if r.Sex != stored.Sex || r.Sex == lifeline.SexNone {
+			t.Errorf("resident %d: sex %q, stored %q", r.ID, r.Sex, stored.Sex)
+		}
+	}
 }
 
 // statusReadFamily makes 12 residents and the links of
