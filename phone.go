@@ -1,6 +1,9 @@
 package lifeline
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // NormalizePhone turns a phone number as people write it into E.164
 // (+8613812345678). A bare 11-digit number starting with 1 is a mainland
@@ -42,8 +45,7 @@ func NormalizePhone(s string) (string, error) {
 	}
 	if strings.HasPrefix(d, "86") {
 		n := d[2:]
-		// Mobiles are 1[3-9]…; Beijing's area code 10 also starts with 1.
-		mobile := n[0] == '1' && len(n) > 1 && n[1] != '0'
+		mobile := isMobileDigits(n)
 		if mobile && len(n) != 11 {
 			return "", Errorf(EINVALID, T("手机号码应为 11 位", "a mainland mobile number must have 11 digits"))
 		}
@@ -73,4 +75,52 @@ func PhoneTail(p string) string {
 		return p
 	}
 	return p[len(p)-4:]
+}
+
+// IsLandline reports whether an E.164 number is a mainland landline: a
+// mainland number that is not a mobile (+861[3-9]…). Numbers outside the
+// mainland are not told apart and count as mobiles, so a roster's or the
+// staff screen's landline stays apart from the mobiles on import, and only
+// a number that may take an SMS gets one.
+func IsLandline(e164 string) bool {
+	n, ok := strings.CutPrefix(e164, "+86")
+	return ok && !isMobileDigits(n)
+}
+
+// isMobileDigits reports whether national digits begin as a mainland
+// mobile's: 1 and anything but 0 (Beijing's area code 10 also starts
+// with 1).
+func isMobileDigits(n string) bool {
+	return len(n) > 1 && n[0] == '1' && n[1] != '0'
+}
+
+// MergePhones is what a resident's phones become when a roster row gives
+// some: its mobiles replace the stored mobiles and its landlines the stored
+// landlines, and a kind it does not give stays as stored, so a roster that
+// lists only mobiles keeps the landline bound at the desk, and a landline
+// column leaves the mobiles alone. Given both kinds, the result is given
+// as it is; otherwise given first, then the stored numbers of the other
+// kind in their order.
+func MergePhones(stored, given []string) []string {
+	var mobiles, landlines bool
+	for _, p := range given {
+		if IsLandline(p) {
+			landlines = true
+		} else {
+			mobiles = true
+		}
+	}
+	if mobiles == landlines { // both, or none given
+		if len(given) == 0 {
+			return stored
+		}
+		return given
+	}
+	out := append([]string(nil), given...)
+	for _, p := range stored {
+		if IsLandline(p) != landlines && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

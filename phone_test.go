@@ -1,6 +1,7 @@
 package lifeline
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,4 +85,38 @@ func FuzzNormalizePhone(f *testing.F) {
 			t.Fatalf("NormalizePhone(%q) = %q, but again gives %q, %v", s, p, again, err)
 		}
 	})
+}
+
+func TestIsLandline(t *testing.T) {
+	cases := map[string]bool{
+		"+8613800000001": false, "+8619912345678": false, "+861012345678": true, "+862988881234": true,
+		"+85298765432": false, "+14155550100": false, "+86755123456789": true,
+	}
+	for p, want := range cases {
+		if got := IsLandline(p); got != want {
+			t.Errorf("IsLandline(%s) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestMergePhones(t *testing.T) {
+	const m1, m2, l1, l2 = "+8613800000001", "+8613900000002", "+862988881234", "+861066667777"
+	cases := []struct {
+		stored, given, want []string
+	}{
+		{nil, []string{m1}, []string{m1}},
+		{[]string{m1, l1}, []string{m2}, []string{m2, l1}},
+		{[]string{l1, m1}, []string{m2}, []string{m2, l1}},
+		{[]string{m1, l1}, []string{l2}, []string{l2, m1}},
+		{[]string{m1, l1}, []string{l2, m2}, []string{l2, m2}},
+		{[]string{m1, l1}, []string{m1, l1}, []string{m1, l1}},
+		{[]string{l1, m1}, []string{l1, m1}, []string{l1, m1}},
+		{[]string{m1, l1}, nil, []string{m1, l1}},
+		{[]string{m1}, []string{l1, l2}, []string{l1, l2, m1}},
+	}
+	for _, c := range cases {
+		if got := MergePhones(c.stored, c.given); !slices.Equal(got, c.want) {
+			t.Errorf("MergePhones(%v, %v) = %v, want %v", c.stored, c.given, got, c.want)
+		}
+	}
 }

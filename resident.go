@@ -323,6 +323,10 @@ type ResidentService interface {
 	// the roster, marked OnSite, in the actor's community: at the address
 	// given, or with none in a household of their own (OnSiteAddress).
 	RegisterWalkIn(ctx context.Context, r *Resident) error
+	// SetLandline binds a landline to everyone in a resident's household,
+	// in place of the landlines they had ("" unbinds them), and says how
+	// many residents the household has. Mobiles stay.
+	SetLandline(ctx context.Context, residentID int64, phone string) (int, error)
 	// ChangeDocument gives a resident a new document (a new passport) while
 	// keeping their id, history, codes and links.
 	ChangeDocument(ctx context.Context, residentID int64, d Document) error

@@ -7,6 +7,7 @@
 package seed
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -450,4 +451,44 @@ func (g *gen) links(h *Household, ps []person) {
 			h.Links = append(h.Links, Link{Member: i, Relative: -1, Phone: away, Relation: "子女"})
 		}
 	}
+}
+
+// Examples are numbers to try the gateway with on a seeded store: the
+// mobile an elderly couple share (a text or a call hears both of them),
+// and the landline of an elderly household (the voice line's caller).
+type Examples struct {
+	Mobile, Landline string
+}
+
+// ExamplesOf finds the Examples in what cfg generates: the first of each
+// kind, so they are the same for any store seeded with cfg.Seed that is
+// large enough to hold them (a few hundred residents). A number not found
+// is "".
+func ExamplesOf(cfg Config) Examples {
+	var ex Examples
+	errFound := errors.New("found")
+	Generate(cfg, func(h *Household) error {
+		shared := map[string]int{}
+		for _, m := range h.Members {
+			for _, p := range m.Phones {
+				shared[p]++
+			}
+		}
+		for _, m := range h.Members {
+			if len(m.Phones) == 0 || shared[m.Phones[0]] < 2 {
+				continue
+			}
+			p := m.Phones[0]
+			if lifeline.IsLandline(p) && ex.Landline == "" {
+				ex.Landline = p
+			} else if !lifeline.IsLandline(p) && ex.Mobile == "" {
+				ex.Mobile = p
+			}
+		}
+		if ex.Mobile != "" && ex.Landline != "" {
+			return errFound
+		}
+		return nil
+	})
+	return ex
 }

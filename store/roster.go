@@ -539,13 +539,20 @@ func argsOf(r *lifeline.Resident) rowArgs {
 			a.grams[i] = g
 		}
 	}
-	if len(r.Phones) > 0 {
-		a.phones = make([]any, 0, 2*len(r.Phones))
-		for _, p := range r.Phones {
-			a.phones = append(a.phones, p, lifeline.PhoneTail(p))
-		}
-	}
+	a.phones = phoneArgs(r.Phones)
 	return a
+}
+
+// phoneArgs is the phone and tail4 of each phone in order, nil for none.
+func phoneArgs(phones []string) []any {
+	if len(phones) == 0 {
+		return nil
+	}
+	out := make([]any, 0, 2*len(phones))
+	for _, p := range phones {
+		out = append(out, p, lifeline.PhoneTail(p))
+	}
+	return out
 }
 
 // partialAddress reports whether a resident's source left out part of the
@@ -558,7 +565,8 @@ func partialAddress(r *lifeline.Resident) bool {
 // update brings a stored resident up to date with a roster row, counting
 // what it did, part by part. A part the row's file has no column for
 // (Resident.Omitted) is left as stored; an empty cell in a column the file
-// has clears it.
+// has clears it. A row with only mobiles (or only landlines) leaves the
+// stored numbers of the other kind (lifeline.MergePhones).
 func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, e *existing, st *lifeline.ImportStats) error {
 	hh, err := w.updatedHousehold(r, e)
 	if err != nil {
@@ -587,6 +595,11 @@ func (w *rosterWriter) update(r *lifeline.Resident, p *rowArgs, e *existing, st 
 		old, err := w.storedPhones(e.id)
 		if err != nil {
 			return err
+		}
+		if len(r.Phones) > 0 { // an empty cell clears them all
+			if merged := lifeline.MergePhones(old, r.Phones); !slices.Equal(merged, r.Phones) {
+				r.Phones, p.phones = merged, phoneArgs(merged)
+			}
 		}
 		ch.Phones = boolCount(!slices.Equal(old, r.Phones))
 	}

@@ -25,7 +25,7 @@ type keyMap struct {
 	// On-site registration: a person who is not on the roster.
 	WalkIn key.Binding
 	// Resident screen.
-	Reveal, Print, Revoke, Link, Sample key.Binding
+	Reveal, Print, Revoke, Link, Sample, Landline key.Binding
 	// Print screen.
 	PrintPerson, PrintHousehold, PrintBuilding, PrintLarge key.Binding
 	// Keep the earlier cards valid too (a spare), and choose the printer.
@@ -68,6 +68,8 @@ func newKeyMap(l lifeline.Lang) keyMap {
 		Revoke: b([]string{"x"}, "x", "吊销", "revoke"),
 		Link:   b([]string{"l"}, "l", "关联亲属", "relative"),
 		Sample: b([]string{"s"}, "s", "登记采样", "sample"),
+		// t for 电话 (telephone): the household's landline.
+		Landline: b([]string{"t"}, "t", "固定电话", "landline"),
 
 		PrintPerson:    b([]string{"1"}, "1", "本人", "this person"),
 		PrintHousehold: b([]string{"2"}, "2", "全户", "household"),

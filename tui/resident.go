@@ -74,7 +74,7 @@ func (s residentScreen) keys() []key.Binding {
 	if len(s.codes) > 0 {
 		b = append(b, k.Revoke)
 	}
-	b = append(b, k.Reveal, k.Sample, k.Link, k.Back)
+	b = append(b, k.Reveal, k.Sample, k.Link, k.Back, k.Landline)
 	if len(s.codes) > 0 {
 		b = append(b, k.Up, k.Down)
 	}
@@ -199,6 +199,8 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 			return s, s.e.goTo(navMsg{to: screenRegister, resident: s.r})
 		case key.Matches(msg, k.Link):
 			return s, s.e.goTo(navMsg{to: screenRelatives, resident: s.r})
+		case key.Matches(msg, k.Landline):
+			return s, s.e.goTo(navMsg{to: screenLandline, resident: s.r})
 		case key.Matches(msg, k.Up):
 			if s.cursor > 0 {
 				s.cursor--

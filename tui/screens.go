@@ -19,6 +19,7 @@ const (
 	screenRelatives
 	screenReview
 	screenCheck
+	screenLandline
 	screenCount // how many screens there are; not a screen
 )
 
@@ -110,6 +111,15 @@ var screens = [screenCount]screen{
 		model:  modelAt(func(m *Model) *checkScreen { return &m.check }),
 		navKey: func(k keyMap) key.Binding { return k.Check },
 		enter:  func(m *Model, _ navMsg) tea.Cmd { return m.check.focus() },
+		typing: always,
+	},
+	screenLandline: {
+		title: lifeline.T("固定电话", "Landline"),
+		model: modelAt(func(m *Model) *landlineScreen { return &m.landline }),
+		enter: func(m *Model, n navMsg) (cmd tea.Cmd) {
+			m.landline, cmd = m.landline.start(n.resident)
+			return cmd
+		},
 		typing: always,
 	},
 }

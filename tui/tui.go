@@ -231,6 +231,7 @@ type Model struct {
 	relatives relativesScreen
 	review    reviewScreen
 	check     checkScreen
+	landline  landlineScreen
 }
 
 // New returns the staff screen on a store, at the login.
@@ -274,6 +275,7 @@ func (m *Model) newScreens() {
 	m.relatives = newRelativesScreen(e)
 	m.review = newReviewScreen(e)
 	m.check = newCheckScreen(e)
+	m.landline = newLandlineScreen(e)
 }
 
 // Init starts the cursor blinking in the user field, or on the find
