@@ -84,6 +84,12 @@ type MessageService interface {
 	SetOptOut(ctx context.Context, phone string, out bool) error
 	// OptedOut reports whether a number turned notifications off.
 	OptedOut(ctx context.Context, phone string) (bool, error)
+	// SetPhoneLang records the language a number last texted a command in
+	// (what the voice line speaks to it); PhoneLang reads it, Chinese for
+	// a number never recorded; EnglishPhones lists the English ones.
+	SetPhoneLang(ctx context.Context, phone string, l Lang) error
+	PhoneLang(ctx context.Context, phone string) (Lang, error)
+	EnglishPhones(ctx context.Context) ([]string, error)
 	// ResultNotices returns who to tell about test results stored after
 	// the result id afterID (at most limit results), one Notice per result
 	// and phone that may ask about the resident, and the last result id

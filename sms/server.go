@@ -95,6 +95,8 @@ type Server struct {
 	admit   *admission
 	metrics *metrics
 	mux     *http.ServeMux
+	// langs is the numbers known to have texted in English (lang.go).
+	langs langMemory
 	// open counts the connections Serve holds; at MaxConns every answer
 	// closes its connection (see bounded).
 	open atomic.Int64
@@ -354,6 +356,9 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 	reply, outcome := s.answer(r.Context(), sid, from, cmd)
 	writeTwiML(w, reply)
 	s.metrics.request(cmd.Kind.String(), outcome, time.Since(start))
+	if outcome != "error" {
+		s.rememberLang(r.Context(), from, cmd)
+	}
 }
 
 // answer works out the reply to a message, processing each MessageSid once:

@@ -107,3 +107,33 @@ func tieWord(t *testing.T, r *lifeline.Resident) string {
 	}
 	return lifeline.PhoneTie{Relation: "子女"}.Word(sex, lifeline.Zh)
 }
+
+// TestLanguageOfTheLastCommandIsKept: the store remembers that a number
+// texted its last command in English (for the voice line); a message that
+// is no command changes nothing, and a Chinese command goes back.
+func TestLanguageOfTheLastCommandIsKept(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	g := newGateway(t, db, nil)
+	ctx := context.Background()
+	lang := func() lifeline.Lang {
+		t.Helper()
+		l, err := db.PhoneLang(ctx, phone(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	g.text(phone(1), "STATUS")
+	if lang() != lifeline.En {
+		t.Fatal("STATUS did not make the number English")
+	}
+	g.text(phone(1), "what")
+	if lang() != lifeline.En {
+		t.Fatal("a message that is no command changed the language")
+	}
+	g.text(phone(1), "查询")
+	if lang() != lifeline.Zh {
+		t.Fatal("查询 did not take the number back to Chinese")
+	}
+}

@@ -302,3 +302,40 @@ func (db *DB) ExpiryNotices(ctx context.Context, from, to time.Time) ([]lifeline
 		WHERE x.expires_at >= ? AND x.expires_at < ?
 		ORDER BY x.resident_id, ph.phone`, ms(from), ms(to))
 }
+
+// SetPhoneLang records the language a number last texted a command in:
+// English is kept, Chinese (the default) forgets the number.
+func (db *DB) SetPhoneLang(ctx context.Context, phone string, l lifeline.Lang) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if l != lifeline.En {
+			_, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM phone_langs WHERE phone = ?`), phone)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.SQL(`INSERT INTO phone_langs (phone, lang, at) VALUES (?, ?, ?)
+			ON CONFLICT (phone) DO UPDATE SET lang = excluded.lang, at = excluded.at`), phone, string(l), ms(db.Now()))
+		return err
+	})
+}
+
+// PhoneLang returns the language a number last texted a command in,
+// Chinese when it never texted one in English.
+func (db *DB) PhoneLang(ctx context.Context, phone string) (lifeline.Lang, error) {
+	var l string
+	err := db.r.QueryRowContext(ctx, db.SQL(`SELECT lang FROM phone_langs WHERE phone = ?`), phone).Scan(&l)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lifeline.Zh, nil
+	}
+	if err != nil {
+		return lifeline.Zh, db.unavailable(err)
+	}
+	return lifeline.ParseLang(l)
+}
+
+// EnglishPhones returns every number whose last command was in English.
+func (db *DB) EnglishPhones(ctx context.Context) ([]string, error) {
+	out, err := queryRows(ctx, db, db.r, scanPhone, `SELECT phone FROM phone_langs WHERE lang = 'en' ORDER BY phone`)
+	if err != nil {
+		return nil, db.unavailable(err)
+	}
+	return out, nil
+}

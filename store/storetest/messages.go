@@ -13,6 +13,7 @@ import (
 
 func init() {
 	register("messages/result_and_expiry_notices", testNotices)
+	register("messages/phone_lang", testPhoneLang)
 }
 
 // noticeSet renders notices as "resident→phone" for comparison.
@@ -99,5 +100,37 @@ func testNotices(t *testing.T, db *store.DB) {
 	}
 	if exp[0].ExpiresAt.UnixMilli() != now.Add(48*time.Hour).UnixMilli() || exp[0].Key == exp[1].Key {
 		t.Fatalf("expiry notice %+v", exp[0])
+	}
+}
+
+// testPhoneLang: a number that texts in English is remembered as English
+// (what the voice line speaks to it); back in Chinese, it is forgotten.
+func testPhoneLang(t *testing.T, db *store.DB) {
+	c := ctx(t)
+	const a, b = "+8613800000001", "+447700900123"
+	l, err := db.PhoneLang(c, a)
+	must(t, err)
+	if l != lifeline.Zh {
+		t.Fatalf("a number never heard from: %s, want zh", l)
+	}
+	must(t, db.SetPhoneLang(c, a, lifeline.En))
+	must(t, db.SetPhoneLang(c, a, lifeline.En))
+	must(t, db.SetPhoneLang(c, b, lifeline.En))
+	if l, err := db.PhoneLang(c, a); err != nil || l != lifeline.En {
+		t.Fatalf("after English: %s, %v", l, err)
+	}
+	en, err := db.EnglishPhones(c)
+	must(t, err)
+	if len(en) != 2 || en[0] != b || en[1] != a {
+		t.Fatalf("English phones %v", en)
+	}
+	must(t, db.SetPhoneLang(c, a, lifeline.Zh))
+	if l, err := db.PhoneLang(c, a); err != nil || l != lifeline.Zh {
+		t.Fatalf("back to Chinese: %s, %v", l, err)
+	}
+	en, err = db.EnglishPhones(c)
+	must(t, err)
+	if len(en) != 1 || en[0] != b {
+		t.Fatalf("English phones after one went back: %v", en)
 	}
 }
