@@ -78,6 +78,13 @@ type MessageService interface {
 	MarkFailed(ctx context.Context, id int64, errMsg string) error
 	// RecordDelivery stores a status callback for a provider id.
 	RecordDelivery(ctx context.Context, providerID, status, errCode string) error
+	// QueuedOfKind returns up to n queued messages of one kind that no
+	// sender holds, oldest first.
+	QueuedOfKind(ctx context.Context, kind string, n int) ([]OutboxMessage, error)
+	// RewriteQueued gives a queued message of kind from a new kind and body,
+	// due at due, unless a sender holds it or it is no longer queued as
+	// from; it reports whether it did.
+	RewriteQueued(ctx context.Context, id int64, from, kind, body string, due time.Time) (bool, error)
 	// OutboxDepth returns how many messages wait to be sent.
 	OutboxDepth(ctx context.Context) (int, error)
 	// SetOptOut turns outbound notifications to a number off or back on.

@@ -21,6 +21,7 @@ var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 // text format. Written by hand: a few counters do not need a dependency.
 type metrics struct {
 	requests sync.Map // [2]string{command, outcome} → *atomic.Uint64
+	voice    sync.Map // step → *atomic.Uint64
 
 	buckets  []atomic.Uint64 // per latencyBuckets, plus +Inf
 	latSumNS atomic.Int64
@@ -60,6 +61,15 @@ func (m *metrics) request(command, outcome string, d time.Duration) {
 	m.buckets[i].Add(1)
 	m.latSumNS.Add(int64(d))
 	m.latCount.Add(1)
+}
+
+// voiceStep counts one answered request of a call.
+func (m *metrics) voiceStep(step string) {
+	c, ok := m.voice.Load(step)
+	if !ok {
+		c, _ = m.voice.LoadOrStore(step, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
 }
 
 // unrecognised counts a message that was no command, answered in l.
@@ -108,6 +118,19 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 
 	counter := func(name, help string, v uint64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	fmt.Fprintln(w, "# HELP lifeline_voice_requests_total Voice line requests answered, by step (greet, repeat, next, code, office, end, invalid, stranger, busy, error).")
+	fmt.Fprintln(w, "# TYPE lifeline_voice_requests_total counter")
+	var steps []string
+	stepCounts := map[string]uint64{}
+	m.voice.Range(func(k, v any) bool {
+		steps = append(steps, k.(string))
+		stepCounts[k.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	sort.Strings(steps)
+	for _, st := range steps {
+		fmt.Fprintf(w, "lifeline_voice_requests_total{step=%q} %d\n", st, stepCounts[st])
 	}
 	counter("lifeline_sms_shed_total", "Requests turned away with 503 because the gateway was full.", m.shed.Load())
 	counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong X-Twilio-Signature.", m.badSig.Load())

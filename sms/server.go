@@ -28,6 +28,8 @@ type Store interface {
 	// reply shows: ID, Name, Status and Address.Community.
 	StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
 	RequestPrint(ctx context.Context, p *lifeline.PrintRequest) error
+	// Audit writes the voice line's call log.
+	Audit(ctx context.Context, e lifeline.AuditEntry) error
 }
 
 // Config configures a Server. Zero values get the defaults noted.
@@ -80,6 +82,18 @@ type Config struct {
 	// tells the person to do, in the room left in the segment. Empty texts
 	// get DefaultAdvice's.
 	Advice Advice
+	// Voice and VoiceLanguage are the voice line's Mandarin voice and its
+	// language (default DefaultVoice, DefaultVoiceLanguage); VoiceEn and
+	// VoiceLanguageEn speak to numbers that texted in English.
+	Voice, VoiceLanguage, VoiceEn, VoiceLanguageEn string
+	// OfficePhones are the numbers the voice line's key 9 dials, by
+	// community ("" for every community without its own). With none, 9
+	// says to visit the office.
+	OfficePhones map[string]string
+	// CallbackGrace is how long a call turned away busy waits for its
+	// status to be texted before a text asking to call again goes in its
+	// place (default 15 minutes): see voiceBusy.
+	CallbackGrace time.Duration
 	// KeepInbound is how long a MessageSid is remembered, so that a retry
 	// gets the same reply (default 48h; Twilio retries within minutes).
 	// Older ones are forgotten once an hour.
@@ -97,6 +111,8 @@ type Server struct {
 	mux     *http.ServeMux
 	// langs is the numbers known to have texted in English (lang.go).
 	langs langMemory
+	// callbacks wakes callbackLoop when a busy call queues a text.
+	callbacks chan struct{}
 	// open counts the connections Serve holds; at MaxConns every answer
 	// closes its connection (see bounded).
 	open atomic.Int64
@@ -137,6 +153,16 @@ func NewServer(cfg Config) (*Server, error) {
 	defD(&cfg.ScanEvery, time.Minute)
 	defD(&cfg.ExpiryWarning, 72*time.Hour)
 	defD(&cfg.KeepInbound, 48*time.Hour)
+	defD(&cfg.CallbackGrace, 15*time.Minute)
+	for _, v := range []struct {
+		got *string
+		def string
+	}{{&cfg.Voice, DefaultVoice}, {&cfg.VoiceLanguage, DefaultVoiceLanguage},
+		{&cfg.VoiceEn, DefaultVoiceEn}, {&cfg.VoiceLanguageEn, DefaultVoiceLanguageEn}} {
+		if *v.got == "" {
+			*v.got = v.def
+		}
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 32 << 10
 	}
@@ -158,13 +184,14 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{
-		cfg:     cfg,
-		public:  pub,
-		log:     cfg.Log,
-		limiter: newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
-		admit:   newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
-		metrics: newMetrics(),
-		mux:     http.NewServeMux(),
+		cfg:       cfg,
+		public:    pub,
+		log:       cfg.Log,
+		limiter:   newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
+		admit:     newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
+		metrics:   newMetrics(),
+		mux:       http.NewServeMux(),
+		callbacks: make(chan struct{}, 1),
 	}
 	if cfg.Sender != nil {
 		cfg.Sender.metrics = s.metrics
@@ -174,6 +201,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.mux.Handle("POST /sms", s.bounded(s.handleInbound))
 	s.mux.Handle("POST /sms/status", s.bounded(s.handleStatus))
+	// The voice line checks signatures as /sms does, and answers past
+	// capacity itself (handleVoice).
+	s.mux.HandleFunc("POST "+VoicePath, s.handleVoice)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	return s, nil
@@ -182,14 +212,21 @@ func NewServer(cfg Config) (*Server, error) {
 // Handler returns the gateway's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Run does the background work until ctx ends: the outbox sender and the
-// scans that queue result and expiry notifications.
+// Run does the background work until ctx ends: the outbox sender, the
+// scans that queue result and expiry notifications, and the status texts
+// the busy voice line promised.
 func (s *Server) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		s.scanLoop(ctx)
 	}()
+	callbacks := make(chan struct{})
+	go func() {
+		defer close(callbacks)
+		s.callbackLoop(ctx)
+	}()
+	defer func() { <-callbacks }()
 	if s.cfg.Sender != nil {
 		s.cfg.Sender.Run(ctx)
 	}
@@ -267,24 +304,33 @@ func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 			// while those waiting outside time out.
 			w.Header().Set("Connection", "close")
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-		if err := parsePostForm(r); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				w.WriteHeader(http.StatusRequestEntityTooLarge)
-				return
-			}
-			w.WriteHeader(http.StatusBadRequest)
-			return
+		if s.readSigned(w, r) {
+			h(w, r)
 		}
-		if !s.cfg.Insecure && !ValidSignature(s.cfg.AuthToken, RequestURL(s.public, r.URL.RequestURI()), r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-			s.metrics.badSig.Add(1)
-			s.log.Warn("sms: refused a request with a missing or wrong signature", "path", r.URL.Path, "remote", r.RemoteAddr)
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		h(w, r)
 	})
+}
+
+// readSigned reads at most MaxBody of a request's form and checks its
+// signature, answering the request itself (413, 400, 403) and reporting
+// false when it is not one to act on.
+func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	if err := parsePostForm(r); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return false
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		return false
+	}
+	if !s.cfg.Insecure && !ValidSignature(s.cfg.AuthToken, RequestURL(s.public, r.URL.RequestURI()), r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		s.metrics.badSig.Add(1)
+		s.log.Warn("sms: refused a request with a missing or wrong signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+		w.WriteHeader(http.StatusForbidden)
+		return false
+	}
+	return true
 }
 
 // parsePostForm fills r.PostForm from a form-encoded body, as ParseForm

@@ -339,3 +339,41 @@ func (db *DB) EnglishPhones(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// QueuedOfKind returns up to n queued messages of one kind that no sender
+// holds, oldest first: the texts a busy voice line promised, waiting for
+// their body (see RewriteQueued).
+func (db *DB) QueuedOfKind(ctx context.Context, kind string, n int) ([]lifeline.OutboxMessage, error) {
+	out, err := queryRows(ctx, db, db.r, scanOutbox, db.SQL(`SELECT `+outboxCols+` FROM outbox
+		WHERE state = 'queued' AND kind = ? AND claimed_until <= ? ORDER BY id LIMIT ?`), kind, ms(db.Now()), n)
+	if err != nil {
+		return nil, db.unavailable(fmt.Errorf("queued messages: %w", err))
+	}
+	return out, nil
+}
+
+// RewriteQueued gives a queued message of kind from a new kind and body
+// and makes it due at due, and reports whether it did: not when a sender
+// holds it (it may be sending the old body) or it was sent, dropped or
+// rewritten already. The claim and the rewrite are each one statement, so
+// a message goes out with one body or the other, never a mix.
+func (db *DB) RewriteQueued(ctx context.Context, id int64, from, kind, body string, due time.Time) (bool, error) {
+	if body == "" {
+		return false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信缺少内容", "an outbound message needs a body"))
+	}
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := ms(db.Now())
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE outbox SET kind = ?, body = ?, next_attempt_at = ?, updated_at = ?
+			WHERE id = ? AND kind = ? AND state = 'queued' AND claimed_until <= ?`), kind, body, ms(due), now, id, from, now)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, db.unavailable(fmt.Errorf("rewrite queued message: %w", err))
+	}
+	return n == 1, nil
+}
