@@ -40,6 +40,28 @@ func Post(ctx context.Context, c *http.Client, webhook, authToken string, t Text
 		"MessageSid": {t.SID}, "SmsSid": {t.SID}, "AccountSid": {t.AccountSID},
 		"From": {t.From}, "To": {t.To}, "Body": {t.Body}, "NumSegments": {"1"}, "NumMedia": {"0"}, "ApiVersion": {"2010-04-01"},
 	}
+	body, err := postTwilio(ctx, c, webhook, authToken, form)
+	if err != nil {
+		return nil, err
+	}
+	var twiml struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(body, &twiml); err != nil {
+		return nil, errNotTwiML(err)
+	}
+	return twiml.Messages, nil
+}
+
+func errNotTwiML(err error) error {
+	return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("网关的答复不是 TwiML", "the gateway's answer is not TwiML"))
+}
+
+// postTwilio posts a form to a gateway's webhook as Twilio does, signed
+// with authToken over that URL (unsigned when the token is empty), and
+// returns the body of a 200 answer; a refused signature, a busy gateway
+// and any other status are errors that say so.
+func postTwilio(ctx context.Context, c *http.Client, webhook, authToken string, form url.Values) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", webhook, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("网关地址无效："+webhook, "not a gateway URL: "+webhook))
@@ -56,20 +78,167 @@ func Post(ctx context.Context, c *http.Client, webhook, authToken string, t Text
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	switch res.StatusCode {
 	case http.StatusOK:
+		return body, nil
 	case http.StatusForbidden:
 		return nil, lifeline.Errorf(lifeline.EFORBIDDEN, lifeline.T(
-			"网关拒绝了签名：TWILIO_AUTH_TOKEN 是否与网关一致，--url 是否就是网关的 --public-url 加 /sms？",
-			"the gateway refused the signature: is TWILIO_AUTH_TOKEN the gateway's, and is --url the gateway's --public-url plus /sms?"))
+			"网关拒绝了签名：TWILIO_AUTH_TOKEN 是否与网关一致，--url 是否就是网关的 --public-url 加 /sms 或 /voice？",
+			"the gateway refused the signature: is TWILIO_AUTH_TOKEN the gateway's, and is --url the gateway's --public-url plus /sms or /voice?"))
 	case http.StatusServiceUnavailable:
 		return nil, lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关繁忙（503），请 "+res.Header.Get("Retry-After")+" 秒后再试", "the gateway is busy (503); try again in "+res.Header.Get("Retry-After")+" s"))
-	default:
-		return nil, lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T(fmt.Sprintf("网关答复 HTTP %d", res.StatusCode), fmt.Sprintf("the gateway answered HTTP %d", res.StatusCode)))
 	}
-	var twiml struct {
-		Messages []string `xml:"Message"`
+	return nil, lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T(fmt.Sprintf("网关答复 HTTP %d", res.StatusCode), fmt.Sprintf("the gateway answered HTTP %d", res.StatusCode)))
+}
+
+// Call is one incoming call as Twilio's voice webhook posts it.
+type Call struct {
+	// SID is its CallSid; empty gets a fresh one.
+	SID        string
+	AccountSID string
+	From, To   string // E.164
+}
+
+// Heard is one thing that happens on a played call: something said, a
+// key pressed or not, a transfer, the end.
+type Heard struct {
+	Kind HeardKind
+	// Text is what was said, the key pressed, or the number dialled.
+	Text string
+}
+
+// HeardKind is what a Heard is.
+type HeardKind int
+
+// What happens on a call.
+const (
+	HeardSay    HeardKind = iota // Text was said
+	HeardPause                   // a moment of silence
+	HeardKey                     // the caller pressed Text
+	HeardNoKey                   // the caller pressed nothing
+	HeardDial                    // the call was put through to Text
+	HeardHangUp                  // the call ended
+)
+
+// maxCallRequests bounds how many requests one played call makes: a
+// gateway that keeps answering with a menu and a caller who keeps pressing
+// keys end somewhere.
+const maxCallRequests = 100
+
+// PlayCall plays Twilio for a voice call against a gateway's webhook at
+// webhook: it posts the call's fields (signed as Post signs), then follows
+// the TwiML answers as Twilio would. Each <Say> and <Pause> is told to
+// heard; at each <Gather> keys gives the key pressed ("" for none): a key
+// is posted to the Gather's action with Digits, none goes on to what
+// follows the Gather. A <Dial> is told and the call goes on as it would
+// once the other side hung up; <Redirect> is followed; the call ends at
+// <Hangup> or the end of an answer.
+func PlayCall(ctx context.Context, c *http.Client, webhook, authToken string, call Call, keys func() (string, error), heard func(Heard)) error {
+	if call.SID == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		call.SID = "CA" + hex.EncodeToString(b)
 	}
-	if err := xml.Unmarshal(body, &twiml); err != nil {
-		return nil, lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("网关的答复不是 TwiML", "the gateway's answer is not TwiML"))
+	base := url.Values{"CallSid": {call.SID}, "AccountSid": {call.AccountSID}, "From": {call.From}, "To": {call.To},
+		"CallStatus": {"ringing"}, "Direction": {"inbound"}, "ApiVersion": {"2010-04-01"}}
+	at, form := webhook, base
+	for n := 0; n < maxCallRequests; n++ {
+		body, err := postTwilio(ctx, c, at, authToken, form)
+		if err != nil {
+			return err
+		}
+		var doc twimlNode
+		if err := xml.Unmarshal(body, &doc); err != nil || doc.XMLName.Local != "Response" {
+			return errNotTwiML(err)
+		}
+		next, digits, err := playVerbs(doc.Nodes, keys, heard)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			heard(Heard{Kind: HeardHangUp})
+			return nil
+		}
+		u, err := url.Parse(at)
+		if err != nil {
+			return err
+		}
+		ref, err := url.Parse(next)
+		if err != nil {
+			return errNotTwiML(err)
+		}
+		at = u.ResolveReference(ref).String()
+		form = url.Values{}
+		for k, v := range base {
+			form[k] = v
+		}
+		form.Set("CallStatus", "in-progress")
+		if digits != nil {
+			form.Set("Digits", *digits)
+		}
 	}
-	return twiml.Messages, nil
+	return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("通话请求过多，已停止", "too many requests in one call; stopped"))
+}
+
+// twimlNode is any element of a TwiML answer.
+type twimlNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr  `xml:",any,attr"`
+	Text    string      `xml:",chardata"`
+	Nodes   []twimlNode `xml:",any"`
+}
+
+func (n twimlNode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// said is the text of a <Say>, SSML inside it included.
+func (n twimlNode) said() string {
+	s := n.Text
+	for _, c := range n.Nodes {
+		s += c.said()
+	}
+	return strings.TrimSpace(s)
+}
+
+// playVerbs plays one answer's verbs and returns the URL to request next
+// ("" when the call ends) and the digits to post there (nil when none).
+func playVerbs(verbs []twimlNode, keys func() (string, error), heard func(Heard)) (next string, digits *string, err error) {
+	for _, v := range verbs {
+		switch v.XMLName.Local {
+		case "Say":
+			heard(Heard{Kind: HeardSay, Text: v.said()})
+		case "Pause":
+			heard(Heard{Kind: HeardPause})
+		case "Gather":
+			for _, in := range v.Nodes {
+				switch in.XMLName.Local {
+				case "Say":
+					heard(Heard{Kind: HeardSay, Text: in.said()})
+				case "Pause":
+					heard(Heard{Kind: HeardPause})
+				}
+			}
+			key, err := keys()
+			if err != nil {
+				return "", nil, err
+			}
+			if key == "" {
+				heard(Heard{Kind: HeardNoKey})
+				continue
+			}
+			heard(Heard{Kind: HeardKey, Text: key})
+			return v.attr("action"), &key, nil
+		case "Dial":
+			heard(Heard{Kind: HeardDial, Text: strings.TrimSpace(v.said())})
+		case "Redirect":
+			return strings.TrimSpace(v.Text), nil, nil
+		case "Hangup", "Reject":
+			return "", nil, nil
+		}
+	}
+	return "", nil, nil
 }

@@ -1,17 +1,22 @@
-// Package sms is the SMS gateway: people without smartphones text one word
-// and get their status back in one short message. It speaks Twilio's
-// webhook protocol for inbound messages (POST /sms, signed with
-// X-Twilio-Signature), answers in TwiML, and delivers notifications from the
+// Package sms is the gateway to Twilio: people without smartphones text one
+// word and get their status back in one short message, or call and hear it
+// read aloud. It speaks Twilio's webhook protocol for inbound messages
+// (POST /sms) and calls (POST /voice, voice.go), signed with
+// X-Twilio-Signature, answers in TwiML, and delivers notifications from the
 // store's durable outbox through twilio-go.
 //
 // # Inbound
 //
 // Commands (Parse): 查询/CX/1/STATUS, 帮助/BZ/HELP/?, 离线码/CODE,
 // 退订/TD/T/STOP, 订阅/DY/START, in any case, full or half width, with any
-// spaces and punctuation, in simplified or traditional characters. The reply
-// is in the language of the message: Chinese when it holds a Chinese
-// character or a Chinese-style command (CX, TD, a digit), English when it is
-// Latin letters, Chinese otherwise.
+// spaces and punctuation, in simplified or traditional characters; a longer
+// message holding 查 or 码 and no other command word (查健康码, 我的码)
+// asks for the status. The reply is in the language of the message:
+// Chinese when it holds a Chinese character or a Chinese-style command (CX,
+// TD, a digit), English when it is Latin letters, Chinese otherwise — and
+// Chinese for Latin letters from a mainland number that are no English
+// command (ParseFrom). What a status means and what to do, for the reply
+// and the voice line alike, is in status.go.
 //
 // A status reply is one SMS segment (Segments counts GSM-7 septets and
 // UCS-2 units). When a phone cares for more people than fit, the reply ends
@@ -33,9 +38,10 @@
 // Load: a bounded admission (MaxInFlight running, MaxQueue waiting up to
 // QueueWait) answers 503 with Retry-After past capacity instead of slowing
 // everyone; bodies are capped at MaxBody; a token bucket per number
-// (RateBurst, RateRefill, at most RateNumbers remembered) goes silent, with
-// an empty <Response/>, for a number that texts too often, so a carrier
-// auto-reply cannot loop with us.
+// (RateBurst, RateRefill, at most RateNumbers remembered) tells a number
+// that texts too often once to wait, then goes silent, with an empty
+// <Response/>, for the rest of the window, so a carrier auto-reply cannot
+// loop with us.
 //
 // # Outbound
 //

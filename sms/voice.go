@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -269,3 +270,22 @@ func (s *Server) writeVoice(w http.ResponseWriter, verbs []twiml.Element, step s
 // voiceTimeout bounds the work for one request of a call: Twilio waits 15
 // s for TwiML, and a caller hears "call again" sooner than dead air.
 const voiceTimeout = 10 * time.Second
+
+// ParseOfficePhone reads a setting of serve's --office-phone: COMMUNITY=
+// PHONE for one community's office, or PHONE alone for every community
+// without its own. The phone may be a landline or a mobile.
+func ParseOfficePhone(setting string) (community, phone string, err error) {
+	community, number, ok := strings.Cut(setting, "=")
+	if !ok {
+		community, number = "", setting
+	}
+	community = strings.TrimSpace(community)
+	if _, bad := lifeline.UnprintableRune(community); bad {
+		return "", "", lifeline.Errorf(lifeline.EINVALID, lifeline.T("社区名中有控制字符", "the community's name holds a control character"))
+	}
+	phone, err = lifeline.NormalizePhone(number)
+	if err != nil {
+		return "", "", err
+	}
+	return community, phone, nil
+}

@@ -38,7 +38,7 @@ var commands = []command{
 	{"revoke", lifeline.T("吊销离线码：一张（--serial）、一人的全部（--resident）或某密钥在某时间前签发的全部（--key --before）", "revoke offline codes: one (--serial), all of a resident's (--resident), or all a key signed before a time (--key --before)"), runRevoke},
 	{"seed", lifeline.T("生成演示用的居民数据（可重复）", "generate demo residents (reproducible)"), runSeed},
 	{"serve", lifeline.T("运行短信网关（Twilio 短信回调与通知发送）", "run the SMS gateway (Twilio webhooks and outbound notifications)"), runServe},
-	{"sms", lifeline.T("扮演 Twilio 向网关发一条短信：lifeline sms send --url 地址 --from 手机号 内容", "play Twilio and text the gateway: lifeline sms send --url URL --from PHONE TEXT"), runSMS},
+	{"sms", lifeline.T("扮演 Twilio 向网关发短信或打电话：lifeline sms send --url 地址 --from 手机号 内容，lifeline sms call --url 地址 --from 电话", "play Twilio and text or call the gateway: lifeline sms send --url URL --from PHONE TEXT, lifeline sms call --url URL --from PHONE"), runSMS},
 	{"staff", lifeline.T("管理工作人员账号：add、list、disable、enable、remove、password、unlock、key add|list|remove", "manage staff accounts: add, list, disable, enable, remove, password, unlock, key add|list|remove"), runStaff},
 	{"tui", lifeline.T("社区工作人员终端界面：查找、打印、现场登记、亲属、验码（--ssh-addr 通过 SSH 提供）", "the staff screen: find, print, on-site registration, relatives, code checks (over SSH with --ssh-addr)"), runTUI},
 	{"upstream", lifeline.T("与市级平台对接：上送现场登记，接收推送的检测结果", "connect to the city platform: deliver on-site registrations, take pushed results"), runUpstream},
