@@ -455,7 +455,8 @@ func (g *gen) links(h *Household, ps []person) {
 
 // Examples are numbers to try the gateway with on a seeded store: the
 // mobile an elderly couple share (a text or a call hears both of them),
-// and the landline of an elderly household (the voice line's caller).
+// and the landline of an elderly household (the voice line's caller),
+// each of a household whose holders all have a test on record.
 type Examples struct {
 	Mobile, Landline string
 }
@@ -468,10 +469,20 @@ func ExamplesOf(cfg Config) Examples {
 	var ex Examples
 	errFound := errors.New("found")
 	Generate(cfg, func(h *Household) error {
+		tested := map[string]bool{}
+		for _, u := range h.Updates {
+			tested[u.Doc.Key()] = u.Test != nil
+		}
+		// shared counts a phone's holders; -1 once one of them has no
+		// test, so what the example reads out is a status worth hearing.
 		shared := map[string]int{}
 		for _, m := range h.Members {
 			for _, p := range m.Phones {
-				shared[p]++
+				if !tested[m.Doc.Key()] || shared[p] < 0 {
+					shared[p] = -1
+				} else {
+					shared[p]++
+				}
 			}
 		}
 		for _, m := range h.Members {

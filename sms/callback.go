@@ -51,7 +51,9 @@ func (s *Server) voiceBusy(ctx context.Context, c call) []twiml.Element {
 		if err := s.cfg.Store.Enqueue(ctx, m); err != nil {
 			s.log.Error("voice: busy, and cannot queue a text", "from", lifeline.MaskPhone(c.from), "err", err)
 		} else {
-			texted = m.State == lifeline.OutboxQueued
+			// Queued now, or by an earlier busy call of this window (and
+			// perhaps sent already); not for a number that opted out.
+			texted = m.State != lifeline.OutboxDropped && m.State != lifeline.OutboxFailed
 			s.wakeCallbacks()
 		}
 	}

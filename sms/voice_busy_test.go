@@ -135,6 +135,11 @@ func TestVoiceBusyNeverSilent(t *testing.T) {
 	if len(due) != 1 || due[0].To != phone(3) || due[0].Body != "The line was busy when you called. Reply STATUS for your status, or call again later." {
 		t.Fatalf("after the grace: %+v", due)
 	}
+	// A number that opted out of texts is asked to call again.
+	if err := db.SetOptOut(ctx, phone(4), true); err != nil {
+		t.Fatal(err)
+	}
+	g.call("/voice", phone(4)).said(t, "现在来电的人很多，请过几分钟再拨。")
 	// Claimed and being sent: no longer rewritten.
 	if n, err := g.srv.AnswerCallbacks(ctx); err != nil || n != 0 {
 		t.Fatalf("AnswerCallbacks on a message being sent = %d, %v", n, err)
