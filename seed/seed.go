@@ -7,6 +7,7 @@
 package seed
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -453,6 +454,10 @@ func (g *gen) links(h *Household, ps []person) {
 	}
 }
 
+// DemoSeed is the seed lifeline demo generates its residents with: the
+// same every time, so the README's Examples are in every demo store.
+const DemoSeed = 1
+
 // Examples are numbers to try the gateway with on a seeded store: the
 // mobile an elderly couple share (a text or a call hears both of them),
 // and the landline of an elderly household (the voice line's caller),
@@ -502,4 +507,36 @@ func ExamplesOf(cfg Config) Examples {
 		return nil
 	})
 	return ex
+}
+
+// ExamplesIn is ExamplesOf(cfg), each number kept only if st has it bound
+// to someone (a store seeded otherwise may not): what the demo prints.
+func ExamplesIn(ctx context.Context, st interface {
+	StatusByPhone(ctx context.Context, phone string) ([]*lifeline.Resident, error)
+}, cfg Config) Examples {
+	ex := ExamplesOf(cfg)
+	for _, p := range []*string{&ex.Mobile, &ex.Landline} {
+		if *p == "" {
+			continue
+		}
+		if people, err := st.StatusByPhone(ctx, *p); err != nil || len(people) == 0 {
+			*p = ""
+		}
+	}
+	return ex
+}
+
+// Tries are the commands that try the examples against a gateway at addr,
+// one a line, leaving out a number that is "".
+func (ex Examples) Tries(addr string) []lifeline.Text {
+	var out []lifeline.Text
+	if ex.Mobile != "" {
+		out = append(out, lifeline.T("试试（一对老夫妻共用的手机）：./lifeline sms send --url http://"+addr+"/sms --from "+ex.Mobile+" 查询",
+			"Try (a mobile an elderly couple share): ./lifeline sms send --url http://"+addr+"/sms --from "+ex.Mobile+" STATUS"))
+	}
+	if ex.Landline != "" {
+		out = append(out, lifeline.T("打电话（一户老人的固定电话）：./lifeline sms call --url http://"+addr+"/voice --from "+ex.Landline,
+			"Call (an elderly household's landline): ./lifeline sms call --url http://"+addr+"/voice --from "+ex.Landline))
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -241,4 +242,56 @@ func playVerbs(verbs []twimlNode, keys func() (string, error), heard func(Heard)
 		}
 	}
 	return "", nil, nil
+}
+
+// Line is what a person reads of h: 说：…, 按键：2, （挂断）.
+func (h Heard) Line(l lifeline.Lang) string {
+	switch h.Kind {
+	case HeardSay:
+		return l.Pick("说：", "say: ") + h.Text
+	case HeardPause:
+		return l.Pick("（停顿）", "(pause)")
+	case HeardKey:
+		return l.Pick("按键：", "key: ") + h.Text
+	case HeardNoKey:
+		return l.Pick("（未按键）", "(no key)")
+	case HeardDial:
+		return l.Pick("转接：", "put through to: ") + h.Text
+	}
+	return l.Pick("（挂断）", "(hang up)")
+}
+
+// KeysFrom gives PlayCall the keys of digits in turn, one a menu ("-"
+// presses none; spaces are ignored), then none: sms call's --digits.
+func KeysFrom(digits string) func() (string, error) {
+	keys := []rune(strings.Join(strings.Fields(digits), ""))
+	return func() (string, error) {
+		if len(keys) == 0 {
+			return "", nil
+		}
+		k := keys[0]
+		keys = keys[1:]
+		if k == '-' {
+			return "", nil
+		}
+		return string(k), nil
+	}
+}
+
+// KeysTyped gives PlayCall the key typed on a line of in at each menu,
+// asking on prompt; an empty line, or the end of in, presses none.
+func KeysTyped(in io.Reader, prompt io.Writer, l lifeline.Lang) func() (string, error) {
+	lines := bufio.NewScanner(in)
+	return func() (string, error) {
+		fmt.Fprint(prompt, l.Pick("按键（回车表示不按）：", "key (Enter for none): "))
+		if !lines.Scan() {
+			fmt.Fprintln(prompt)
+			return "", lines.Err()
+		}
+		k := []rune(strings.TrimSpace(lines.Text()))
+		if len(k) == 0 {
+			return "", nil
+		}
+		return string(k[0]), nil
+	}
 }

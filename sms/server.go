@@ -89,7 +89,7 @@ type Config struct {
 	// OfficePhones are the numbers the voice line's key 9 dials, by
 	// community ("" for every community without its own). With none, 9
 	// says to visit the office.
-	OfficePhones map[string]string
+	OfficePhones OfficePhones
 	// CallbackGrace is how long a call turned away busy waits for its
 	// status to be texted before a text asking to call again goes in its
 	// place (default 15 minutes): see voiceBusy.

@@ -42,6 +42,14 @@ func (a Advice) For(c lifeline.Color, l lifeline.Lang) string {
 	return ""
 }
 
+// String is the advice as settings, for a flag's help.
+func (a *Advice) String() string {
+	if a == nil || *a == (Advice{}) {
+		return ""
+	}
+	return "yellow=" + a.Yellow.Zh + ", red=" + a.Red.Zh
+}
+
 // Set changes one piece of advice from a setting "yellow=请尽快做核酸" or
 // "red.en=Stay home." (the colour in English or Chinese, .en for the
 // English reply): what serve's --advice takes.

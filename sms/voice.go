@@ -2,7 +2,9 @@ package sms
 
 import (
 	"context"
+	"flag"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -271,21 +273,54 @@ func (s *Server) writeVoice(w http.ResponseWriter, verbs []twiml.Element, step s
 // s for TwiML, and a caller hears "call again" sooner than dead air.
 const voiceTimeout = 10 * time.Second
 
-// ParseOfficePhone reads a setting of serve's --office-phone: COMMUNITY=
-// PHONE for one community's office, or PHONE alone for every community
-// without its own. The phone may be a landline or a mobile.
-func ParseOfficePhone(setting string) (community, phone string, err error) {
+// OfficePhones are the numbers the voice line's key 9 dials, by
+// community, "" for every community without its own. As a flag.Value it
+// takes serve's --office-phone: COMMUNITY=PHONE, or PHONE alone.
+type OfficePhones map[string]string
+
+// String lists the numbers, for a flag's help.
+func (o *OfficePhones) String() string {
+	if o == nil || len(*o) == 0 {
+		return ""
+	}
+	var parts []string
+	for c, p := range *o {
+		parts = append(parts, c+"="+p)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// Set adds one office's number from COMMUNITY=PHONE or PHONE. The phone
+// may be a landline or a mobile.
+func (o *OfficePhones) Set(setting string) error {
 	community, number, ok := strings.Cut(setting, "=")
 	if !ok {
 		community, number = "", setting
 	}
 	community = strings.TrimSpace(community)
 	if _, bad := lifeline.UnprintableRune(community); bad {
-		return "", "", lifeline.Errorf(lifeline.EINVALID, lifeline.T("社区名中有控制字符", "the community's name holds a control character"))
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("社区名中有控制字符", "the community's name holds a control character"))
 	}
-	phone, err = lifeline.NormalizePhone(number)
+	phone, err := lifeline.NormalizePhone(number)
 	if err != nil {
-		return "", "", err
+		return err
 	}
-	return community, phone, nil
+	if *o == nil {
+		*o = OfficePhones{}
+	}
+	(*o)[community] = phone
+	return nil
+}
+
+// VoiceFlags adds serve's flags for what the gateway says: the advice of
+// yellow and red codes (--advice) and the voice line's voices, office
+// numbers and busy-line grace.
+func (c *Config) VoiceFlags(fs *flag.FlagSet, l lifeline.Lang) {
+	fs.Var(&c.Advice, "advice", l.Pick("黄码、红码回复里的建议，可重复：yellow=请尽快做核酸、red=…，英文回复用 yellow.en=…", "what yellow and red replies advise, repeatable: yellow=Get tested soon., red=…; yellow.en=… for English replies"))
+	fs.StringVar(&c.Voice, "voice", DefaultVoice, l.Pick("语音热线的普通话语音（Twilio 提供的，如 Polly.Zhiyu、Google.cmn-CN-Standard-A）", "the voice line's Mandarin voice (one Twilio offers, such as Polly.Zhiyu or Google.cmn-CN-Standard-A)"))
+	fs.StringVar(&c.VoiceLanguage, "voice-language", DefaultVoiceLanguage, l.Pick("该语音的语言代码", "that voice's language code"))
+	fs.StringVar(&c.VoiceEn, "voice-en", DefaultVoiceEn, l.Pick("对用英文发短信的号码所用的英语语音", "the English voice, for numbers that text in English"))
+	fs.Var(&c.OfficePhones, "office-phone", l.Pick("语音热线按 9 转接的社区办公室电话，可重复：社区=电话，或只写电话（其余社区都用它）", "the community office the voice line's key 9 puts callers through to, repeatable: COMMUNITY=PHONE, or PHONE alone for every other community"))
+	fs.DurationVar(&c.CallbackGrace, "callback-grace", 15*time.Minute, l.Pick("线路繁忙时承诺的短信：多久内写不出健康状态就改发“请稍后再拨”", "the text a busy voice line promises: how long to try for the status before sending \"call again\" instead"))
 }

@@ -259,7 +259,7 @@ func TestVoiceMenu(t *testing.T) {
 
 		// Key 9 with the office's number configured: Dial.
 		office := newGateway(t, db, func(c *sms.Config) {
-			c.OfficePhones = map[string]string{"幸福": "+862988881234", "": "+861012345678"}
+			c.OfficePhones = sms.OfficePhones{"幸福": "+862988881234", "": "+861012345678"}
 		})
 		a = office.call("/voice", phone(1))
 		a.said(t, "转社区办公室请按9。")

@@ -123,7 +123,6 @@ func (s residentScreen) load() tea.Cmd {
 }
 
 func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
-	k := s.e.keys
 	switch msg := msg.(type) {
 	case residentLoadedMsg:
 		if msg.id != s.id {
@@ -167,60 +166,67 @@ func (s residentScreen) update(msg tea.Msg) (residentScreen, tea.Cmd) {
 		}
 		return s, s.load()
 	case tea.KeyMsg:
-		if s.r == nil {
-			if key.Matches(msg, k.Back) {
-				return s, s.e.goBack(false)
-			}
-			return s, nil
-		}
-		if s.confirm {
-			switch {
-			case key.Matches(msg, k.Yes):
-				s.confirm = false
-				return s, s.revoke(s.codes[s.cursor].Serial)
-			case key.Matches(msg, k.No):
-				s.confirm = false
-				s.e.setStatus(s.e.t("未吊销", "Not revoked"))
-			}
-			return s, nil
-		}
-		switch {
-		case key.Matches(msg, k.Back):
+		return s.onKey(msg)
+	}
+	return s, nil
+}
+
+// onKey answers a key on the resident screen.
+func (s residentScreen) onKey(msg tea.KeyMsg) (residentScreen, tea.Cmd) {
+	k := s.e.keys
+	if s.r == nil {
+		if key.Matches(msg, k.Back) {
 			return s, s.e.goBack(false)
-		case key.Matches(msg, k.Reveal):
-			if s.revealed {
-				s.revealed = false
-				return s, nil
-			}
-			return s, s.reveal()
-		case key.Matches(msg, k.Print):
-			return s, s.e.goTo(navMsg{to: screenPrint, resident: s.r})
-		case key.Matches(msg, k.Sample):
-			return s, s.e.goTo(navMsg{to: screenRegister, resident: s.r})
-		case key.Matches(msg, k.Link):
-			return s, s.e.goTo(navMsg{to: screenRelatives, resident: s.r})
-		case key.Matches(msg, k.Landline):
-			return s, s.e.goTo(navMsg{to: screenLandline, resident: s.r})
-		case key.Matches(msg, k.Up):
-			if s.cursor > 0 {
-				s.cursor--
-			}
-		case key.Matches(msg, k.Down):
-			if s.cursor < len(s.codes)-1 {
-				s.cursor++
-			}
-		case key.Matches(msg, k.Revoke):
-			if len(s.codes) == 0 {
-				s.e.setStatus(s.e.t("此居民没有纸质码", "This resident has no paper code"))
-				return s, nil
-			}
-			if s.codes[s.cursor].Revoked() {
-				s.e.setStatus(s.e.t("这张纸质码已经吊销", "This paper code is already revoked"))
-				return s, nil
-			}
-			s.confirm = true
-			s.e.setStatus(s.e.t("挂失吊销纸质码 ", "Revoke paper code ") + shortSerial(s.codes[s.cursor].Serial) + s.e.t("？按 y 确认，n 取消", "? Press y to confirm, n to cancel"))
 		}
+		return s, nil
+	}
+	if s.confirm {
+		switch {
+		case key.Matches(msg, k.Yes):
+			s.confirm = false
+			return s, s.revoke(s.codes[s.cursor].Serial)
+		case key.Matches(msg, k.No):
+			s.confirm = false
+			s.e.setStatus(s.e.t("未吊销", "Not revoked"))
+		}
+		return s, nil
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		return s, s.e.goBack(false)
+	case key.Matches(msg, k.Reveal):
+		if s.revealed {
+			s.revealed = false
+			return s, nil
+		}
+		return s, s.reveal()
+	case key.Matches(msg, k.Print):
+		return s, s.e.goTo(navMsg{to: screenPrint, resident: s.r})
+	case key.Matches(msg, k.Sample):
+		return s, s.e.goTo(navMsg{to: screenRegister, resident: s.r})
+	case key.Matches(msg, k.Link):
+		return s, s.e.goTo(navMsg{to: screenRelatives, resident: s.r})
+	case key.Matches(msg, k.Landline):
+		return s, s.e.goTo(navMsg{to: screenLandline, resident: s.r})
+	case key.Matches(msg, k.Up):
+		if s.cursor > 0 {
+			s.cursor--
+		}
+	case key.Matches(msg, k.Down):
+		if s.cursor < len(s.codes)-1 {
+			s.cursor++
+		}
+	case key.Matches(msg, k.Revoke):
+		if len(s.codes) == 0 {
+			s.e.setStatus(s.e.t("此居民没有纸质码", "This resident has no paper code"))
+			return s, nil
+		}
+		if s.codes[s.cursor].Revoked() {
+			s.e.setStatus(s.e.t("这张纸质码已经吊销", "This paper code is already revoked"))
+			return s, nil
+		}
+		s.confirm = true
+		s.e.setStatus(s.e.t("挂失吊销纸质码 ", "Revoke paper code ") + shortSerial(s.codes[s.cursor].Serial) + s.e.t("？按 y 确认，n 取消", "? Press y to confirm, n to cancel"))
 	}
 	return s, nil
 }

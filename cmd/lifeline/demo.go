@@ -21,10 +21,6 @@ const (
 	demoPassword = "lifeline-demo"
 )
 
-// demoSeed is the seed of the demo's residents: the same every time, so
-// the README's numbers are in every demo store.
-const demoSeed = 1
-
 func runDemo(ctx context.Context, app *App, args []string) error {
 	fs := app.newFlagSet("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", app.T("本地短信网关的地址", "address of the local SMS gateway"))
@@ -44,7 +40,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 	}
 	if n == 0 {
 		fmt.Fprintf(app.Stdout, app.T("数据库 %s 是空的：生成 %d 位演示居民（固定种子，每次相同）…\n", "the store %s is empty: generating %d demo residents (fixed seed, the same every time)…\n"), app.DBPath, *residents)
-		if err := runSeed(ctx, app, []string{"--residents", strconv.Itoa(*residents), "--seed", strconv.Itoa(demoSeed), "--quiet"}); err != nil {
+		if err := runSeed(ctx, app, []string{"--residents", strconv.Itoa(*residents), "--seed", strconv.Itoa(seed.DemoSeed), "--quiet"}); err != nil {
 			return err
 		}
 	}
@@ -77,14 +73,8 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 		defer stop()
 		fmt.Fprintf(app.Stdout, app.T("短信网关：http://%s/sms，语音热线：http://%s/voice（不校验 Twilio 签名，仅限本地演示）。\n",
 			"SMS gateway: http://%s/sms, voice line: http://%s/voice (Twilio signatures NOT checked: local demo only).\n"), *addr, *addr)
-		ex := demoExamples(ctx, db, *residents)
-		if ex.Mobile != "" {
-			fmt.Fprintf(app.Stdout, app.T("试试（一对老夫妻共用的手机）：./lifeline sms send --url http://%s/sms --from %s 查询\n",
-				"Try (a mobile an elderly couple share): ./lifeline sms send --url http://%s/sms --from %s STATUS\n"), *addr, ex.Mobile)
-		}
-		if ex.Landline != "" {
-			fmt.Fprintf(app.Stdout, app.T("打电话（一户老人的固定电话）：./lifeline sms call --url http://%s/voice --from %s\n",
-				"Call (an elderly household's landline): ./lifeline sms call --url http://%s/voice --from %s\n"), *addr, ex.Landline)
+		for _, try := range seed.ExamplesIn(ctx, db, seed.Config{Residents: *residents, Seed: seed.DemoSeed}).Tries(*addr) {
+			fmt.Fprintln(app.Stdout, try.In(app.Lang))
 		}
 		notice += " · " + fmt.Sprintf(app.T("短信网关 %s（不校验签名，仅限本地演示）", "SMS gateway %s (no signature check: local demo only)"), *addr)
 	}
@@ -103,19 +93,4 @@ func ensureDemoStaff(ctx context.Context, db lifeline.StaffService) error {
 		return err
 	}
 	return db.CreateStaff(ctx, &lifeline.Staff{User: demoUser, Role: lifeline.RoleAdmin, PasswordHash: hash})
-}
-
-// demoExamples are the seeded numbers to try the gateway with, each only if
-// the store has it bound (a store seeded otherwise may not).
-func demoExamples(ctx context.Context, db gatewayStore, residents int) seed.Examples {
-	ex := seed.ExamplesOf(seed.Config{Residents: residents, Seed: demoSeed})
-	for _, p := range []*string{&ex.Mobile, &ex.Landline} {
-		if *p == "" {
-			continue
-		}
-		if people, err := db.StatusByPhone(ctx, *p); err != nil || len(people) == 0 {
-			*p = ""
-		}
-	}
-	return ex
 }

@@ -25,12 +25,12 @@ func TestREADMENumbersAreSeeded(t *testing.T) {
 	}
 	ctx := context.Background()
 	demo := filepath.Join(t.TempDir(), "demo.db")
-	if code, _, errOut := cli(t, ctx, demo, "seed", "--residents", "2000", "--seed", strconv.Itoa(demoSeed), "--quiet"); code != 0 {
+	if code, _, errOut := cli(t, ctx, demo, "seed", "--residents", "2000", "--seed", strconv.Itoa(seed.DemoSeed), "--quiet"); code != 0 {
 		t.Fatal(errOut)
 	}
 	db := openStore(t, demo)
-	ex := demoExamples(ctx, db, 2000)
-	if ex.Mobile == "" || ex.Landline == "" || ex != seed.ExamplesOf(seed.Config{Residents: 2000, Seed: demoSeed}) {
+	ex := seed.ExamplesIn(ctx, db, seed.Config{Residents: 2000, Seed: seed.DemoSeed})
+	if ex.Mobile == "" || ex.Landline == "" || ex != seed.ExamplesOf(seed.Config{Residents: 2000, Seed: seed.DemoSeed}) {
 		t.Fatalf("the demo store's examples %+v", ex)
 	}
 	uses := regexp.MustCompile(`sms (send|call) [^\n]*--from (\+\d+)`).FindAllStringSubmatch(string(readme), -1)
@@ -49,7 +49,7 @@ func TestREADMENumbersAreSeeded(t *testing.T) {
 
 	// A store holding none of them prints none.
 	empty := openStore(t, filepath.Join(t.TempDir(), "empty.db"))
-	if ex := demoExamples(ctx, empty, 2000); ex != (seed.Examples{}) {
+	if ex := seed.ExamplesIn(ctx, empty, seed.Config{Residents: 2000, Seed: seed.DemoSeed}); ex != (seed.Examples{}) {
 		t.Fatalf("an empty store gives examples %+v", ex)
 	}
 }
@@ -60,11 +60,11 @@ func TestREADMENumbersAreSeeded(t *testing.T) {
 func TestSMSCall(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "demo.db")
-	if code, _, errOut := cli(t, ctx, path, "seed", "--residents", "300", "--seed", strconv.Itoa(demoSeed), "--quiet"); code != 0 {
+	if code, _, errOut := cli(t, ctx, path, "seed", "--residents", "300", "--seed", strconv.Itoa(seed.DemoSeed), "--quiet"); code != 0 {
 		t.Fatal(errOut)
 	}
 	db := openStore(t, path)
-	ex := demoExamples(ctx, db, 300)
+	ex := seed.ExamplesIn(ctx, db, seed.Config{Residents: 300, Seed: seed.DemoSeed})
 	addr, stop, err := sms.ServeLocal(ctx, db, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

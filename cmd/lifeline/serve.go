@@ -39,12 +39,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 256, app.T("同时处理的请求数上限", "requests handled at once"))
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
-	fs.Var(adviceFlag{&f.cfg.Advice}, "advice", app.T("黄码、红码回复里的建议，可重复：yellow=请尽快做核酸、red=…，英文回复用 yellow.en=…", "what yellow and red replies advise, repeatable: yellow=Get tested soon., red=…; yellow.en=… for English replies"))
-	fs.StringVar(&f.cfg.Voice, "voice", sms.DefaultVoice, app.T("语音热线的普通话语音（Twilio 提供的，如 Polly.Zhiyu、Google.cmn-CN-Standard-A）", "the voice line's Mandarin voice (one Twilio offers, such as Polly.Zhiyu or Google.cmn-CN-Standard-A)"))
-	fs.StringVar(&f.cfg.VoiceLanguage, "voice-language", sms.DefaultVoiceLanguage, app.T("该语音的语言代码", "that voice's language code"))
-	fs.StringVar(&f.cfg.VoiceEn, "voice-en", sms.DefaultVoiceEn, app.T("对用英文发短信的号码所用的英语语音", "the English voice, for numbers that text in English"))
-	fs.Var(officeFlag{&f.cfg.OfficePhones}, "office-phone", app.T("语音热线按 9 转接的社区办公室电话，可重复：社区=电话，或只写电话（其余社区都用它）", "the community office the voice line's key 9 puts callers through to, repeatable: COMMUNITY=PHONE, or PHONE alone for every other community"))
-	fs.DurationVar(&f.cfg.CallbackGrace, "callback-grace", 15*time.Minute, app.T("线路繁忙时承诺的短信：多久内写不出健康状态就改发“请稍后再拨”", "the text a busy voice line promises: how long to try for the status before sending \"call again\" instead"))
+	f.cfg.VoiceFlags(fs, app.Lang)
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
 	f.desk, f.ssh = addTUIFlags(app, fs), sshd.AddFlags(fs, app.Lang)
 	if err := app.parse(fs, args); err != nil {
@@ -57,28 +52,6 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 		f.public = "http://" + f.addr
 	}
 	return f, nil
-}
-
-// adviceFlag is --advice: each use changes one piece of advice.
-type adviceFlag struct{ a *sms.Advice }
-
-func (f adviceFlag) String() string     { return "" }
-func (f adviceFlag) Set(s string) error { return f.a.Set(s) }
-
-// officeFlag is --office-phone: each use adds one office's number.
-type officeFlag struct{ m *map[string]string }
-
-func (f officeFlag) String() string { return "" }
-func (f officeFlag) Set(s string) error {
-	community, phone, err := sms.ParseOfficePhone(s)
-	if err != nil {
-		return err
-	}
-	if *f.m == nil {
-		*f.m = map[string]string{}
-	}
-	(*f.m)[community] = phone
-	return nil
 }
 
 // base is the public URL without a trailing slash, to put paths after.
