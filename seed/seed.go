@@ -527,16 +527,16 @@ func ExamplesIn(ctx context.Context, st interface {
 }
 
 // Tries are the commands that try the examples against a gateway at addr,
-// one a line, leaving out a number that is "".
-func (ex Examples) Tries(addr string) []lifeline.Text {
-	var out []lifeline.Text
+// a line each, leaving out a number that is "".
+func (ex Examples) Tries(addr string) lifeline.Text {
+	var t lifeline.Text
 	if ex.Mobile != "" {
-		out = append(out, lifeline.T("试试（一对老夫妻共用的手机）：./lifeline sms send --url http://"+addr+"/sms --from "+ex.Mobile+" 查询",
-			"Try (a mobile an elderly couple share): ./lifeline sms send --url http://"+addr+"/sms --from "+ex.Mobile+" STATUS"))
+		t.Zh += "试试（一对老夫妻共用的手机）：./lifeline sms send --url http://" + addr + "/sms --from " + ex.Mobile + " 查询\n"
+		t.En += "Try (a mobile an elderly couple share): ./lifeline sms send --url http://" + addr + "/sms --from " + ex.Mobile + " STATUS\n"
 	}
 	if ex.Landline != "" {
-		out = append(out, lifeline.T("打电话（一户老人的固定电话）：./lifeline sms call --url http://"+addr+"/voice --from "+ex.Landline,
-			"Call (an elderly household's landline): ./lifeline sms call --url http://"+addr+"/voice --from "+ex.Landline))
+		t.Zh += "打电话（一户老人的固定电话）：./lifeline sms call --url http://" + addr + "/voice --from " + ex.Landline + "\n"
+		t.En += "Call (an elderly household's landline): ./lifeline sms call --url http://" + addr + "/voice --from " + ex.Landline + "\n"
 	}
-	return out
+	return t
 }

@@ -26,12 +26,18 @@ type Text struct {
 }
 
 // Post plays Twilio: it posts t to a gateway's webhook at webhook, with the
-// fields Twilio sends, signed with authToken over that URL (unsigned when
+// fields Twilio sends (From as E.164; one that is no phone number is
+// EINVALID), signed with authToken over that URL (unsigned when
 // the token is empty), and returns the messages of the TwiML answer, none
 // when the gateway stays silent (a number over its rate limit). A refused
 // signature, a busy gateway and an answer that is not TwiML are errors
 // that say so.
 func Post(ctx context.Context, c *http.Client, webhook, authToken string, t Text) ([]string, error) {
+	from, err := lifeline.NormalizePhone(t.From)
+	if err != nil {
+		return nil, err
+	}
+	t.From = from
 	if t.SID == "" {
 		b := make([]byte, 16)
 		rand.Read(b)
@@ -125,7 +131,8 @@ const (
 const maxCallRequests = 100
 
 // PlayCall plays Twilio for a voice call against a gateway's webhook at
-// webhook: it posts the call's fields (signed as Post signs), then follows
+// webhook: it posts the call's fields (signed as Post signs, From as
+// E.164), then follows
 // the TwiML answers as Twilio would. Each <Say> and <Pause> is told to
 // heard; at each <Gather> keys gives the key pressed ("" for none): a key
 // is posted to the Gather's action with Digits, none goes on to what
@@ -133,6 +140,11 @@ const maxCallRequests = 100
 // once the other side hung up; <Redirect> is followed; the call ends at
 // <Hangup> or the end of an answer.
 func PlayCall(ctx context.Context, c *http.Client, webhook, authToken string, call Call, keys func() (string, error), heard func(Heard)) error {
+	from, err := lifeline.NormalizePhone(call.From)
+	if err != nil {
+		return err
+	}
+	call.From = from
 	if call.SID == "" {
 		b := make([]byte, 16)
 		rand.Read(b)
@@ -259,6 +271,15 @@ func (h Heard) Line(l lifeline.Lang) string {
 		return l.Pick("转接：", "put through to: ") + h.Text
 	}
 	return l.Pick("（挂断）", "(hang up)")
+}
+
+// Keys is what sms call presses: the keys of digits (KeysFrom), or, when
+// there are none, the keys typed on in (KeysTyped).
+func Keys(digits string, in io.Reader, prompt io.Writer, l lifeline.Lang) func() (string, error) {
+	if digits != "" {
+		return KeysFrom(digits)
+	}
+	return KeysTyped(in, prompt, l)
 }
 
 // KeysFrom gives PlayCall the keys of digits in turn, one a menu ("-"

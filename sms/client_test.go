@@ -25,6 +25,9 @@ func TestPost(t *testing.T) {
 	if err != nil || len(replies) != 1 || !strings.Contains(replies[0], "张*丰 绿码") {
 		t.Fatalf("replies %q, %v", replies, err)
 	}
+	if _, err := sms.Post(ctx, http.DefaultClient, open.ts.URL+"/sms", "", sms.Text{From: "not a phone", Body: "查询"}); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatalf("a From that is no phone: %v", err)
+	}
 	// The signed gateway checks the signature over its public URL, not the
 	// loopback one Post signed.
 	signed := newGateway(t, db, nil)

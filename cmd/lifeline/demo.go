@@ -73,9 +73,7 @@ func runDemo(ctx context.Context, app *App, args []string) error {
 		defer stop()
 		fmt.Fprintf(app.Stdout, app.T("短信网关：http://%s/sms，语音热线：http://%s/voice（不校验 Twilio 签名，仅限本地演示）。\n",
 			"SMS gateway: http://%s/sms, voice line: http://%s/voice (Twilio signatures NOT checked: local demo only).\n"), *addr, *addr)
-		for _, try := range seed.ExamplesIn(ctx, db, seed.Config{Residents: *residents, Seed: seed.DemoSeed}).Tries(*addr) {
-			fmt.Fprintln(app.Stdout, try.In(app.Lang))
-		}
+		fmt.Fprint(app.Stdout, seed.ExamplesIn(ctx, db, seed.Config{Residents: *residents, Seed: seed.DemoSeed}).Tries(*addr).In(app.Lang))
 		notice += " · " + fmt.Sprintf(app.T("短信网关 %s（不校验签名，仅限本地演示）", "SMS gateway %s (no signature check: local demo only)"), *addr)
 	}
 	cfg.Notice = notice

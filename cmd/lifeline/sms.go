@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
 )
 
@@ -40,23 +39,15 @@ func runSMS(ctx context.Context, app *App, args []string) error {
 	if *from == "" || (text == "") != call {
 		return app.usagef("请给出 --from 号码（sms send 还要短信内容）", "give --from PHONE (and, to sms send, the text)")
 	}
-	phone, err := lifeline.NormalizePhone(*from)
-	if err != nil {
-		return err
-	}
 	if _, err := url.Parse(*target); err != nil {
 		return app.usagef("--url 无效：%v", "invalid --url: %v", err)
 	}
 	client, token, account := &http.Client{Timeout: 15 * time.Second}, os.Getenv("TWILIO_AUTH_TOKEN"), os.Getenv("TWILIO_ACCOUNT_SID")
 	if call {
-		keys := sms.KeysFrom(*digits)
-		if *digits == "" {
-			keys = sms.KeysTyped(app.Stdin, app.Stderr, app.Lang)
-		}
-		return sms.PlayCall(ctx, client, *target, token, sms.Call{AccountSID: account, From: phone, To: *to}, keys,
-			func(h sms.Heard) { fmt.Fprintln(app.Stdout, lifeline.Printable(h.Line(app.Lang))) })
+		return sms.PlayCall(ctx, client, *target, token, sms.Call{AccountSID: account, From: *from, To: *to},
+			sms.Keys(*digits, app.Stdin, app.Stderr, app.Lang), func(h sms.Heard) { fmt.Fprintln(app.Stdout, lifeline.Printable(h.Line(app.Lang))) })
 	}
-	replies, err := sms.Post(ctx, client, *target, token, sms.Text{SID: *sid, AccountSID: account, From: phone, To: *to, Body: text})
+	replies, err := sms.Post(ctx, client, *target, token, sms.Text{SID: *sid, AccountSID: account, From: *from, To: *to, Body: text})
 	if err != nil {
 		return err
 	}
