@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -16,40 +17,48 @@ import (
 
 // langMemory is the gateway's copy of the numbers known as English. It is
 // read from the store on first use and again every refresh (another
-// replica may have recorded a change since).
+// replica may have recorded a change since), by one message at a time:
+// the others meanwhile use the copy they find.
 type langMemory struct {
-	mu     sync.Mutex
-	en     map[string]bool
-	loaded time.Time
+	mu      sync.RWMutex
+	en      map[string]bool
+	loaded  time.Time
+	loading atomic.Bool
 }
 
 // refreshEvery is how often the copy is read again from the store.
 const refreshEvery = time.Minute
 
 // english reports whether phone is known as English, reading the store's
-// list when the copy is older than refreshEvery.
+// list when the copy is older than refreshEvery and no other message is
+// reading it already.
 func (m *langMemory) english(ctx context.Context, st Store, phone string, now time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.en == nil || now.Sub(m.loaded) >= refreshEvery {
-		phones, err := st.EnglishPhones(ctx)
-		if err != nil {
-			return false, err
-		}
-		m.en = make(map[string]bool, len(phones))
-		for _, p := range phones {
-			m.en[p] = true
-		}
-		m.loaded = now
+	m.mu.RLock()
+	en, fresh := m.en[phone], m.en != nil && now.Sub(m.loaded) < refreshEvery
+	m.mu.RUnlock()
+	if fresh || !m.loading.CompareAndSwap(false, true) {
+		return en, nil
 	}
-	return m.en[phone], nil
+	defer m.loading.Store(false)
+	phones, err := st.EnglishPhones(ctx)
+	if err != nil {
+		return false, err
+	}
+	loaded := make(map[string]bool, len(phones))
+	for _, p := range phones {
+		loaded[p] = true
+	}
+	m.mu.Lock()
+	m.en, m.loaded = loaded, now
+	m.mu.Unlock()
+	return loaded[phone], nil
 }
 
 // known reports what the copy says of phone without reading the store:
 // the busy voice line's guess.
 func (m *langMemory) known(phone string) lifeline.Lang {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if m.en[phone] {
 		return lifeline.En
 	}

@@ -93,32 +93,48 @@ func (a *Advice) Set(setting string) error {
 // through lifeline.Printable.
 func whoLabels(people []*lifeline.Resident, l lifeline.Lang) []string {
 	labels := make([]string, len(people))
-	alike := map[string][]int{}
 	for i, p := range people {
 		labels[i] = maskedName(p.Name)
-		alike[labels[i]] = append(alike[labels[i]], i)
 	}
-	for name, group := range alike {
-		if len(group) < 2 {
+	// A phone asks about a handful of people: compare them pairwise, and
+	// allocate nothing more unless two are alike, which is rare.
+	var told []bool
+	for i := range people {
+		if told != nil && told[i] {
 			continue
 		}
+		var group []int
+		for j := i + 1; j < len(people); j++ {
+			if labels[j] == labels[i] {
+				group = append(group, j)
+			}
+		}
+		if group == nil {
+			continue
+		}
+		group = append([]int{i}, group...)
+		if told == nil {
+			told = make([]bool, len(people))
+		}
+		name := labels[i]
 		words := make([]string, len(group))
-		for k, i := range group {
-			words[k] = people[i].Tie.Word(people[i].Sex, l)
+		for k, m := range group {
+			words[k] = people[m].Tie.Word(people[m].Sex, l)
+			told[m] = true
 		}
 		tell := words
 		if !distinct(words) {
 			tell = make([]string, len(group))
-			for k, i := range group {
-				if tail := people[i].Tie.DocTail; tail != "" {
+			for k, m := range group {
+				if tail := people[m].Tie.DocTail; tail != "" {
 					tell[k] = l.Pick("尾号", "ID ..") + lifeline.Printable(tail)
 				} else {
 					tell[k] = words[k]
 				}
 			}
 		}
-		for k, i := range group {
-			labels[i] = name + "(" + tell[k] + ")"
+		for k, m := range group {
+			labels[m] = name + "(" + tell[k] + ")"
 		}
 	}
 	return labels

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
 )
 
