@@ -181,7 +181,7 @@ func TestRepliesEscapeStoredNames(t *testing.T) {
 	for _, name := range []string{"王\x1b[42m GREEN \x1b[0m五\u202e", strings.Repeat("周", 5000)} {
 		r := &lifeline.Resident{Name: name, Status: lifeline.Status{Color: lifeline.Red}}
 		for _, l := range []lifeline.Lang{lifeline.Zh, lifeline.En} {
-			s := statusLine(r, l, now, time.Hour, loc)
+			s := statusLine(whoLabels([]*lifeline.Resident{r}, l)[0], r, l, now, time.Hour, loc)
 			if _, bad := lifeline.UnprintableRune(s); bad || !FitsOne(s) || !strings.Contains(s, lifeline.Red.Label(l)) {
 				t.Errorf("status line %q: unprintable %v, one segment %v", s, bad, FitsOne(s))
 			}
