@@ -9,9 +9,13 @@ import (
 // produce a code. It is stored at once, never thrown away, and delivered
 // upstream in order (see the upstream package).
 type Registration struct {
-	ID             int64
-	ResidentID     int64
-	Tube           string // tube barcode
+	ID         int64
+	ResidentID int64
+	Tube       string // tube barcode
+	// TubeID and RoundID are set for a swab in a pooled tube of a round,
+	// which is delivered with its tube, not alone (see Tube).
+	TubeID         int64
+	RoundID        int64
 	Site           string
 	SampledAt      time.Time
 	Staff          string

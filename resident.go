@@ -127,6 +127,10 @@ const (
 	Negative Result = "negative"
 	Positive Result = "positive"
 	Pending  Result = "pending"
+	// PooledPositive is each member's result of a positive pooled tube:
+	// one of up to twenty people is positive, and each of them is to be
+	// retested alone.
+	PooledPositive Result = "pooled_positive"
 )
 
 // Label returns the result's words.
@@ -138,6 +142,8 @@ func (r Result) Label(l Lang) string {
 		return l.Pick("阳性", "positive")
 	case Pending:
 		return l.Pick("待出", "pending")
+	case PooledPositive:
+		return l.Pick("混管阳性，需单管复检", "pooled positive, retest alone")
 	}
 	return l.Pick("无结果", "no result")
 }
@@ -151,6 +157,8 @@ func ParseResult(s string) (Result, error) {
 		return Positive, nil
 	case "pending", "待出", "待检", "检测中", "未出":
 		return Pending, nil
+	case "pooled_positive", "pooled positive", "混管阳性", "混阳", "混检阳性":
+		return PooledPositive, nil
 	}
 	return "", Errorf(EINVALID, T("未知检测结果“"+s+"”，应为阴性、阳性或待出", "unknown test result \""+s+"\": use negative, positive or pending"))
 }
@@ -375,6 +383,8 @@ type StatusChange struct {
 type ImportBatch struct {
 	Residents []Resident
 	Updates   []StatusUpdate
+	// Tubes are results by tube barcode, applied after Updates.
+	Tubes []TubeResult
 	// DryRun does everything an import does, counts it, and then undoes
 	// it: the stats say what a real import would do, nothing is written
 	// (the IDs it sets on Residents mean nothing).
@@ -395,6 +405,12 @@ type ImportStats struct {
 	// part; Renamed lists the first MaxRenamesListed names changed.
 	Changed FieldChanges
 	Renamed []Rename
+	// Tubes counts tubes whose result was news; PooledPositive the
+	// members of positive pools given that result, and Queued the
+	// "retest alone" SMS queued for them (see RoundService).
+	Tubes          int
+	PooledPositive int
+	Queued         int
 }
 
 // ResultCount says how many results a search shows: "3 条结果", "1 result",

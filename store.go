@@ -15,6 +15,7 @@ type Store interface {
 	CodeService
 	ListService
 	MessageService
+	RoundService
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

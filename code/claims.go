@@ -96,7 +96,7 @@ func (c *Claims) SerialString() string { return lifeline.FormatSerial(c.Serial) 
 var (
 	docTypeCodes = map[lifeline.DocType]uint8{lifeline.DocMainlandID: 1, lifeline.DocPassport: 2, lifeline.DocHKMO: 3, lifeline.DocTaiwan: 4, lifeline.DocNone: 5}
 	colorCodes   = map[lifeline.Color]uint8{lifeline.Green: 1, lifeline.Yellow: 2, lifeline.Red: 3}
-	resultCodes  = map[lifeline.Result]uint8{lifeline.Negative: 1, lifeline.Positive: 2, lifeline.Pending: 3}
+	resultCodes  = map[lifeline.Result]uint8{lifeline.Negative: 1, lifeline.Positive: 2, lifeline.Pending: 3, lifeline.PooledPositive: 4}
 )
 
 func lookup[K comparable](m map[K]uint8, v uint8) (K, bool) {

@@ -171,10 +171,10 @@ func (db *DB) importRun(ctx context.Context, expected int, next func() (rs []lif
 		}
 		s := &statusWriter{db: db, tx: tx, ctx: w.ctx, now: w.now}
 		defer s.close()
-		if err := s.applyAll(ctx, b.Updates, &st); err != nil {
+		if err := s.applyAll(ctx, b, &st); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
+		detail := fmt.Sprintf("inserted=%d updated=%d unchanged=%d results=%d colors=%d tubes=%d", st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, st.Tubes)
 		err = db.auditTx(ctx, tx, w.now, "", "import", 0, detail)
 		if err == nil && b.DryRun {
 			err = errDryRun
@@ -227,6 +227,10 @@ type statusWriter struct {
 	ctx   context.Context
 	now   int64
 	stmts map[string]*sql.Stmt
+	// rounds are every round, read on the first sample that may count
+	// in one (roundsCovering).
+	rounds     []lifeline.Round
+	roundsRead bool
 }
 
 func (s *statusWriter) stmt(q string) (*sql.Stmt, error) {
@@ -401,5 +405,8 @@ func (s *statusWriter) applyTest(residentID int64, t lifeline.TestResult) (bool,
 		WHERE id = ? AND (latest_test_id IS NULL OR latest_test_id = ?
 			OR (SELECT sampled_at FROM test_results WHERE test_results.id = residents.latest_test_id) <= ?)`,
 		id, s.now, residentID, id, sampled)
-	return true, err
+	if err != nil {
+		return false, err
+	}
+	return true, s.countInRounds(residentID, t)
 }

@@ -21,6 +21,12 @@ func (db *DB) Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信缺少号码或内容", "an outbound message needs a number and a body"))
 	}
 	now := db.Now()
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.enqueueTx(ctx, tx, m, now) })
+}
+
+// enqueueTx is Enqueue inside tx, at now: a message queued with a change
+// (a positive pool's "retest alone") is queued exactly when it commits.
+func (db *DB) enqueueTx(ctx context.Context, tx *sql.Tx, m *lifeline.OutboxMessage, now time.Time) error {
 	var key any
 	if m.DedupeKey != "" {
 		key = m.DedupeKey
@@ -29,33 +35,31 @@ func (db *DB) Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error {
 	if next.IsZero() {
 		next = now
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		var out int
-		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), m.To).Scan(&out); err != nil {
-			return fmt.Errorf("check opt-out: %w", err)
+	var out int
+	if err := tx.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), m.To).Scan(&out); err != nil {
+		return fmt.Errorf("check opt-out: %w", err)
+	}
+	state, errMsg := lifeline.OutboxQueued, ""
+	if out > 0 {
+		state, errMsg = lifeline.OutboxDropped, "opted out"
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO outbox (to_phone, body, kind, dedupe_key, state, next_attempt_at, error, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
+		m.To, m.Body, m.Kind, key, string(state), ms(next), errMsg, ms(now), ms(now)).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		var st string
+		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT id, state FROM outbox WHERE dedupe_key = ?`), m.DedupeKey).Scan(&id, &st); err != nil {
+			return fmt.Errorf("read queued message: %w", err)
 		}
-		state, errMsg := lifeline.OutboxQueued, ""
-		if out > 0 {
-			state, errMsg = lifeline.OutboxDropped, "opted out"
-		}
-		var id int64
-		err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO outbox (to_phone, body, kind, dedupe_key, state, next_attempt_at, error, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
-			m.To, m.Body, m.Kind, key, string(state), ms(next), errMsg, ms(now), ms(now)).Scan(&id)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			var st string
-			if err := tx.QueryRowContext(ctx, db.SQL(`SELECT id, state FROM outbox WHERE dedupe_key = ?`), m.DedupeKey).Scan(&id, &st); err != nil {
-				return fmt.Errorf("read queued message: %w", err)
-			}
-			m.ID, m.State = id, lifeline.OutboxState(st)
-			return nil
-		case err != nil:
-			return fmt.Errorf("enqueue: %w", err)
-		}
-		m.ID, m.State, m.Error, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = id, state, errMsg, next, now, now
+		m.ID, m.State = id, lifeline.OutboxState(st)
 		return nil
-	})
+	case err != nil:
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	m.ID, m.State, m.Error, m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = id, state, errMsg, next, now, now
+	return nil
 }
 
 const outboxCols = `id, to_phone, body, kind, COALESCE(dedupe_key,''), state, attempts, next_attempt_at, claimed_by, claimed_until, in_doubt, provider_id, error, created_at, updated_at`

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"sort"
 	"strings"
@@ -28,13 +26,15 @@ func sortResidents(rs []*lifeline.Resident, first func(*lifeline.Resident) bool)
 	})
 }
 
-const registrationCols = `id, resident_id, tube, site, sampled_at, staff, idempotency_key, created_at, delivered_at, attempts, last_error`
+const registrationCols = `id, resident_id, tube, site, sampled_at, staff, idempotency_key, created_at, delivered_at, attempts, last_error, tube_id, round_id`
 
 func scanRegistration(s scanner) (lifeline.Registration, error) {
 	var r lifeline.Registration
 	var sampled, created, delivered int64
-	err := s.Scan(&r.ID, &r.ResidentID, &r.Tube, &r.Site, &sampled, &r.Staff, &r.IdempotencyKey, &created, &delivered, &r.Attempts, &r.LastError)
+	var tube, round sql.NullInt64
+	err := s.Scan(&r.ID, &r.ResidentID, &r.Tube, &r.Site, &sampled, &r.Staff, &r.IdempotencyKey, &created, &delivered, &r.Attempts, &r.LastError, &tube, &round)
 	r.SampledAt, r.CreatedAt, r.DeliveredAt = fromMS(sampled), fromMS(created), fromMS(delivered)
+	r.TubeID, r.RoundID = tube.Int64, round.Int64
 	return r, err
 }
 
@@ -42,18 +42,20 @@ func scanRegistration(s scanner) (lifeline.Registration, error) {
 // returns, with its entry in the audit log ("register"). An empty
 // idempotency key gets a random one; a key already stored returns the
 // stored registration (a retried request is not a second sample, and
-// writes nothing). The resident must be one the actor in ctx may see.
+// writes nothing). The resident must be one the actor in ctx may see. A
+// resident still to be sampled in a round whose window holds the sample
+// counts as sampled in it.
 func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) error {
 	r.Tube = strings.TrimSpace(r.Tube)
 	if r.Tube == "" {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少试管条码", "the tube barcode is missing"))
 	}
 	if r.IdempotencyKey == "" {
-		var b [16]byte
-		if _, err := rand.Read(b[:]); err != nil {
+		key, err := newKey()
+		if err != nil {
 			return err
 		}
-		r.IdempotencyKey = hex.EncodeToString(b[:])
+		r.IdempotencyKey = key
 	}
 	if r.Staff == "" {
 		r.Staff = lifeline.ActorFrom(ctx).User
@@ -81,17 +83,24 @@ func (db *DB) CreateRegistration(ctx context.Context, r *lifeline.Registration) 
 		if err != nil {
 			return db.unavailable(err)
 		}
+		s := &statusWriter{db: db, tx: tx, ctx: ctx, now: ms(now)}
+		defer s.close()
+		err = s.updateMembers(r.ResidentID, r.SampledAt, func(m lifeline.RoundMember) lifeline.RoundMember { return m.SampledAlone(r.SampledAt) })
+		if err != nil {
+			return err
+		}
 		return db.auditTx(ctx, tx, ms(r.CreatedAt), r.Staff, "register", r.ResidentID, "tube "+r.Tube)
 	})
 }
 
 // PendingRegistrations returns undelivered registrations in the order they
-// were made.
+// were made, but for swabs in pooled tubes, which go with their tube
+// (PendingTubes).
 func (db *DB) PendingRegistrations(ctx context.Context, limit int) ([]lifeline.Registration, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE delivered_at = 0 ORDER BY id LIMIT ?`, limit)
+	return queryRows(ctx, db, db.r, scanRegistration, `SELECT `+registrationCols+` FROM registrations WHERE delivered_at = 0 AND tube_id IS NULL ORDER BY id LIMIT ?`, limit)
 }
 
 func (db *DB) updateRegistration(ctx context.Context, q string, args ...any) error {
@@ -119,14 +128,22 @@ func (db *DB) MarkRegistrationFailed(ctx context.Context, id int64, msg string) 
 	return db.updateRegistration(ctx, `UPDATE registrations SET attempts = attempts + 1, last_error = ? WHERE id = ?`, msg, id)
 }
 
-// RegistrationBacklog returns how many registrations wait for delivery and
-// when the oldest was made (zero if none wait).
+// RegistrationBacklog returns how many messages wait for delivery
+// (registrations alone, and closed tubes, one each) and when the oldest
+// was made or closed (zero if none wait).
 func (db *DB) RegistrationBacklog(ctx context.Context) (n int, oldest time.Time, err error) {
-	var o sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM registrations WHERE delivered_at = 0`).Scan(&n, &o); err != nil {
+	var o, to sql.NullInt64
+	var tubes int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM registrations WHERE delivered_at = 0 AND tube_id IS NULL`).Scan(&n, &o); err != nil {
 		return 0, time.Time{}, db.unavailable(err)
 	}
-	return n, fromMS(o.Int64), nil
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), min(closed_at) FROM tubes WHERE delivered_at = 0 AND closed_at > 0`).Scan(&tubes, &to); err != nil {
+		return 0, time.Time{}, db.unavailable(err)
+	}
+	if to.Valid && (!o.Valid || to.Int64 < o.Int64) {
+		o = to
+	}
+	return n + tubes, fromMS(o.Int64), nil
 }
 
 // ResidentRegistrations returns a resident's registrations, oldest first:

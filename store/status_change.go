@@ -80,10 +80,11 @@ func (r *redRule) revoke(s *statusWriter) (int, error) {
 }
 
 // applyAll is Import's part of the transaction: the batch's status
-// updates in order, counted in st, then the red rule over them all.
-func (s *statusWriter) applyAll(ctx context.Context, updates []lifeline.StatusUpdate, st *lifeline.ImportStats) error {
+// updates in order, counted in st, the red rule over them all, then the
+// results by tube.
+func (s *statusWriter) applyAll(ctx context.Context, b *lifeline.ImportBatch, st *lifeline.ImportStats) error {
 	var red redRule
-	for i, u := range updates {
+	for i, u := range b.Updates {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -103,7 +104,10 @@ func (s *statusWriter) applyAll(ctx context.Context, updates []lifeline.StatusUp
 		red.note(res.residentID, u)
 	}
 	var err error
-	st.Revoked, err = red.revoke(s)
+	if st.Revoked, err = red.revoke(s); err != nil {
+		return err
+	}
+	_, err = s.applyTubes(b.Tubes, st)
 	return err
 }
 

@@ -1,0 +1,569 @@
+package lifeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Round is a testing round as a community runs it on a mass-testing day:
+// every resident of a community, or of some of its buildings, to be
+// sampled by a deadline, mostly in pooled tubes. Who is to be sampled is
+// fixed when the round opens (the residents on the roster then).
+type Round struct {
+	ID        int64
+	Community string
+	// Buildings limits the round to some buildings; none means the whole
+	// community.
+	Buildings []string
+	// Pool is how many people share a tube: 10 (10合1), 20 in low-risk
+	// areas, or 1 for single tubes.
+	Pool int
+	// StartsAt and DueAt are the round's window: samples registered in the
+	// round count whenever they are taken, and results from elsewhere
+	// count when they were sampled inside it.
+	StartsAt  time.Time
+	DueAt     time.Time
+	CreatedBy string
+	CreatedAt time.Time
+	// Residents is how many were to be sampled when the round opened.
+	Residents int
+}
+
+// Pools are the pool sizes a round may have.
+var Pools = []int{10, 20, 1}
+
+// ParsePool reads a --pool value: 10, 20 or 1 (also "10合1").
+func ParsePool(s string) (int, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "合1")
+	n, err := strconv.Atoi(s)
+	if err != nil || !slices.Contains(Pools, n) {
+		return 0, Errorf(EINVALID, T("混管人数应为 10、20 或 1（单管）", "the pool size must be 10, 20 or 1 (single tubes)"))
+	}
+	return n, nil
+}
+
+// Validate checks a round before it is opened, and tidies its buildings.
+func (r *Round) Validate() error {
+	r.Community = strings.TrimSpace(r.Community)
+	if r.Community == "" {
+		return Errorf(EINVALID, T("请给出社区", "the round needs a community"))
+	}
+	if !slices.Contains(Pools, r.Pool) {
+		return Errorf(EINVALID, T("混管人数应为 10、20 或 1（单管）", "the pool size must be 10, 20 or 1 (single tubes)"))
+	}
+	if r.DueAt.IsZero() || !r.DueAt.After(r.StartsAt) {
+		return Errorf(EINVALID, T("截止时间应晚于开始时间", "the deadline must be after the round starts"))
+	}
+	var bs []string
+	for _, b := range r.Buildings {
+		if b = strings.TrimSpace(b); b != "" && !slices.Contains(bs, b) {
+			bs = append(bs, b)
+		}
+	}
+	r.Buildings = bs
+	return nil
+}
+
+// Covers reports whether a sample taken at t falls inside the round's
+// window.
+func (r *Round) Covers(t time.Time) bool {
+	return !t.Before(r.StartsAt) && !t.After(r.DueAt)
+}
+
+// Where names what the round covers: the community, and its buildings
+// when it is limited to some.
+func (r *Round) Where(l Lang) string {
+	if len(r.Buildings) == 0 {
+		return r.Community
+	}
+	return r.Community + " " + strings.Join(r.Buildings, l.Pick("、", ", ")) + l.Pick("栋", "")
+}
+
+// PoolLabel is the pool size as workers say it: 10合1, or 单管.
+func PoolLabel(n int, l Lang) string {
+	if n == 1 {
+		return l.Pick("单管", "single tubes")
+	}
+	return l.Pick(fmt.Sprintf("%d合1", n), fmt.Sprintf("%d to a tube", n))
+}
+
+// ParseDeadline reads a round's --by: a time today ("18:00"), a date and
+// time ("2022-04-10 18:00", "04-10 18:00") or RFC 3339, in China time
+// unless a zone is given.
+func ParseDeadline(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	local := now.In(ChinaTime)
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006/01/02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, ChinaTime); err == nil {
+			if layout == "2006-01-02" {
+				t = t.Add(24*time.Hour - time.Minute) // the end of that day
+			}
+			return t, nil
+		}
+	}
+	for _, layout := range []string{"01-02 15:04", "1/2 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, ChinaTime); err == nil {
+			return time.Date(local.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, ChinaTime), nil
+		}
+	}
+	if t, err := time.ParseInLocation("15:04", s, ChinaTime); err == nil {
+		return time.Date(local.Year(), local.Month(), local.Day(), t.Hour(), t.Minute(), 0, 0, ChinaTime), nil
+	}
+	return time.Time{}, Errorf(EINVALID, T("无法识别的时间“"+s+"”，请写成 18:00 或 2022-04-10 18:00", "unrecognised time \""+s+"\": write 18:00 or 2022-04-10 18:00"))
+}
+
+// SampleState is how far a resident is in a round.
+type SampleState string
+
+// Sample states.
+const (
+	Unsampled SampleState = "missing" // not sampled yet (again, after a positive pool)
+	Sampled   SampleState = "sampled" // sampled in the round, the result not in yet
+	Tested    SampleState = "tested"  // a result of a sample inside the round is in
+)
+
+// RoundMember is one resident's standing in a round.
+type RoundMember struct {
+	RoundID    int64
+	ResidentID int64
+	State      SampleState
+	// Retest: a pooled tube of theirs came back positive, so they are to
+	// be found again and sampled alone. It stays set until a result of a
+	// later sample is in.
+	Retest bool
+	// TubeID and SampledAt are those of their latest sample in the round
+	// (TubeID 0: a sample registered alone, or none).
+	TubeID    int64
+	SampledAt time.Time
+}
+
+// Progress is which of the three counts of a round's progress the member
+// is in.
+func (m RoundMember) Progress() ProgressKind {
+	switch {
+	case m.Retest:
+		return ProgressPooledPositive
+	case m.State == Unsampled:
+		return ProgressMissing
+	}
+	return ProgressDone
+}
+
+// AddedToTube is the member once a sample of theirs goes into a tube of
+// the round holding size people: refused when they were sampled in the
+// round already, or when they are to be retested alone and the tube is
+// pooled.
+func (m RoundMember) AddedToTube(tubeID int64, size int, at time.Time) (RoundMember, error) {
+	if m.State != Unsampled {
+		return m, Errorf(ECONFLICT, T("此人本轮已采样", "already sampled in this round"))
+	}
+	if m.Retest && size != 1 {
+		return m, Errorf(ECONFLICT, T("混管阳性者须单管复检：请换一支新试管单独采样", "pooled positive: retest alone, in a tube of their own"))
+	}
+	m.State, m.TubeID, m.SampledAt = Sampled, tubeID, at
+	return m, nil
+}
+
+// TubeSizeFor is the size of a tube holding members swabs once the
+// member is added to it: a person to be retested alone turns an empty
+// tube into a single tube.
+func (m RoundMember) TubeSizeFor(size, members int) int {
+	if m.Retest && members == 0 {
+		return 1
+	}
+	return size
+}
+
+// RemovedFromTube is the member once their swab is taken out of an open
+// tube again (added by mistake): still to be sampled, their latest sample
+// in the round the one before (prevTube, prevAt; zero if none).
+func (m RoundMember) RemovedFromTube(tubeID, prevTube int64, prevAt time.Time) RoundMember {
+	if m.TubeID != tubeID || m.State != Sampled {
+		return m
+	}
+	m.State, m.TubeID, m.SampledAt = Unsampled, prevTube, prevAt
+	return m
+}
+
+// SampledAlone is the member once a sample of theirs taken at t was
+// registered on its own (not in a tube of the round): it counts if they
+// were still to be sampled; otherwise nothing changes.
+func (m RoundMember) SampledAlone(at time.Time) RoundMember {
+	if m.State != Unsampled {
+		return m
+	}
+	m.State, m.TubeID, m.SampledAt = Sampled, 0, at
+	return m
+}
+
+// Resulted is the member once a result of theirs is in. A result of a
+// sample older than their latest in the round changes nothing (a late
+// copy of an old result); a pooled positive puts them back among those to
+// be sampled, to be retested alone; any other final result is the end of
+// their round, a retest's included; a pending one means they were sampled.
+func (m RoundMember) Resulted(r Result, sampledAt time.Time) RoundMember {
+	if !m.SampledAt.IsZero() && sampledAt.Before(m.SampledAt) {
+		return m
+	}
+	switch r {
+	case Pending:
+		if m.State == Unsampled {
+			m.State = Sampled
+		}
+	case PooledPositive:
+		m.State, m.Retest = Unsampled, true
+	default:
+		m.State, m.Retest = Tested, false
+	}
+	m.SampledAt = sampledAt
+	return m
+}
+
+// ProgressKind is one of the three counts of a round's progress.
+type ProgressKind int
+
+// The counts of a round's progress.
+const (
+	ProgressDone           ProgressKind = iota // sampled or tested in the round
+	ProgressPooledPositive                     // to be retested alone, or retested and waiting
+	ProgressMissing                            // not sampled yet
+)
+
+// BuildingProgress counts a round's residents of one building.
+type BuildingProgress struct {
+	Building       string
+	Total          int
+	Done           int
+	PooledPositive int
+	Missing        int
+}
+
+// Add counts n members of one kind.
+func (p *BuildingProgress) Add(k ProgressKind, n int) {
+	p.Total += n
+	switch k {
+	case ProgressDone:
+		p.Done += n
+	case ProgressPooledPositive:
+		p.PooledPositive += n
+	default:
+		p.Missing += n
+	}
+}
+
+// Tube is a sample tube of a round, holding the swabs of up to Size
+// people: it closes when full or when staff close it, and is then
+// delivered upstream as one message with its members.
+type Tube struct {
+	ID      int64
+	RoundID int64
+	Code    string // the barcode on the tube
+	// Size is how many people it holds: the round's pool, or 1 for a
+	// retest.
+	Size           int
+	Site           string
+	Staff          string
+	IdempotencyKey string
+	OpenedAt       time.Time
+	ClosedAt       time.Time // zero while open
+	DeliveredAt    time.Time // zero: waiting to send (once closed)
+	Attempts       int
+	LastError      string
+	Result         Result // "" until the lab's result is in
+	ResultAt       time.Time
+	Members        []TubeMember // in the order they were added
+}
+
+// Open reports whether people can still be added.
+func (t *Tube) Open() bool { return t.ClosedAt.IsZero() }
+
+// TubeMember is one person's swab in a tube.
+type TubeMember struct {
+	RegistrationID int64
+	ResidentID     int64
+	Name           string
+	SampledAt      time.Time
+}
+
+// ValidTubeCode checks a tube barcode as a scanner types it (trimmed):
+// 1 to 40 visible ASCII characters.
+func ValidTubeCode(code string) error {
+	if code == "" {
+		return Errorf(EINVALID, T("缺少试管条码", "the tube barcode is missing"))
+	}
+	if len(code) > 40 || strings.ContainsFunc(code, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return Errorf(EINVALID, T("试管条码应为不超过 40 个字母、数字或符号", "a tube barcode is at most 40 letters, digits or symbols"))
+	}
+	return nil
+}
+
+// TubeResult is the lab's result for a whole tube, from a results file
+// (column 试管编码/tube) or the results API.
+type TubeResult struct {
+	Code   string
+	Result Result
+	// ExternalID is the sender's id for the result, if any.
+	ExternalID string
+	ReceivedAt time.Time
+}
+
+// MemberResult is what a tube's result means for each person in it: a
+// positive pool is "pooled positive, retest alone" for each of its
+// members, a positive single tube is that person's positive.
+func (t *Tube) MemberResult(r Result) Result {
+	if r == Positive && t.Size > 1 {
+		return PooledPositive
+	}
+	return r
+}
+
+// TubeChange is what RecordTubeResult did.
+type TubeChange struct {
+	TubeID  int64
+	Code    string
+	Changed bool // false: the same result again
+	// Result is what each member got (see Tube.MemberResult).
+	Result  Result
+	Members []TubeMemberResult
+	// Queued counts the "retest alone" SMS queued for a positive pool.
+	Queued int
+}
+
+// TubeMemberResult is one member's stored result.
+type TubeMemberResult struct {
+	ResidentID int64
+	TestID     int64 // the stored test result's id
+	Name       string
+	Phones     []string
+	SampledAt  time.Time
+}
+
+// PooledPositiveSMS tells a member of a positive pool to stay home for a
+// single-tube retest: one SMS segment, the name masked.
+func PooledPositiveSMS(name string, sampled time.Time) string {
+	t := sampled.In(ChinaTime)
+	return fmt.Sprintf("%s %d/%d采样的混管检测阳性，请留在家中等候单管复检，勿外出。回复查询看状态。", MaskName(name), t.Month(), t.Day())
+}
+
+// VisitMark is what a volunteer found at a door.
+type VisitMark string
+
+// Visit marks.
+const (
+	VisitNotHome VisitMark = "not_home" // visited, nobody home
+	VisitSampled VisitMark = "sampled"  // sampled at home
+	VisitRefused VisitMark = "refused"
+	VisitAway    VisitMark = "away" // not living there now (travelling, in hospital)
+)
+
+// VisitMarks lists the marks in the order a screen offers them.
+var VisitMarks = []VisitMark{VisitNotHome, VisitSampled, VisitRefused, VisitAway}
+
+// Label returns the mark's words.
+func (v VisitMark) Label(l Lang) string {
+	switch v {
+	case VisitNotHome:
+		return l.Pick("上门未遇", "visited, not home")
+	case VisitSampled:
+		return l.Pick("已上门采样", "sampled at home")
+	case VisitRefused:
+		return l.Pick("拒绝采样", "refused")
+	case VisitAway:
+		return l.Pick("外出不在", "away")
+	}
+	return string(v)
+}
+
+// ParseVisitMark reads a mark in English or Chinese, or its number in
+// VisitMarks (1-4).
+func ParseVisitMark(s string) (VisitMark, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "not_home", "nothome", "not home", "visited, not home", "1", "未遇", "不在家", "上门未遇":
+		return VisitNotHome, nil
+	case "sampled", "sampled at home", "2", "已采", "上门采样", "已上门采样":
+		return VisitSampled, nil
+	case "refused", "refuse", "3", "拒绝", "拒绝采样", "拒采":
+		return VisitRefused, nil
+	case "away", "4", "外出", "外出不在", "不在本地":
+		return VisitAway, nil
+	}
+	return "", Errorf(EINVALID, T("未知上门记录“"+s+"”，应为 not_home、sampled、refused 或 away", "unknown visit mark \""+s+"\": use not_home, sampled, refused or away"))
+}
+
+// Visit is one door-to-door visit to a resident in a round.
+type Visit struct {
+	ID         int64
+	RoundID    int64
+	ResidentID int64
+	Mark       VisitMark
+	At         time.Time // when the volunteer was there
+	Note       string
+	Staff      string
+}
+
+// Validate checks a visit before it is stored.
+func (v *Visit) Validate(now time.Time) error {
+	if _, err := ParseVisitMark(string(v.Mark)); err != nil {
+		return err
+	}
+	if v.At.After(now.Add(time.Hour)) {
+		return Errorf(EINVALID, T("上门时间在未来", "the visit time is in the future"))
+	}
+	v.Note = strings.TrimSpace(v.Note)
+	if len([]rune(v.Note)) > 200 {
+		return Errorf(EINVALID, T("备注不能超过 200 字", "a note is at most 200 characters"))
+	}
+	if r, bad := UnprintableRune(v.Note); bad {
+		return Errorf(EINVALID, T(fmt.Sprintf("备注含有不可见字符 %U", r), fmt.Sprintf("the note holds an invisible character %U", r)))
+	}
+	return nil
+}
+
+// MissingEntry is one line of a round's missing list: a resident not
+// sampled yet, or to be retested alone, with the visits made so far.
+type MissingEntry struct {
+	Resident *Resident // name, birth, sex, phones and address
+	Retest   bool
+	Visits   []Visit // oldest first
+}
+
+// LastVisit returns the latest visit, nil if none.
+func (e *MissingEntry) LastVisit() *Visit {
+	if len(e.Visits) == 0 {
+		return nil
+	}
+	return &e.Visits[len(e.Visits)-1]
+}
+
+// Status says in words why the resident is on the list.
+func (e *MissingEntry) Status(l Lang) string {
+	if e.Retest {
+		return PooledPositive.Label(l)
+	}
+	return l.Pick("未采样", "not sampled")
+}
+
+// MissingFilter selects a round's missing list.
+type MissingFilter struct {
+	RoundID  int64
+	Building string // "" for the whole round
+	// Reveal is for a list about to show full phone numbers: each
+	// resident on it is written to the audit log as revealed.
+	Reveal bool
+}
+
+// Floor is the floor a room is on, read from its number as Chinese
+// buildings number rooms (501 and 1203: floors 5 and 12); "" when the
+// room is not such a number.
+func Floor(room string) string {
+	if len(room) < 3 || len(room) > 4 || strings.ContainsFunc(room, func(r rune) bool { return r < '0' || r > '9' }) {
+		return ""
+	}
+	return strings.TrimLeft(room[:len(room)-2], "0")
+}
+
+// DoorKey orders addresses door to door: building, unit, floor, room,
+// with numbers compared as numbers (building 2 before 12, room 501 before
+// 1201), as bytes: each run of digits is written as its length and then
+// its digits, so a plain byte comparison of two keys compares the numbers.
+func DoorKey(a Address) string {
+	var b strings.Builder
+	for i, part := range []string{a.Building, a.Unit, Floor(a.Room), a.Room} {
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		for part != "" {
+			n := 0
+			for n < len(part) && part[n] >= '0' && part[n] <= '9' {
+				n++
+			}
+			if n == 0 {
+				b.WriteByte(part[0])
+				part = part[1:]
+				continue
+			}
+			digits := strings.TrimLeft(part[:n], "0")
+			if digits == "" {
+				digits = "0"
+			}
+			fmt.Fprintf(&b, "%02d%s", len(digits), digits)
+			part = part[n:]
+		}
+	}
+	return b.String()
+}
+
+// Age is how old someone born on birth is at now, in whole years; -1 if
+// the birth date is unknown.
+func Age(birth, now time.Time) int {
+	if birth.IsZero() {
+		return -1
+	}
+	n := now.In(ChinaTime)
+	age := n.Year() - birth.Year()
+	if n.Month() < birth.Month() || (n.Month() == birth.Month() && n.Day() < birth.Day()) {
+		age--
+	}
+	return age
+}
+
+// RoundService opens testing rounds, fills their tubes, takes results by
+// tube, and says who is still missing. What a staff member sees and
+// changes is their own community's, as for residents.
+type RoundService interface {
+	// CreateRound opens a round with every resident then living where it
+	// covers, and fills in its ID, CreatedAt and Residents.
+	CreateRound(ctx context.Context, r *Round) error
+	// Rounds returns a community's rounds ("": every one the actor may
+	// see), newest first.
+	Rounds(ctx context.Context, community string) ([]Round, error)
+	Round(ctx context.Context, id int64) (*Round, error)
+	// RoundProgress counts the round's residents per building, in door
+	// order.
+	RoundProgress(ctx context.Context, roundID int64) ([]BuildingProgress, error)
+	// MissingList returns who is still to be sampled, door to door
+	// (building, unit, floor, room, name), with their visits; the listing
+	// is written to the audit log, and with Reveal each resident on it.
+	MissingList(ctx context.Context, f MissingFilter) ([]MissingEntry, error)
+	// MarkVisit stores a door-to-door visit to a resident of the round.
+	MarkVisit(ctx context.Context, v *Visit) error
+
+	// OpenTube starts a tube (RoundID, Code, Site; Size 0 is the round's
+	// pool) or, when that barcode is an open tube of the round already,
+	// fills t with it; a closed one, or one of another round, is a
+	// conflict.
+	OpenTube(ctx context.Context, t *Tube) error
+	// AddToTube registers a resident's swab in an open tube, stored at
+	// once; the tube closes when full. It is refused for a resident in
+	// another open tube of the round, or already sampled in it.
+	AddToTube(ctx context.Context, tubeID, residentID int64) (*Tube, error)
+	// RemoveFromTube takes a resident's swab out of an open tube again.
+	RemoveFromTube(ctx context.Context, tubeID, residentID int64) (*Tube, error)
+	// CloseTube closes a tube before it is full, so it is delivered; an
+	// empty tube is thrown away instead (nil, nil), its barcode free again.
+	CloseTube(ctx context.Context, tubeID int64) (*Tube, error)
+	// TubeByCode returns a tube with its members.
+	TubeByCode(ctx context.Context, code string) (*Tube, error)
+	// OpenTubes returns a round's open tubes with their members.
+	OpenTubes(ctx context.Context, roundID int64) ([]Tube, error)
+	// KnownTubes returns which of some barcodes are tubes in the store.
+	KnownTubes(ctx context.Context, codes []string) (map[string]bool, error)
+	// RecordTubeResult gives every member of a tube the tube's result
+	// (see Tube.MemberResult), in one transaction with what follows from
+	// it in rounds, and for a positive pool queues each member's "retest
+	// alone" SMS. The same result again changes nothing.
+	RecordTubeResult(ctx context.Context, r TubeResult) (TubeChange, error)
+
+	// PendingTubes returns closed tubes not yet delivered, in the order
+	// they were closed, with their members.
+	PendingTubes(ctx context.Context, limit int) ([]Tube, error)
+	MarkTubeDelivered(ctx context.Context, id int64, at time.Time) error
+	MarkTubeFailed(ctx context.Context, id int64, msg string) error
+}
