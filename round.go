@@ -91,10 +91,11 @@ func PoolLabel(n int, l Lang) string {
 	return l.Pick(fmt.Sprintf("%d合1", n), fmt.Sprintf("%d to a tube", n))
 }
 
-// ParseDeadline reads a round's --by: a time today ("18:00"), a date and
-// time ("2022-04-10 18:00", "04-10 18:00") or RFC 3339, in China time
+// ParseWhen reads a time as staff write one (a round's deadline, when a
+// visit was made): a time today ("18:00"), a date and time ("2022-04-10
+// 18:00", "04-10 18:00"), a day (its end) or RFC 3339, in China time
 // unless a zone is given.
-func ParseDeadline(s string, now time.Time) (time.Time, error) {
+func ParseWhen(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -381,6 +382,21 @@ func (v VisitMark) Label(l Lang) string {
 	return string(v)
 }
 
+// Short returns the mark in a word or two, for a box on paper.
+func (v VisitMark) Short(l Lang) string {
+	switch v {
+	case VisitNotHome:
+		return l.Pick("未遇", "not home")
+	case VisitSampled:
+		return l.Pick("已采", "sampled")
+	case VisitRefused:
+		return l.Pick("拒绝", "refused")
+	case VisitAway:
+		return l.Pick("外出", "away")
+	}
+	return string(v)
+}
+
 // ParseVisitMark reads a mark in English or Chinese, or its number in
 // VisitMarks (1-4).
 func ParseVisitMark(s string) (VisitMark, error) {
@@ -424,39 +440,6 @@ func (v *Visit) Validate(now time.Time) error {
 		return Errorf(EINVALID, T(fmt.Sprintf("备注含有不可见字符 %U", r), fmt.Sprintf("the note holds an invisible character %U", r)))
 	}
 	return nil
-}
-
-// MissingEntry is one line of a round's missing list: a resident not
-// sampled yet, or to be retested alone, with the visits made so far.
-type MissingEntry struct {
-	Resident *Resident // name, birth, sex, phones and address
-	Retest   bool
-	Visits   []Visit // oldest first
-}
-
-// LastVisit returns the latest visit, nil if none.
-func (e *MissingEntry) LastVisit() *Visit {
-	if len(e.Visits) == 0 {
-		return nil
-	}
-	return &e.Visits[len(e.Visits)-1]
-}
-
-// Status says in words why the resident is on the list.
-func (e *MissingEntry) Status(l Lang) string {
-	if e.Retest {
-		return PooledPositive.Label(l)
-	}
-	return l.Pick("未采样", "not sampled")
-}
-
-// MissingFilter selects a round's missing list.
-type MissingFilter struct {
-	RoundID  int64
-	Building string // "" for the whole round
-	// Reveal is for a list about to show full phone numbers: each
-	// resident on it is written to the audit log as revealed.
-	Reveal bool
 }
 
 // Floor is the floor a room is on, read from its number as Chinese

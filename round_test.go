@@ -23,7 +23,7 @@ func TestParsePool(t *testing.T) {
 	}
 }
 
-func TestParseDeadline(t *testing.T) {
+func TestParseWhen(t *testing.T) {
 	now := time.Date(2022, 4, 10, 1, 0, 0, 0, time.UTC) // 09:00 in China
 	for _, tc := range []struct {
 		in, want string
@@ -34,13 +34,13 @@ func TestParseDeadline(t *testing.T) {
 		{"2022-04-11", "2022-04-11 23:59"},
 		{"2022-04-10T12:00:00Z", "2022-04-10 20:00"},
 	} {
-		got, err := ParseDeadline(tc.in, now)
+		got, err := ParseWhen(tc.in, now)
 		if err != nil || got.In(ChinaTime).Format("2006-01-02 15:04") != tc.want {
-			t.Errorf("ParseDeadline(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+			t.Errorf("ParseWhen(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := ParseDeadline("tomorrow", now); ErrorCode(err) != EINVALID {
-		t.Errorf("ParseDeadline(tomorrow): %v", err)
+	if _, err := ParseWhen("tomorrow", now); ErrorCode(err) != EINVALID {
+		t.Errorf("ParseWhen(tomorrow): %v", err)
 	}
 }
 

@@ -144,13 +144,14 @@ func mapHeader(header []string) (columns, int) {
 func (c *columns) has(f field) bool { return c.idx[f] >= 0 }
 
 // kind recognises a table from its columns. A file with name and document is
-// a roster; one with a document and a colour or result holds results. A
-// results file that also lists names (labs often do) is not a roster unless
-// it also has an address or phone column, so importing it never blanks
-// anyone's address.
+// a roster; one with a document or a tube barcode, and a colour or result,
+// holds results (by person, or by tube for a row with a tube and no
+// document). A results file that also lists names (labs often do) is not a
+// roster unless it also has an address or phone column, so importing it
+// never blanks anyone's address.
 func (c *columns) kind() Kind {
 	var k Kind
-	results := c.has(fDocNumber) && (c.has(fColor) || c.has(fResult))
+	results := (c.has(fDocNumber) || c.has(fTube)) && (c.has(fColor) || c.has(fResult))
 	if results {
 		k |= KindResults
 	}

@@ -235,6 +235,7 @@ func (p *Parser) Problems() []Problem {
 type Counts struct {
 	Residents int // good roster rows
 	Updates   int // good rows with a colour or result
+	Tubes     int // good rows of results by tube
 	Bad       int // rows with at least one problem
 }
 
@@ -251,6 +252,9 @@ func (p *Parser) Counts() Counts {
 			}
 			if r.Update != nil {
 				c.Updates++
+			}
+			if r.Tube != nil {
+				c.Tubes++
 			}
 		}
 	})
@@ -304,7 +308,8 @@ func (p *Parser) CheckResidents(ctx context.Context, known func(context.Context,
 }
 
 // Batch returns the good rows as one batch for the store: every resident
-// (but those ParseLoaded handed on), then every update, in file order.
+// (but those ParseLoaded handed on), then every update, then every result
+// by tube, in file order.
 func (p *Parser) Batch() *lifeline.ImportBatch {
 	// Room for what the batch holds: not the residents already streamed,
 	// which in a big roster import are every one of them.
@@ -330,6 +335,9 @@ func (p *Parser) Batch() *lifeline.ImportBatch {
 		}
 		if r.Update != nil {
 			b.Updates = append(b.Updates, *r.Update)
+		}
+		if r.Tube != nil {
+			b.Tubes = append(b.Tubes, *r.Tube)
 		}
 	})
 	return b

@@ -10,7 +10,8 @@
 // tables and finds each table's header; columns.go recognises the columns
 // from their headers, in either language; rows.go parses a table's rows,
 // a big one on two cores, and reports duplicates across files; resident.go
-// and result.go read a roster row's resident and a row's colour and test;
+// and result.go read a roster row's resident and a row's colour and test,
+// tube.go a row of results by tube;
 // values.go reads single cells (times, dates, phones, placeholders);
 // rejects.go writes the bad rows back out for fixing in Excel.
 package roster
@@ -31,7 +32,7 @@ type Kind int
 // Kinds of table.
 const (
 	KindRoster  Kind = 1 << iota // residents: name and document, address, phones
-	KindResults                  // colours and/or test results by document
+	KindResults                  // colours and/or test results by document, or results by tube
 )
 
 // Has reports whether k includes every kind in o.
@@ -88,6 +89,9 @@ type Row struct {
 	// store writes it.
 	Resident *lifeline.Resident
 	Update   *lifeline.StatusUpdate
+	// Tube is set for a row of results by tube (a barcode and no
+	// document): the tube's result, for each person in it.
+	Tube     *lifeline.TubeResult
 	Problems []Problem
 	table    *Table
 	handedOn bool

@@ -74,6 +74,10 @@ func (p *Parser) parseRow(t *Table, rec record, serial bool) *Row {
 	}
 	loc := p.opt.Location
 
+	if !t.Kind.Has(KindRoster) && cell(fDocNumber) == "" && cell(fDocType) == "" && cell(fTube) != "" {
+		p.parseTubeRow(row, cell, bad, badErr, loc, serial)
+		return row
+	}
 	// The document, which both kinds of row need.
 	doc, docOK := lifeline.Document{}, true
 	if dt, err := lifeline.ParseDocType(cell(fDocType)); err != nil {

@@ -69,10 +69,12 @@ func (a *App) Store(ctx context.Context) (lifeline.Store, error) {
 
 // streamImporter is the store's bulk path, which import takes: the rows of
 // a file are written while the rest is still being parsed, in one
-// transaction, and the documents of results rows are checked in bulk.
+// transaction, and the documents and tubes of results rows are checked in
+// bulk.
 type streamImporter interface {
 	ImportStream(ctx context.Context, expected int, residents <-chan []lifeline.Resident, finish func() (*lifeline.ImportBatch, error)) (lifeline.ImportStats, error)
 	KnownDocuments(ctx context.Context, docs []lifeline.Document) (map[string]bool, error)
+	KnownTubes(ctx context.Context, codes []string) (map[string]bool, error)
 }
 
 // importer opens the store for import.

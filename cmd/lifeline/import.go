@@ -25,6 +25,7 @@ type importRun struct {
 	p             *roster.Parser
 	counts        roster.Counts
 	knownDocument func(ctx context.Context, docs []lifeline.Document) (map[string]bool, error)
+	knownTubes    func(ctx context.Context, codes []string) (map[string]bool, error)
 }
 
 func parseImport(app *App, args []string) (*importRun, error) {
@@ -83,7 +84,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	r.knownDocument = db.KnownDocuments
+	r.knownDocument, r.knownTubes = db.KnownDocuments, db.KnownTubes
 	ctx = lifeline.WithActor(ctx, auth.CommandLineActor(""))
 	st, err := db.ImportStream(ctx, r.p.Pending(), r.parse(), func() (*lifeline.ImportBatch, error) { return r.finish(ctx) })
 	if err != nil {
@@ -121,6 +122,9 @@ func (r *importRun) finish(ctx context.Context) (*lifeline.ImportBatch, error) {
 	if err := r.p.CheckResidents(ctx, r.knownDocument); err != nil {
 		return nil, err
 	}
+	if err := r.p.CheckTubes(ctx, r.knownTubes); err != nil {
+		return nil, err
+	}
 	for _, pr := range r.p.Problems() {
 		fmt.Fprintln(app.Stderr, pr.In(app.Lang))
 	}
@@ -156,6 +160,9 @@ func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
 			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, r.counts.Bad)
 		r.reportChanges(st)
 		return
+	}
+	if st.Tubes > 0 {
+		fmt.Fprintf(app.Stdout, app.T("试管结果 %d 管；混管阳性 %d 人须单管复检，已排队短信 %d 条。\n", "%d tube results; %d people in positive pools to retest alone, %d SMS queued.\n"), st.Tubes, st.PooledPositive, st.Queued)
 	}
 	if st.Revoked > 0 {
 		fmt.Fprintf(app.Stdout, app.T("红码居民的纸质码已吊销 %d 张。\n", "%d paper codes of residents now red were revoked.\n"), st.Revoked)
