@@ -35,12 +35,17 @@ type DeliveryStore interface {
 	lifeline.RegistrationService
 	lifeline.LeaseService
 	Resident(ctx context.Context, id int64) (*lifeline.Resident, error)
+	PendingTubes(ctx context.Context, limit int) ([]lifeline.Tube, error)
+	MarkTubeDelivered(ctx context.Context, id int64, at time.Time) error
+	MarkTubeFailed(ctx context.Context, id int64, msg string) error
 }
 
 // Deliverer sends pending registrations to the city platform in the order
-// they were made. It stops at the first one the platform does not accept,
-// so none overtakes another, and tries again after a backoff that doubles
-// up to MaxBackoff while the platform stays down.
+// they were made, and each pooled tube, once closed, as one message with
+// its members, in the order of its closing among them. It stops at the
+// first message the platform does not accept, so none overtakes another,
+// and tries again after a backoff that doubles up to MaxBackoff while the
+// platform stays down.
 type Deliverer struct {
 	Store DeliveryStore
 	// URL receives one POST per registration.
@@ -74,6 +79,28 @@ type Payload struct {
 	SampledAt      time.Time       `json:"sampled_at"`
 	Staff          string          `json:"staff,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
+	Resident       ResidentPayload `json:"resident"`
+}
+
+// TubePayload is the JSON body of one pooled tube's delivery
+// (docs/upstream.md): the tube and every swab in it.
+type TubePayload struct {
+	Kind           string          `json:"kind"` // "tube"
+	IdempotencyKey string          `json:"idempotency_key"`
+	Tube           string          `json:"tube"`
+	RoundID        int64           `json:"round_id"`
+	PoolSize       int             `json:"pool_size"`
+	Site           string          `json:"site,omitempty"`
+	Staff          string          `json:"staff,omitempty"`
+	OpenedAt       time.Time       `json:"opened_at"`
+	ClosedAt       time.Time       `json:"closed_at"`
+	Members        []MemberPayload `json:"members"`
+}
+
+// MemberPayload is one swab in a tube: whose, and when it was taken.
+type MemberPayload struct {
+	RegistrationID int64           `json:"registration_id"`
+	SampledAt      time.Time       `json:"sampled_at"`
 	Resident       ResidentPayload `json:"resident"`
 }
 
@@ -158,9 +185,9 @@ func (d *Deliverer) backoff() time.Duration {
 var ErrNotLeader = errors.New("another replica is delivering")
 
 // DeliverPending makes one pass: it takes the delivery lease and sends
-// pending registrations in order until none is left or one fails. It
-// returns how many were accepted and the first failure. A pass while
-// another replica holds the lease sends nothing and returns nil.
+// pending messages in order until none is left or one fails. It returns
+// how many were accepted and the first failure. A pass while another
+// replica holds the lease sends nothing and returns nil.
 func (d *Deliverer) DeliverPending(ctx context.Context) (int, error) {
 	d.defaults()
 	sent := 0
@@ -178,10 +205,16 @@ func (d *Deliverer) DeliverPending(ctx context.Context) (int, error) {
 			d.failures++
 			return sent, err
 		}
-		if len(regs) == 0 {
+		tubes, err := d.Store.PendingTubes(ctx, d.Batch)
+		if err != nil {
+			d.failures++
+			return sent, err
+		}
+		line := inOrder(regs, tubes, d.Batch)
+		if len(line) == 0 {
 			return sent, nil
 		}
-		for _, r := range regs {
+		for _, m := range line {
 			// Renew before each request: a pass over a long backlog must not
 			// outlive the lease and let a second replica start beside it.
 			if sent > 0 {
@@ -193,28 +226,95 @@ func (d *Deliverer) DeliverPending(ctx context.Context) (int, error) {
 					return sent, err
 				}
 			}
-			if err := d.deliver(ctx, &r); err != nil {
+			if err := d.deliverOne(ctx, m); err != nil {
 				d.failures++
-				if ctx.Err() == nil {
-					if merr := d.Store.MarkRegistrationFailed(ctx, r.ID, err.Error()); merr != nil {
-						d.logf("upstream: recording failure of registration %d: %v", r.ID, merr)
-					}
-				}
-				return sent, fmt.Errorf("registration %d: %w", r.ID, err)
-			}
-			if err := d.Store.MarkRegistrationDelivered(ctx, r.ID, time.Now()); err != nil {
-				// The platform has it; the retry that follows is answered
-				// "already have it" thanks to the idempotency key.
-				d.failures++
-				return sent, fmt.Errorf("registration %d delivered but not marked: %w", r.ID, err)
+				return sent, err
 			}
 			d.failures = 0
 			sent++
 		}
-		if len(regs) < d.Batch {
+		if len(regs) < d.Batch && len(tubes) < d.Batch {
 			return sent, nil
 		}
 	}
+}
+
+// message is one delivery: a registration alone, or a closed tube.
+type message struct {
+	reg  *lifeline.Registration
+	tube *lifeline.Tube
+}
+
+func (m message) at() time.Time {
+	if m.tube != nil {
+		return m.tube.ClosedAt
+	}
+	return m.reg.CreatedAt
+}
+
+// inOrder merges pending registrations and tubes (each in its own order)
+// into the order they were made or closed. A list that came back full
+// may have more after its last: nothing later than that is sent in this
+// round, so nothing overtakes what is not read yet.
+func inOrder(regs []lifeline.Registration, tubes []lifeline.Tube, batch int) []message {
+	var cutoff time.Time
+	if len(regs) == batch {
+		cutoff = regs[len(regs)-1].CreatedAt
+	}
+	if len(tubes) == batch && (cutoff.IsZero() || tubes[len(tubes)-1].ClosedAt.Before(cutoff)) {
+		cutoff = tubes[len(tubes)-1].ClosedAt
+	}
+	var out []message
+	i, j := 0, 0
+	for i < len(regs) || j < len(tubes) {
+		var m message
+		if j == len(tubes) || (i < len(regs) && !regs[i].CreatedAt.After(tubes[j].ClosedAt)) {
+			m = message{reg: &regs[i]}
+			i++
+		} else {
+			m = message{tube: &tubes[j]}
+			j++
+		}
+		if !cutoff.IsZero() && m.at().After(cutoff) {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// deliverOne sends one message and records the outcome.
+func (d *Deliverer) deliverOne(ctx context.Context, m message) error {
+	if m.tube != nil {
+		t := m.tube
+		if err := d.deliverTube(ctx, t); err != nil {
+			if ctx.Err() == nil {
+				if merr := d.Store.MarkTubeFailed(ctx, t.ID, err.Error()); merr != nil {
+					d.logf("upstream: recording failure of tube %s: %v", t.Code, merr)
+				}
+			}
+			return fmt.Errorf("tube %s: %w", t.Code, err)
+		}
+		if err := d.Store.MarkTubeDelivered(ctx, t.ID, time.Now()); err != nil {
+			return fmt.Errorf("tube %s delivered but not marked: %w", t.Code, err)
+		}
+		return nil
+	}
+	r := m.reg
+	if err := d.deliver(ctx, r); err != nil {
+		if ctx.Err() == nil {
+			if merr := d.Store.MarkRegistrationFailed(ctx, r.ID, err.Error()); merr != nil {
+				d.logf("upstream: recording failure of registration %d: %v", r.ID, merr)
+			}
+		}
+		return fmt.Errorf("registration %d: %w", r.ID, err)
+	}
+	if err := d.Store.MarkRegistrationDelivered(ctx, r.ID, time.Now()); err != nil {
+		// The platform has it; the retry that follows is answered
+		// "already have it" thanks to the idempotency key.
+		return fmt.Errorf("registration %d delivered but not marked: %w", r.ID, err)
+	}
+	return nil
 }
 
 // StatusError is an answer from the platform that is not an acceptance.
@@ -230,13 +330,32 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("platform answered %d: %s", e.Status, e.Body)
 }
 
-// deliver POSTs one registration. 2xx is accepted; 409 means the platform
-// already has this idempotency key, which is also accepted.
+// deliver POSTs one registration.
 func (d *Deliverer) deliver(ctx context.Context, r *lifeline.Registration) error {
 	p, err := d.payload(ctx, r)
 	if err != nil {
 		return err
 	}
+	return d.post(ctx, r.IdempotencyKey, p)
+}
+
+// deliverTube POSTs one tube with its members.
+func (d *Deliverer) deliverTube(ctx context.Context, t *lifeline.Tube) error {
+	p := &TubePayload{Kind: "tube", IdempotencyKey: t.IdempotencyKey, Tube: t.Code, RoundID: t.RoundID, PoolSize: t.Size,
+		Site: t.Site, Staff: t.Staff, OpenedAt: t.OpenedAt, ClosedAt: t.ClosedAt}
+	for _, m := range t.Members {
+		res, err := d.Store.Resident(ctx, m.ResidentID)
+		if err != nil {
+			return fmt.Errorf("resident %d: %w", m.ResidentID, err)
+		}
+		p.Members = append(p.Members, MemberPayload{RegistrationID: m.RegistrationID, SampledAt: m.SampledAt, Resident: residentPayload(res)})
+	}
+	return d.post(ctx, t.IdempotencyKey, p)
+}
+
+// post sends one message. 2xx is accepted; 409 means the platform already
+// has this idempotency key, which is also accepted.
+func (d *Deliverer) post(ctx context.Context, key string, p any) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -246,7 +365,7 @@ func (d *Deliverer) deliver(ctx context.Context, r *lifeline.Registration) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+	req.Header.Set("Idempotency-Key", key)
 	if d.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+d.Token)
 	}
@@ -267,7 +386,7 @@ func (d *Deliverer) payload(ctx context.Context, r *lifeline.Registration) (*Pay
 	if err != nil {
 		return nil, fmt.Errorf("resident %d: %w", r.ResidentID, err)
 	}
-	p := &Payload{
+	return &Payload{
 		IdempotencyKey: r.IdempotencyKey,
 		RegistrationID: r.ID,
 		Tube:           r.Tube,
@@ -275,24 +394,29 @@ func (d *Deliverer) payload(ctx context.Context, r *lifeline.Registration) (*Pay
 		SampledAt:      r.SampledAt,
 		Staff:          r.Staff,
 		CreatedAt:      r.CreatedAt,
-		Resident: ResidentPayload{
-			Name:        res.Name,
-			DocType:     string(res.Doc.Type),
-			DocNumber:   res.Doc.Number,
-			Nationality: res.Doc.Nationality,
-			Sex:         string(res.Sex),
-		},
+		Resident:       residentPayload(res),
+	}, nil
+}
+
+// residentPayload is who a sample is of, as the platform reads it.
+func residentPayload(res *lifeline.Resident) ResidentPayload {
+	p := ResidentPayload{
+		Name:        res.Name,
+		DocType:     string(res.Doc.Type),
+		DocNumber:   res.Doc.Number,
+		Nationality: res.Doc.Nationality,
+		Sex:         string(res.Sex),
 	}
 	if !res.Birth.IsZero() {
-		p.Resident.Birth = res.Birth.Format(time.DateOnly)
+		p.Birth = res.Birth.Format(time.DateOnly)
 	}
 	if len(res.Phones) > 0 {
-		p.Resident.Phone = res.Phones[0]
+		p.Phone = res.Phones[0]
 	}
 	if res.Address.Building != "" {
-		p.Resident.Address = res.Address.Community + " " + res.Address.Short()
+		p.Address = res.Address.Community + " " + res.Address.Short()
 	}
-	return p, nil
+	return p
 }
 
 func (d *Deliverer) logf(format string, args ...any) {

@@ -44,6 +44,14 @@ func (m *memStore) ResidentByDocument(ctx context.Context, d lifeline.Document) 
 func (m *memStore) TestResults(ctx context.Context, id int64, limit int) ([]lifeline.TestResult, error) {
 	return nil, nil
 }
+func (m *memStore) RecordTubeResult(ctx context.Context, r lifeline.TubeResult) (lifeline.TubeChange, error) {
+	if r.Code != "T1" {
+		return lifeline.TubeChange{}, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("无此试管", "no such tube"))
+	}
+	tube := lifeline.Tube{Size: 10}
+	return lifeline.TubeChange{Code: r.Code, Changed: true, Result: tube.MemberResult(r.Result),
+		Members: []lifeline.TubeMemberResult{{ResidentID: m.res.ID, TestID: 1, Name: m.res.Name, Phones: m.res.Phones}}}, nil
+}
 func (m *memStore) Enqueue(ctx context.Context, msg *lifeline.OutboxMessage) error { return nil }
 func (m *memStore) OptedOut(ctx context.Context, phone string) (bool, error)       { return false, nil }
 
@@ -56,6 +64,7 @@ func FuzzResultsHandler(f *testing.F) {
 		`{"result_id":"r1","resident":{"doc_type":"id","doc_number":"11010519491231002X"},"test":{"sampled_at":"2022-04-09T08:00:00+08:00","result":"negative"}}`,
 		`{"result_id":"r1","resident":{"id":1},"color":"green","color_at":"2022-04-09T08:00:00Z","color_reason":"x"}`,
 		`{}`, `[]`, `null`, `{"result_id":7}`, `{"result_id":"a","resident":{"id":-1}}`,
+		`{"result_id":"r2","tube":"T1","test":{"result":"positive"}}`, `{"result_id":"r3","tube":"T2","test":{"result":"negative"}}`,
 	} {
 		f.Add(s)
 	}

@@ -28,6 +28,7 @@ type ResultsStore interface {
 	Resident(ctx context.Context, id int64) (*lifeline.Resident, error)
 	ResidentByDocument(ctx context.Context, d lifeline.Document) (*lifeline.Resident, error)
 	TestResults(ctx context.Context, residentID int64, limit int) ([]lifeline.TestResult, error)
+	RecordTubeResult(ctx context.Context, r lifeline.TubeResult) (lifeline.TubeChange, error)
 	Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error
 	OptedOut(ctx context.Context, phone string) (bool, error)
 }
@@ -67,9 +68,11 @@ func NewResultsHandler(store ResultsStore, token string, onRevoke func(residentI
 }
 
 // ResultRequest is the JSON body of POST /api/v1/results (docs/upstream.md).
+// A result by tube gives Tube, the tube's barcode, instead of Resident.
 type ResultRequest struct {
 	ResultID    string        `json:"result_id"`
 	Resident    ResidentRef   `json:"resident"`
+	Tube        string        `json:"tube,omitempty"`
 	Color       string        `json:"color,omitempty"`
 	ColorReason string        `json:"color_reason,omitempty"`
 	ColorAt     string        `json:"color_at,omitempty"`
@@ -100,6 +103,18 @@ type ResultResponse struct {
 	Color          string `json:"color"`
 	RevokedCodes   int    `json:"revoked_codes"`
 	MessagesQueued int    `json:"messages_queued"`
+}
+
+// TubeResponse is the JSON answer to an accepted result by tube.
+type TubeResponse struct {
+	ResultID string `json:"result_id"`
+	Tube     string `json:"tube"`
+	Changed  bool   `json:"changed"`
+	// Result is what each member got: pooled_positive for a positive
+	// pool.
+	Result         string  `json:"result"`
+	ResidentIDs    []int64 `json:"resident_ids"`
+	MessagesQueued int     `json:"messages_queued"`
 }
 
 // ErrorResponse is the JSON answer to a refused request.
@@ -158,18 +173,26 @@ func (h *ResultsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, ErrorBody{Code: lifeline.EINVALID, Message: "the body must hold one JSON object", MessageZh: "请求体只能包含一个 JSON 对象"})
 		return
 	}
-	u, err := h.validate(&req)
-	if err != nil {
-		var fe *fieldError
-		errors.As(err, &fe)
-		writeError(w, http.StatusBadRequest, ErrorBody{Code: lifeline.EINVALID, Field: fe.field, Message: fe.msg.En, MessageZh: fe.msg.Zh})
-		return
-	}
+	var resp any
 	ctx := lifeline.WithActor(r.Context(), lifeline.Actor{User: "upstream"})
-	resp, err := h.apply(ctx, &req, u)
-	if err != nil {
-		h.writeStoreError(w, err)
-		return
+	if req.Tube != "" {
+		tr, err := h.validateTube(&req)
+		if err == nil {
+			resp, err = h.applyTube(ctx, tr)
+		}
+		if err != nil {
+			h.writeError(w, err, "tube")
+			return
+		}
+	} else {
+		u, err := h.validate(&req)
+		if err == nil {
+			resp, err = h.apply(ctx, &req, u)
+		}
+		if err != nil {
+			h.writeError(w, err, "resident")
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
@@ -231,7 +254,7 @@ func (h *ResultsHandler) validate(req *ResultRequest) (lifeline.StatusUpdate, er
 		u.ResidentID = ref.ID
 	default:
 		if strings.TrimSpace(ref.DocNumber) == "" {
-			return u, invalid("resident.doc_number", "缺少居民：请给出 resident.id 或 resident.doc_number", "resident is required: give resident.id or resident.doc_number")
+			return u, invalid("resident.doc_number", "缺少居民：请给出 resident.id、resident.doc_number 或 tube", "resident is required: give resident.id, resident.doc_number or tube")
 		}
 		t, err := lifeline.ParseDocType(ref.DocType)
 		if err != nil {
@@ -331,24 +354,36 @@ func (h *ResultsHandler) apply(ctx context.Context, req *ResultRequest, u lifeli
 			loc = lifeline.ChinaTime
 		}
 		body := ResultSMS(h.Lang, res.Name, u.Test.SampledAt.In(loc), u.Test.Result)
-		for _, phone := range res.Phones {
-			out, err := h.Store.OptedOut(ctx, phone)
-			if err != nil {
-				return nil, err
-			}
-			if out {
-				continue
-			}
-			// The key is the one the gateway's own scan for new results uses
-			// (result:<test row id>:<phone>), so the two never both send.
-			m := &lifeline.OutboxMessage{To: phone, Body: body, Kind: "result", DedupeKey: fmt.Sprintf("result:%d:%s", testID, phone)}
-			if err := h.Store.Enqueue(ctx, m); err != nil {
-				return nil, err
-			}
-			resp.MessagesQueued++
+		n, err := h.queue(ctx, res.Phones, testID, body)
+		if err != nil {
+			return nil, err
 		}
+		resp.MessagesQueued += n
 	}
 	return resp, nil
+}
+
+// queue queues a result's SMS to each phone that has not opted out and
+// says to how many.
+func (h *ResultsHandler) queue(ctx context.Context, phones []string, testID int64, body string) (int, error) {
+	n := 0
+	for _, phone := range phones {
+		out, err := h.Store.OptedOut(ctx, phone)
+		if err != nil {
+			return n, err
+		}
+		if out {
+			continue
+		}
+		// The key is the one the gateway's own scan for new results uses
+		// (result:<test row id>:<phone>), so the two never both send.
+		m := &lifeline.OutboxMessage{To: phone, Body: body, Kind: "result", DedupeKey: fmt.Sprintf("result:%d:%s", testID, phone)}
+		if err := h.Store.Enqueue(ctx, m); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // testRowID finds the stored row of a test just recorded: by its external
@@ -382,7 +417,88 @@ func ResultSMS(l lifeline.Lang, name string, sampled time.Time, r lifeline.Resul
 		fmt.Sprintf("%s: test sampled %s is %s. Reply STATUS for the health code, STOP to end notices.", lifeline.MaskName(name), day, r.Label(l)))
 }
 
-func (h *ResultsHandler) writeStoreError(w http.ResponseWriter, err error) {
+// writeError answers a request that failed validation (400, naming the
+// field) or in the store (notFound: see writeStoreError).
+func (h *ResultsHandler) writeError(w http.ResponseWriter, err error, notFound string) {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		writeError(w, http.StatusBadRequest, ErrorBody{Code: lifeline.EINVALID, Field: fe.field, Message: fe.msg.En, MessageZh: fe.msg.Zh})
+		return
+	}
+	h.writeStoreError(w, err, notFound)
+}
+
+// validateTube checks a result by tube: a barcode instead of a resident,
+// and a test result without colour (test.sampled_at may be left out: each
+// member's result is dated by their own swab).
+func (h *ResultsHandler) validateTube(req *ResultRequest) (lifeline.TubeResult, error) {
+	var tr lifeline.TubeResult
+	id := strings.TrimSpace(req.ResultID)
+	if id == "" {
+		return tr, invalid("result_id", "缺少 result_id", "result_id is required")
+	}
+	if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return tr, invalid("result_id", "result_id 应为不超过 128 个可见 ASCII 字符", "result_id must be at most 128 printable ASCII characters")
+	}
+	tr.Code, tr.ExternalID, tr.ReceivedAt = strings.TrimSpace(req.Tube), id, h.now()
+	switch {
+	case req.Resident != (ResidentRef{}):
+		return tr, invalid("tube", "只能给出 tube 或 resident，不能同时给出", "give tube or resident, not both")
+	case req.Color != "" || req.ColorReason != "" || req.ColorAt != "":
+		return tr, invalid("color", "按试管给出的结果不能带健康码", "a result by tube carries no colour")
+	case req.Test == nil:
+		return tr, invalid("test", "按试管给出结果时须有 test", "a result by tube needs a test")
+	}
+	if err := lifeline.ValidTubeCode(tr.Code); err != nil {
+		var le *lifeline.Error
+		errors.As(err, &le)
+		return tr, &fieldError{field: "tube", msg: le.Message}
+	}
+	if req.Test.SampledAt != "" {
+		if _, err := parseTime(req.Test.SampledAt, h.now()); err != nil {
+			return tr, &fieldError{field: "test.sampled_at", msg: err.(*fieldError).msg}
+		}
+	}
+	res, err := lifeline.ParseResult(req.Test.Result)
+	if err != nil || res == lifeline.PooledPositive {
+		return tr, invalid("test.result", "test.result 应为 negative、positive 或 pending", "test.result must be negative, positive or pending")
+	}
+	tr.Result = res
+	return tr, nil
+}
+
+// applyTube stores a tube's result for each member (with, for a positive
+// pool, the "retest alone" SMS the store queues) and queues the "result is
+// in" SMS of any other final result to each member's phones, keyed as for
+// a result by person, so a retry queues nothing twice.
+func (h *ResultsHandler) applyTube(ctx context.Context, tr lifeline.TubeResult) (*TubeResponse, error) {
+	ch, err := h.Store.RecordTubeResult(ctx, tr)
+	if err != nil {
+		return nil, err
+	}
+	resp := &TubeResponse{ResultID: tr.ExternalID, Tube: ch.Code, Changed: ch.Changed, Result: string(ch.Result), ResidentIDs: []int64{}, MessagesQueued: ch.Queued}
+	loc := h.Location
+	if loc == nil {
+		loc = lifeline.ChinaTime
+	}
+	for _, m := range ch.Members {
+		resp.ResidentIDs = append(resp.ResidentIDs, m.ResidentID)
+		if ch.Result == lifeline.Pending || ch.Result == lifeline.PooledPositive {
+			continue
+		}
+		body := ResultSMS(h.Lang, m.Name, m.SampledAt.In(loc), ch.Result)
+		n, err := h.queue(ctx, m.Phones, m.TestID, body)
+		if err != nil {
+			return nil, err
+		}
+		resp.MessagesQueued += n
+	}
+	return resp, nil
+}
+
+// writeStoreError answers a request the store refused or failed; a
+// request naming nothing the store has names the field notFound.
+func (h *ResultsHandler) writeStoreError(w http.ResponseWriter, err error, notFound string) {
 	code := lifeline.ErrorCode(err)
 	status := http.StatusInternalServerError
 	switch code {
@@ -401,7 +517,7 @@ func (h *ResultsHandler) writeStoreError(w http.ResponseWriter, err error) {
 	}
 	body := ErrorBody{Code: code, Message: lifeline.ErrorMessage(err, lifeline.En), MessageZh: lifeline.ErrorMessage(err, lifeline.Zh)}
 	if code == lifeline.ENOTFOUND {
-		body.Field = "resident"
+		body.Field = notFound
 	}
 	writeError(w, status, body)
 }
