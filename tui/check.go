@@ -27,6 +27,9 @@ type CheckResult struct {
 	// Warnings are about the checkpoint, not the code: lists past their
 	// next update, a clock that looks wrong.
 	Warnings []string
+	// Serial is the code's serial when it is valid, to find whom it was
+	// issued to (a pooled tube adds people by their paper code).
+	Serial []byte
 }
 
 // Checker verifies one payload as a scanner typed it. cmd/lifeline wires
@@ -162,6 +165,9 @@ func VerifierChecker(v *code.Verifier, codes lifeline.CodeService, l lifeline.La
 			case err != nil && lifeline.ErrorCode(err) != lifeline.ENOTFOUND:
 				out.Reason = l.Pick("无法查询本机吊销记录，仅按离线规则判定", "could not look up revocations here; checked offline only")
 			}
+		}
+		if out.Valid {
+			out.Serial = res.Claims.Serial
 		}
 		switch {
 		case !res.Valid:

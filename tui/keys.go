@@ -32,6 +32,10 @@ type keyMap struct {
 	KeepPrevious, ChoosePrinter key.Binding
 	// Review queue and confirmations.
 	Approve, Reject, Yes, No key.Binding
+	// Testing rounds: the rounds screen (F7), a new round, the tube
+	// screen, the previous and next round; a tube closed early, the last
+	// swab taken out; a door-to-door visit marked 1-4.
+	Rounds, NewRound, Tubes, PrevRound, NextRound, CloseTube, Unadd, Visit key.Binding
 }
 
 func newKeyMap(l lifeline.Lang) keyMap {
@@ -78,6 +82,15 @@ func newKeyMap(l lifeline.Lang) keyMap {
 		KeepPrevious:   b([]string{"k"}, "k", "旧卡吊销/保留", "revoke/keep old card"),
 		ChoosePrinter:  b([]string{"P"}, "P", "打印机", "printer"),
 
+		Rounds:    b([]string{"f7", "ctrl+r"}, "F7", "检测轮次", "testing rounds"),
+		NewRound:  b([]string{"n"}, "n", "开启新一轮", "new round"),
+		Tubes:     b([]string{"t"}, "t", "混管采样", "pooled tubes"),
+		PrevRound: b([]string{"left"}, "←", "上一轮", "previous round"),
+		NextRound: b([]string{"right"}, "→", "下一轮", "next round"),
+		CloseTube: b([]string{"f8"}, "F8", "封管", "close tube"),
+		Unadd:     b([]string{"ctrl+x"}, "ctrl+x", "移出最后一人", "take the last one out"),
+		Visit:     b([]string{"1", "2", "3", "4"}, "1-4", "上门：1未遇 2已采 3拒绝 4外出", "visit: 1 not home 2 sampled 3 refused 4 away"),
+
 		Approve: b([]string{"a"}, "a", "通过", "approve"),
 		Reject:  b([]string{"r"}, "r", "驳回", "reject"),
 		Yes:     b([]string{"y"}, "y", "确认", "yes"),
@@ -87,7 +100,7 @@ func newKeyMap(l lifeline.Lang) keyMap {
 
 // navKeys are the screen-switching keys, shown in the full help.
 func (k keyMap) navKeys() []key.Binding {
-	return []key.Binding{k.Find, k.Register, k.Check, k.Queue, k.Review, k.Logout}
+	return []key.Binding{k.Find, k.Register, k.Check, k.Queue, k.Review, k.Rounds, k.Logout}
 }
 
 // helpKeys adapts a screen's bindings to bubbles/help: the short line is

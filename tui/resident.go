@@ -309,7 +309,11 @@ func (s residentScreen) statusView() string {
 	big := banner(r.Status.Color.Label(l), colorStyle(r.Status.Color), 20)
 	var test []string
 	if t := r.Status.Latest; t != nil {
-		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+t.Result.Label(l)+" · "+lifeline.Ago(t.SampledAt, now, l))
+		result := t.Result.Label(l)
+		if t.Result == lifeline.PooledPositive {
+			result = styleWarn.Render(result) // to be found and retested alone
+		}
+		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+result+" · "+lifeline.Ago(t.SampledAt, now, l))
 		test = append(test, styleDim.Render(t.SampledAt.In(lifeline.ChinaTime).Format("2006-01-02 15:04")+" "+s.e.t("采样", "sampled")+" "+lifeline.Printable(t.Site)))
 	} else {
 		test = append(test, styleLabel.Render(s.e.t("最新检测：", "Latest test: "))+s.e.t("无记录", "none on record"))

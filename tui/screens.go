@@ -20,6 +20,10 @@ const (
 	screenReview
 	screenCheck
 	screenLandline
+	screenRounds
+	screenRoundNew
+	screenTube
+	screenMissing
 	screenCount // how many screens there are; not a screen
 )
 
@@ -121,6 +125,41 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+	},
+	screenRounds: {
+		title:  lifeline.T("检测轮次", "Testing rounds"),
+		model:  modelAt(func(m *Model) *roundsScreen { return &m.rounds }),
+		navKey: func(k keyMap) key.Binding { return k.Rounds },
+		enter: func(m *Model, n navMsg) (cmd tea.Cmd) {
+			m.rounds, cmd = m.rounds.start(n.round)
+			return cmd
+		},
+	},
+	screenRoundNew: {
+		title: lifeline.T("开启检测轮次", "Open a testing round"),
+		model: modelAt(func(m *Model) *roundNewScreen { return &m.roundNew }),
+		enter: func(m *Model, _ navMsg) (cmd tea.Cmd) {
+			m.roundNew, cmd = m.roundNew.start()
+			return cmd
+		},
+		typing: always,
+	},
+	screenTube: {
+		title: lifeline.T("混管采样", "Pooled tubes"),
+		model: modelAt(func(m *Model) *tubeScreen { return &m.tube }),
+		enter: func(m *Model, n navMsg) (cmd tea.Cmd) {
+			m.tube, cmd = m.tube.start(n.round)
+			return cmd
+		},
+		typing: always,
+	},
+	screenMissing: {
+		title: lifeline.T("未采样名单", "Not yet sampled"),
+		model: modelAt(func(m *Model) *missingScreen { return &m.missing }),
+		enter: func(m *Model, n navMsg) (cmd tea.Cmd) {
+			m.missing, cmd = m.missing.start(n.round, n.building)
+			return cmd
+		},
 	},
 }
 

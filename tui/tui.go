@@ -1,6 +1,7 @@
 // Package tui is the staff screen: a terminal UI for community workers,
 // built with bubbletea. One file per screen (login, find, resident, print,
-// queue, register, relatives, check); one key map (keys.go) that feeds both
+// queue, register, relatives, check, and for testing rounds rounds,
+// round_new, tube, missing); one key map (keys.go) that feeds both
 // key matching and the help line; all styles in styles.go. Every store call
 // runs inside a tea.Cmd, and a failed call shows one sentence in the status
 // line instead of taking the screen down.
@@ -189,6 +190,10 @@ type navMsg struct {
 	// back returns to the screen the worker came from (Esc) instead of
 	// going to a new one; to is then ignored.
 	back bool
+	// round and building are the testing round, and a building of it,
+	// for the screens of rounds.
+	round    int64
+	building string
 }
 
 // goTo asks for another screen. The root model switches at once, after
@@ -232,6 +237,10 @@ type Model struct {
 	review    reviewScreen
 	check     checkScreen
 	landline  landlineScreen
+	rounds    roundsScreen
+	roundNew  roundNewScreen
+	tube      tubeScreen
+	missing   missingScreen
 }
 
 // New returns the staff screen on a store, at the login.
@@ -276,6 +285,10 @@ func (m *Model) newScreens() {
 	m.review = newReviewScreen(e)
 	m.check = newCheckScreen(e)
 	m.landline = newLandlineScreen(e)
+	m.rounds = newRoundsScreen(e)
+	m.roundNew = newRoundNewScreen(e)
+	m.tube = newTubeScreen(e)
+	m.missing = newMissingScreen(e)
 }
 
 // Init starts the cursor blinking in the user field, or on the find
