@@ -4,7 +4,7 @@
 # house's limits (scripts/check-house.sh), runs the unit, store, fault and
 # screen tests with the race detector against SQLite and a throwaway
 # PostgreSQL cluster, then drives the real binary in tmux, at a terminal and
-# over SSH.
+# over SSH (the staff screen, and a testing round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +32,5 @@ scripts/e2e-tui.sh
 
 echo "== end-to-end: staff screen over SSH, with the OpenSSH client in tmux"
 scripts/e2e-ssh.sh
+echo "== end-to-end: a testing round in tmux"
+scripts/e2e-rounds.sh
