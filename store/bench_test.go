@@ -144,16 +144,22 @@ func benchFind(b *testing.B, query func(i int) string) {
 	if found == 0 {
 		b.Fatal("no query found anything")
 	}
+	reportLatency(b, times)
+	b.ReportMetric(float64(found)/float64(b.N), "hit-ratio")
+	// The box is shared: wall-clock percentiles move with the neighbours'
+	// load, the CPU this process spent per search does not.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
+// reportLatency reports the 50th and 99th percentiles of times in
+// milliseconds.
+func reportLatency(b *testing.B, times []time.Duration) {
 	slices.Sort(times)
 	pct := func(p float64) float64 {
 		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(found)/float64(b.N), "hit-ratio")
-	// The box is shared: wall-clock percentiles move with the neighbours'
-	// load, the CPU this process spent per search does not.
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkFindDocument(b *testing.B) { benchFind(b, synth.ID) }
