@@ -120,14 +120,15 @@ func ParseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, Errorf(EINVALID, T("无法识别的时间“"+s+"”，请写成 18:00 或 2022-04-10 18:00", "unrecognised time \""+s+"\": write 18:00 or 2022-04-10 18:00"))
 }
 
-// SampleState is how far a resident is in a round.
+// SampleState is whether a resident is still to be sampled in a round.
+// Whether their result is in is their test's (Resident.Status), not the
+// round's: a round asks only who is still to be found.
 type SampleState string
 
 // Sample states.
 const (
 	Unsampled SampleState = "missing" // not sampled yet (again, after a positive pool)
-	Sampled   SampleState = "sampled" // sampled in the round, the result not in yet
-	Tested    SampleState = "tested"  // a result of a sample inside the round is in
+	Sampled   SampleState = "sampled" // sampled in the round, or a result of a sample inside it is in
 )
 
 // RoundMember is one resident's standing in a round.
@@ -221,7 +222,7 @@ func (m RoundMember) Resulted(r Result, sampledAt time.Time) RoundMember {
 	case PooledPositive:
 		m.State, m.Retest = Unsampled, true
 	default:
-		m.State, m.Retest = Tested, false
+		m.State, m.Retest = Sampled, false
 	}
 	m.SampledAt = sampledAt
 	return m
@@ -232,7 +233,7 @@ type ProgressKind int
 
 // The counts of a round's progress.
 const (
-	ProgressDone           ProgressKind = iota // sampled or tested in the round
+	ProgressDone           ProgressKind = iota // sampled in the round
 	ProgressPooledPositive                     // to be retested alone, or retested and waiting
 	ProgressMissing                            // not sampled yet
 )
@@ -257,6 +258,27 @@ func (p *BuildingProgress) Add(k ProgressKind, n int) {
 	default:
 		p.Missing += n
 	}
+}
+
+// Sum adds up the progress of buildings.
+func Sum(ps []BuildingProgress) BuildingProgress {
+	var t BuildingProgress
+	for _, p := range ps {
+		t.Total, t.Done, t.PooledPositive, t.Missing = t.Total+p.Total, t.Done+p.Done, t.PooledPositive+p.PooledPositive, t.Missing+p.Missing
+	}
+	return t
+}
+
+// Counts says the progress in words: 应采 500，已采 400，混管阳性 10，未采 90.
+func (p BuildingProgress) Counts(l Lang) string {
+	return fmt.Sprintf(l.Pick("应采 %d，已采 %d，混管阳性 %d，未采 %d", "%d people: done %d, pooled positive %d, missing %d"), p.Total, p.Done, p.PooledPositive, p.Missing)
+}
+
+// Line says which round it is, how it stands (p: its Sum) and by when,
+// stored text escaped (Printable).
+func (r *Round) Line(p BuildingProgress, l Lang) string {
+	return Printable(fmt.Sprintf(l.Pick("第 %d 轮 %s %s，截止 %s：%s", "round %d, %s, %s, due %s: %s"),
+		r.ID, r.Where(l), PoolLabel(r.Pool, l), r.DueAt.In(ChinaTime).Format("2006-01-02 15:04"), p.Counts(l)))
 }
 
 // Tube is a sample tube of a round, holding the swabs of up to Size

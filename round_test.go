@@ -141,7 +141,7 @@ func TestRoundMemberRules(t *testing.T) {
 		t.Errorf("pending retest: %+v", p)
 	}
 	done := re.Resulted(Negative, t0.Add(time.Hour))
-	if done.State != Tested || done.Retest || done.Progress() != ProgressDone {
+	if done.State != Sampled || done.Retest || done.Progress() != ProgressDone {
 		t.Errorf("negative retest: %+v", done)
 	}
 
@@ -151,7 +151,7 @@ func TestRoundMemberRules(t *testing.T) {
 	if s := done.SampledAlone(t0.Add(2 * time.Hour)); s != done {
 		t.Errorf("sampled alone after the round's result: %+v", s)
 	}
-	if r := fresh.Resulted(Positive, t0); r.State != Tested || r.Progress() != ProgressDone {
+	if r := fresh.Resulted(Positive, t0); r.State != Sampled || r.Progress() != ProgressDone {
 		t.Errorf("a result from elsewhere: %+v", r)
 	}
 }

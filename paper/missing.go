@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"strings"
 
 	"github.com/jung-kurt/gofpdf"
 	lifeline "github.com/lifeline-health/lifeline"
@@ -14,6 +16,30 @@ import (
 // one building), people door to door, and for each person four boxes to
 // tick (not home, sampled at home, refused, away) and a line to write on,
 // so that the next volunteer's list can be made right from it.
+
+// IsMissingFormat reports whether a missing list can be written to path:
+// a workbook (.xlsx) for the office, or a PDF for a clipboard.
+func IsMissingFormat(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".xlsx" || ext == ".pdf"
+}
+
+// WriteMissing writes a round's missing list as the file path names: a
+// workbook for the office (.xlsx) or, in large type, a PDF for a
+// volunteer's clipboard (.pdf, with the font LoadFont finds).
+func WriteMissing(w io.Writer, s *lifeline.MissingSheet, path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		return writeMissingXLSX(w, s)
+	case ".pdf":
+		font, err := LoadFont()
+		if err != nil {
+			return err
+		}
+		return WriteMissingPDF(w, s, font)
+	}
+	return lifeline.Errorf(lifeline.EINVALID, lifeline.T("名单只能写成 .xlsx 或 .pdf 文件", "a missing list is written to a .xlsx or .pdf file"))
+}
 
 // Geometry of a missing-list page, in millimetres.
 const (

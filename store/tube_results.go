@@ -205,11 +205,13 @@ func (s *statusWriter) membersGet(r lifeline.Result, ids []any, st *lifeline.Imp
 	}
 	// Members whose latest sample in the round is in these tubes stand
 	// where the result puts anyone sampled (a pending result leaves them
-	// sampled, as they are).
+	// sampled, as they are). Only those it moves are written: a negative
+	// pool moves no one, and writing a row rewrites its entries in the
+	// round's indexes.
 	if r != lifeline.Pending {
 		to := lifeline.RoundMember{State: lifeline.Sampled}.Resulted(r, time.Time{})
-		if _, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE round_members SET state = ?, retest = ? WHERE tube_id IN (`+in+`)`),
-			append([]any{string(to.State), boolInt(to.Retest)}, ids...)...); err != nil {
+		if _, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE round_members SET state = ?, retest = ? WHERE tube_id IN (`+in+`) AND (state <> ? OR retest <> ?)`),
+			append(append([]any{string(to.State), boolInt(to.Retest)}, ids...), string(to.State), boolInt(to.Retest))...); err != nil {
 			return s.db.unavailable(err)
 		}
 	}

@@ -19,8 +19,8 @@ CREATE INDEX rounds_community ON rounds (community, id);
 -- One row per resident to be sampled, written when the round opens, with
 -- what the progress counts and the missing list read, so that neither
 -- joins the residents of a whole community: the building, the
--- door-to-door sort key (lifeline.DoorKey), where they stand (state,
--- retest) and their latest sample in the round.
+-- door-to-door sort key (lifeline.DoorKey), where they stand (state:
+-- missing or sampled; retest) and their latest sample in the round.
 CREATE TABLE round_members (
 	round_id BIGINT NOT NULL REFERENCES rounds (id),
 	resident_id BIGINT NOT NULL REFERENCES residents (id),

@@ -1,4 +1,4 @@
-package roster
+package paper
 
 import (
 	"io"
@@ -7,12 +7,12 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// WriteMissingXLSX writes a round's missing list as a workbook for the
+// writeMissingXLSX writes a round's missing list as a workbook for the
 // office: the title, then a header row frozen above the lines, door to
 // door, with an empty notes column; landscape A4, the header repeated on
 // every printed page. Every cell is written as text, never as a formula,
 // so a name that starts with "=" stays a name.
-func WriteMissingXLSX(w io.Writer, s *lifeline.MissingSheet) error {
+func writeMissingXLSX(w io.Writer, s *lifeline.MissingSheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := s.Lang.Pick("未采样名单", "Missing")

@@ -1,4 +1,4 @@
-package roster
+package paper
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // line a person, door to door, every cell text: a name that looks like a
 // formula stays a name.
 func TestMissingXLSX(t *testing.T) {
-	at := time.Date(2022, 4, 10, 9, 30, 0, 0, ChinaTime)
+	at := time.Date(2022, 4, 10, 9, 30, 0, 0, lifeline.ChinaTime)
 	person := func(name, room string) lifeline.MissingEntry {
 		return lifeline.MissingEntry{Resident: &lifeline.Resident{Name: name, Phones: []string{"+8613812345678"},
 			Address: lifeline.Address{Building: "12", Unit: "1", Room: room}}}
@@ -23,7 +23,7 @@ func TestMissingXLSX(t *testing.T) {
 		Entries: []lifeline.MissingEntry{person("=HYPERLINK(\"http://x\")", "201"), person("李秀英", "1201")}}
 	s.Entries[1].Visits = []lifeline.Visit{{Mark: lifeline.VisitRefused, At: at}}
 	var buf bytes.Buffer
-	if err := WriteMissingXLSX(&buf, s); err != nil {
+	if err := writeMissingXLSX(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
