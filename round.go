@@ -372,7 +372,7 @@ type TubeMemberResult struct {
 // single-tube retest: one SMS segment, the name masked.
 func PooledPositiveSMS(name string, sampled time.Time) string {
 	t := sampled.In(ChinaTime)
-	return fmt.Sprintf("%s %d/%d采样的混管检测阳性，请留在家中等候单管复检，勿外出。回复查询看状态。", MaskName(name), t.Month(), t.Day())
+	return fmt.Sprintf("%s %d/%d采样的混管检测阳性，请留在家中等候单管复检，勿外出。回复查询看状态。", Printable(MaskName(name)), t.Month(), t.Day())
 }
 
 // VisitMark is what a volunteer found at a door.

@@ -21,6 +21,10 @@ type bulkWriting interface {
 	// how many residents the store holds; it returns statements to run
 	// once the residents are written (indexes built again).
 	start(ctx context.Context, tx *sql.Tx, expected, stored int) ([]string, error)
+	// widen readies tx, begun on begin's connection, for writing about
+	// rows more rows than begin knew of (the people of a results file by
+	// tube); what it changes, begin's end puts back.
+	widen(ctx context.Context, tx *sql.Tx, rows int) error
 	// assignsIDs reports whether the database assigns a new row the
 	// largest id so far plus one itself, so that multi-row INSERTs leave
 	// the ids idSource handed out to it (see bulkInsert.rowid).

@@ -54,6 +54,8 @@ func (postgresBulk) begin(context.Context, int) (*sql.Conn, func(), error) {
 
 func (postgresBulk) start(context.Context, *sql.Tx, int, int) ([]string, error) { return nil, nil }
 
+func (postgresBulk) widen(context.Context, *sql.Tx, int) error { return nil }
+
 func (postgresBulk) assignsIDs() bool { return false }
 
 func (b postgresBulk) ids(ctx context.Context, tx *sql.Tx, table string) idSource {

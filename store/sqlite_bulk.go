@@ -26,30 +26,41 @@ const bigImportCache = 512 << 10
 
 // begin takes the writer's connection for the import: the transaction
 // runs on it, and the roster writer's multi-row INSERTs reach its driver
-// directly (see driverStatements). A big import gets a bigger page cache,
-// put back when it ends.
+// directly (see driverStatements). A big import gets a bigger page cache
+// (here, or from widen), put back when it ends.
 func (b sqliteBulk) begin(ctx context.Context, expected int) (*sql.Conn, func(), error) {
 	db := b.db
 	c, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, nil, db.unavailable(err)
 	}
-	if expected < bigImport {
-		return c, func() { c.Close() }, nil
-	}
 	var was int64
 	if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
 		c.Close()
 		return nil, nil, db.unavailable(err)
 	}
-	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, bigImportCache)); err != nil {
-		c.Close()
-		return nil, nil, db.unavailable(err)
-	}
-	return c, func() {
+	end := func() {
 		c.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
 		c.Close()
-	}, nil
+	}
+	if expected < bigImport {
+		return c, end, nil
+	}
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, bigImportCache)); err != nil {
+		end()
+		return nil, nil, db.unavailable(err)
+	}
+	return c, end, nil
+}
+
+// widen gives a transaction that will write rows more rows the big page
+// cache, as begin gives a big import.
+func (sqliteBulk) widen(ctx context.Context, tx *sql.Tx, rows int) error {
+	if rows < bigImport {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, bigImportCache))
+	return err
 }
 
 // start drops the indexes an import bringing more residents than the store

@@ -107,6 +107,11 @@ func (s *statusWriter) applyAll(ctx context.Context, b *lifeline.ImportBatch, st
 	if st.Revoked, err = red.revoke(s); err != nil {
 		return err
 	}
+	// A lab's file of a day's tubes writes the results of ten times as
+	// many people.
+	if err := s.db.bulk.widen(ctx, s.tx, len(b.Tubes)*10); err != nil {
+		return s.db.unavailable(err)
+	}
 	_, err = s.applyTubes(b.Tubes, st)
 	return err
 }
