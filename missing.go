@@ -1,6 +1,7 @@
 package lifeline
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,6 +39,20 @@ type MissingFilter struct {
 	// Reveal is for a list about to show full phone numbers: each
 	// resident on it is written to the audit log as revealed.
 	Reveal bool
+}
+
+// NewMissingSheet reads a round's missing list (f) from the store, at
+// at, in l: what the store audits is the listing's.
+func NewMissingSheet(ctx context.Context, rs RoundService, f MissingFilter, at time.Time, l Lang) (*MissingSheet, error) {
+	round, err := rs.Round(ctx, f.RoundID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := rs.MissingList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &MissingSheet{Round: *round, Building: f.Building, Entries: list, Reveal: f.Reveal, At: at, Lang: l}, nil
 }
 
 // MissingSheet is a missing list made ready for a page or a spreadsheet:

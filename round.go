@@ -281,6 +281,32 @@ func (r *Round) Line(p BuildingProgress, l Lang) string {
 		r.ID, r.Where(l), PoolLabel(r.Pool, l), r.DueAt.In(ChinaTime).Format("2006-01-02 15:04"), p.Counts(l)))
 }
 
+// RoundLines says how the rounds stand, newest first, one line each; for
+// the round id (0: none), with a line for each of its buildings.
+func RoundLines(ctx context.Context, rs RoundService, id int64, l Lang) ([]string, error) {
+	rounds, err := rs.Rounds(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rounds {
+		if id != 0 && r.ID != id {
+			continue
+		}
+		ps, err := rs.RoundProgress(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Line(Sum(ps), l))
+		for _, p := range ps {
+			if id != 0 {
+				out = append(out, "  "+Printable(p.Building)+l.Pick("栋", "")+"  "+p.Counts(l))
+			}
+		}
+	}
+	return out, nil
+}
+
 // Tube is a sample tube of a round, holding the swabs of up to Size
 // people: it closes when full or when staff close it, and is then
 // delivered upstream as one message with its members.

@@ -44,12 +44,13 @@ type Holder struct {
 }
 
 // GreenAtIssue reports whether the holder was green when the code was
-// issued: a green health code and no positive test. A genuine code says
-// nothing more; a holder who was yellow, red, positive or had no status is
-// "valid, not green", and a checkpoint must not wave them through on the
-// code alone.
+// issued: a green health code and no positive test, pooled or not. A
+// genuine code says nothing more; a holder who was yellow, red, positive,
+// in a positive pool (to be retested alone) or had no status is "valid,
+// not green", and a checkpoint must not wave them through on the code
+// alone.
 func (h Holder) GreenAtIssue() bool {
-	return h.Color == lifeline.Green && h.Result != lifeline.Positive
+	return h.Color == lifeline.Green && h.Result != lifeline.Positive && h.Result != lifeline.PooledPositive
 }
 
 // HolderOf builds the holder part of a code from a resident.

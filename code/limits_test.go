@@ -122,6 +122,7 @@ func TestGreenAtIssue(t *testing.T) {
 		{lifeline.Green, "", true},
 		{lifeline.Green, lifeline.Pending, true},
 		{lifeline.Green, lifeline.Positive, false},
+		{lifeline.Green, lifeline.PooledPositive, false},
 		{lifeline.Yellow, lifeline.Negative, false},
 		{lifeline.Red, lifeline.Positive, false},
 		{lifeline.Red, "", false},

@@ -1,9 +1,11 @@
 package paper
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -22,6 +24,36 @@ import (
 func IsMissingFormat(path string) bool {
 	ext := strings.ToLower(filepath.Ext(path))
 	return ext == ".xlsx" || ext == ".pdf"
+}
+
+// WriteMissingFile writes a round's missing list to path (see
+// WriteMissing) through a file beside it and a rename, so an interrupted
+// write leaves no half list, readable by its owner alone: it names people.
+func WriteMissingFile(path string, s *lifeline.MissingSheet) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return outError(path, err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	if err := WriteMissing(bw, s, path); err != nil {
+		tmp.Close()
+		return err
+	}
+	err = bw.Flush()
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return outError(path, err)
+	}
+	return nil
 }
 
 // WriteMissing writes a round's missing list as the file path names: a

@@ -116,8 +116,8 @@ step "the lab's results file: the tube is positive"
 printf '试管编码,检测结果,采样时间\r\nE2E-0001,阳性,\r\n' >"$TMP/lab.csv"
 "$BIN" import "$TMP/lab.csv" >"$TMP/import.out"
 grep -q "混管阳性 $N 人须单管复检" "$TMP/import.out" || { cat "$TMP/import.out" >&2; fail "the import did not report $N to retest alone"; }
-"$BIN" round list --round 1 >"$TMP/list.out"
-grep -qE "^1 .* 0 +$N +" "$TMP/list.out" || { cat "$TMP/list.out" >&2; fail "round list does not count $N pooled positive"; }
+"$BIN" round missing --round 1 >"$TMP/list.out"
+grep -q "混管阳性 $N，" "$TMP/list.out" || { cat "$TMP/list.out" >&2; fail "round missing does not count $N pooled positive"; }
 
 step "the staff screen counts them, and the missing list names them"
 start_tui

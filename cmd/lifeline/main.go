@@ -36,7 +36,7 @@ var commands = []command{
 	{"print", lifeline.T("打印纸质离线码：一人、一户、一栋楼或整个社区", "print paper offline codes: one person, a household, a building or a whole community"), runPrint},
 	{"revocations", lifeline.T("导出由根密钥签名的吊销列表：revocations export --out 文件 [--since 版本]", "export the revocation list signed by the root key: revocations export --out FILE [--since VERSION]"), runRevocations},
 	{"revoke", lifeline.T("吊销离线码：一张（--serial）、一人的全部（--resident）或某密钥在某时间前签发的全部（--key --before）", "revoke offline codes: one (--serial), all of a resident's (--resident), or all a key signed before a time (--key --before)"), runRevoke},
-	{"round", lifeline.T("检测轮次：new 开启、list 进度、missing 未采样名单（xlsx/pdf）", "testing rounds: new, list (progress), missing (who is not sampled yet, as xlsx or pdf)"), runRound},
+	{"round", lifeline.T("检测轮次：new 开启，missing 进度及未采样名单（xlsx/pdf）", "testing rounds: new, missing (progress, and who is not sampled yet as xlsx or pdf)"), runRound},
 	{"seed", lifeline.T("生成演示用的居民数据（可重复）", "generate demo residents (reproducible)"), runSeed},
 	{"serve", lifeline.T("运行短信网关（Twilio 短信回调与通知发送）", "run the SMS gateway (Twilio webhooks and outbound notifications)"), runServe},
 	{"sms", lifeline.T("扮演 Twilio 向网关发短信或打电话：lifeline sms send --url 地址 --from 手机号 内容，lifeline sms call --url 地址 --from 电话", "play Twilio and text or call the gateway: lifeline sms send --url URL --from PHONE TEXT, lifeline sms call --url URL --from PHONE"), runSMS},

@@ -58,7 +58,7 @@ func TestRoundCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "试管结果 1 管；混管阳性 2 人须单管复检") {
 		t.Fatalf("import by tube: %d %q %q", code, out, errOut)
 	}
-	code, out, _ = cli(t, ctx, db, "--lang", "en", "round", "list", "--round", "1")
+	code, out, _ = cli(t, ctx, db, "--lang", "en", "round", "missing", "--round", "1")
 	if code != 0 || !strings.Contains(out, "round 1, 幸福里社区, 20 to a tube, due 2099-01-01 18:00: 4 people: done 0, pooled positive 2, missing 2\n  12  4 people:") {
 		t.Fatalf("round list: %q", out)
 	}
@@ -72,8 +72,11 @@ func TestRoundCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _, _ := cli(t, ctx, db, "round", "missing", "--round", "1"); code != 2 {
-		t.Fatalf("round missing without --out: exit %d, want 2", code)
+	if code, out, _ := cli(t, ctx, db, "round", "missing"); code != 0 || !strings.HasPrefix(out, "第 1 轮 幸福里社区 20合1，截止 2099-01-01 18:00：应采 4，已采 0，混管阳性 2，未采 2\n") {
+		t.Fatalf("round missing, every round: %d %q", code, out)
+	}
+	if code, _, _ := cli(t, ctx, db, "round", "missing", "--out", filepath.Join(dir, "m.xlsx")); code != 2 {
+		t.Fatalf("round missing --out without --round: exit %d, want 2", code)
 	}
 	for _, name := range []string{"m.xlsx", "m.pdf"} {
 		path := filepath.Join(dir, name)
@@ -140,7 +143,7 @@ func BenchmarkImportTubes(b *testing.B) {
 // at a time at a desk would take the benchmark hours.
 func filledStore(b *testing.B, tubes, pool int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-tubes-v1-%d-%d.db", tubes, pool))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-tubes-v2-%d-%d.db", tubes, pool))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}

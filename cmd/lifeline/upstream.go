@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 
-	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/upstream"
 )
 
@@ -27,52 +24,20 @@ func runUpstream(ctx context.Context, app *App, args []string) error {
 	if *target == "" && *addr == "" {
 		return app.usagef("请给出 --upstream（上送登记）或 --addr（接收结果），或两者", "give --upstream (deliver registrations), --addr (take results), or both")
 	}
-	upToken, apiToken := os.Getenv(upstream.TokenEnv), os.Getenv(upstream.APITokenEnv)
-	if *target != "" {
-		u, err := url.Parse(*target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return app.usagef("--upstream 应为 http:// 或 https:// 地址", "--upstream must be an http:// or https:// URL")
-		}
-		if upToken == "" {
-			return lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 "+upstream.TokenEnv+"：市级平台需要访问令牌", upstream.TokenEnv+" is not set: the platform needs a bearer token"))
-		}
+	if u, err := url.Parse(*target); *target != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return app.usagef("--upstream 应为 http:// 或 https:// 地址", "--upstream must be an http:// or https:// URL")
 	}
-	if *addr != "" && apiToken == "" {
-		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 "+upstream.APITokenEnv+"：结果接口不能无令牌开放", upstream.APITokenEnv+" is not set: the results API is never open without a token"))
-	}
-	var ln net.Listener
-	if *addr != "" {
-		var err error
-		if ln, err = net.Listen("tcp", *addr); err != nil {
-			return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+*addr+"：地址被占用或不可用", "cannot listen on "+*addr+": the address is busy or unavailable"))
-		}
-		defer ln.Close()
-	}
-	db, err := app.gateway(ctx)
+	link, err := upstream.OpenLink(*target, *addr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(app.Stderr, nil))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	delivered := make(chan struct{})
-	if *target != "" {
-		d := &upstream.Deliverer{Store: db, URL: *target, Token: upToken,
-			Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }}
-		go func() { defer close(delivered); d.Run(ctx) }()
-		fmt.Fprintf(app.Stdout, app.T("正在向 %s 上送现场登记。\n", "delivering on-site registrations to %s\n"), *target)
-	} else {
-		close(delivered)
+	db, err := app.gateway(ctx)
+	if err != nil && link.Listener != nil {
+		link.Listener.Close()
 	}
-	if ln == nil {
-		<-ctx.Done()
-	} else {
-		h := upstream.NewResultsHandler(db, apiToken, nil)
-		h.Logf = func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...)) }
-		fmt.Fprintf(app.Stdout, app.T("检测结果接口：http://%s%s\n", "results API: http://%s%s\n"), ln.Addr(), upstream.ResultsPath)
-		err = upstream.ServeResults(ctx, ln, h)
-		cancel()
+	if err != nil {
+		return err
 	}
-	<-delivered
-	return err
+	link.Store, link.Log, link.Out, link.Lang = db, slog.New(slog.NewTextHandler(app.Stderr, nil)), app.Stdout, app.Lang
+	return link.Run(ctx)
 }
