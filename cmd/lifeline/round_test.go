@@ -1,21 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/lifeline-health/lifeline/internal/benchenv"
-	"github.com/lifeline-health/lifeline/store"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -98,103 +90,5 @@ func TestRoundCommands(t *testing.T) {
 	rows, err := x.GetRows(x.GetSheetName(0))
 	if err != nil || len(rows) != 6 || rows[2][8] != "混管阳性，需单管复检" || !strings.Contains(strings.Join(rows[2], " ")+strings.Join(rows[3], " "), "外出不在（住院）") {
 		t.Fatalf("the workbook: %q, %v", rows, err)
-	}
-}
-
-// BenchmarkImportTubes imports a lab's results file of tube rows
-// (LIFELINE_BENCH_TUBES, default 100,000, of LIFELINE_BENCH_POOL people
-// each, default 10) with the import command, into a store where those
-// tubes were filled, and reports tube rows and people's results a second;
-// run it beside BenchmarkImportCommand, the roster's rate. Each import
-// starts from a copy of the filled store, made before the clock starts.
-func BenchmarkImportTubes(b *testing.B) {
-	tubes := benchenv.Int(b, "LIFELINE_BENCH_TUBES", 100000, 1)
-	pool := benchenv.Int(b, "LIFELINE_BENCH_POOL", 10, 1)
-	dir := b.TempDir()
-	filled := filledStore(b, tubes, pool)
-	var lab bytes.Buffer
-	lab.WriteString("试管编码,检测结果,采样时间\r\n")
-	for i := 1; i <= tubes; i++ {
-		fmt.Fprintf(&lab, "T%07d,阴性,2022-04-10 08:00\r\n", i)
-	}
-	f := writeFile(b, dir, "lab.csv", lab.Bytes())
-	var elapsed time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		db := filepath.Join(dir, "bench"+strconv.Itoa(i)+".db")
-		copyFile(b, filled, db)
-		b.StartTimer()
-		start := time.Now()
-		code, out, errOut := cli(b, context.Background(), db, "import", f)
-		elapsed += time.Since(start)
-		if code != 0 || !strings.Contains(out, fmt.Sprintf("试管结果 %d 管", tubes)) {
-			b.Fatalf("import: %d %q %q", code, out, errOut)
-		}
-	}
-	b.ReportMetric(float64(tubes*b.N)/elapsed.Seconds(), "rows/s")
-	b.ReportMetric(float64(tubes*pool*b.N)/elapsed.Seconds(), "results/s")
-}
-
-// filledStore returns a store, built once into os.TempDir and reused, of
-// tubes*pool residents in one round, each tube of it closed with pool of
-// them. The residents come in through the import; the round's people,
-// tubes and swabs are written with SQL, as filling a million swabs one
-// at a time at a desk would take the benchmark hours.
-func filledStore(b *testing.B, tubes, pool int) string {
-	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-tubes-v2-%d-%d.db", tubes, pool))
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	b.Logf("building %s (once; later runs reuse it)", path)
-	tmp := path + ".building"
-	os.Remove(tmp)
-	if code, _, errOut := cli(b, context.Background(), tmp, "import", seedCSV(b, b.TempDir(), tubes*pool)); code != 0 {
-		b.Fatal(errOut)
-	}
-	raw, err := sql.Open("sqlite", "file:"+tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range []string{
-		`INSERT INTO rounds (id, community, pool, starts_at, due_at, created_at, residents) SELECT 1, 'bench', ` + strconv.Itoa(pool) + `, 0, 9999999999999, 0, count(*) FROM residents`,
-		`INSERT INTO round_members (round_id, resident_id, building, door, state, tube_id, sampled_at) SELECT 1, id, '1', '', 'sampled', (id - 1) / ` + strconv.Itoa(pool) + ` + 1, 1649548800000 + id FROM residents`,
-		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ` + strconv.Itoa(tubes) + `)
-			INSERT INTO tubes (id, round_id, code, size, members, idempotency_key, opened_at, closed_at, delivered_at) SELECT i, 1, printf('T%07d', i), ` + strconv.Itoa(pool) + `, ` + strconv.Itoa(pool) + `, 'tube-' || i, 1, 2, 3 FROM n`,
-		`INSERT INTO registrations (resident_id, tube, site, sampled_at, staff, idempotency_key, created_at, delivered_at, tube_id, round_id)
-			SELECT id, printf('T%07d', (id - 1) / ` + strconv.Itoa(pool) + ` + 1), '1号点', 1649548800000 + id, 'bench', 'swab-' || id, 1, 3, (id - 1) / ` + strconv.Itoa(pool) + ` + 1, 1 FROM residents`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			b.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(store.LogPath(tmp) + suffix) // the import's audit line stays behind
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
-
-func copyFile(b *testing.B, from, to string) {
-	b.Helper()
-	src, err := os.Open(from)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.Create(to)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		b.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		b.Fatal(err)
 	}
 }
