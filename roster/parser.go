@@ -112,6 +112,19 @@ func (p *Parser) Pending() int {
 	return n
 }
 
+// PendingWrites is about how many rows an import of what is loaded will
+// write, for readying the store's cache: Pending's residents, and ten
+// people a row (a pool's) of results tables with a tube column.
+func (p *Parser) PendingWrites() int {
+	n := p.Pending()
+	for _, t := range p.Tables {
+		if !t.Kind.Has(KindRoster) && t.cols.has(fTube) {
+			n += 10 * t.estimate
+		}
+	}
+	return n
+}
+
 // Err is the error that stopped ParseLoaded: a file that could not be
 // read to its end. The rows before it were handed on; an import must
 // write none of them.

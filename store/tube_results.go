@@ -107,6 +107,7 @@ type storedTube struct {
 	code   string
 	size   int
 	result string
+	open   bool
 }
 
 func (s *statusWriter) applyTubeChunk(chunk []lifeline.TubeResult, st *lifeline.ImportStats) ([]tubeApplied, error) {
@@ -117,11 +118,14 @@ func (s *statusWriter) applyTubeChunk(chunk []lifeline.TubeResult, st *lifeline.
 	stored := map[string]storedTube{}
 	err := eachRow(s.ctx, s.db, s.tx, func(sc scanner) (storedTube, error) {
 		var t storedTube
-		return t, sc.Scan(&t.id, &t.code, &t.size, &t.result)
+		var closed int64
+		err := sc.Scan(&t.id, &t.code, &t.size, &t.result, &closed)
+		t.open = closed == 0
+		return t, err
 	}, func(t storedTube) error {
 		stored[t.code] = t
 		return nil
-	}, `SELECT id, code, size, result FROM tubes WHERE code IN (`+placeholders(len(codes))+`)`, codes...)
+	}, `SELECT id, code, size, result, closed_at FROM tubes WHERE code IN (`+placeholders(len(codes))+`)`, codes...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +136,7 @@ func (s *statusWriter) applyTubeChunk(chunk []lifeline.TubeResult, st *lifeline.
 		extID  string
 	}
 	byTube, byMember := map[said][]any{}, map[lifeline.Result][]any{}
+	var open []any // tubes the lab has that staff had not closed
 	out := make([]tubeApplied, len(chunk))
 	for i, r := range chunk {
 		t, ok := stored[r.Code]
@@ -148,12 +153,23 @@ func (s *statusWriter) applyTubeChunk(chunk []lifeline.TubeResult, st *lifeline.
 		stored[r.Code] = t // the same tube twice in a chunk: the first result is news, the second not
 		k := said{r.Result, r.ExternalID}
 		byTube[k] = append(byTube[k], t.id)
+		if t.open {
+			open, t.open = append(open, t.id), false
+			stored[r.Code] = t
+		}
 		byMember[out[i].result] = append(byMember[out[i].result], t.id)
 		st.Tubes++
 	}
 	for k, ids := range byTube {
 		if err := s.tubesSay(k.result, k.extID, ids); err != nil {
 			return nil, err
+		}
+	}
+	// A tube the lab has is closed: its people may go into other tubes
+	// of the round (a retest).
+	if len(open) > 0 {
+		if _, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE registrations SET open_round = NULL WHERE tube_id IN (`+placeholders(len(open))+`)`), open...); err != nil {
+			return nil, s.db.unavailable(err)
 		}
 	}
 	for r, ids := range byMember {
@@ -167,12 +183,9 @@ func (s *statusWriter) applyTubeChunk(chunk []lifeline.TubeResult, st *lifeline.
 // tubesSay stores what the tubes ids say; a tube the lab has is closed,
 // if staff had not closed it.
 func (s *statusWriter) tubesSay(r lifeline.Result, extID string, ids []any) error {
-	in := placeholders(len(ids))
-	if _, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE tubes SET result = ?, result_id = ?, result_at = ?, closed_at = CASE WHEN closed_at = 0 THEN ? ELSE closed_at END WHERE id IN (`+in+`)`),
-		append([]any{string(r), extID, s.now, s.now}, ids...)...); err != nil {
-		return s.db.unavailable(err)
-	}
-	if _, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE registrations SET open_round = NULL WHERE tube_id IN (`+in+`) AND open_round IS NOT NULL`), ids...); err != nil {
+	_, err := s.tx.ExecContext(s.ctx, s.db.SQL(`UPDATE tubes SET result = ?, result_id = ?, result_at = ?, closed_at = CASE WHEN closed_at = 0 THEN ? ELSE closed_at END WHERE id IN (`+placeholders(len(ids))+`)`),
+		append([]any{string(r), extID, s.now, s.now}, ids...)...)
+	if err != nil {
 		return s.db.unavailable(err)
 	}
 	return nil

@@ -78,7 +78,7 @@ func runImport(ctx context.Context, app *App, args []string) error {
 			return err
 		}
 	}
-	app.reservePageCache(r.p.Pending())
+	app.reservePageCache(r.p.PendingWrites())
 	app.creates = true
 	db, err := app.importer(ctx)
 	if err != nil {

@@ -37,8 +37,9 @@ CREATE INDEX round_members_progress ON round_members (round_id, building, state,
 -- a building's missing list in door order, without sorting
 CREATE INDEX round_members_door ON round_members (round_id, building, state, door);
 CREATE INDEX round_members_resident ON round_members (resident_id);
--- the members whose latest sample is in a tube, for its result
-CREATE INDEX round_members_tube ON round_members (tube_id) WHERE tube_id IS NOT NULL;
+-- the members whose latest sample is in a tube, and where they stand, for
+-- its result: a result that moves no one reads the index alone
+CREATE INDEX round_members_tube ON round_members (tube_id, state, retest) WHERE tube_id IS NOT NULL;
 
 CREATE TABLE tubes (
 	id {{ID}},

@@ -19,6 +19,7 @@ func init() {
 	register("rounds/pooled_negative_and_positive", testPooledResults)
 	register("rounds/pooled_results_by_import", testPooledResultsByImport)
 	register("rounds/results_from_elsewhere", testRoundResultsFromElsewhere)
+	register("rounds/result_closes_an_open_tube", testResultClosesAnOpenTube)
 	register("rounds/scope", testRoundScope)
 }
 
@@ -431,5 +432,31 @@ func testRoundScope(t *testing.T, db *store.DB) {
 	must(t, err)
 	if len(rs) != 1 || rs[0].ID != r.ID {
 		t.Fatalf("a worker of 幸福里 sees %+v", rs)
+	}
+}
+
+// testResultClosesAnOpenTube: a result for a tube staff never closed
+// closes it, so its people, pooled positive, can go into a tube of their
+// own for the retest.
+func testResultClosesAnOpenTube(t *testing.T, db *store.DB) {
+	c := newCompound(t, db)
+	r := openRound(t, db)
+	tube := &lifeline.Tube{RoundID: r.ID, Code: "LEFT-OPEN"}
+	must(t, db.OpenTube(ctx(t), tube))
+	for _, p := range []lifeline.Resident{c.wang, c.li} {
+		_, err := db.AddToTube(ctx(t), tube.ID, p.ID)
+		must(t, err)
+	}
+	_, err := db.RecordTubeResult(ctx(t), lifeline.TubeResult{Code: "LEFT-OPEN", Result: lifeline.Positive})
+	must(t, err)
+	got, err := db.TubeByCode(ctx(t), "LEFT-OPEN")
+	must(t, err)
+	if got.Open() || got.Result != lifeline.Positive {
+		t.Fatalf("the tube after its result: open %v, result %q", got.Open(), got.Result)
+	}
+	retest := &lifeline.Tube{RoundID: r.ID, Code: "RE-WANG"}
+	must(t, db.OpenTube(ctx(t), retest))
+	if _, err := db.AddToTube(ctx(t), retest.ID, c.wang.ID); err != nil {
+		t.Fatalf("王一's retest, out of a tube the lab closed: %v", err)
 	}
 }
