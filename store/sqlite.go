@@ -17,10 +17,14 @@ import (
 // What only a SQLite store has: two files (the store and its log), a
 // background checkpointer for the log, and the connections' settings.
 
+// cacheKiB is a connection's page cache, in KiB (SQLite's negative
+// cache_size); a big import raises its writer's (see sqliteBulk.begin).
+const cacheKiB = 65536
+
 // sqliteDSN is the data source name of the SQLite file at path.
 func sqliteDSN(path string) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "synchronous(NORMAL)", fmt.Sprintf("cache_size(-%d)", cacheKiB), "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -34,13 +34,8 @@ func (b sqliteBulk) begin(ctx context.Context, expected int) (*sql.Conn, func(),
 	if err != nil {
 		return nil, nil, db.unavailable(err)
 	}
-	var was int64
-	if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
-		c.Close()
-		return nil, nil, db.unavailable(err)
-	}
 	end := func() {
-		c.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
+		c.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
 		c.Close()
 	}
 	if expected < bigImport {

@@ -20,7 +20,7 @@ func TestBadFlagIsAUsageError(t *testing.T) {
 		name := c.name
 		args := []string{"--db", db, "--lang", "en", name}
 		switch name {
-		case "keys", "revocations", "staff", "sms":
+		case "keys", "revocations", "staff", "sms", "round":
 			continue // these take a sub-command first; checked below
 		}
 		args = append(args, "--no-such-flag")
@@ -30,10 +30,12 @@ func TestBadFlagIsAUsageError(t *testing.T) {
 			t.Errorf("%s --no-such-flag: exit %d, stderr %q", name, rc, errb.String())
 		}
 	}
-	var out, errb bytes.Buffer
-	rc := run(context.Background(), []string{"--db", db, "--lang", "en", "keys", "new", "--no-such-flag"}, strings.NewReader(""), &out, &errb)
-	if rc != 2 || strings.Contains(errb.String(), "Internal error") {
-		t.Errorf("keys new --no-such-flag: exit %d, stderr %q", rc, errb.String())
+	for _, sub := range [][]string{{"keys", "new"}, {"round", "new"}, {"round", "missing"}} {
+		var out, errb bytes.Buffer
+		rc := run(context.Background(), append([]string{"--db", db, "--lang", "en"}, append(sub, "--no-such-flag")...), strings.NewReader(""), &out, &errb)
+		if rc != 2 || strings.Contains(errb.String(), "Internal error") {
+			t.Errorf("%s --no-such-flag: exit %d, stderr %q", sub, rc, errb.String())
+		}
 	}
 }
 
