@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 	lifeline "github.com/lifeline-health/lifeline"
 )
 
@@ -41,6 +42,16 @@ func (f *fixture) pool(t *testing.T, r *lifeline.Round, code string, who ...*lif
 	if _, err := f.db.CloseTube(ctx, tube.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// atRounds logs wang in and opens the rounds screen at round 1.
+func atRounds(t *testing.T, f *fixture) *teatest.TestModel {
+	t.Helper()
+	tm := run(t, f.config())
+	login(t, tm, "wang")
+	tm.Send(f7)
+	waitFor(t, tm, "第 1 轮")
+	return tm
 }
 
 var (
@@ -99,10 +110,7 @@ func TestRoundNewFromTheScreen(t *testing.T) {
 func TestTubeFillAndClose(t *testing.T) {
 	f := newFixture(t)
 	r := f.openRound(t)
-	tm := run(t, f.config())
-	login(t, tm, "wang")
-	tm.Send(f7)
-	waitFor(t, tm, "第 1 轮")
+	tm := atRounds(t, f)
 	tm.Send(runes("t"))
 	waitFor(t, tm, "扫描试管条码")
 	tm.Send(runes("P-0001"))
@@ -142,10 +150,7 @@ func TestTubeRefusals(t *testing.T) {
 	if _, err := f.db.AddToTube(staffCtx(), other.ID, f.zhang.ID); err != nil {
 		t.Fatal(err)
 	}
-	tm := run(t, f.config())
-	login(t, tm, "wang")
-	tm.Send(f7)
-	waitFor(t, tm, "第 1 轮")
+	tm := atRounds(t, f)
 	tm.Send(runes("t"))
 	waitFor(t, tm, "P-OPEN", "1/10")
 	tm.Send(runes("P-0002"))
@@ -170,10 +175,7 @@ func TestMissingListMarksVisits(t *testing.T) {
 	if _, err := f.db.RecordTubeResult(staffCtx(), lifeline.TubeResult{Code: "P-1", Result: lifeline.Positive}); err != nil {
 		t.Fatal(err)
 	}
-	tm := run(t, f.config())
-	login(t, tm, "wang")
-	tm.Send(f7)
-	waitFor(t, tm, "第 1 轮")
+	tm := atRounds(t, f)
 	tm.Send(enter)
 	waitFor(t, tm, "未采样 3 人", "其中混管阳性待复检 2 人")
 	tm.Send(down)

@@ -232,15 +232,25 @@ func decodeError(err error) ErrorBody {
 	return ErrorBody{Code: lifeline.EINVALID, Message: "the body is not valid JSON: " + msg, MessageZh: "请求体不是有效的 JSON"}
 }
 
+// resultID checks a request's result_id, the idempotency key of what it
+// asks for.
+func resultID(req *ResultRequest) (string, error) {
+	id := strings.TrimSpace(req.ResultID)
+	if id == "" {
+		return "", invalid("result_id", "缺少 result_id", "result_id is required")
+	}
+	if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return "", invalid("result_id", "result_id 应为不超过 128 个可见 ASCII 字符", "result_id must be at most 128 printable ASCII characters")
+	}
+	return id, nil
+}
+
 // validate checks a request and builds the StatusUpdate it asks for.
 func (h *ResultsHandler) validate(req *ResultRequest) (lifeline.StatusUpdate, error) {
 	var u lifeline.StatusUpdate
-	id := strings.TrimSpace(req.ResultID)
-	if id == "" {
-		return u, invalid("result_id", "缺少 result_id", "result_id is required")
-	}
-	if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return u, invalid("result_id", "result_id 应为不超过 128 个可见 ASCII 字符", "result_id must be at most 128 printable ASCII characters")
+	id, err := resultID(req)
+	if err != nil {
+		return u, err
 	}
 	u.ExternalID = id
 	ref := req.Resident
@@ -433,12 +443,9 @@ func (h *ResultsHandler) writeError(w http.ResponseWriter, err error, notFound s
 // member's result is dated by their own swab).
 func (h *ResultsHandler) validateTube(req *ResultRequest) (lifeline.TubeResult, error) {
 	var tr lifeline.TubeResult
-	id := strings.TrimSpace(req.ResultID)
-	if id == "" {
-		return tr, invalid("result_id", "缺少 result_id", "result_id is required")
-	}
-	if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return tr, invalid("result_id", "result_id 应为不超过 128 个可见 ASCII 字符", "result_id must be at most 128 printable ASCII characters")
+	id, err := resultID(req)
+	if err != nil {
+		return tr, err
 	}
 	tr.Code, tr.ExternalID, tr.ReceivedAt = strings.TrimSpace(req.Tube), id, h.now()
 	switch {
