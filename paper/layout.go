@@ -52,6 +52,20 @@ func ParsePageSize(s string) (PageSize, error) {
 	return "", lifeline.Errorf(lifeline.EINVALID, lifeline.T("未知纸张“"+s+"”，应为 a4 或 a5", "unknown page size \""+s+"\": use a4 or a5"))
 }
 
+// ParseLayoutPage reads a layout and the page it is printed on, as a
+// person types them (ParseLayout, ParsePageSize): cards always go on A4.
+func ParseLayoutPage(layout, page string) (Layout, PageSize, error) {
+	l, err := ParseLayout(layout)
+	if err != nil {
+		return l, "", err
+	}
+	p, err := ParsePageSize(page)
+	if err == nil && p == A5 && l != Large {
+		err = lifeline.Errorf(lifeline.EINVALID, lifeline.T("--page a5 只用于 --layout large；卡片总是印在 A4 上", "--page a5 is for --layout large only; cards always go on A4"))
+	}
+	return l, p, err
+}
+
 // Card geometry in millimetres: ID-1 cards, 2 columns by 5 rows, touching,
 // so one straight cut separates two cards; the grid is centred on A4.
 const (

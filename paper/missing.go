@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/jung-kurt/gofpdf"
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 )
 
 // A missing list on paper is for a volunteer's clipboard: A4 in large
@@ -27,33 +27,17 @@ func IsMissingFormat(path string) bool {
 }
 
 // WriteMissingFile writes a round's missing list to path (see
-// WriteMissing) through a file beside it and a rename, so an interrupted
-// write leaves no half list, readable by its owner alone: it names people.
+// WriteMissing) as package outfile writes every file: through a file
+// beside it and a rename, so an interrupted write leaves no half list, and
+// readable by its owner alone: it names people.
 func WriteMissingFile(path string, s *lifeline.MissingSheet) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return outError(path, err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := WriteMissing(bw, s, path); err != nil {
-		tmp.Close()
-		return err
-	}
-	err = bw.Flush()
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return outError(path, err)
-	}
-	return nil
+	return outfile.Write(path, 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := WriteMissing(bw, s, path); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }
 
 // WriteMissing writes a round's missing list as the file path names: a

@@ -562,6 +562,22 @@ func TestParseFlags(t *testing.T) {
 	if p, err := ParsePageSize("A5"); err != nil || p != A5 {
 		t.Fatal(p, err)
 	}
+	if _, _, err := ParseLayoutPage("cards", "a5"); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatal("cards on A5:", err)
+	}
+	if l, p, err := ParseLayoutPage("large", "a5"); err != nil || l != Large || p != A5 {
+		t.Fatal(l, p, err)
+	}
+	var sel Selection
+	if err := sel.SetHousehold(" 12-3-501 "); err != nil || sel.Address.Building != "12" || sel.Address.Room != "501" || sel.HouseholdID != 0 {
+		t.Fatal(sel, err)
+	}
+	if err := sel.SetHousehold("42"); err != nil || sel.HouseholdID != 42 {
+		t.Fatal(sel, err)
+	}
+	if err := sel.SetHousehold("楼上"); lifeline.ErrorCode(err) != lifeline.EINVALID {
+		t.Fatal(err)
+	}
 	if PartName("/x/out.pdf", 7) != "/x/out-007.pdf" {
 		t.Fatal(PartName("/x/out.pdf", 7))
 	}

@@ -3,6 +3,7 @@ package paper
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
 )
@@ -88,4 +89,25 @@ func (s Selection) Source(ctx context.Context, st SelectStore) (Source, int, err
 	}
 	SortResidents(rs)
 	return Residents(rs), len(rs), nil
+}
+
+// SetHousehold selects a household as a person types it: its id, or its
+// address such as 12-3-501 (12-501 where there are no units). "" selects
+// none.
+func (sel *Selection) SetHousehold(h string) error {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return nil
+	}
+	if id, err := strconv.ParseInt(h, 10, 64); err == nil && id > 0 {
+		sel.HouseholdID = id
+		return nil
+	}
+	a, err := lifeline.ParseAddress(h)
+	if err != nil {
+		return lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501；没有单元的写 楼-房号，如 12-501）",
+			"--household must be a household id or building-unit-room such as 12-3-501 (building-room such as 12-501 where there are no units)"))
+	}
+	sel.Address = a
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 // A round's residents are written to round_members when it opens, each
 // with their building and door key, so that its progress is a count over
 // one index and a building's missing list one index range in door order,
-// whatever the size of the community (see migration 0006).
+// whatever the size of the community (see migration 0009).
 
 const roundCols = `id, community, buildings, pool, starts_at, due_at, created_by, created_at, residents`
 

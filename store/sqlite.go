@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
 
 // upgradeLog brings the log file of a store made before audit entries had
-// a place and a note (migration 0006 in the store) up to logSchema.
+// a place and a note (migration 0007 in the store) up to logSchema.
 func upgradeLog(l *sql.DB) error {
 	var n int
 	if err := l.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'place'`).Scan(&n); err != nil || n > 0 {

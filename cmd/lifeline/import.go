@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -90,7 +88,9 @@ func runImport(ctx context.Context, app *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	r.report(st, time.Since(start))
+	for _, line := range r.p.Report(st, r.dryRun, r.counts.Bad, r.files, time.Since(start), app.Lang) {
+		fmt.Fprintln(app.Stdout, line)
+	}
 	return nil
 }
 
@@ -146,44 +146,4 @@ func (r *importRun) finish(ctx context.Context) (*lifeline.ImportBatch, error) {
 	b := r.p.Batch()
 	b.DryRun = r.dryRun
 	return b, nil
-}
-
-// report prints what the import did, or with --dry-run would do.
-func (r *importRun) report(st lifeline.ImportStats, elapsed time.Duration) {
-	app := r.app
-	if r.dryRun {
-		for _, t := range r.p.Tables {
-			fmt.Fprintf(app.Stdout, app.T("%s：%s，%s，%d 行\n", "%s: %s, %s, %d rows\n"), t.Source, t.Kind.Label(app.Lang), t.Encoding, len(t.Rows))
-		}
-		fmt.Fprintf(app.Stdout, app.T("试运行：将新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条；错误 %d 行。未写入任何数据。\n",
-			"dry run: would insert %d, update %d, leave %d unchanged; %d results, %d colours; %d bad rows. Nothing was written.\n"),
-			st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors, r.counts.Bad)
-		r.reportChanges(st)
-		return
-	}
-	if st.Tubes > 0 {
-		fmt.Fprintf(app.Stdout, app.T("试管结果 %d 管；混管阳性 %d 人须单管复检，已排队短信 %d 条。\n", "%d tube results; %d people in positive pools to retest alone, %d SMS queued.\n"), st.Tubes, st.PooledPositive, st.Queued)
-	}
-	if st.Revoked > 0 {
-		fmt.Fprintf(app.Stdout, app.T("红码居民的纸质码已吊销 %d 张。\n", "%d paper codes of residents now red were revoked.\n"), st.Revoked)
-	}
-	fmt.Fprintf(app.Stdout, app.T("已导入：新增 %d 人，更新 %d 人，未变 %d 条；检测结果 %d 条，健康码 %d 条",
-		"imported: %d inserted, %d updated, %d unchanged; %d results, %d colours"), st.Inserted, st.Updated, st.Unchanged, st.Results, st.Colors)
-	if r.counts.Bad > 0 {
-		fmt.Fprintf(app.Stdout, app.T("；跳过错误 %d 行", "; %d bad rows skipped"), r.counts.Bad)
-	}
-	names := make([]string, len(r.files))
-	for i, f := range r.files {
-		names[i] = filepath.Base(f)
-	}
-	fmt.Fprintf(app.Stdout, app.T("（%s，用时 %.1f 秒）\n", " (%s, %.1fs)\n"), strings.Join(names, ", "), elapsed.Seconds())
-	r.reportChanges(st)
-}
-
-// reportChanges prints what the updates changed, part by part, and the
-// renames by line (roster.Parser.Changes).
-func (r *importRun) reportChanges(st lifeline.ImportStats) {
-	for _, line := range r.p.Changes(st, r.dryRun, r.app.Lang) {
-		fmt.Fprintln(r.app.Stdout, line)
-	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -87,14 +85,8 @@ func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) 
 		opt.List = paper.ListName(f.out)
 	}
 	var err error
-	if opt.Layout, err = paper.ParseLayout(f.layout); err != nil {
+	if opt.Layout, opt.Page, err = paper.ParseLayoutPage(f.layout, f.page); err != nil {
 		return opt, nil, app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
-	}
-	if opt.Page, err = paper.ParsePageSize(f.page); err != nil {
-		return opt, nil, app.usagef("%s", "%s", lifeline.ErrorMessage(err, app.Lang))
-	}
-	if opt.Page == paper.A5 && opt.Layout != paper.Large {
-		return opt, nil, app.usagef("--page a5 只用于 --layout large；卡片总是印在 A4 上", "--page a5 is for --layout large only; cards always go on A4")
 	}
 	if f.perFile < 1 {
 		return opt, nil, app.usagef("--pages-per-file 至少为 1", "--pages-per-file must be at least 1")
@@ -117,26 +109,12 @@ func (f *printFlags) options(app *App) (paper.Options, func() time.Time, error) 
 // 12-3-501) and the other selectors into a paper.Selection.
 func (f *printFlags) selection(ctx context.Context, app *App, db lifeline.Store) (paper.Selection, error) {
 	sel := paper.Selection{Document: f.resident, Building: lifeline.NormalizeInput(f.building), Community: f.community}
-	h := strings.TrimSpace(f.household)
-	switch {
-	case f.from != "":
+	if f.from != "" {
 		rs, err := residentsFromFile(ctx, app, db, f.from)
 		sel.Residents = rs
 		return sel, err
-	case h == "":
-		return sel, nil
 	}
-	if id, err := strconv.ParseInt(h, 10, 64); err == nil && id > 0 {
-		sel.HouseholdID = id
-		return sel, nil
-	}
-	a, err := lifeline.ParseAddress(h)
-	if err != nil {
-		return sel, lifeline.Wrapf(lifeline.EINVALID, err, lifeline.T("--household 应为户编号或 楼-单元-房号（如 12-3-501；没有单元的写 楼-房号，如 12-501）",
-			"--household must be a household id or building-unit-room such as 12-3-501 (building-room such as 12-501 where there are no units)"))
-	}
-	sel.Address = a
-	return sel, nil
+	return sel, sel.SetHousehold(f.household)
 }
 
 // runPrint prints paper codes for the residents selected, checking the
