@@ -184,6 +184,8 @@ wait_for drop "最新检测"
 keys drop p
 wait_for drop "整栋楼"
 keys drop 3
+wait_for drop "按 y 开始打印"
+keys drop y
 wait_for drop "按 esc 取消" 30
 SSH_PID=$(pgrep -P "$(tmux -L "$SOCK" display -p -t drop '#{pane_pid}')" -x ssh || true)
 [[ -n "$SSH_PID" ]] && kill -9 "$SSH_PID"

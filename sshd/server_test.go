@@ -546,6 +546,8 @@ func TestDroppedConnectionMidBatch(t *testing.T) {
 	host, _ := os.Hostname()
 	tm.waitFor("整栋楼", "服务器 "+host+"：PDF 文件保存在 "+h.printDir[:20])
 	tm.typ("3")
+	tm.waitFor("按 y 开始打印") // a building is confirmed first
+	tm.typ("y")
 	select {
 	case <-dropped:
 	case <-time.After(20 * time.Second):

@@ -139,7 +139,8 @@ func TestReviewPagesAndMovesOn(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 30; i++ {
 		f.db.Now = func() time.Time { return testNow.Add(time.Duration(i) * time.Minute) }
-		rel := &lifeline.Relative{ResidentID: f.wu.ID, Phone: fmt.Sprintf("139000011%02d", i), Relation: "子女", CreatedBy: "staff:wang"}
+		// Linked by another worker: whoever links a relative cannot approve it.
+		rel := &lifeline.Relative{ResidentID: f.wu.ID, Phone: fmt.Sprintf("139000011%02d", i), Relation: "子女", CreatedBy: "staff:li"}
 		if err := f.db.LinkRelative(ctx, rel); err != nil {
 			t.Fatal(err)
 		}

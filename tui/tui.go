@@ -478,6 +478,21 @@ func (m Model) keys() helpKeys {
 	return h
 }
 
+// shortHelp is the help line: as many of keys as fit in width, each
+// whole. bubbles/help adds the item after a full line when its ellipsis has
+// no room either, which a cut would leave half shown ("esc 返…").
+func (m Model) shortHelp(keys []key.Binding, width int) string {
+	line := ""
+	for i := range keys {
+		s := m.help.ShortHelpView(keys[:i+1])
+		if lipgloss.Width(s) > width {
+			break
+		}
+		line = s
+	}
+	return line
+}
+
 // View draws the screen: a title line, the notice if any, the current
 // screen, the status line and the help line, cut to the terminal's size.
 func (m Model) View() string {
@@ -526,8 +541,7 @@ func (m Model) View() string {
 		bottom = append(bottom, "")
 	}
 	m.help.Width = w
-	// bubbles/help can overrun its width by one item; cut it to be sure.
-	bottom = append(bottom, fit(m.help.ShortHelpView(m.keys().ShortHelp()), w, 1))
+	bottom = append(bottom, m.shortHelp(m.keys().ShortHelp(), w))
 	bodyH := h - len(top) - len(bottom)
 	var body string
 	if m.showHelp {
