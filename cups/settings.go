@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/outfile"
 	"github.com/lifeline-health/lifeline/paper"
 )
 
@@ -57,7 +58,7 @@ func LoadSettings(path string) (Settings, error) {
 func (s Settings) Save(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err == nil {
-		err = writeWhole(path, append(b, '\n'))
+		err = outfile.WriteBytes(path, append(b, '\n'), 0o644)
 	}
 	if err != nil {
 		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法保存打印设置 "+path, "cannot save the print settings "+path))
@@ -98,30 +99,6 @@ func (s Settings) WithOffset(printer string, o paper.Offset) Settings {
 	m[printer] = o
 	s.Offsets = m
 	return s
-}
-
-func writeWhole(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 // KeptOffset is the offset to print with on printer: given, and kept for
