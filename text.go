@@ -36,6 +36,17 @@ func Printable(s string) string {
 	return b.String()
 }
 
+// PrintableLines is Printable for a text of several lines, such as an
+// SMS reply shown on a terminal: its line breaks stay, every other
+// control is escaped.
+func PrintableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // UnprintableRune returns the first character of s that Printable would
 // escape, and whether there is one: what an import refuses.
 func UnprintableRune(s string) (rune, bool) {
@@ -54,7 +65,9 @@ func UnprintableRune(s string) (rune, bool) {
 
 // hidden reports whether r is a control or an invisible format character
 // (category Cc or Cf: ESC, BEL, NUL, C1 controls, U+202E and the other
-// bidirectional controls, zero-width characters, the BOM).
+// bidirectional controls, zero-width characters, the BOM), or the line and
+// paragraph separators U+2028 and U+2029, which break a line as a newline
+// does.
 func hidden(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }

@@ -18,6 +18,8 @@ func TestPrintable(t *testing.T) {
 		{"tab\there", `tab\x09here`},
 		{"bad\xffutf8", `bad\xffutf8`},
 		{"\ufeffBOM", `\ufeffBOM`},
+		{"line\u2028sep", `line\u2028sep`},
+		{"para\u2029sep", `para\u2029sep`},
 	} {
 		if got := Printable(c.in); got != c.want {
 			t.Errorf("Printable(%q) = %q, want %q", c.in, got, c.want)
@@ -40,6 +42,12 @@ func FuzzPrintable(f *testing.F) {
 			t.Fatalf("Printable changed clean text %q to %q", s, p)
 		}
 	})
+}
+
+func TestPrintableLines(t *testing.T) {
+	if got := PrintableLines("肖*玉 绿码\n赵* 黄码\x1b[2J"); got != "肖*玉 绿码\n赵* 黄码\\x1b[2J" {
+		t.Errorf("PrintableLines = %q", got)
+	}
 }
 
 func TestCheckText(t *testing.T) {

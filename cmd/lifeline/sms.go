@@ -57,7 +57,7 @@ func runSMS(ctx context.Context, app *App, args []string) error {
 		return nil
 	}
 	for _, m := range replies {
-		fmt.Fprintln(app.Stdout, lifeline.Printable(m)) // what a gateway answered: shown, never obeyed
+		fmt.Fprintln(app.Stdout, lifeline.PrintableLines(m)) // what a gateway answered: shown, never obeyed
 	}
 	return nil
 }
