@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // large-type PDF for a clipboard, or without it how many are missing in
 // each round, or with --round in each building of it.
 func runRound(ctx context.Context, app *App, args []string) error {
+	if app.wantsHelp("round", args) {
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || (args[0] != "new" && args[0] != "missing") {
 		return app.usagef("用法：lifeline round new|missing [参数]", "usage: lifeline round new|missing [flags]")
 	}
