@@ -56,11 +56,7 @@ type checkedMsg struct {
 func (checkedMsg) route() screenID { return screenCheck }
 
 func newCheckScreen(e *env) checkScreen {
-	in := textinput.New()
-	in.Prompt = "> "
-	in.Placeholder = e.t("请扫描纸质码", "scan a paper code")
-	in.CharLimit = 1024
-	in.Width = 60
+	in := newInput("> ", e.t("请扫描纸质码", "scan a paper code"), 1024, 60)
 	return checkScreen{e: e, input: in}
 }
 

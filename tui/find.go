@@ -49,11 +49,7 @@ func (findTickMsg) route() screenID   { return screenFind }
 func (findResultMsg) route() screenID { return screenFind }
 
 func newFindScreen(e *env) findScreen {
-	in := textinput.New()
-	in.Prompt = "> "
-	in.Placeholder = e.t("姓名、证件号后4位、手机尾号或 楼-单元-房号", "name, last 4 of ID or phone, or building-unit-room")
-	in.CharLimit = 40
-	in.Width = 60
+	in := newInput("> ", e.t("姓名、证件号后4位、手机尾号或 楼-单元-房号", "name, last 4 of ID or phone, or building-unit-room"), 40, 60)
 	return findScreen{e: e, input: in}
 }
 

@@ -29,11 +29,7 @@ type landlineSetMsg struct {
 func (landlineSetMsg) route() screenID { return screenLandline }
 
 func newLandlineScreen(e *env) landlineScreen {
-	n := textinput.New()
-	n.Prompt = ""
-	n.Placeholder = e.t("带区号，如 029-88881234", "with the area code, e.g. 029-88881234")
-	n.CharLimit = 24
-	n.Width = 30
+	n := newInput("", e.t("带区号，如 029-88881234", "with the area code, e.g. 029-88881234"), 24, 30)
 	return landlineScreen{e: e, number: n}
 }
 

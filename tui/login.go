@@ -30,19 +30,10 @@ func newLoginScreen(e *env) loginScreen {
 	// While staff type, make what refusing an unknown user compares
 	// against, so that the first one takes no longer than the rest.
 	go auth.Prepare()
-	u := textinput.New()
-	u.Prompt = ""
-	u.Placeholder = e.t("用户名", "user name")
-	u.CharLimit = 64
-	u.Width = 30
+	u := newInput("", e.t("用户名", "user name"), 64, 30)
 	u.Focus()
-	p := textinput.New()
-	p.Prompt = ""
-	p.Placeholder = e.t("密码", "password")
-	p.EchoMode = textinput.EchoPassword
-	p.EchoCharacter = '*'
-	p.CharLimit = 72
-	p.Width = 30
+	p := newInput("", e.t("密码", "password"), 72, 30)
+	p.EchoMode, p.EchoCharacter = textinput.EchoPassword, '*'
 	return loginScreen{e: e, user: u, password: p}
 }
 

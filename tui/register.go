@@ -74,16 +74,8 @@ func (regSavedMsg) route() screenID   { return screenRegister }
 func (regBacklogMsg) route() screenID { return screenRegister }
 
 func newRegisterScreen(e *env) registerScreen {
-	q := textinput.New()
-	q.Prompt = "> "
-	q.Placeholder = e.t("姓名、证件号或后4位、电话尾号、楼-单元-房号，或扫描证件", "name, ID or its last 4, phone tail, building-unit-room, or scan the ID")
-	q.CharLimit = 40
-	q.Width = 56
-	t := textinput.New()
-	t.Prompt = "> "
-	t.Placeholder = e.t("扫描试管条码", "scan the tube barcode")
-	t.CharLimit = 40
-	t.Width = 30
+	q := newInput("> ", e.t("姓名、证件号或后4位、电话尾号、楼-单元-房号，或扫描证件", "name, ID or its last 4, phone tail, building-unit-room, or scan the ID"), 40, 56)
+	t := newInput("> ", e.t("扫描试管条码", "scan the tube barcode"), 40, 30)
 	return registerScreen{e: e, query: q, tube: t, names: map[int64]string{}}
 }
 

@@ -40,11 +40,7 @@ const (
 // number goes in its field, anything else is taken for the name.
 func newWalkInForm(e *env, query string) *walkInForm {
 	input := func(placeholder lifeline.Text, limit int) *textinput.Model {
-		in := textinput.New()
-		in.Prompt = ""
-		in.Placeholder = placeholder.In(e.lang)
-		in.CharLimit = limit
-		in.Width = 40
+		in := newInput("", placeholder.In(e.lang), limit, 40)
 		return &in
 	}
 	f := &walkInForm{e: e, fields: []walkInField{

@@ -32,11 +32,7 @@ type linkedMsg struct {
 func (linkedMsg) route() screenID { return screenRelatives }
 
 func newRelativesScreen(e *env) relativesScreen {
-	w := textinput.New()
-	w.Prompt = ""
-	w.Placeholder = e.t("亲属的证件号或手机号", "relative's ID number or phone")
-	w.CharLimit = 32
-	w.Width = 30
+	w := newInput("", e.t("亲属的证件号或手机号", "relative's ID number or phone"), 32, 30)
 	return relativesScreen{e: e, who: w}
 }
 
@@ -210,11 +206,7 @@ func (reviewLoadedMsg) route() screenID { return screenReview }
 func (reviewedMsg) route() screenID     { return screenReview }
 
 func newReviewScreen(e *env) reviewScreen {
-	in := textinput.New()
-	in.Prompt = ""
-	in.Placeholder = e.t("驳回原因", "reason for rejecting")
-	in.CharLimit = 80
-	in.Width = 40
+	in := newInput("", e.t("驳回原因", "reason for rejecting"), 80, 40)
 	return reviewScreen{e: e, reason: in}
 }
 

@@ -39,8 +39,7 @@ func newRoundNewScreen(e *env) roundNewScreen {
 	s := roundNewScreen{e: e}
 	for _, p := range []string{e.t("社区", "community"), e.t("如 12 13 15；不填为整个社区", "e.g. 12 13 15; empty for the whole community"),
 		e.t("如 18:00 或 2022-04-10 18:00", "e.g. 18:00 or 2022-04-10 18:00"), "10 / 20 / 1"} {
-		in := textinput.New()
-		in.Prompt, in.Placeholder, in.CharLimit, in.Width = "", p, 120, 44
+		in := newInput("", p, 120, 44)
 		s.fields = append(s.fields, in)
 	}
 	return s

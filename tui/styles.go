@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	lifeline "github.com/lifeline-health/lifeline"
@@ -124,6 +125,14 @@ func fit(s string, width, height int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// newInput is a text box as the screens have them: prompt before it,
+// placeholder while it is empty, at most limit characters, width wide.
+func newInput(prompt, placeholder string, limit, width int) textinput.Model {
+	in := textinput.New()
+	in.Prompt, in.Placeholder, in.CharLimit, in.Width = prompt, placeholder, limit, width
+	return in
 }
 
 // cursorMark marks the selected row in words as well as reverse video.

@@ -69,8 +69,7 @@ func (tubeTickMsg) route() screenID   { return screenTube }
 func (tubeSearchMsg) route() screenID { return screenTube }
 
 func newTubeScreen(e *env) tubeScreen {
-	in := textinput.New()
-	in.Prompt, in.CharLimit, in.Width = "> ", 1024, 50
+	in := newInput("> ", "", 1024, 50)
 	return tubeScreen{e: e, input: in}
 }
 

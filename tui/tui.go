@@ -478,17 +478,22 @@ func (m Model) keys() helpKeys {
 	return h
 }
 
-// shortHelp is the help line: as many of keys as fit in width, each
-// whole. bubbles/help adds the item after a full line when its ellipsis has
-// no room either, which a cut would leave half shown ("esc 返…").
+// shortHelp is the help line: the keys that fit in width, each whole, and
+// " …" when some do not and it has room. bubbles/help adds the key after a
+// line too full for its " …", which a cut would leave half shown ("esc
+// 返…"), and leaves " …" out where it would just fit.
 func (m Model) shortHelp(keys []key.Binding, width int) string {
-	line := ""
-	for i := range keys {
-		s := m.help.ShortHelpView(keys[:i+1])
-		if lipgloss.Width(s) > width {
+	line := m.help.ShortHelpView(keys)
+	if lipgloss.Width(line) <= width {
+		return line
+	}
+	for n := len(keys) - 1; n > 0; n-- {
+		if line = m.help.ShortHelpView(keys[:n]); lipgloss.Width(line) <= width {
 			break
 		}
-		line = s
+	}
+	if tail := " " + m.help.Ellipsis; lipgloss.Width(line+tail) <= width {
+		line += m.help.Styles.Ellipsis.Render(tail)
 	}
 	return line
 }
