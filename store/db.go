@@ -319,14 +319,20 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	applied := map[int]bool{}
-	err = eachRow(ctx, db, db.w, func(s scanner) (v int, err error) { return v, s.Scan(&v) },
-		func(v int) error { applied[v] = true; return nil }, "SELECT version FROM schema_migrations")
+	applied := map[int]string{}
+	err = eachRow(ctx, db, db.w, func(s scanner) (m migration, err error) { return m, s.Scan(&m.version, &m.name) },
+		func(m migration) error { applied[m.version] = m.name; return nil }, "SELECT version, name FROM schema_migrations")
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if name, ok := applied[m.version]; ok && name != m.name {
+			// A store made by another build of lifeline, whose migrations
+			// are numbered otherwise: applying the rest would mix schemas.
+			return lifeline.Errorf(lifeline.EINVALID, lifeline.T(
+				fmt.Sprintf("数据库由另一版本的 lifeline 创建：其第 %d 步结构变更是 %s，本版本是 %s，无法打开", m.version, name, m.name),
+				fmt.Sprintf("the store was made by another build of lifeline: its schema change %d is %s, this build's is %s, so it cannot be opened", m.version, name, m.name)))
+		} else if ok {
 			continue
 		}
 		err := db.tx(ctx, func(tx *sql.Tx) error {

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -55,4 +57,34 @@ func TestOpenExistingPostgres(t *testing.T) {
 		t.Skip("LIFELINE_TEST_POSTGRES is not set; run scripts/test-postgres.sh")
 	}
 	openExisting(t, openPostgresDSN(t))
+}
+
+// TestOpenRefusesAnotherBuildsSchema: a store whose schema change of some
+// number is another one than this build's (a store made by a build whose
+// migrations were numbered otherwise) is refused in words, and left as it
+// was, rather than given the rest of this build's changes on top.
+func TestOpenRefusesAnotherBuildsSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lifeline.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err == nil {
+		_, err = raw.ExecContext(ctx, `UPDATE schema_migrations SET name = '0006_other.sql' WHERE version = 6`)
+		raw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(ctx, path)
+	if err == nil {
+		db.Close()
+		t.Fatal("a store of another build's schema opened")
+	}
+	if lifeline.ErrorCode(err) != lifeline.EINVALID || !strings.Contains(lifeline.ErrorMessage(err, lifeline.En), "0006_other.sql") {
+		t.Fatalf("refused with %v", err)
+	}
 }

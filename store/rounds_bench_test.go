@@ -24,7 +24,7 @@ const (
 	bigCommunity      = "万家社区"
 	bigResidents      = 50000
 	bigPerBuilding    = 500
-	roundsBenchSchema = 3 // bump when the store or the synthetic data change
+	roundsBenchSchema = 4 // bump when the store or the synthetic data change
 )
 
 // bigAddress is where resident i of the big community lives: 3 to a room,

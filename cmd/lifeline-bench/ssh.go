@@ -137,7 +137,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // cachedStore returns a store of n seeded residents under the temp dir,
 // seeding it with lifeline seed the first time.
 func cachedStore(ctx context.Context, app *Bench, exe string, n int) (string, error) {
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-ssh-v1-%d.db", n))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-ssh-v2-%d.db", n))
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}

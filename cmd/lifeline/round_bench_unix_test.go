@@ -89,7 +89,7 @@ func cpuTime() time.Duration {
 // at a time at a desk would take the benchmark hours.
 func filledStore(b *testing.B, tubes, pool int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-tubes-v3-%d-%d.db", tubes, pool))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("lifeline-bench-tubes-v4-%d-%d.db", tubes, pool))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
