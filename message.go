@@ -5,15 +5,63 @@ import (
 	"time"
 )
 
-// InboundMessage is one SMS received through the gateway, kept so that a
-// retried MessageSid gets the same reply and is processed once.
+// InboundMessage is one SMS received through the gateway. The inbound log
+// keeps every accepted message by its MessageSid until it is answered, so
+// the log is the queue of answers still owed: a retried sid is processed
+// once, and a crash loses no message that was acknowledged.
 type InboundMessage struct {
-	Sid        string
-	From       string // E.164
-	Command    string
+	Sid  string
+	From string // E.164, or "" when the sender is not a phone number
+	// Command is the parsed command, encoded by the gateway: enough to
+	// compose the answer later without keeping what was typed.
+	Command string
+	// State says how the message is answered; Reply is the answer once it
+	// is known.
+	State      InboundState
 	Reply      string
 	ReceivedAt time.Time
 }
+
+// InboundState is how an accepted message is answered. It is decided once
+// per MessageSid, which is what makes the answer exactly one: a message
+// recorded Inline was answered in the webhook's response and never goes to
+// the outbox; one recorded Pending is answered only through the outbox,
+// under the key AnswerKey(sid), which is queued at most once.
+type InboundState int
+
+// Inbound states. Pending is the queue: accepted, acknowledged with an
+// empty response, its answer not yet queued. Messages stored by versions
+// that had no states read as Inline (their reply was sent in the response).
+const (
+	InboundPending InboundState = 0 // accepted, the answer still owed (through the outbox)
+	InboundInline  InboundState = 1 // answered in the webhook's response: Reply
+	InboundOutbox  InboundState = 2 // the answer, Reply, is in the outbox under AnswerKey(Sid)
+	InboundSilent  InboundState = 3 // accepted and left unanswered on purpose (over the per-number limit, no number to answer)
+)
+
+// String names the state in logs and metrics.
+func (s InboundState) String() string {
+	switch s {
+	case InboundPending:
+		return "pending"
+	case InboundInline:
+		return "inline"
+	case InboundOutbox:
+		return "outbox"
+	case InboundSilent:
+		return "silent"
+	}
+	return "unknown"
+}
+
+// AnswerKey is the outbox key of the answer to a MessageSid: whoever
+// composes it, however often, it is queued once.
+func AnswerKey(sid string) string { return "answer:" + sid }
+
+// OutboxAnswer is the Kind of an outbox message that answers a text.
+// Answers go before notices, and an opt-out (which stops notices) does not
+// stop the answer to what a person has just asked.
+const OutboxAnswer = "answer"
 
 // OutboxState is where an outbound message stands.
 type OutboxState string
@@ -34,7 +82,7 @@ type OutboxMessage struct {
 	ID            int64
 	To            string // E.164
 	Body          string
-	Kind          string // "result", "expiry"
+	Kind          string // OutboxAnswer, "result", "expiry"
 	DedupeKey     string // the same key is queued once
 	State         OutboxState
 	Attempts      int
@@ -46,19 +94,61 @@ type OutboxMessage struct {
 	// InDoubt is set by ClaimOutbox when an earlier claim ended without an
 	// outcome (the sender died mid-send): the provider may already have the
 	// message, so the sender should look before sending again.
-	InDoubt   bool
+	InDoubt bool
+	// AskedAt is, for an answer, when the text it answers arrived: how
+	// long the person has been waiting.
+	AskedAt   time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
+// IsAnswer reports whether the message answers a text (rather than being
+// a notice): it is sent first, and sent even to a number that opted out of
+// notices.
+func (m *OutboxMessage) IsAnswer() bool { return m.Kind == OutboxAnswer }
+
+// OutboxClaim is what a sender asks of the outbox at a time.
+type OutboxClaim struct {
+	// Worker names the sender holding the lease.
+	Worker string
+	// Max messages at most, leased for Lease.
+	Max   int
+	Lease time.Duration
+	// Rate, when positive, paces every sender of Account together: at
+	// most Rate messages a second (and a burst of one second's worth) are
+	// claimed across all of them, whichever replica they run on.
+	Account string
+	Rate    float64
+}
+
+// AnswerBacklog is how many accepted texts still wait for their answer to
+// be sent (pending in the inbound log, or queued in the outbox), and since
+// when the oldest of them has waited.
+type AnswerBacklog struct {
+	Waiting int
+	Oldest  time.Time
+}
+
 // MessageService stores what the SMS gateway must not lose or double.
 type MessageService interface {
-	// BeginInbound records that a MessageSid is being processed. If it was
-	// seen before, it returns the stored message (with its reply) and
-	// first=false, and the caller replies with that instead.
+	// BeginInbound records an accepted message, in the state m gives (with
+	// its reply when Inline). If the MessageSid was seen before, nothing is
+	// written: it returns the stored message and first=false, and the
+	// caller answers from that instead. It returns once the row is durable.
 	BeginInbound(ctx context.Context, m *InboundMessage) (prev *InboundMessage, first bool, err error)
-	// FinishInbound stores the reply sent for a MessageSid.
-	FinishInbound(ctx context.Context, sid, reply string) error
+	// ClaimInbound leases up to n Pending messages, oldest first, to one
+	// answerer for a while, so that two answerers never compose the same.
+	ClaimInbound(ctx context.Context, worker string, n int, lease time.Duration) ([]InboundMessage, error)
+	// AnswerInbound records how a Pending message was answered (Outbox or
+	// Silent, with its reply). A message no longer Pending is left as it is.
+	AnswerInbound(ctx context.Context, sid string, state InboundState, reply string) error
+	// ReopenInbound turns a message recorded Inline back into Pending when
+	// the response that was to carry its reply was never sent (the record
+	// was committed, but the one who wrote it could not know). Only a
+	// message from the same sender is touched.
+	ReopenInbound(ctx context.Context, sid, from string) error
+	// AnswerBacklog counts the accepted texts whose answer is not yet sent.
+	AnswerBacklog(ctx context.Context) (AnswerBacklog, error)
 	// PruneInbound forgets the MessageSids received before a time and says
 	// how many: Twilio retries a webhook within minutes, so the memory of
 	// old ones only grows the store (by every message of a surge).
@@ -67,13 +157,18 @@ type MessageService interface {
 	// already queued is not added again: m then gets the stored ID and
 	// State, and its CreatedAt stays zero.
 	Enqueue(ctx context.Context, m *OutboxMessage) error
-	// ClaimOutbox leases up to n due messages to one sender for a while, so
-	// that two senders never send the same message.
-	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error)
+	// ClaimOutbox leases due messages to one sender for a while, so that
+	// two senders never send the same message: answers first, then notices,
+	// each oldest first, and no faster than the claim's rate.
+	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxMessage, error)
 	// MarkAccepted records that the provider accepted a message.
 	MarkAccepted(ctx context.Context, id int64, providerID string) error
 	// MarkRetry puts a message back with the error and the next attempt time.
 	MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error
+	// MarkThrottled puts a message back for next without counting the
+	// attempt: the provider refused it for the account's rate, not for
+	// anything about the message.
+	MarkThrottled(ctx context.Context, id int64, errMsg string, next time.Time) error
 	// MarkFailed ends a message on a permanent error.
 	MarkFailed(ctx context.Context, id int64, errMsg string) error
 	// RecordDelivery stores a status callback for a provider id.

@@ -234,7 +234,7 @@ func benchBeginInbound(b *testing.B, stored int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 3))
 			for i := g; i < stored; i += 64 {
-				m := &lifeline.InboundMessage{Sid: sid(rng), From: "+8613800000000", Command: "status", Reply: reply}
+				m := &lifeline.InboundMessage{Sid: sid(rng), From: "+8613800000000", Command: "status", State: lifeline.InboundInline, Reply: reply}
 				if _, _, err := db.BeginInbound(context.Background(), m); err != nil {
 					b.Error(err)
 					return
@@ -250,7 +250,7 @@ func benchBeginInbound(b *testing.B, stored int) {
 	b.RunParallel(func(pb *testing.PB) {
 		rng := rand.New(rand.NewPCG(seed.Add(1), 5))
 		for pb.Next() {
-			m := &lifeline.InboundMessage{Sid: sid(rng), From: "+8613800000001", Command: "status", Reply: reply}
+			m := &lifeline.InboundMessage{Sid: sid(rng), From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: reply}
 			if _, first, err := db.BeginInbound(context.Background(), m); err != nil || !first {
 				b.Errorf("BeginInbound: first=%v err=%v", first, err)
 				return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -19,18 +20,29 @@ type inboundStore interface {
 	// record writes a batch of messages in one transaction (the context:
 	// DB.batchContext) and marks each call done, with its outcome.
 	record(batch []*inboundWait)
-	// finish stores the reply for a sid; the first reply stored wins.
-	finish(ctx context.Context, sid, reply string) error
-	// prune forgets the sids received before before (Unix ms), a batch at
-	// a time, and says how many went.
+	// answer records how a pending message was answered (see
+	// DB.AnswerInbound).
+	answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error
+	// reopen turns an inline message from from back into a pending one
+	// (see DB.ReopenInbound).
+	reopen(ctx context.Context, sid, from string) error
+	// claim leases up to n pending messages, oldest first, until until
+	// (Unix ms).
+	claim(ctx context.Context, worker string, n int, now, until int64) ([]lifeline.InboundMessage, error)
+	// pending counts the pending messages and finds the oldest one's
+	// received_at (Unix ms, 0 when none).
+	pending(ctx context.Context) (n int, oldest int64, err error)
+	// prune forgets the answered sids received before before (Unix ms), a
+	// batch at a time, and says how many went. Pending messages stay:
+	// they are the queue.
 	prune(ctx context.Context, before int64) (int64, error)
 	// load reads what must be in memory before the first message.
 	load(ctx context.Context) error
 }
 
-// BeginInbound records a MessageSid with whatever reply m already holds. A
-// sid seen before is not written again: its stored row comes back with
-// first=false. It returns once the row is committed.
+// BeginInbound records a MessageSid in the state m gives, with whatever
+// reply m holds. A sid seen before is not written again: its stored row
+// comes back with first=false. It returns once the row is committed.
 //
 // Inbound messages arrive in surges, one small write each, and SQLite has
 // one writer: so concurrent calls are committed together (group commit,
@@ -74,10 +86,54 @@ type inboundWait struct {
 	done  chan struct{}
 }
 
-// FinishInbound stores the reply for a MessageSid. The first reply stored
-// wins, so two deliveries racing through the handler answer alike.
-func (db *DB) FinishInbound(ctx context.Context, sid, reply string) error {
-	return db.sids.finish(ctx, sid, reply)
+// AnswerInbound records how a pending message was answered: its answer
+// queued in the outbox (InboundOutbox) or none on purpose (InboundSilent),
+// with the reply. A message that is no longer pending is left as it is, so
+// the first answer recorded wins.
+func (db *DB) AnswerInbound(ctx context.Context, sid string, state lifeline.InboundState, reply string) error {
+	if state == lifeline.InboundPending {
+		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信的回复状态无效", "an answered message cannot be pending"))
+	}
+	return db.sids.answer(ctx, sid, state, reply)
+}
+
+// ReopenInbound makes a message recorded as answered inline pending again,
+// when the response that was to carry the answer was never sent: the
+// gateway could not learn whether its record was committed and answered
+// empty, spooling the message (see sms.Spool). Only a message from the
+// same sender is reopened.
+func (db *DB) ReopenInbound(ctx context.Context, sid, from string) error {
+	return db.sids.reopen(ctx, sid, from)
+}
+
+// ClaimInbound leases up to n pending messages, oldest first, to worker
+// for lease: the answerer's queue. A claim that runs out (the answerer
+// died) leaves the message to the next claim; composing an answer twice is
+// harmless, as it is queued under one key (lifeline.AnswerKey).
+func (db *DB) ClaimInbound(ctx context.Context, worker string, n int, lease time.Duration) ([]lifeline.InboundMessage, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	now := db.Now()
+	return db.sids.claim(ctx, worker, n, ms(now), ms(now.Add(lease)))
+}
+
+// AnswerBacklog counts the accepted texts whose answer is not yet sent:
+// pending in the inbound log, or queued in the outbox as answers.
+func (db *DB) AnswerBacklog(ctx context.Context) (lifeline.AnswerBacklog, error) {
+	n, oldest, err := db.sids.pending(ctx)
+	if err != nil {
+		return lifeline.AnswerBacklog{}, err
+	}
+	var queued int
+	var asked sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*), MIN(asked_at) FROM outbox WHERE state = 'queued' AND priority = 0`).Scan(&queued, &asked); err != nil {
+		return lifeline.AnswerBacklog{}, db.unavailable(err)
+	}
+	if asked.Valid && asked.Int64 > 0 && (oldest == 0 || asked.Int64 < oldest) {
+		oldest = asked.Int64
+	}
+	return lifeline.AnswerBacklog{Waiting: n + queued, Oldest: fromMS(oldest)}, nil
 }
 
 // pruneBatch bounds one pruning transaction, so that forgetting a surge's
@@ -109,8 +165,8 @@ func (t inboundTable) record(batch []*inboundWait) {
 	ctx, cancel := db.batchContext()
 	defer cancel()
 	now := ms(db.Now())
-	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
+	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
 	if err == nil {
 		err = db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 			return t.insert(ctx, tx, tx.StmtContext(ctx, insert), batch, now)
@@ -135,7 +191,7 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 		if m.Reply != "" {
 			finished = now
 		}
-		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State))
 		if err != nil {
 			return fmt.Errorf("insert inbound message: %w", err)
 		}
@@ -148,7 +204,7 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 			continue
 		}
 		// Seen before: in this batch or an earlier one.
-		prev, err := scanInbound(tx.QueryRowContext(ctx, t.db.SQL(`SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`), m.Sid))
+		prev, err := scanInbound(tx.QueryRowContext(ctx, t.db.SQL(`SELECT `+inboundCols+` FROM inbound_messages WHERE sid = ?`), m.Sid))
 		if err != nil {
 			return fmt.Errorf("read inbound message: %w", err)
 		}
@@ -157,15 +213,59 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 	return nil
 }
 
-func (t inboundTable) finish(ctx context.Context, sid, reply string) error {
+func (t inboundTable) answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error {
 	db := t.db
-	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`), reply, ms(db.Now()), sid)
-		if err != nil {
-			return fmt.Errorf("finish inbound message: %w", err)
-		}
-		return nil
+	_, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = ?, reply = ?, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 0`),
+		int(state), reply, ms(db.Now()), sid)
+	if err != nil {
+		return db.unavailable(fmt.Errorf("answer inbound message: %w", err))
+	}
+	return nil
+}
+
+func (t inboundTable) reopen(ctx context.Context, sid, from string) error {
+	db := t.db
+	_, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = 0, reply = '', finished_at = 0, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 1 AND from_phone = ?`), sid, from)
+	if err != nil {
+		return db.unavailable(fmt.Errorf("reopen inbound message: %w", err))
+	}
+	return nil
+}
+
+// claim leases pending rows; on PostgreSQL the choice skips the rows
+// another replica is claiming (dialect.claimLock), and each row's lease
+// keeps it from the next claim until it runs out.
+func (t inboundTable) claim(ctx context.Context, worker string, n int, now, until int64) ([]lifeline.InboundMessage, error) {
+	db := t.db
+	q := `WITH due AS (SELECT sid FROM inbound_messages WHERE state = 0 AND claimed_until <= ? ORDER BY received_at LIMIT ?` + db.dialect.claimLock + `)
+		UPDATE inbound_messages SET claimed_by = ?, claimed_until = ? WHERE sid IN (SELECT sid FROM due) RETURNING ` + inboundCols
+	var out []lifeline.InboundMessage
+	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+		var err error
+		out, err = queryRows(ctx, db, tx, func(s scanner) (lifeline.InboundMessage, error) {
+			m, err := scanInbound(s)
+			if err != nil {
+				return lifeline.InboundMessage{}, err
+			}
+			return *m, nil
+		}, q, now, n, worker, until)
+		return err
 	})
+	if err != nil {
+		return nil, db.unavailable(fmt.Errorf("claim inbound messages: %w", err))
+	}
+	sortInbound(out)
+	return out, nil
+}
+
+func (t inboundTable) pending(ctx context.Context) (int, int64, error) {
+	db := t.db
+	var n int
+	var oldest sql.NullInt64
+	if err := db.log.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at) FROM inbound_messages WHERE state = 0`).Scan(&n, &oldest); err != nil {
+		return 0, 0, db.unavailable(err)
+	}
+	return n, oldest.Int64, nil
 }
 
 func (t inboundTable) prune(ctx context.Context, before int64) (int64, error) {
@@ -174,7 +274,7 @@ func (t inboundTable) prune(ctx context.Context, before int64) (int64, error) {
 	for {
 		var n int64
 		err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM inbound_messages WHERE sid IN (SELECT sid FROM inbound_messages WHERE received_at < ? LIMIT ?)`), before, pruneBatch)
+			res, err := tx.ExecContext(ctx, db.SQL(`DELETE FROM inbound_messages WHERE sid IN (SELECT sid FROM inbound_messages WHERE received_at < ? AND state <> 0 LIMIT ?)`), before, pruneBatch)
 			if err != nil {
 				return err
 			}
@@ -193,12 +293,27 @@ func (t inboundTable) prune(ctx context.Context, before int64) (int64, error) {
 
 func (inboundTable) load(context.Context) error { return nil }
 
+// inboundCols are the columns scanInbound reads.
+const inboundCols = `sid, from_phone, command, reply, received_at, state`
+
 func scanInbound(row scanner) (*lifeline.InboundMessage, error) {
 	m := &lifeline.InboundMessage{}
 	var at int64
-	if err := row.Scan(&m.Sid, &m.From, &m.Command, &m.Reply, &at); err != nil {
+	var state int
+	if err := row.Scan(&m.Sid, &m.From, &m.Command, &m.Reply, &at, &state); err != nil {
 		return nil, err
 	}
-	m.ReceivedAt = fromMS(at)
+	m.ReceivedAt, m.State = fromMS(at), lifeline.InboundState(state)
 	return m, nil
+}
+
+// sortInbound puts claimed messages oldest first (RETURNING keeps no
+// order).
+func sortInbound(ms []lifeline.InboundMessage) {
+	sort.Slice(ms, func(i, j int) bool {
+		if !ms[i].ReceivedAt.Equal(ms[j].ReceivedAt) {
+			return ms[i].ReceivedAt.Before(ms[j].ReceivedAt)
+		}
+		return ms[i].Sid < ms[j].Sid
+	})
 }

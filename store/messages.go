@@ -14,8 +14,9 @@ import (
 
 // Enqueue adds a message to the outbox. A message whose DedupeKey is
 // already stored is not added again: m gets the stored id and state. A
-// message to a number that opted out is stored as dropped, so the record
-// shows why it was never sent.
+// notice to a number that opted out is stored as dropped, so the record
+// shows why it was never sent; an answer (m.IsAnswer) is sent whatever the
+// opt-out, and before every notice.
 func (db *DB) Enqueue(ctx context.Context, m *lifeline.OutboxMessage) error {
 	if m.To == "" || m.Body == "" {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信缺少号码或内容", "an outbound message needs a number and a body"))
@@ -35,18 +36,24 @@ func (db *DB) enqueueTx(ctx context.Context, tx *sql.Tx, m *lifeline.OutboxMessa
 	if next.IsZero() {
 		next = now
 	}
-	var out int
-	if err := tx.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), m.To).Scan(&out); err != nil {
-		return fmt.Errorf("check opt-out: %w", err)
+	priority := 1
+	if m.IsAnswer() {
+		priority = 0
 	}
 	state, errMsg := lifeline.OutboxQueued, ""
-	if out > 0 {
-		state, errMsg = lifeline.OutboxDropped, "opted out"
+	if !m.IsAnswer() {
+		var out int
+		if err := tx.QueryRowContext(ctx, db.SQL(`SELECT COUNT(*) FROM opt_outs WHERE phone = ?`), m.To).Scan(&out); err != nil {
+			return fmt.Errorf("check opt-out: %w", err)
+		}
+		if out > 0 {
+			state, errMsg = lifeline.OutboxDropped, "opted out"
+		}
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO outbox (to_phone, body, kind, dedupe_key, state, next_attempt_at, error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
-		m.To, m.Body, m.Kind, key, string(state), ms(next), errMsg, ms(now), ms(now)).Scan(&id)
+	err := tx.QueryRowContext(ctx, db.SQL(`INSERT INTO outbox (to_phone, body, kind, dedupe_key, state, next_attempt_at, error, created_at, updated_at, priority, asked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
+		m.To, m.Body, m.Kind, key, string(state), ms(next), errMsg, ms(now), ms(now), priority, ms(m.AskedAt)).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		var st string
@@ -62,56 +69,121 @@ func (db *DB) enqueueTx(ctx context.Context, tx *sql.Tx, m *lifeline.OutboxMessa
 	return nil
 }
 
-const outboxCols = `id, to_phone, body, kind, COALESCE(dedupe_key,''), state, attempts, next_attempt_at, claimed_by, claimed_until, in_doubt, provider_id, error, created_at, updated_at`
+const outboxCols = `id, to_phone, body, kind, COALESCE(dedupe_key,''), state, attempts, next_attempt_at, claimed_by, claimed_until, in_doubt, provider_id, error, created_at, updated_at, asked_at`
 
 func scanOutbox(rows scanner) (lifeline.OutboxMessage, error) {
 	var m lifeline.OutboxMessage
 	var state string
-	var next, until, created, updated int64
+	var next, until, created, updated, asked int64
 	var inDoubt int
-	err := rows.Scan(&m.ID, &m.To, &m.Body, &m.Kind, &m.DedupeKey, &state, &m.Attempts, &next, &m.ClaimedBy, &until, &inDoubt, &m.ProviderID, &m.Error, &created, &updated)
+	err := rows.Scan(&m.ID, &m.To, &m.Body, &m.Kind, &m.DedupeKey, &state, &m.Attempts, &next, &m.ClaimedBy, &until, &inDoubt, &m.ProviderID, &m.Error, &created, &updated, &asked)
 	m.State = lifeline.OutboxState(state)
-	m.NextAttemptAt, m.ClaimedUntil, m.CreatedAt, m.UpdatedAt = fromMS(next), fromMS(until), fromMS(created), fromMS(updated)
+	m.NextAttemptAt, m.ClaimedUntil, m.CreatedAt, m.UpdatedAt, m.AskedAt = fromMS(next), fromMS(until), fromMS(created), fromMS(updated), fromMS(asked)
 	m.InDoubt = inDoubt != 0
 	return m, err
 }
 
-// ClaimOutbox leases up to n due messages to worker. A message is due when
-// it is queued, its next attempt time has come, no live lease holds it and
-// its number has not opted out. Each claim counts as an attempt and marks
-// the row as being sent; a claim that finds that mark still set (the last
-// sender died before recording an outcome) returns the message InDoubt.
+// ClaimOutbox leases up to c.Max due messages to c.Worker: answers first,
+// then notices, each by next attempt time. A message is due when it is
+// queued, its next attempt time has come, no live lease holds it and, for
+// a notice, its number has not opted out. Each claim counts as an attempt
+// and marks the row as being sent; a claim that finds that mark still set
+// (the last sender died before recording an outcome) returns the message
+// InDoubt.
 //
-// On PostgreSQL several gateways claim at once: the choice of rows skips
-// those another holds (see dialect.claimLock). On SQLite the single writer
-// connection serialises claims.
-func (db *DB) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]lifeline.OutboxMessage, error) {
-	if n <= 0 {
+// With c.Rate set, the claim first takes tokens from the account's bucket
+// (send_pace), in the same transaction: every sender of the account, on
+// every replica, draws on one rate. On PostgreSQL several gateways claim
+// at once: the choice of rows, and the bucket, skip what another holds
+// (see dialect.claimLock), so a sender that finds the bucket taken claims
+// nothing this time. On SQLite the single writer connection serialises
+// claims.
+func (db *DB) ClaimOutbox(ctx context.Context, c lifeline.OutboxClaim) ([]lifeline.OutboxMessage, error) {
+	if c.Max <= 0 {
 		return nil, nil
 	}
 	now := db.Now()
 	q := `WITH due AS (SELECT id FROM outbox
 			WHERE state = 'queued' AND next_attempt_at <= ? AND claimed_until <= ?
-			AND NOT EXISTS (SELECT 1 FROM opt_outs WHERE opt_outs.phone = outbox.to_phone)
-			ORDER BY next_attempt_at, id LIMIT ?` + db.dialect.claimLock + `)
+			AND (priority = 0 OR NOT EXISTS (SELECT 1 FROM opt_outs WHERE opt_outs.phone = outbox.to_phone))
+			ORDER BY priority, next_attempt_at, id LIMIT ?` + db.dialect.claimLock + `)
 		UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, in_doubt = sending, sending = 1, updated_at = ?
 		WHERE id IN (SELECT id FROM due) RETURNING ` + outboxCols
 	var out []lifeline.OutboxMessage
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		n := c.Max
+		var bucket *paceBucket
+		if c.Rate > 0 {
+			var err error
+			if bucket, err = db.takePace(ctx, tx, c, now); err != nil || bucket == nil {
+				return err
+			}
+			n = min(n, bucket.whole())
+			if n == 0 {
+				return nil
+			}
+		}
 		var err error
-		out, err = queryRows(ctx, db, tx, scanOutbox, q, ms(now), ms(now), n, worker, ms(now.Add(lease)), ms(now))
-		return err
+		out, err = queryRows(ctx, db, tx, scanOutbox, q, ms(now), ms(now), n, c.Worker, ms(now.Add(c.Lease)), ms(now))
+		if err != nil || bucket == nil {
+			return err
+		}
+		return bucket.spend(ctx, tx, len(out))
 	})
 	if err != nil {
 		return nil, db.unavailable(fmt.Errorf("claim outbox: %w", err))
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if out[i].IsAnswer() != out[j].IsAnswer() {
+			return out[i].IsAnswer()
+		}
 		if !out[i].NextAttemptAt.Equal(out[j].NextAttemptAt) {
 			return out[i].NextAttemptAt.Before(out[j].NextAttemptAt)
 		}
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// paceBucket is an account's sending bucket as a claim found it, refilled
+// to now: millis thousandths of a message may be sent.
+type paceBucket struct {
+	db      *DB
+	account string
+	millis  int64
+	now     int64
+}
+
+// whole is how many messages the bucket holds.
+func (b *paceBucket) whole() int { return int(b.millis / 1000) }
+
+// spend takes n messages from the bucket and stores it.
+func (b *paceBucket) spend(ctx context.Context, tx *sql.Tx, n int) error {
+	_, err := tx.ExecContext(ctx, b.db.SQL(`UPDATE send_pace SET millis = ?, at = ? WHERE account = ?`), b.millis-int64(n)*1000, b.now, b.account)
+	return err
+}
+
+// takePace reads an account's bucket, locked for the claim's transaction,
+// and refills it for the time since it was last read: rate a second, up to
+// one second's worth (at least one message). It returns nil when another
+// replica holds the bucket now (PostgreSQL: SKIP LOCKED).
+func (db *DB) takePace(ctx context.Context, tx *sql.Tx, c lifeline.OutboxClaim, now time.Time) (*paceBucket, error) {
+	burst := int64(max(1000, c.Rate*1000))
+	if _, err := tx.ExecContext(ctx, db.SQL(db.dialect.ignoreInto+`send_pace (account, millis, at) VALUES (?, ?, ?)`+db.dialect.ignoreTail), c.Account, burst, ms(now)); err != nil {
+		return nil, fmt.Errorf("send pace: %w", err)
+	}
+	var millis, at int64
+	err := tx.QueryRowContext(ctx, db.SQL(`SELECT millis, at FROM send_pace WHERE account = ?`+db.dialect.claimLock), c.Account).Scan(&millis, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("send pace: %w", err)
+	}
+	if elapsed := ms(now) - at; elapsed > 0 {
+		millis += int64(float64(elapsed) * c.Rate)
+	}
+	return &paceBucket{db: db, account: c.Account, millis: min(millis, burst), now: ms(now)}, nil
 }
 
 // outcome ends a claim with a new state.
@@ -140,6 +212,14 @@ func (db *DB) MarkAccepted(ctx context.Context, id int64, providerID string) err
 // MarkRetry puts a message back in the queue for another attempt at next.
 func (db *DB) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
 	return db.outcome(ctx, id, `error = ?, next_attempt_at = ?`, errMsg, ms(next))
+}
+
+// MarkThrottled puts a message back in the queue for next without
+// counting the attempt its claim counted: the provider refused it for the
+// account's rate (HTTP 429, Twilio 20429 or 63018), which says nothing of
+// the message and must not use up its attempts.
+func (db *DB) MarkThrottled(ctx context.Context, id int64, errMsg string, next time.Time) error {
+	return db.outcome(ctx, id, `error = ?, next_attempt_at = ?, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, errMsg, ms(next))
 }
 
 // MarkFailed ends a message on a permanent error.
@@ -190,8 +270,8 @@ func (db *DB) OutboxDepth(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetOptOut turns notifications to a number off (dropping what waits for
-// it) or back on.
+// SetOptOut turns notifications to a number off (dropping the notices
+// that wait for it, but not an answer to what it asked) or back on.
 func (db *DB) SetOptOut(ctx context.Context, phone string, out bool) error {
 	now := ms(db.Now())
 	return db.tx(ctx, func(tx *sql.Tx) error {
@@ -203,7 +283,7 @@ func (db *DB) SetOptOut(ctx context.Context, phone string, out bool) error {
 			return fmt.Errorf("opt out: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, db.SQL(`UPDATE outbox SET state = 'dropped', error = 'opted out', updated_at = ?
-			WHERE to_phone = ? AND state = 'queued' AND claimed_until <= ?`), now, phone, now)
+			WHERE to_phone = ? AND state = 'queued' AND priority <> 0 AND claimed_until <= ?`), now, phone, now)
 		return err
 	})
 }

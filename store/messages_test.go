@@ -51,37 +51,111 @@ func eachMessageStore(t *testing.T, fn func(t *testing.T, db *store.DB, clock *m
 func TestInboundIsProcessedOnce(t *testing.T) {
 	eachMessageStore(t, func(t *testing.T, db *store.DB, _ *msgClock) {
 		ctx := context.Background()
+		// Accepted, its answer owed: pending.
 		m := &lifeline.InboundMessage{Sid: "SM1", From: "+8613800000001", Command: "code"}
 		prev, first, err := db.BeginInbound(ctx, m)
 		if err != nil || !first || prev != nil {
 			t.Fatalf("first BeginInbound = %v, %v, %v", prev, first, err)
 		}
-		// A retry while the first is still being processed sees no reply yet.
-		prev, first, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM1", From: "+8613800000001"})
-		if err != nil || first || prev == nil || prev.Reply != "" || prev.Command != "code" {
-			t.Fatalf("retry before finish = %+v, %v, %v", prev, first, err)
+		// A retry (even one that composed an answer of its own) finds it
+		// pending and writes nothing.
+		prev, first, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM1", From: "+8613800000001", State: lifeline.InboundInline, Reply: "mine"})
+		if err != nil || first || prev == nil || prev.State != lifeline.InboundPending || prev.Reply != "" || prev.Command != "code" || prev.From != "+8613800000001" {
+			t.Fatalf("retry of a pending message = %+v, %v, %v", prev, first, err)
 		}
-		if err := db.FinishInbound(ctx, "SM1", "reply one"); err != nil {
+		if err := db.AnswerInbound(ctx, "SM1", lifeline.InboundOutbox, "reply one"); err != nil {
 			t.Fatal(err)
 		}
-		// The first reply stored wins.
-		if err := db.FinishInbound(ctx, "SM1", "reply two"); err != nil {
+		// The first answer recorded wins.
+		if err := db.AnswerInbound(ctx, "SM1", lifeline.InboundSilent, "reply two"); err != nil {
 			t.Fatal(err)
 		}
-		prev, first, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM1", Reply: "reply three"})
-		if err != nil || first || prev.Reply != "reply one" {
-			t.Fatalf("retry after finish = %+v, %v, %v", prev, first, err)
+		prev, first, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM1", State: lifeline.InboundInline, Reply: "reply three"})
+		if err != nil || first || prev.Reply != "reply one" || prev.State != lifeline.InboundOutbox {
+			t.Fatalf("retry after the answer = %+v, %v, %v", prev, first, err)
 		}
-		// A reply given at once is stored at once.
-		if _, first, _ := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2", Reply: "now"}); !first {
+		// A reply given at once is stored at once, inline.
+		if _, first, _ := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2", From: "+8613800000002", State: lifeline.InboundInline, Reply: "now"}); !first {
 			t.Fatal("SM2 not first")
 		}
 		prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2"})
-		if prev.Reply != "now" {
-			t.Fatalf("SM2 reply = %q", prev.Reply)
+		if prev.Reply != "now" || prev.State != lifeline.InboundInline {
+			t.Fatalf("SM2 = %+v", prev)
+		}
+		// An inline record whose response was never sent goes back to the
+		// queue, but only for its own sender.
+		if err := db.ReopenInbound(ctx, "SM2", "+8613800000009"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2"}); prev.State != lifeline.InboundInline {
+			t.Fatalf("reopened for another sender: %+v", prev)
+		}
+		if err := db.ReopenInbound(ctx, "SM2", "+8613800000002"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2"}); prev.State != lifeline.InboundPending || prev.Reply != "" {
+			t.Fatalf("reopened: %+v", prev)
+		}
+		if err := db.AnswerInbound(ctx, "SM2", lifeline.InboundPending, ""); lifeline.ErrorCode(err) != lifeline.EINVALID {
+			t.Fatalf("answering with pending: %v", err)
 		}
 		if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{}); lifeline.ErrorCode(err) != lifeline.EINVALID {
 			t.Fatalf("empty sid: %v", err)
+		}
+	})
+}
+
+// TestInboundQueue: pending messages are the answerer's queue, claimed
+// oldest first under a lease, never by two claims at once, counted in the
+// backlog with the answers queued in the outbox, and never pruned.
+func TestInboundQueue(t *testing.T) {
+	eachMessageStore(t, func(t *testing.T, db *store.DB, clock *msgClock) {
+		ctx := context.Background()
+		t0 := clock.Now()
+		for i := range 5 {
+			st, reply := lifeline.InboundPending, ""
+			if i == 2 {
+				st, reply = lifeline.InboundInline, "inline"
+			}
+			m := &lifeline.InboundMessage{Sid: fmt.Sprintf("SMq%d", i), From: "+8613800000001", Command: "status", State: st, Reply: reply, ReceivedAt: t0.Add(time.Duration(i) * time.Second)}
+			if _, _, err := db.BeginInbound(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := db.AnswerBacklog(ctx)
+		if err != nil || b.Waiting != 4 || !b.Oldest.Equal(t0) {
+			t.Fatalf("backlog = %+v, %v; want 4 since %v", b, err, t0)
+		}
+		got, err := db.ClaimInbound(ctx, "a1", 3, time.Minute)
+		if err != nil || len(got) != 3 || got[0].Sid != "SMq0" || got[1].Sid != "SMq1" || got[2].Sid != "SMq3" || got[0].Command != "status" {
+			t.Fatalf("claim = %+v, %v; want SMq0, SMq1, SMq3", got, err)
+		}
+		if more, _ := db.ClaimInbound(ctx, "a2", 10, time.Minute); len(more) != 1 || more[0].Sid != "SMq4" {
+			t.Fatalf("second claim = %+v; want only SMq4", more)
+		}
+		// SMq0 answered through the outbox; the others' leases run out.
+		if err := db.AnswerInbound(ctx, "SMq0", lifeline.InboundOutbox, "answer"); err != nil {
+			t.Fatal(err)
+		}
+		a := &lifeline.OutboxMessage{To: "+8613800000001", Body: "answer", Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey("SMq0"), AskedAt: t0}
+		if err := db.Enqueue(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := db.AnswerBacklog(ctx); b.Waiting != 4 || !b.Oldest.Equal(t0) {
+			t.Fatalf("backlog with the answer queued = %+v; want 4 since %v", b, t0)
+		}
+		clock.Add(2 * time.Minute)
+		again, _ := db.ClaimInbound(ctx, "a3", 10, time.Minute)
+		if len(again) != 3 || again[0].Sid != "SMq1" {
+			t.Fatalf("after the leases ran out = %+v; want SMq1, SMq3, SMq4", again)
+		}
+		// Pending messages are the queue: pruning leaves them.
+		n, err := db.PruneInbound(ctx, clock.Now())
+		if err != nil || n != 2 {
+			t.Fatalf("PruneInbound = %d, %v; want the 2 answered ones", n, err)
+		}
+		if b, _ := db.AnswerBacklog(ctx); b.Waiting != 4 {
+			t.Fatalf("backlog after pruning = %+v", b)
 		}
 	})
 }
@@ -109,7 +183,7 @@ func TestOutboxLifecycle(t *testing.T) {
 		if n, _ := db.OutboxDepth(ctx); n != 3 {
 			t.Fatalf("depth = %d, want 3", n)
 		}
-		got, err := db.ClaimOutbox(ctx, "w1", 10, time.Minute)
+		got, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w1", Max: 10, Lease: time.Minute})
 		if err != nil || len(got) != 3 {
 			t.Fatalf("claim = %d, %v", len(got), err)
 		}
@@ -117,7 +191,7 @@ func TestOutboxLifecycle(t *testing.T) {
 			t.Fatalf("claimed %+v", got[0])
 		}
 		// Leased: nobody else gets them.
-		if more, _ := db.ClaimOutbox(ctx, "w2", 10, time.Minute); len(more) != 0 {
+		if more, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w2", Max: 10, Lease: time.Minute}); len(more) != 0 {
 			t.Fatalf("w2 claimed %d leased messages", len(more))
 		}
 		if err := db.MarkAccepted(ctx, got[0].ID, "SMaaa"); err != nil {
@@ -133,17 +207,17 @@ func TestOutboxLifecycle(t *testing.T) {
 			t.Fatalf("depth after outcomes = %d, want 1", n)
 		}
 		// Not due before its next attempt time.
-		if more, _ := db.ClaimOutbox(ctx, "w2", 10, time.Minute); len(more) != 0 {
+		if more, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w2", Max: 10, Lease: time.Minute}); len(more) != 0 {
 			t.Fatalf("claimed before next attempt: %+v", more)
 		}
 		clock.Add(time.Minute)
-		more, _ := db.ClaimOutbox(ctx, "w2", 10, time.Minute)
+		more, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w2", Max: 10, Lease: time.Minute})
 		if len(more) != 1 || more[0].ID != got[1].ID || more[0].Attempts != 2 || more[0].Error != "429" || more[0].InDoubt {
 			t.Fatalf("retry claim = %+v", more)
 		}
 		// w2 dies mid-send: after the lease the message comes back, in doubt.
 		clock.Add(61 * time.Second)
-		back, _ := db.ClaimOutbox(ctx, "w3", 10, time.Minute)
+		back, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w3", Max: 10, Lease: time.Minute})
 		if len(back) != 1 || back[0].ID != got[1].ID || !back[0].InDoubt || back[0].Attempts != 3 || back[0].ClaimedBy != "w3" {
 			t.Fatalf("reclaim = %+v", back)
 		}
@@ -194,7 +268,7 @@ func TestOptOutStopsOutbox(t *testing.T) {
 		if after.State != lifeline.OutboxDropped {
 			t.Fatalf("enqueue to opted-out number: state %s", after.State)
 		}
-		if got, _ := db.ClaimOutbox(ctx, "w", 10, time.Minute); len(got) != 0 {
+		if got, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w", Max: 10, Lease: time.Minute}); len(got) != 0 {
 			t.Fatalf("claimed %d messages to an opted-out number", len(got))
 		}
 		if err := db.SetOptOut(ctx, p, false); err != nil {
@@ -206,7 +280,7 @@ func TestOptOutStopsOutbox(t *testing.T) {
 		if err := db.Enqueue(ctx, &lifeline.OutboxMessage{To: p, Body: "again"}); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := db.ClaimOutbox(ctx, "w", 10, time.Minute)
+		got, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w", Max: 10, Lease: time.Minute})
 		if len(got) != 1 || got[0].Body != "again" {
 			t.Fatalf("after START claimed %+v", got)
 		}
@@ -232,7 +306,7 @@ func TestClaimOutboxConcurrentSenders(t *testing.T) {
 			go func(w string) {
 				defer wg.Done()
 				for {
-					got, err := db.ClaimOutbox(ctx, w, 7, time.Minute)
+					got, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: w, Max: 7, Lease: time.Minute})
 					if err != nil {
 						t.Error(err)
 						return
@@ -291,7 +365,7 @@ func TestInboundGroupCommit(t *testing.T) {
 				go func(i int) {
 					defer wg.Done()
 					sid := fmt.Sprintf("SM%d", i)
-					prev, first, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", Reply: "reply " + sid})
+					prev, first, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", State: lifeline.InboundInline, Reply: "reply " + sid})
 					if err != nil {
 						t.Error(err)
 						return
@@ -356,12 +430,12 @@ func TestLogsNotBlockedByAWriterOnTheStore(t *testing.T) {
 	defer conn.ExecContext(ctx, "ROLLBACK")
 	wait, cancel := context.WithTimeout(lifeline.WithActor(ctx, lifeline.Actor{User: "staff:wang"}), 3*time.Second)
 	defer cancel()
-	_, first, err := db.BeginInbound(wait, &lifeline.InboundMessage{Sid: "SMimport", From: "+8613800000001", Command: "status", Reply: "ok"})
+	_, first, err := db.BeginInbound(wait, &lifeline.InboundMessage{Sid: "SMimport", From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: "ok"})
 	if err != nil || !first {
 		t.Fatalf("BeginInbound while another connection holds the store's write lock = %v, %v", first, err)
 	}
-	if err := db.FinishInbound(wait, "SMimport", "ok"); err != nil {
-		t.Fatalf("FinishInbound while another connection holds the store's write lock: %v", err)
+	if err := db.AnswerInbound(wait, "SMimport", lifeline.InboundOutbox, "ok"); err != nil {
+		t.Fatalf("AnswerInbound while another connection holds the store's write lock: %v", err)
 	}
 	found, err := db.FindResidents(wait, lifeline.ResidentFilter{Query: r.Name})
 	if err != nil || len(found) == 0 {
@@ -400,7 +474,7 @@ func TestPruneInbound(t *testing.T) {
 			if i >= old {
 				at = t0.Add(-time.Hour)
 			}
-			if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SM%032d", i), From: "+8613800000001", Command: "status", Reply: "r", ReceivedAt: at}); err != nil {
+			if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SM%032d", i), From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: "r", ReceivedAt: at}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -450,7 +524,7 @@ func TestLogCheckpointedInTheBackground(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
 				sid := fmt.Sprintf("SMck%d-%d", g, i)
-				if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", Command: "status", Reply: "张*丰 绿码 4/9 08:00采样 阴性"}); err != nil {
+				if _, _, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid, From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: "张*丰 绿码 4/9 08:00采样 阴性"}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -472,4 +546,87 @@ func TestCloseTwice(t *testing.T) {
 	db := openSQLite(t) // which closes it again when the test ends
 	db.Close()
 	db.Close()
+}
+
+// TestOutboxAnswersFirstAndPaced: answers are claimed before notices
+// queued earlier, reach a number that opted out of notices, and every
+// sender of an account draws on one rate; a throttled attempt is not
+// counted.
+func TestOutboxAnswersFirstAndPaced(t *testing.T) {
+	eachMessageStore(t, func(t *testing.T, db *store.DB, clock *msgClock) {
+		ctx := context.Background()
+		const out = "+8613800000009"
+		if err := db.SetOptOut(ctx, out, true); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			n := &lifeline.OutboxMessage{To: "+8613800000001", Body: fmt.Sprint("notice ", i), Kind: "result", DedupeKey: fmt.Sprint("n", i)}
+			if err := db.Enqueue(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Add(time.Second)
+		answer := &lifeline.OutboxMessage{To: out, Body: "已退订通知。", Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey("SMa"), AskedAt: clock.Now()}
+		if err := db.Enqueue(ctx, answer); err != nil || answer.State != lifeline.OutboxQueued {
+			t.Fatalf("an answer to a number that opted out: %v, %v; want queued", answer.State, err)
+		}
+		// A rate of 2 a second: a burst of 2, then 2 more a second later.
+		claim := lifeline.OutboxClaim{Worker: "w1", Max: 10, Lease: time.Minute, Account: "AC1", Rate: 2}
+		got, err := db.ClaimOutbox(ctx, claim)
+		if err != nil || len(got) != 2 || got[0].ID != answer.ID || !got[0].AskedAt.Equal(answer.AskedAt) {
+			t.Fatalf("first paced claim = %+v, %v; want the answer and one notice", got, err)
+		}
+		claim.Worker = "w2" // another sender of the same account
+		if more, _ := db.ClaimOutbox(ctx, claim); len(more) != 0 {
+			t.Fatalf("the account's bucket is empty, yet %d more were claimed", len(more))
+		}
+		other := claim
+		other.Account = "AC2"
+		if more, _ := db.ClaimOutbox(ctx, other); len(more) != 2 {
+			t.Fatalf("another account claimed %d; want its own burst of 2", len(more))
+		}
+		clock.Add(500 * time.Millisecond)
+		if more, _ := db.ClaimOutbox(ctx, claim); len(more) != 1 {
+			t.Fatalf("half a second later %d claimed; want 1", len(more))
+		}
+		// Throttled: back in the queue, the attempt not counted.
+		n := got[1]
+		if err := db.MarkThrottled(ctx, n.ID, "429", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(time.Hour)
+		back, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w3", Max: 10, Lease: time.Minute})
+		found := false
+		for _, m := range back {
+			if m.ID == n.ID {
+				found = true
+				if m.Attempts != 1 {
+					t.Fatalf("a throttled message comes back at attempt %d; want 1", m.Attempts)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("the throttled message was not claimed again: %+v", back)
+		}
+		// An opt-out drops the notices waiting for a number, not answers.
+		a2 := &lifeline.OutboxMessage{To: "+8613800000005", Body: "answer", Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey("SMb")}
+		n2 := &lifeline.OutboxMessage{To: "+8613800000005", Body: "notice", Kind: "result", DedupeKey: "n-5"}
+		for _, m := range []*lifeline.OutboxMessage{a2, n2} {
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.SetOptOut(ctx, "+8613800000005", true); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			key  string
+			want lifeline.OutboxState
+		}{{lifeline.AnswerKey("SMb"), lifeline.OutboxQueued}, {"n-5", lifeline.OutboxDropped}} {
+			m := &lifeline.OutboxMessage{To: "+8613800000005", Body: "probe", DedupeKey: c.key}
+			if err := db.Enqueue(ctx, m); err != nil || m.State != c.want {
+				t.Fatalf("%s after the opt-out: %v, %v; want %v", c.key, m.State, err, c.want)
+			}
+		}
+	})
 }

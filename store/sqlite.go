@@ -61,18 +61,6 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_log_resident ON audit_log (resident_id, id);`
 
-// upgradeLog brings the log file of a store made before audit entries had
-// a place and a note (migration 0007 in the store) up to logSchema.
-func upgradeLog(l *sql.DB) error {
-	var n int
-	if err := l.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'place'`).Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	_, err := l.Exec(`ALTER TABLE audit_log ADD COLUMN place TEXT NOT NULL DEFAULT '';
-		ALTER TABLE audit_log ADD COLUMN note TEXT NOT NULL DEFAULT ''`)
-	return err
-}
-
 // pageSize is the page size of a new store's file (SQLite's default is
 // 4 KiB). Pages four times bigger make a big import faster: its commit
 // writes a quarter as many WAL frames (two writes each) and copies a
@@ -152,8 +140,7 @@ func (db *DB) openSQLite(path string) error {
 	l.SetMaxOpenConns(1)
 	l.SetConnMaxIdleTime(0)
 	db.log = l
-	_, err = l.Exec(logSchema + ";\n" + inboundLogSchema)
-	if err == nil {
+	if _, err = l.Exec(logSchema + ";\n" + inboundLogSchema); err == nil {
 		err = upgradeLog(l)
 	}
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+
+	lifeline "github.com/lifeline-health/lifeline"
 )
 
 // How a SQLite store keeps MessageSids in its log file (PostgreSQL keeps
@@ -72,7 +74,9 @@ const inboundLogSchema = `CREATE TABLE IF NOT EXISTS inbound_log (
 	command TEXT NOT NULL DEFAULT '',
 	reply TEXT NOT NULL DEFAULT '',
 	received_at BIGINT NOT NULL,
-	finished_at BIGINT NOT NULL DEFAULT 0
+	finished_at BIGINT NOT NULL DEFAULT 0,
+	state INTEGER NOT NULL DEFAULT 1,
+	claimed_until BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS inbound_sids (
 	gen INTEGER NOT NULL,
@@ -87,6 +91,46 @@ CREATE TABLE IF NOT EXISTS inbound_gens (
 	first_id INTEGER NOT NULL,
 	sealed INTEGER NOT NULL DEFAULT 0
 );`
+
+// inboundLogIndexes is created after a log of an earlier version has been
+// given the columns it lacks (see upgradeLog): only pending messages are
+// in the index, so a message answered at once costs no entry in it.
+// inbound_messages, read here but no longer written, keeps the shape
+// migration 0005 gives it in the store.
+const inboundLogIndexes = `CREATE INDEX IF NOT EXISTS inbound_log_pending ON inbound_log (id) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS inbound_messages_pending ON inbound_messages (received_at) WHERE state = 0;`
+
+// logColumns are the columns later versions added to the log's tables:
+// an audit entry's place and note (the store's accounts migration), the
+// state of a message's answer (rows written before were all answered
+// inline, the default) and its lease.
+var logColumns = []struct{ table, name, def string }{
+	{"audit_log", "place", "TEXT NOT NULL DEFAULT ''"},
+	{"audit_log", "note", "TEXT NOT NULL DEFAULT ''"},
+	{"inbound_log", "state", "INTEGER NOT NULL DEFAULT 1"},
+	{"inbound_log", "claimed_until", "BIGINT NOT NULL DEFAULT 0"},
+	{"inbound_messages", "state", "INTEGER NOT NULL DEFAULT 1"},
+	{"inbound_messages", "claimed_by", "TEXT NOT NULL DEFAULT ''"},
+	{"inbound_messages", "claimed_until", "BIGINT NOT NULL DEFAULT 0"},
+}
+
+// upgradeLog gives the log file of an earlier version the columns and
+// indexes it lacks.
+func upgradeLog(l *sql.DB) error {
+	for _, c := range logColumns {
+		var n int
+		if err := l.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := l.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.name + ` ` + c.def); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := l.Exec(inboundLogIndexes)
+	return err
+}
 
 // errLogChanged is a commit finding that another process wrote the log.
 var errLogChanged = errors.New("the SMS log was written by another process")
@@ -118,10 +162,11 @@ type genState struct {
 	done    int              // how many of order are in inbound_sids
 	filter  *bloom           // from the time it is full
 	sealed  bool
-	// oldest and newest received_at of its rows, for pruning; known is
-	// false until read (and after rows are deleted).
+	// oldest and newest received_at of its rows, and how many of them
+	// are pending, for pruning; known is false until read (and after rows
+	// are deleted).
 	oldest, newest int64
-	rows           int64
+	rows, pending  int64
 	known          bool
 }
 
@@ -266,11 +311,20 @@ func (l *inboundLog) filterOf(ctx context.Context, tx *sql.Tx, q string, args ..
 	return f, rows.Err()
 }
 
-// load reads the log on first use (see DB.LoadInboundLog).
+// load reads the log on first use (see DB.LoadInboundLog), and drops the
+// leases on pending messages: they were taken by a process that is gone,
+// as one process writes a SQLite log, and its messages are answered now
+// instead of when the leases run out.
 func (l *inboundLog) load(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.ensure(ctx)
+	if err := l.ensure(ctx); err != nil {
+		return err
+	}
+	if _, err := l.db.log.ExecContext(ctx, `UPDATE inbound_log SET claimed_until = 0 WHERE state = 0 AND claimed_until > 0`); err != nil {
+		return l.db.unavailable(err)
+	}
+	return nil
 }
 
 // ensure reads the log on first use. The caller holds l.mu.
@@ -396,7 +450,7 @@ func (l *inboundLog) prepareWrite(ctx context.Context, n int) (*writeStatements,
 	db := l.db
 	queries := []string{
 		`SELECT seq FROM sqlite_sequence WHERE name = 'inbound_log'`,
-		`SELECT sid, from_phone, command, reply, received_at FROM inbound_log WHERE id = ?`,
+		`SELECT ` + inboundCols + ` FROM inbound_log WHERE id = ?`,
 		inboundInsertSQL(1),
 		inboundSealSQL(1),
 		inboundInsertSQL(min(n, inboundInsertRows)),
@@ -441,7 +495,7 @@ func (l *inboundLog) sortOut(ctx context.Context, tx *sql.Tx, byID *sql.Stmt, ba
 			continue
 		}
 		if l.legacy != nil && l.legacy.has(m.Sid) {
-			prev, err := scanInbound(tx.QueryRowContext(ctx, `SELECT sid, from_phone, command, reply, received_at FROM inbound_messages WHERE sid = ?`, m.Sid))
+			prev, err := scanInbound(tx.QueryRowContext(ctx, `SELECT sid, from_phone, command, reply, received_at, 1 FROM inbound_messages WHERE sid = ?`, m.Sid))
 			if err == nil {
 				w.prev = prev
 				continue
@@ -465,16 +519,16 @@ func (l *inboundLog) insertFresh(ctx context.Context, tx *sql.Tx, one *sql.Stmt,
 	next := l.lastID + 1
 	for from := 0; from < len(fresh); from += inboundInsertRows {
 		part := fresh[from:min(from+inboundInsertRows, len(fresh))]
-		args := make([]any, 0, 7*len(part))
+		args := make([]any, 0, 8*len(part))
 		for _, w := range part {
 			m := w.m
 			finished := int64(0)
 			if m.Reply != "" {
 				finished = now
 			}
-			args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished)
+			args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State))
 		}
-		res, err := execRows(ctx, tx, l.db.log, inboundInsertSQL, one, 7, args)
+		res, err := execRows(ctx, tx, l.db.log, inboundInsertSQL, one, 8, args)
 		if err != nil {
 			return fmt.Errorf("insert inbound message: %w", err)
 		}
@@ -527,7 +581,7 @@ const inboundInsertRows = 64
 
 // inboundInsertSQL inserts n messages into the log.
 func inboundInsertSQL(n int) string {
-	return `INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at) VALUES ` + tuples(n, 7)
+	return `INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at, state) VALUES ` + tuples(n, 8)
 }
 
 // inboundSealSQL writes n sids of a sealed generation.
@@ -591,7 +645,10 @@ func (l *inboundLog) find(ctx context.Context, tx *sql.Tx, sid string) (int64, b
 	return 0, false
 }
 
-func (l *inboundLog) finish(ctx context.Context, sid, reply string) error {
+// byID runs fn in a transaction of the log on the row of sid in
+// inbound_log, if the log holds it (rows of inbound_messages, from an
+// earlier version, were all answered, and stay as they are).
+func (l *inboundLog) byID(ctx context.Context, sid string, fn func(tx *sql.Tx, id int64) error) error {
 	db := l.db
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -599,17 +656,65 @@ func (l *inboundLog) finish(ctx context.Context, sid, reply string) error {
 		return err
 	}
 	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-		at := ms(db.Now())
 		if id, ok := l.find(ctx, tx, sid); ok {
-			_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET reply = ?, finished_at = ? WHERE id = ? AND reply = ''`, reply, at, id)
-			return err
-		}
-		if l.legacy != nil && l.legacy.has(sid) {
-			_, err := tx.ExecContext(ctx, `UPDATE inbound_messages SET reply = ?, finished_at = ? WHERE sid = ? AND reply = ''`, reply, at, sid)
-			return err
+			return fn(tx, id)
 		}
 		return nil
 	})
+}
+
+func (l *inboundLog) answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error {
+	at := ms(l.db.Now())
+	return l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
+		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(state), reply, at, id)
+		return err
+	})
+}
+
+func (l *inboundLog) reopen(ctx context.Context, sid, from string) error {
+	return l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
+		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE id = ? AND state = 1 AND from_phone = ?`, id, from)
+		return err
+	})
+}
+
+// claim leases pending rows. One process writes a SQLite log, so the
+// lease only matters within it; the leases of a process that died are
+// dropped when the next one loads the log (see load).
+func (l *inboundLog) claim(ctx context.Context, _ string, n int, now, until int64) ([]lifeline.InboundMessage, error) {
+	db := l.db
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ensure(ctx); err != nil {
+		return nil, err
+	}
+	var out []lifeline.InboundMessage
+	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+		var err error
+		out, err = queryRows(ctx, db, tx, func(s scanner) (lifeline.InboundMessage, error) {
+			m, err := scanInbound(s)
+			if err != nil {
+				return lifeline.InboundMessage{}, err
+			}
+			return *m, nil
+		}, `UPDATE inbound_log SET claimed_until = ? WHERE id IN (SELECT id FROM inbound_log WHERE state = 0 AND claimed_until <= ? ORDER BY id LIMIT ?) RETURNING `+inboundCols, until, now, n)
+		return err
+	})
+	if err != nil {
+		return nil, db.unavailable(fmt.Errorf("claim inbound messages: %w", err))
+	}
+	sortInbound(out)
+	return out, nil
+}
+
+func (l *inboundLog) pending(ctx context.Context) (int, int64, error) {
+	db := l.db
+	var n int
+	var oldest sql.NullInt64
+	if err := db.log.QueryRowContext(ctx, `SELECT COUNT(*), MIN(received_at) FROM inbound_log WHERE state = 0`).Scan(&n, &oldest); err != nil {
+		return 0, 0, db.unavailable(err)
+	}
+	return n, oldest.Int64, nil
 }
 
 // prune forgets old messages: the messages of a sealed
@@ -661,26 +766,26 @@ func (l *inboundLog) prune(ctx context.Context, before int64) (int64, error) {
 				if l.cur.gen != num {
 					return 0, false, nil // gone, or the log was loaded again
 				}
-				return l.pruneRows(ctx, `DELETE FROM inbound_log WHERE id IN (SELECT id FROM inbound_log WHERE id >= ? AND received_at < ? LIMIT ?) RETURNING sid`, l.cur.ids, l.cur.firstID, before)
+				return l.pruneRows(ctx, `DELETE FROM inbound_log WHERE id IN (SELECT id FROM inbound_log WHERE id >= ? AND received_at < ? AND state <> 0 LIMIT ?) RETURNING sid`, l.cur.ids, l.cur.firstID, before)
 			}
 			g := l.gens[i]
 			if !g.known {
 				var oldest, newest sql.NullInt64
-				if err := db.log.QueryRowContext(ctx, `SELECT min(received_at), max(received_at), count(*) FROM inbound_log WHERE id BETWEEN ? AND ?`, g.firstID, g.lastID).
-					Scan(&oldest, &newest, &g.rows); err != nil {
+				if err := db.log.QueryRowContext(ctx, `SELECT min(received_at), max(received_at), count(*), count(*) FILTER (WHERE state = 0) FROM inbound_log WHERE id BETWEEN ? AND ?`, g.firstID, g.lastID).
+					Scan(&oldest, &newest, &g.rows, &g.pending); err != nil {
 					return 0, false, db.unavailable(err)
 				}
 				g.oldest, g.newest, g.known = oldest.Int64, newest.Int64, true
 			}
 			switch {
-			case g.sealed && g.newest < before:
+			case g.sealed && g.newest < before && g.pending == 0:
 				n, more, err := l.dropGen(ctx, g)
 				if err == nil && !more {
 					l.gens = slices.Delete(l.gens, i, i+1)
 				}
 				return n, more, err
 			case g.rows > 0 && g.oldest < before:
-				n, more, err := l.pruneRows(ctx, `DELETE FROM inbound_log WHERE id IN (SELECT id FROM inbound_log WHERE id BETWEEN ? AND ? AND received_at < ? LIMIT ?) RETURNING sid`, g.ids, g.firstID, g.lastID, before)
+				n, more, err := l.pruneRows(ctx, `DELETE FROM inbound_log WHERE id IN (SELECT id FROM inbound_log WHERE id BETWEEN ? AND ? AND received_at < ? AND state <> 0 LIMIT ?) RETURNING sid`, g.ids, g.firstID, g.lastID, before)
 				if n > 0 {
 					g.known = false
 				}

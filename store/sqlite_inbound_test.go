@@ -56,7 +56,7 @@ func record(t *testing.T, db *DB, from, to int, at time.Time) {
 		go func() {
 			defer wg.Done()
 			for i := from + g; i < to; i += 16 {
-				m := &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Command: "status", Reply: fmt.Sprint("reply ", i), ReceivedAt: at}
+				m := &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: fmt.Sprint("reply ", i), ReceivedAt: at}
 				if _, first, err := db.BeginInbound(context.Background(), m); err != nil || !first {
 					t.Errorf("sid %d: first=%v err=%v; want a new sid recorded", i, first, err)
 					return
@@ -71,7 +71,7 @@ func record(t *testing.T, db *DB, from, to int, at time.Time) {
 func remembered(t *testing.T, db *DB, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000002", Reply: "another reply"})
+		prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000002", State: lifeline.InboundInline, Reply: "another reply"})
 		if err != nil || first || prev == nil || prev.Reply != fmt.Sprint("reply ", i) || prev.From != "+8613800000001" {
 			t.Fatalf("sid %d again: prev=%+v first=%v err=%v; want the stored row", i, prev, first, err)
 		}
@@ -107,15 +107,15 @@ func TestInboundGenerations(t *testing.T) {
 		t.Fatalf("inbound_sids holds %d sids (%v); want those of the sealed generations", entries, err)
 	}
 
-	// A message that acts records its sid first and its reply after.
+	// A pending message is answered later.
 	if _, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: "SMlate", From: "+8613800000001", Command: "code"}); err != nil || !first {
 		t.Fatalf("SMlate: first=%v err=%v", first, err)
 	}
 	record(t, db, 450, 700, at) // SMlate is in a sealed generation now
-	if err := db.FinishInbound(context.Background(), "SMlate", "late reply"); err != nil {
+	if err := db.AnswerInbound(context.Background(), "SMlate", lifeline.InboundOutbox, "late reply"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.FinishInbound(context.Background(), genSid(3), "not this"); err != nil {
+	if err := db.AnswerInbound(context.Background(), genSid(3), lifeline.InboundOutbox, "not this"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -171,7 +171,7 @@ func TestInboundPruneGenerations(t *testing.T) {
 	}
 	remembered(t, db, 250, 400)
 	for _, i := range []int{0, 120, 249, 400, 429} {
-		_, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Reply: fmt.Sprint("reply ", i)})
+		_, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", State: lifeline.InboundInline, Reply: fmt.Sprint("reply ", i)})
 		if err != nil || !first {
 			t.Fatalf("pruned sid %d: first=%v err=%v; want it forgotten", i, first, err)
 		}
@@ -319,7 +319,7 @@ func TestInboundMixedBatch(t *testing.T) {
 	at := time.Date(2022, 4, 9, 8, 0, 0, 0, time.UTC)
 	record(t, db, 0, 230, at) // generations 0 and 1 sealed or sealing, 2 current
 	msg := func(i int, reply string) *inboundWait {
-		return &inboundWait{m: &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Command: "status", Reply: reply, ReceivedAt: at}, done: make(chan struct{})}
+		return &inboundWait{m: &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000001", Command: "status", State: lifeline.InboundInline, Reply: reply, ReceivedAt: at}, done: make(chan struct{})}
 	}
 	var batch []*inboundWait
 	want := map[*inboundWait]string{} // "" for new, else the stored reply
@@ -366,7 +366,7 @@ func TestInboundMixedBatch(t *testing.T) {
 	}
 	remembered(t, db, 0, 230)
 	for i := 1000; i < 1170; i++ {
-		prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000002", Reply: "x"})
+		prev, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: genSid(i), From: "+8613800000002", State: lifeline.InboundInline, Reply: "x"})
 		if err != nil || first || prev == nil || prev.Reply != fmt.Sprint("reply ", i) {
 			t.Fatalf("sid %d again: prev=%+v first=%v err=%v", i, prev, first, err)
 		}
