@@ -20,6 +20,12 @@ type InboundMessage struct {
 	State      InboundState
 	Reply      string
 	ReceivedAt time.Time
+	// HeldUntil, on a Pending message being recorded, keeps answerers
+	// from claiming it until then: the webhook handler that records it
+	// composes its answer first (a command that acts is recorded before it
+	// acts, so a retry never acts again), and then records it with
+	// FinishInline if it still holds it.
+	HeldUntil time.Time
 }
 
 // InboundState is how an accepted message is answered. It is decided once
@@ -139,6 +145,11 @@ type MessageService interface {
 	// ClaimInbound leases up to n Pending messages, oldest first, to one
 	// answerer for a while, so that two answerers never compose the same.
 	ClaimInbound(ctx context.Context, worker string, n int, lease time.Duration) ([]InboundMessage, error)
+	// FinishInline records the inline answer of a Pending message that
+	// its handler recorded with HeldUntil held, and reports whether it
+	// still held it (an answerer claims it once the hold runs out, and
+	// then the answer goes through the outbox instead).
+	FinishInline(ctx context.Context, sid string, held time.Time, reply string) (bool, error)
 	// AnswerInbound records how a Pending message was answered (Outbox or
 	// Silent, with its reply). A message no longer Pending is left as it is.
 	AnswerInbound(ctx context.Context, sid string, state InboundState, reply string) error

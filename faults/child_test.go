@@ -71,11 +71,12 @@ func deliverLoop(ctx context.Context, db *store.DB) error {
 
 // sendLoop runs the outbox sender against a stand-in for Twilio.
 func sendLoop(ctx context.Context, db *store.DB) error {
-	tw, err := sms.NewTwilioClient("AC00000000000000000000000000000000", "faultstoken0123", os.Getenv("FAULTS_TWILIO"))
+	rest, err := sms.NewTwilioClient("AC00000000000000000000000000000000", "faultstoken0123", os.Getenv("FAULTS_TWILIO"))
 	if err != nil {
 		return err
 	}
-	s, err := sms.NewSender(sms.SenderConfig{Store: db, Twilio: tw, From: "+8610690000", Worker: "faults-sender",
+	tw := &sms.Twilio{REST: rest, AccountSid: "AC00000000000000000000000000000000", From: "+8610690000"}
+	s, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: tw, Worker: "faults-sender",
 		Batch: 10, Lease: time.Second, Poll: 5 * time.Millisecond, BackoffBase: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond, MaxAttempts: 1000})
 	if err != nil {
 		return err

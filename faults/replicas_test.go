@@ -126,7 +126,8 @@ func TestReplicasSendOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := sms.NewSender(sms.SenderConfig{Store: db, Twilio: client, From: "+8610690000", Worker: fmt.Sprintf("replica-%d", i),
+		tw := &sms.Twilio{REST: client, AccountSid: "AC00000000000000000000000000000000", From: "+8610690000"}
+		s, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: tw, Worker: fmt.Sprintf("replica-%d", i),
 			Batch: 5, Lease: 10 * time.Second, Poll: 5 * time.Millisecond, BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond, MaxAttempts: 1000})
 		if err != nil {
 			t.Fatal(err)

@@ -82,6 +82,27 @@ func (l *rateLimiter) take(key string, now time.Time) limitVerdict {
 	return limitVerdict{ok: true}
 }
 
+// unsay takes back what take said of a message for key that was not
+// answered as it said: the token it took, or the notice it gave (so the
+// next message over the limit is told instead).
+func (l *rateLimiter) unsay(key string, v limitVerdict) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.byKey[key]
+	if !ok {
+		return
+	}
+	b := e.Value.(*bucket)
+	switch {
+	case v.ok:
+		b.tokens = min(b.tokens+1, l.burst)
+	case v.notice:
+		// A notice is given only when none was within the window: none
+		// was, as far as the next message is concerned.
+		b.noticeAt = time.Time{}
+	}
+}
+
 // len returns how many numbers are remembered.
 func (l *rateLimiter) len() int {
 	l.mu.Lock()
@@ -89,30 +110,34 @@ func (l *rateLimiter) len() int {
 	return l.lru.Len()
 }
 
-// admission bounds the work in the process: at most inflight requests run,
-// at most queue more wait (each for at most wait), and anything past that
-// is turned away at once. Shedding early keeps the answers that are given
-// fast, instead of making everyone slow.
+// admission bounds the messages answered inline: at most inflight are
+// composed at once, and at most queue more wait (each for at most wait)
+// for a slot. A message that gets none is not refused: it is accepted and
+// answered through the outbox. So under a surge the work in the process
+// stays bounded and the answers given inline stay fast.
 type admission struct {
 	slots   chan struct{}
 	waiting atomic.Int64
 	queue   int64
 	wait    time.Duration
+	// full is when a message last found no slot (Unix ns), for /healthz.
+	full atomic.Int64
 }
 
 func newAdmission(inflight, queue int, wait time.Duration) *admission {
 	return &admission{slots: make(chan struct{}, inflight), queue: int64(queue), wait: wait}
 }
 
-// acquire takes a slot, or reports false when the process is full.
+// acquire takes a slot, or reports false when there is none to be had.
 func (a *admission) acquire(done <-chan struct{}) bool {
 	select {
 	case a.slots <- struct{}{}:
 		return true
 	default:
 	}
-	if a.waiting.Add(1) > a.queue {
+	if a.waiting.Add(1) > a.queue || a.wait <= 0 {
 		a.waiting.Add(-1)
+		a.full.Store(time.Now().UnixNano())
 		return false
 	}
 	defer a.waiting.Add(-1)
@@ -122,10 +147,22 @@ func (a *admission) acquire(done <-chan struct{}) bool {
 	case a.slots <- struct{}{}:
 		return true
 	case <-t.C:
-		return false
 	case <-done:
-		return false
 	}
+	a.full.Store(time.Now().UnixNano())
+	return false
 }
 
 func (a *admission) release() { <-a.slots }
+
+// load is how many slots are taken and how many messages wait for one.
+func (a *admission) load() (inUse, waiting int) {
+	return len(a.slots), int(a.waiting.Load())
+}
+
+// saturated reports whether a message found no slot within the last
+// second.
+func (a *admission) saturated() bool {
+	at := a.full.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < time.Second
+}

@@ -2,151 +2,194 @@ package sms
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"sort"
-	"strconv"
-	"sync"
-	"sync/atomic"
+	"net/http"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// latencyBuckets are the upper bounds, in seconds, of the request latency
-// histogram.
-var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+// latencyBuckets are the upper bounds, in seconds, of the handler's
+// latency histogram: fine below 50 ms, where the gateway's answers belong.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-// metrics counts what the gateway does, for GET /metrics in the Prometheus
-// text format. Written by hand: a few counters do not need a dependency.
+// metrics is what GET /metrics shows, with the Go runtime's and the
+// process's own metrics that operators expect beside them.
 type metrics struct {
-	requests sync.Map // [2]string{command, outcome} → *atomic.Uint64
-	voice    sync.Map // step → *atomic.Uint64
+	reg *prometheus.Registry
 
-	buckets  []atomic.Uint64 // per latencyBuckets, plus +Inf
-	latSumNS atomic.Int64
-	latCount atomic.Uint64
-	shed     atomic.Uint64
-	badSig   atomic.Uint64
-	limited  atomic.Uint64
+	requests *prometheus.CounterVec // command, outcome
+	duration prometheus.Histogram
+	answers  *prometheus.CounterVec // path: inline, outbox
+	refused  *prometheus.CounterVec // reason: unsigned, malformed, too_large, slow_body, unstorable
+	shed     prometheus.Counter
+	badSig   prometheus.Counter
+	limited  prometheus.Counter
 	// limitNotices counts the limited messages told to wait (once per
 	// number and window); the rest of limited went unanswered.
-	limitNotices atomic.Uint64
-	// unknownZh and unknownEn count the messages that were no command, by
-	// the language they were answered in (with the help text): what people
-	// type that the parser does not yet understand.
-	unknownZh, unknownEn atomic.Uint64
-	sent                 atomic.Uint64
-	sendFail             atomic.Uint64
-	sendRetry            atomic.Uint64
-	callbacks            atomic.Uint64
+	limitNotices prometheus.Counter
+	// unknown counts the messages that were no command, by the language
+	// they were answered in (with the help text): what people type that
+	// the parser does not yet understand.
+	unknown   *prometheus.CounterVec // lang: zh, en
+	voice     *prometheus.CounterVec // step
+	conns     prometheus.Counter
+	spooled   prometheus.Counter
+	drained   prometheus.Counter
+	holding   prometheus.Counter
+	sent      prometheus.Counter
+	sendFail  prometheus.Counter
+	sendRetry prometheus.Counter
+	throttled prometheus.Counter
+	callbacks prometheus.Counter
 }
 
 func newMetrics() *metrics {
-	return &metrics{buckets: make([]atomic.Uint64, len(latencyBuckets)+1)}
+	reg := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		f(c)
+		return c
+	}
+	m := &metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_requests_total",
+			Help: "Inbound messages accepted, by command and outcome (ok, unknown, queued, replay, limited, spooled…)."}, []string{"command", "outcome"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_request_duration_seconds",
+			Help: "Time the webhook handler took for a signed message, from its start to its answer.", Buckets: latencyBuckets}),
+		answers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_answers_total",
+			Help: "Answers to texts, by the path they went: inline in the webhook's response, or through the outbox (counted when the provider accepts them)."}, []string{"path"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_refused_total",
+			Help: "Webhook requests refused before any store work, by reason."}, []string{"reason"}),
+	}
+	f(m.requests)
+	f(m.duration)
+	f(m.answers)
+	f(m.refused)
+	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_unrecognised_total",
+		Help: "Inbound messages that were no command (answered with the help text), by the language of the answer."}, []string{"lang"})
+	f(m.unknown)
+	for _, l := range []string{"en", "zh"} {
+		m.unknown.WithLabelValues(l) // both show, at 0 until counted
+	}
+	m.voice = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_voice_requests_total",
+		Help: "Voice line requests answered, by step (greet, repeat, next, code, office, end, invalid, stranger, busy, error)."}, []string{"step"})
+	f(m.voice)
+	m.shed = counter("lifeline_sms_shed_total", "Signed messages answered 503 because they could not be stored at all (store unreachable and the spool full or failing).")
+	m.badSig = counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong signature.")
+	m.limited = counter("lifeline_sms_rate_limited_total", "Inbound messages over the per-number limit (told to wait once per window, then unanswered).")
+	m.limitNotices = counter("lifeline_sms_rate_limit_notices_total", "Numbers over their limit told how long to wait.")
+	m.conns = counter("lifeline_sms_connections_refused_total", "Connections closed at once because their source address held its share already.")
+	m.spooled = counter("lifeline_sms_spooled_total", "Messages accepted into the local spool while the store was unreachable.")
+	m.drained = counter("lifeline_sms_spool_drained_total", "Spooled messages written to the store once it was back.")
+	m.holding = counter("lifeline_sms_holding_texts_total", "Holding texts sent to numbers whose answer waited too long for the store.")
+	m.sent = counter("lifeline_sms_sent_total", "Outbound messages accepted by the provider.")
+	m.sendFail = counter("lifeline_sms_send_failures_total", "Outbound messages that failed for good.")
+	m.sendRetry = counter("lifeline_sms_send_retries_total", "Outbound send attempts that will be retried.")
+	m.throttled = counter("lifeline_sms_send_throttled_total", "Sends the provider refused for the account's rate (429, 20429, 63018); the sender backs off.")
+	m.callbacks = counter("lifeline_sms_status_callbacks_total", "Delivery status callbacks recorded.")
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
-// request counts one answered inbound message.
+// request counts one accepted message and the handler's time on it.
 func (m *metrics) request(command, outcome string, d time.Duration) {
-	// A handful of (command, outcome) pairs exist: after the first of each,
-	// counting takes no lock.
-	k := [2]string{command, outcome}
-	c, ok := m.requests.Load(k)
-	if !ok {
-		c, _ = m.requests.LoadOrStore(k, new(atomic.Uint64))
-	}
-	c.(*atomic.Uint64).Add(1)
-	s := d.Seconds()
-	i := sort.SearchFloat64s(latencyBuckets, s)
-	m.buckets[i].Add(1)
-	m.latSumNS.Add(int64(d))
-	m.latCount.Add(1)
+	m.requests.WithLabelValues(command, outcome).Inc()
+	m.duration.Observe(d.Seconds())
 }
 
 // voiceStep counts one answered request of a call.
 func (m *metrics) voiceStep(step string) {
-	c, ok := m.voice.Load(step)
-	if !ok {
-		c, _ = m.voice.LoadOrStore(step, new(atomic.Uint64))
-	}
-	c.(*atomic.Uint64).Add(1)
+	m.voice.WithLabelValues(step).Inc()
 }
 
 // unrecognised counts a message that was no command, answered in l.
 func (m *metrics) unrecognised(l lifeline.Lang) {
+	lang := "zh"
 	if l == lifeline.En {
-		m.unknownEn.Add(1)
-	} else {
-		m.unknownZh.Add(1)
+		lang = "en"
+	}
+	m.unknown.WithLabelValues(lang).Inc()
+}
+
+// watch adds the gauges read at each scrape: the store's queues, the
+// spool, and the admission.
+func (m *metrics) watch(s *Server) {
+	m.reg.MustRegister(&gauges{s: s})
+}
+
+// gauges is a collector of what is read when /metrics is scraped. A read
+// of the store that fails (the store is away) leaves its gauges out
+// rather than reporting them wrong.
+type gauges struct{ s *Server }
+
+var (
+	descDepth    = prometheus.NewDesc("lifeline_sms_outbox_depth", "Outbound messages waiting to be sent (answers and notices).", nil, nil)
+	descWaiting  = prometheus.NewDesc("lifeline_sms_answers_waiting", "Accepted texts whose answer is not yet sent: pending in the inbound log or queued in the outbox.", nil, nil)
+	descOldest   = prometheus.NewDesc("lifeline_sms_oldest_waiting_answer_seconds", "How long the oldest accepted text without a sent answer has waited (0 when none waits).", nil, nil)
+	descSpool    = prometheus.NewDesc("lifeline_sms_spool_messages", "Messages in the local spool, waiting for the store.", nil, nil)
+	descSpoolB   = prometheus.NewDesc("lifeline_sms_spool_bytes", "Size of the local spool's files.", nil, nil)
+	descInUse    = prometheus.NewDesc("lifeline_sms_admission_in_use", "Messages being answered inline now.", nil, nil)
+	descQueued   = prometheus.NewDesc("lifeline_sms_admission_waiting", "Messages waiting for a slot to be answered inline.", nil, nil)
+	descStoreUp  = prometheus.NewDesc("lifeline_sms_store_up", "1 when the last write to the store succeeded, 0 while messages go to the spool.", nil, nil)
+	allGaugeDesc = []*prometheus.Desc{descDepth, descWaiting, descOldest, descSpool, descSpoolB, descInUse, descQueued, descStoreUp}
+)
+
+func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allGaugeDesc {
+		ch <- d
 	}
 }
 
-// write prints every metric; depth reads the outbox depth (it may fail,
-// and then the gauge is left out rather than reported wrong).
-func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Context) (int, error)) {
-	fmt.Fprintln(w, "# HELP lifeline_sms_requests_total Inbound messages answered, by command and outcome.")
-	fmt.Fprintln(w, "# TYPE lifeline_sms_requests_total counter")
-	counts := map[[2]string]uint64{}
-	var keys [][2]string
-	m.requests.Range(func(k, v any) bool {
-		key := k.([2]string)
-		counts[key] = v.(*atomic.Uint64).Load()
-		keys = append(keys, key)
-		return true
-	})
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i][0] != keys[j][0] {
-			return keys[i][0] < keys[j][0]
+func (g *gauges) Collect(ch chan<- prometheus.Metric) {
+	s := g.s
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if n, err := s.cfg.Store.OutboxDepth(ctx); err == nil {
+		gauge(descDepth, float64(n))
+	}
+	if b, err := s.cfg.Store.AnswerBacklog(ctx); err == nil {
+		gauge(descWaiting, float64(b.Waiting))
+		age := 0.0
+		if !b.Oldest.IsZero() {
+			age = max(0, s.cfg.Now().Sub(b.Oldest).Seconds())
 		}
-		return keys[i][1] < keys[j][1]
-	})
-	for _, k := range keys {
-		fmt.Fprintf(w, "lifeline_sms_requests_total{command=%q,outcome=%q} %d\n", k[0], k[1], counts[k])
+		gauge(descOldest, age)
 	}
+	if s.spool != nil {
+		n, size := s.spool.Stats()
+		gauge(descSpool, float64(n))
+		gauge(descSpoolB, float64(size))
+	}
+	inUse, waiting := s.admit.load()
+	gauge(descInUse, float64(inUse))
+	gauge(descQueued, float64(waiting))
+	up := 1.0
+	if s.storeDown() {
+		up = 0
+	}
+	gauge(descStoreUp, up)
+}
 
-	fmt.Fprintln(w, "# HELP lifeline_sms_request_duration_seconds Time to answer an inbound message.")
-	fmt.Fprintln(w, "# TYPE lifeline_sms_request_duration_seconds histogram")
-	var cum uint64
-	for i, le := range latencyBuckets {
-		cum += m.buckets[i].Load()
-		fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_bucket{le=\"%s\"} %d\n", strconv.FormatFloat(le, 'g', -1, 64), cum)
-	}
-	cum += m.buckets[len(latencyBuckets)].Load()
-	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", cum)
-	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_sum %s\n", strconv.FormatFloat(float64(m.latSumNS.Load())/1e9, 'g', -1, 64))
-	fmt.Fprintf(w, "lifeline_sms_request_duration_seconds_count %d\n", m.latCount.Load())
+// metricsHandler serves the registry in Prometheus's text format (or
+// OpenMetrics, when asked for).
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+}
 
-	counter := func(name, help string, v uint64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+// outcomeOf names how an accepted message was answered, for the requests
+// counter.
+func outcomeOf(st lifeline.InboundState) string {
+	switch st {
+	case lifeline.InboundPending:
+		return "queued"
+	case lifeline.InboundSilent:
+		return "silent"
 	}
-	fmt.Fprintln(w, "# HELP lifeline_voice_requests_total Voice line requests answered, by step (greet, repeat, next, code, office, end, invalid, stranger, busy, error).")
-	fmt.Fprintln(w, "# TYPE lifeline_voice_requests_total counter")
-	var steps []string
-	stepCounts := map[string]uint64{}
-	m.voice.Range(func(k, v any) bool {
-		steps = append(steps, k.(string))
-		stepCounts[k.(string)] = v.(*atomic.Uint64).Load()
-		return true
-	})
-	sort.Strings(steps)
-	for _, st := range steps {
-		fmt.Fprintf(w, "lifeline_voice_requests_total{step=%q} %d\n", st, stepCounts[st])
-	}
-	counter("lifeline_sms_shed_total", "Requests turned away with 503 because the gateway was full.", m.shed.Load())
-	counter("lifeline_sms_bad_signature_total", "Requests refused for a missing or wrong X-Twilio-Signature.", m.badSig.Load())
-	counter("lifeline_sms_rate_limited_total", "Inbound messages over the per-number limit (told to wait once per window, then unanswered).", m.limited.Load())
-	counter("lifeline_sms_rate_limit_notices_total", "Numbers over their limit told how long to wait.", m.limitNotices.Load())
-	fmt.Fprintf(w, "# HELP lifeline_sms_unrecognised_total Inbound messages that were no command (answered with the help text), by the language of the answer.\n# TYPE lifeline_sms_unrecognised_total counter\n")
-	fmt.Fprintf(w, "lifeline_sms_unrecognised_total{lang=\"en\"} %d\nlifeline_sms_unrecognised_total{lang=\"zh\"} %d\n", m.unknownEn.Load(), m.unknownZh.Load())
-	counter("lifeline_sms_sent_total", "Outbound messages accepted by Twilio.", m.sent.Load())
-	counter("lifeline_sms_send_failures_total", "Outbound messages that failed for good.", m.sendFail.Load())
-	counter("lifeline_sms_send_retries_total", "Outbound send attempts that will be retried.", m.sendRetry.Load())
-	counter("lifeline_sms_status_callbacks_total", "Delivery status callbacks recorded.", m.callbacks.Load())
-	if depth != nil {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if n, err := depth(ctx); err == nil {
-			fmt.Fprintf(w, "# HELP lifeline_sms_outbox_depth Outbound messages waiting to be sent.\n# TYPE lifeline_sms_outbox_depth gauge\nlifeline_sms_outbox_depth %d\n", n)
-		}
-	}
+	return "ok"
 }

@@ -9,7 +9,7 @@ import "net/http"
 func (s *Server) Mount(pattern string, h http.Handler, maxBody int64) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.admit.acquire(r.Context().Done()) {
-			s.metrics.shed.Add(1)
+			s.metrics.refused.WithLabelValues("busy").Inc()
 			w.Header().Set("Retry-After", "30")
 			w.Header().Set("Connection", "close")
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -39,7 +39,7 @@ func TestScanQueuesNotices(t *testing.T) {
 	if n := scan(); n != 0 {
 		t.Fatalf("a second scan queued %d more", n)
 	}
-	msgs, err := db.ClaimOutbox(ctx, "test", 10, time.Minute)
+	msgs, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "test", Max: 10, Lease: time.Minute})
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("outbox: %v %v", msgs, err)
 	}
@@ -61,7 +61,7 @@ func TestScanQueuesNotices(t *testing.T) {
 	if n := scan(); n != 0 {
 		t.Fatalf("expiry reminder queued again: %d", n)
 	}
-	msgs, _ = db.ClaimOutbox(ctx, "test", 10, time.Minute)
+	msgs, _ = db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "test", Max: 10, Lease: time.Minute})
 	if len(msgs) != 1 || msgs[0].Kind != "expiry" || !strings.HasPrefix(msgs[0].Body, "张*丰 的纸质离线码将于4/11到期") {
 		t.Fatalf("expiry notice %+v", msgs)
 	}

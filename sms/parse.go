@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -199,4 +200,45 @@ func reduce(s string) string {
 		return "?"
 	}
 	return b.String()
+}
+
+// Acts reports whether the command changes something (notifications off
+// or on, a paper code requested), rather than only reading.
+func (c Command) Acts() bool {
+	return c.Kind == KindStop || c.Kind == KindStart || c.Kind == KindCode
+}
+
+// Encode writes the command as the inbound log keeps it (kind, page,
+// language: status/2/zh), so the answer can be composed later, by the
+// answerer or after a restart, without keeping what was typed (which may
+// hold someone's ID number).
+func (c Command) Encode() string {
+	return c.Kind.String() + "/" + strconv.Itoa(c.Page) + "/" + string(c.Lang)
+}
+
+// DecodeCommand reads what Encode wrote. A bare kind (as versions before
+// Encode stored it) reads as its first page in Chinese; anything unknown
+// is KindUnknown, which gets the help text.
+func DecodeCommand(s string) Command {
+	kind, rest, _ := strings.Cut(s, "/")
+	page, lang, _ := strings.Cut(rest, "/")
+	c := Command{Kind: KindUnknown, Lang: lifeline.Zh}
+	for k := KindUnknown; k <= KindStart; k++ {
+		if k.String() == kind {
+			c.Kind = k
+		}
+	}
+	if l, err := lifeline.ParseLang(lang); err == nil && lang != "" {
+		c.Lang = l
+	}
+	if n, err := strconv.Atoi(page); err == nil && n >= 1 && n <= 9 {
+		c.Page = n
+	}
+	if c.Kind == KindStatus && c.Page == 0 {
+		c.Page = 1
+	}
+	if c.Kind != KindStatus {
+		c.Page = 0
+	}
+	return c
 }

@@ -231,3 +231,9 @@ func maskedName(name string) string {
 	}
 	return s
 }
+
+// holdingText tells a person whose answer waits for the store that their
+// text arrived and the answer will come: one per number per outage.
+func holdingText(l lifeline.Lang) string {
+	return l.Pick("短信已收到，系统正忙，稍后回复您，请勿重复发送。", "Got your text. The system is busy; we will answer soon, no need to resend.")
+}

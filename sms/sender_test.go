@@ -141,16 +141,23 @@ func (s *twilioStandIn) counts() (posts, lists int, created []standInMessage) {
 	return s.posts, s.lists, append([]standInMessage(nil), s.created...)
 }
 
+// standInTwilio is the Twilio provider, sending through the stand-in at
+// apiURL.
+func standInTwilio(t testing.TB, apiURL string) *sms.Twilio {
+	t.Helper()
+	rest, err := sms.NewTwilioClient(testAccount, testToken, apiURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sms.Twilio{REST: rest, AccountSid: testAccount, From: sendingNumber}
+}
+
 // newTestSender builds a sender against the stand-in with a fake clock
 // shared with the store.
 func newTestSender(t *testing.T, db *store.DB, api *twilioStandIn, clock *testClock) *sms.Sender {
 	t.Helper()
-	tw, err := sms.NewTwilioClient(testAccount, testToken, api.ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db.Now = clock.Now
-	s, err := sms.NewSender(sms.SenderConfig{Store: db, Twilio: tw, From: sendingNumber, Now: clock.Now,
+	s, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: standInTwilio(t, api.ts.URL), Now: clock.Now,
 		Lease: time.Minute, MaxAttempts: 4, BackoffBase: time.Second, BackoffMax: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -335,12 +342,13 @@ func runCrashChild() int {
 		return 1
 	}
 	defer db.Close()
-	tw, err := sms.NewTwilioClient(testAccount, testToken, os.Getenv(crashAPIEnv))
+	rest, err := sms.NewTwilioClient(testAccount, testToken, os.Getenv(crashAPIEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	s, err := sms.NewSender(sms.SenderConfig{Store: db, Twilio: tw, From: sendingNumber, Batch: 4, Lease: time.Second, Poll: 20 * time.Millisecond})
+	tw := &sms.Twilio{REST: rest, AccountSid: testAccount, From: sendingNumber}
+	s, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: tw, Batch: 4, Lease: time.Second, Poll: 20 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

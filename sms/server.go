@@ -2,21 +2,22 @@ package sms
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	lifeline "github.com/lifeline-health/lifeline"
-	"github.com/twilio/twilio-go/twiml"
 	"golang.org/x/net/netutil"
 )
 
@@ -35,16 +36,24 @@ type Store interface {
 // Config configures a Server. Zero values get the defaults noted.
 type Config struct {
 	Store Store
+	// Webhook reads and answers the provider's webhook. Default: Twilio's,
+	// with AuthToken, Insecure and PublicURL.
+	Webhook Webhook
 	// AuthToken is the Twilio auth token that signs webhooks and
 	// authenticates outbound calls. Empty only with Insecure.
 	AuthToken string
-	// Insecure accepts unsigned webhooks (local development only).
+	// Insecure accepts unsigned webhooks (local development only: Serve
+	// then listens on loopback only).
 	Insecure bool
 	// PublicURL is the URL Twilio calls, e.g. https://sms.example.org: its
 	// scheme, host and port are what Twilio signed.
 	PublicURL string
-	// Sender delivers the outbox; nil runs no sender.
+	// Sender delivers the outbox (answers, then notices); nil runs no
+	// sender, and answers wait in the outbox for a replica that has one.
 	Sender *Sender
+	// Spool keeps the messages accepted while the store cannot take them;
+	// nil keeps none, and such a message is answered 503.
+	Spool *Spool
 	// Log receives one line per notable event, phones masked. Default: discard.
 	Log *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -53,27 +62,45 @@ type Config struct {
 	Location *time.Location
 	// StaleAfter marks a status older than this with its age. Default 24h.
 	StaleAfter time.Duration
-	// MaxInFlight requests run at once (default 256); MaxQueue more wait up
-	// to QueueWait (default 256, 100ms); the rest get 503 at once. Most of
-	// a request's time in flight is spent waiting for a group commit or a
-	// group read, not on a CPU, and the more requests share one the less
-	// each costs: too few in flight and the CPUs sit idle while every
-	// request waits for its commit at the gateway's busiest (bench sms
-	// shows it). Each costs a goroutine and a few kilobytes.
+	// InlineBudget is how long a message's answer may take to compose and
+	// still go back in the webhook's response (default 300ms); past it the
+	// message is answered through the outbox. Negative: always through the
+	// outbox.
+	InlineBudget time.Duration
+	// MaxInFlight messages are composed inline at once (default 128), and
+	// MaxQueue more may wait up to QueueWait for a slot (default 64,
+	// 20ms): a message that finds no slot is accepted all the same and
+	// answered through the outbox, so under a surge the gateway's work in
+	// flight stays bounded without refusing anyone.
 	MaxInFlight int
 	MaxQueue    int
 	QueueWait   time.Duration
-	// MaxBody is the largest request body read (default 32 KiB).
-	MaxBody int64
+	// MaxBody is the largest request body read (default 32 KiB), within
+	// BodyTimeout of the handler's start (default 2 s): the body is read
+	// before any slot is taken, so a body sent a byte at a time holds a
+	// connection for that long at most, and nothing else.
+	MaxBody     int64
+	BodyTimeout time.Duration
+	// AcceptTimeout bounds the wait for the store to record a message
+	// (default 5 s); past it the message goes to the spool.
+	AcceptTimeout time.Duration
 	// MaxConns is how many connections Serve holds open at once (default
 	// 2048); more wait in the kernel's accept queue, so a flood of
-	// connections cannot grow memory without bound.
-	MaxConns int
+	// connections cannot grow memory without bound. MaxConnsPerSource of
+	// them at most come from one address (default 256; negative: no cap).
+	MaxConns          int
+	MaxConnsPerSource int
+	// SeparateMetrics leaves GET /metrics off the webhook's handler, for
+	// a gateway that serves it on an internal address (ServeMetrics).
+	SeparateMetrics bool
 	// RateBurst replies per number, then one per RateRefill (default 5,
 	// 1 minute); RateNumbers numbers are remembered (default 100000).
 	RateBurst   int
 	RateRefill  time.Duration
 	RateNumbers int
+	// HoldAfter is how long a message may wait in the spool before its
+	// number gets one holding text (default 2 minutes; negative: never).
+	HoldAfter time.Duration
 	// ScanEvery is how often new results and expiring codes are looked for
 	// (default 1 minute); ExpiryWarning is how far ahead (default 72h).
 	ScanEvery     time.Duration
@@ -94,27 +121,35 @@ type Config struct {
 	// status to be texted before a text asking to call again goes in its
 	// place (default 15 minutes): see voiceBusy.
 	CallbackGrace time.Duration
-	// KeepInbound is how long a MessageSid is remembered, so that a retry
-	// gets the same reply (default 48h; Twilio retries within minutes).
-	// Older ones are forgotten once an hour.
+	// KeepInbound is how long an answered MessageSid is remembered, so that
+	// a retry gets the same answer (default 48h; Twilio retries within
+	// minutes). Older ones are forgotten once an hour.
 	KeepInbound time.Duration
 }
 
 // Server is the SMS gateway.
 type Server struct {
 	cfg     Config
-	public  *url.URL
+	webhook Webhook
 	log     *slog.Logger
 	limiter *rateLimiter
 	admit   *admission
 	metrics *metrics
 	mux     *http.ServeMux
+	spool   *Spool
+	worker  string
+	// down is when a write to the store last failed (Unix ns), 0 while
+	// the store takes writes: while it is set, messages go straight to
+	// the spool.
+	down atomic.Int64
+	// wake tells the answerer a message is pending.
+	wake chan struct{}
 	// langs is the numbers known to have texted in English (lang.go).
 	langs langMemory
 	// callbacks wakes callbackLoop when a busy call queues a text.
 	callbacks chan struct{}
 	// open counts the connections Serve holds; at MaxConns every answer
-	// closes its connection (see bounded).
+	// closes its connection (see handleInbound).
 	open atomic.Int64
 }
 
@@ -123,33 +158,83 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("sms: no store")
 	}
-	if cfg.AuthToken == "" && !cfg.Insecure {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 TWILIO_AUTH_TOKEN：无法校验 Twilio 签名（本地试用可加 --insecure-no-signature）",
-			"TWILIO_AUTH_TOKEN is not set, so Twilio signatures cannot be checked (for local trials add --insecure-no-signature)"))
+	if cfg.Webhook == nil {
+		if cfg.AuthToken == "" && !cfg.Insecure {
+			return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("未设置 TWILIO_AUTH_TOKEN：无法校验 Twilio 签名（本地试用可加 --insecure-no-signature）",
+				"TWILIO_AUTH_TOKEN is not set, so Twilio signatures cannot be checked (for local trials add --insecure-no-signature)"))
+		}
+		pub, err := url.Parse(cfg.PublicURL)
+		if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
+			return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--public-url 应为 Twilio 访问的地址，如 https://sms.example.org",
+				"--public-url must be the URL Twilio calls, such as https://sms.example.org"))
+		}
+		cfg.Webhook = &Twilio{AuthToken: cfg.AuthToken, Insecure: cfg.Insecure, Public: pub}
 	}
-	pub, err := url.Parse(cfg.PublicURL)
-	if err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" {
-		return nil, lifeline.Errorf(lifeline.EINVALID, lifeline.T("--public-url 应为 Twilio 访问的地址，如 https://sms.example.org",
-			"--public-url must be the URL Twilio calls, such as https://sms.example.org"))
+	defaults(&cfg)
+	b := make([]byte, 4)
+	rand.Read(b)
+	s := &Server{
+		cfg:     cfg,
+		webhook: cfg.Webhook,
+		log:     cfg.Log,
+		limiter: newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
+		admit:   newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
+		metrics: newMetrics(),
+		mux:     http.NewServeMux(),
+		spool:   cfg.Spool,
+		worker:  "answerer-" + hex.EncodeToString(b),
+		wake:    make(chan struct{}, 1),
+
+		callbacks: make(chan struct{}, 1),
 	}
+	s.metrics.watch(s)
+	if cfg.Sender != nil {
+		cfg.Sender.metrics = s.metrics
+		if cfg.Sender.log == nil {
+			cfg.Sender.log = s.log
+		}
+	}
+	s.mux.HandleFunc("POST /sms", s.handleInbound)
+	s.mux.HandleFunc("POST /sms/status", s.handleStatus)
+	// The voice line checks signatures as /sms does, and answers past
+	// capacity itself (handleVoice).
+	s.mux.HandleFunc("POST "+VoicePath, s.handleVoice)
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	if !cfg.SeparateMetrics {
+		s.mux.Handle("GET /metrics", s.metrics.handler())
+	}
+	return s, nil
+}
+
+// defaults fills in the zero values of cfg.
+func defaults(cfg *Config) {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
 		}
 	}
 	defD := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
-	def(&cfg.MaxInFlight, 256)
-	def(&cfg.MaxQueue, 256)
+	def(&cfg.MaxInFlight, 128)
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = 64
+	}
 	def(&cfg.RateBurst, 5)
 	def(&cfg.RateNumbers, 100000)
 	def(&cfg.MaxConns, 2048)
-	defD(&cfg.QueueWait, 100*time.Millisecond)
+	if cfg.MaxConnsPerSource == 0 {
+		cfg.MaxConnsPerSource = 256
+	}
+	defD(&cfg.QueueWait, 20*time.Millisecond)
+	defD(&cfg.InlineBudget, 300*time.Millisecond)
+	defD(&cfg.BodyTimeout, 2*time.Second)
+	defD(&cfg.AcceptTimeout, 5*time.Second)
 	defD(&cfg.RateRefill, time.Minute)
 	defD(&cfg.StaleAfter, 24*time.Hour)
+	defD(&cfg.HoldAfter, 2*time.Minute)
 	defD(&cfg.ScanEvery, time.Minute)
 	defD(&cfg.ExpiryWarning, 72*time.Hour)
 	defD(&cfg.KeepInbound, 48*time.Hour)
@@ -163,12 +248,6 @@ func NewServer(cfg Config) (*Server, error) {
 			*v.got = v.def
 		}
 	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 32 << 10
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	for _, t := range []struct{ got, def *lifeline.Text }{{&cfg.Advice.Yellow, &DefaultAdvice.Yellow}, {&cfg.Advice.Red, &DefaultAdvice.Red}} {
 		if t.got.Zh == "" {
 			t.got.Zh = t.def.Zh
@@ -177,70 +256,61 @@ func NewServer(cfg Config) (*Server, error) {
 			t.got.En = t.def.En
 		}
 	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 32 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Location == nil {
 		cfg.Location = lifeline.ChinaTime
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{
-		cfg:       cfg,
-		public:    pub,
-		log:       cfg.Log,
-		limiter:   newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
-		admit:     newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
-		metrics:   newMetrics(),
-		mux:       http.NewServeMux(),
-		callbacks: make(chan struct{}, 1),
-	}
-	if cfg.Sender != nil {
-		cfg.Sender.metrics = s.metrics
-		if cfg.Sender.log == nil {
-			cfg.Sender.log = s.log
-		}
-	}
-	s.mux.Handle("POST /sms", s.bounded(s.handleInbound))
-	s.mux.Handle("POST /sms/status", s.bounded(s.handleStatus))
-	// The voice line checks signatures as /sms does, and answers past
-	// capacity itself (handleVoice).
-	s.mux.HandleFunc("POST "+VoicePath, s.handleVoice)
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
-	return s, nil
 }
 
 // Handler returns the gateway's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Run does the background work until ctx ends: the outbox sender, the
-// scans that queue result and expiry notifications, and the status texts
-// the busy voice line promised.
+// MetricsHandler serves GET /metrics (see SeparateMetrics).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// Run does the background work until ctx ends: the answerer, the spool's
+// drain, the outbox sender, the scans that queue result and expiry
+// notifications, and the status texts the busy voice line promised.
 func (s *Server) Run(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.scanLoop(ctx)
-	}()
-	callbacks := make(chan struct{})
-	go func() {
-		defer close(callbacks)
-		s.callbackLoop(ctx)
-	}()
-	defer func() { <-callbacks }()
+	var wg sync.WaitGroup
+	for _, fn := range []func(context.Context){s.scanLoop, s.answerLoop, s.drainLoop, s.callbackLoop} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(ctx)
+		}()
+	}
 	if s.cfg.Sender != nil {
 		s.cfg.Sender.Run(ctx)
 	}
-	<-done
+	wg.Wait()
 	return nil
 }
 
-// Serve answers HTTP on ln (at most MaxConns connections at once) and runs
-// the background work until ctx ends, then stops taking requests, lets
-// those in flight finish (up to 10 s) and returns.
+// Serve answers HTTP on ln (at most MaxConns connections at once, and
+// MaxConnsPerSource from one address) and runs the background work until
+// ctx ends, then stops taking requests, lets those in flight finish (up to
+// 10 s) and returns. A gateway that checks no signatures serves only on
+// loopback.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.Insecure {
+		if err := CheckLoopback(ln.Addr().String()); err != nil {
+			return err
+		}
+	}
 	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler: s.Handler(),
+		// Twilio sends a request's headers and body at once; a caller that
+		// dribbles them holds a connection this long at most.
+		ReadHeaderTimeout: 3 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
 		// Idle keep-alive connections hold MaxConns slots: free them soon,
@@ -255,6 +325,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				s.open.Add(-1)
 			}
 		},
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -263,6 +334,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(bg)
 		s.Run(runCtx)
 	}()
+	ln = limitPerSource(ln, s.cfg.MaxConnsPerSource, s.metrics.conns.Inc)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(netutil.LimitListener(ln, s.cfg.MaxConns)) }()
 	var err error
@@ -283,54 +355,72 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// bounded admits a request only when there is room, reads at most MaxBody
-// of it, and checks its signature.
-func (s *Server) bounded(h func(w http.ResponseWriter, r *http.Request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.admit.acquire(r.Context().Done()) {
-			s.metrics.shed.Add(1)
-			w.Header().Set("Retry-After", "30")
-			// Give the connection back: a caller told to come back later
-			// must not keep one of the MaxConns slots meanwhile.
-			w.Header().Set("Connection", "close")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		defer s.admit.release()
-		if s.open.Load() >= int64(s.cfg.MaxConns) {
-			// Every slot is held and more callers wait in the kernel's
-			// accept queue: hand this connection back after the answer,
-			// or callers whose connections are in keep on getting served
-			// while those waiting outside time out.
-			w.Header().Set("Connection", "close")
-		}
-		if s.readSigned(w, r) {
-			h(w, r)
-		}
-	})
+// ServeMetrics serves GET /metrics alone on ln (an internal address)
+// until ctx ends.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.MetricsHandler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
-// readSigned reads at most MaxBody of a request's form and checks its
-// signature, answering the request itself (413, 400, 403) and reporting
-// false when it is not one to act on.
-func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) bool {
+// readForm reads a webhook's form: at most MaxBody, within BodyTimeout. It
+// answers a request it refuses (413, 408 or 400) and returns ok=false.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	if err := parsePostForm(r); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			return false
-		}
-		w.WriteHeader(http.StatusBadRequest)
-		return false
+	err := parsePostForm(r)
+	if err == nil {
+		return r.PostForm, true
 	}
-	if !s.cfg.Insecure && !ValidSignature(s.cfg.AuthToken, RequestURL(s.public, r.URL.RequestURI()), r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		s.metrics.badSig.Add(1)
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		s.metrics.refused.WithLabelValues("too_large").Inc()
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		s.metrics.refused.WithLabelValues("slow_body").Inc()
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestTimeout)
+	default:
+		s.metrics.refused.WithLabelValues("malformed").Inc()
+		w.WriteHeader(http.StatusBadRequest)
+	}
+	return nil, false
+}
+
+// verified reads a webhook's form and checks it comes from the provider,
+// answering and returning ok=false when not. No store work, and no slot,
+// is spent before both.
+func (s *Server) verified(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return nil, false
+	}
+	if !s.webhook.Verify(r, form) {
+		s.metrics.badSig.Inc()
+		s.metrics.refused.WithLabelValues("unsigned").Inc()
 		s.log.Warn("sms: refused a request with a missing or wrong signature", "path", r.URL.Path, "remote", r.RemoteAddr)
 		w.WriteHeader(http.StatusForbidden)
-		return false
+		return nil, false
 	}
-	return true
+	return form, true
+}
+
+// readSigned is verified for a handler that reads r.PostForm (the voice
+// line): it reports whether the request is one to act on, having answered
+// it otherwise.
+func (s *Server) readSigned(w http.ResponseWriter, r *http.Request) bool {
+	_, ok := s.verified(w, r)
+	return ok
 }
 
 // parsePostForm fills r.PostForm from a form-encoded body, as ParseForm
@@ -342,7 +432,7 @@ func parsePostForm(r *http.Request) error {
 	if !formEncoded(r.Header.Get("Content-Type")) {
 		return r.ParseForm()
 	}
-	body, err := io.ReadAll(r.Body) // at most MaxBody: see bounded
+	body, err := io.ReadAll(r.Body) // at most MaxBody: see readForm
 
 	if err != nil {
 		return err
@@ -362,271 +452,66 @@ func formEncoded(ct string) bool {
 	return rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t'
 }
 
-// handleInbound answers one inbound message with TwiML.
-func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	sid := r.PostForm.Get("MessageSid")
-	if sid == "" {
-		sid = r.PostForm.Get("SmsSid")
-	}
-	if sid == "" {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	from, err := lifeline.NormalizePhone(r.PostForm.Get("From"))
-	if err != nil {
-		from = ""
-	}
-	cmd := ParseFrom(r.PostForm.Get("Body"), from)
-	if cmd.Kind == KindUnknown {
-		s.metrics.unrecognised(cmd.Lang)
-	}
-	key := from
-	if key == "" {
-		// Not a phone number (a carrier's short code, say): limit it by
-		// what was sent, so it gets a bucket of its own.
-		key = "raw:" + r.PostForm.Get("From")
-	}
-	if v := s.limiter.take(key, s.cfg.Now()); !v.ok {
-		s.metrics.limited.Add(1)
-		s.metrics.request(cmd.Kind.String(), "limited", time.Since(start))
-		reply := ""
-		if v.notice {
-			reply = limitText(cmd.Lang, v.wait)
-			s.metrics.limitNotices.Add(1)
-			s.log.Warn("sms: rate limit reached, told to wait", "from", lifeline.MaskPhone(strings.TrimPrefix(key, "raw:")))
-		}
-		writeTwiML(w, reply)
-		return
-	}
-	reply, outcome := s.answer(r.Context(), sid, from, cmd)
-	writeTwiML(w, reply)
-	s.metrics.request(cmd.Kind.String(), outcome, time.Since(start))
-	if outcome != "error" {
-		s.rememberLang(r.Context(), from, cmd)
-	}
-}
-
-// answer works out the reply to a message, processing each MessageSid once:
-// a retried sid gets the reply stored the first time. Commands that change
-// something (a print request, an opt-out) record the sid before acting;
-// their actions are idempotent, so a sid that was recorded but never
-// answered (a crash in between) is simply processed again. Commands that
-// only read record the sid and their reply in one write.
-func (s *Server) answer(ctx context.Context, sid, from string, cmd Command) (reply, outcome string) {
-	l := cmd.Lang
-	in := &lifeline.InboundMessage{Sid: sid, From: from, Command: cmd.Kind.String(), ReceivedAt: s.cfg.Now()}
-	fail := func(err error) (string, string) {
-		s.log.Error("sms: cannot answer", "from", lifeline.MaskPhone(from), "command", cmd.Kind.String(), "err", err)
-		return busyText(l), "error"
-	}
-	acts := cmd.Kind == KindStop || cmd.Kind == KindStart || cmd.Kind == KindCode
-	if acts {
-		prev, first, err := s.cfg.Store.BeginInbound(ctx, in)
-		if err != nil {
-			return fail(err)
-		}
-		if !first && prev.Reply != "" {
-			return prev.Reply, "replay"
-		}
-	}
-	reply, outcome, err := s.compose(ctx, from, cmd)
-	if err != nil {
-		return fail(err)
-	}
-	if acts {
-		if err := s.cfg.Store.FinishInbound(ctx, sid, reply); err != nil {
-			return fail(err)
-		}
-		return reply, outcome
-	}
-	in.Reply = reply
-	prev, first, err := s.cfg.Store.BeginInbound(ctx, in)
-	if err != nil {
-		return fail(err)
-	}
-	if !first && prev.Reply != "" {
-		return prev.Reply, "replay"
-	}
-	if !first {
-		if err := s.cfg.Store.FinishInbound(ctx, sid, reply); err != nil {
-			return fail(err)
-		}
-	}
-	return reply, outcome
-}
-
-// compose builds the reply to cmd from phone and carries out what it asks.
-func (s *Server) compose(ctx context.Context, from string, cmd Command) (reply, outcome string, err error) {
-	l := cmd.Lang
-	switch cmd.Kind {
-	case KindStop, KindStart:
-		// Anyone may turn notifications to their own number off or on: the
-		// answer says nothing about anyone.
-		if from == "" {
-			return unknownText(l), "unknown", nil
-		}
-		if err := s.cfg.Store.SetOptOut(ctx, from, cmd.Kind == KindStop); err != nil {
-			return "", "", err
-		}
-		s.log.Info("sms: notifications "+cmd.Kind.String(), "from", lifeline.MaskPhone(from))
-		if cmd.Kind == KindStop {
-			return stopText(l), "ok", nil
-		}
-		return startText(l), "ok", nil
-	}
-	var people []*lifeline.Resident
-	if from != "" {
-		if people, err = s.cfg.Store.StatusByPhone(ctx, from); err != nil {
-			return "", "", err
-		}
-	}
-	if len(people) == 0 {
-		return unknownText(l), "unknown", nil
-	}
-	switch cmd.Kind {
-	case KindStatus:
-		pages := s.statusReplies(people, l)
-		if cmd.Page > len(pages) {
-			return noMoreText(l), "ok", nil
-		}
-		return pages[cmd.Page-1], "ok", nil
-	case KindCode:
-		for _, p := range people {
-			if err := s.cfg.Store.RequestPrint(ctx, &lifeline.PrintRequest{ResidentID: p.ID, Source: "sms", RequestedAt: s.cfg.Now()}); err != nil {
-				return "", "", err
-			}
-		}
-		names := whoLabels(people, l)
-		s.log.Info("sms: paper code requested", "from", lifeline.MaskPhone(from), "residents", len(people))
-		day := nextWorkingDay(s.cfg.Now(), s.cfg.Location)
-		return codeText(names, lifeline.Printable(people[0].Address.Community), day, l), "ok", nil
-	case KindHelp:
-		return helpText(l), "ok", nil
-	}
-	return helpText(l), "other", nil
-}
-
-// statusReplies is the status of people as SMS pages in l: each person a
-// line, told apart where masked names are alike, with the advice of a
-// yellow or red code where there is room.
-func (s *Server) statusReplies(people []*lifeline.Resident, l lifeline.Lang) []string {
-	now := s.cfg.Now()
-	who := whoLabels(people, l)
-	lines := make([]string, len(people))
-	var advice []string
-	for i, p := range people {
-		lines[i] = statusLine(who[i], p, l, now, s.cfg.StaleAfter, s.cfg.Location)
-		if a := s.cfg.Advice.For(p.Status.Color, l); a != "" {
-			if advice == nil {
-				advice = make([]string, len(people))
-			}
-			advice[i] = a
-		}
-	}
-	return statusPages(lines, advice, l)
-}
-
-// writeTwiML answers with a <Response>, holding one <Message> unless reply
-// is empty (no answer at all).
-func writeTwiML(w http.ResponseWriter, reply string) {
-	x, err := twimlMessage(reply)
-	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h["Content-Type"] = twimlContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(x))}
-	w.Write(x)
-}
-
-var twimlContentType = []string{"text/xml; charset=utf-8"}
-
-const (
-	twimlHead  = `<?xml version="1.0" encoding="UTF-8"?><Response><Message>`
-	twimlTail  = `</Message></Response>`
-	twimlEmpty = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
-)
-
-// twimlMessage is the TwiML twilio-go's writer makes for one <Message>
-// holding reply (or none when reply is empty). A reply that needs no
-// escaping, as every reply the gateway writes does, is framed directly;
-// anything else goes through twilio-go's writer. server_test.go checks
-// the two agree.
-func twimlMessage(reply string) ([]byte, error) {
-	if reply == "" {
-		return []byte(twimlEmpty), nil
-	}
-	if plainXMLText(reply) {
-		b := make([]byte, 0, len(twimlHead)+len(reply)+len(twimlTail))
-		b = append(b, twimlHead...)
-		b = append(b, reply...)
-		return append(b, twimlTail...), nil
-	}
-	x, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: reply}})
-	return []byte(x), err
-}
-
-// plainXMLText reports whether s is valid UTF-8 made only of characters
-// XML allows that no writer escapes in text: no & < > ' ", no control
-// characters but tab, newline and carriage return.
-func plainXMLText(s string) bool {
-	for _, r := range s {
-		switch {
-		case r == '&' || r == '<' || r == '>' || r == '\'' || r == '"':
-			return false
-		case r == '\t' || r == '\n' || r == '\r':
-		case r < 0x20:
-			return false
-		case r == utf8.RuneError:
-			// Invalid UTF-8 decodes to this too; let the writer decide.
-			return false
-		case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
-			return false
-		}
-	}
-	return true
-}
-
 // handleStatus records a delivery status callback.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	sid := r.PostForm.Get("MessageSid")
-	status := strings.ToLower(r.PostForm.Get("MessageStatus"))
-	if sid == "" || status == "" {
+	form, ok := s.verified(w, r)
+	if !ok {
+		return
+	}
+	d, ok := s.webhook.Delivery(form)
+	if !ok {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	if err := s.cfg.Store.RecordDelivery(r.Context(), sid, status, r.PostForm.Get("ErrorCode")); err != nil {
-		s.log.Error("sms: cannot record a delivery status", "status", status, "err", err)
+	if err := s.cfg.Store.RecordDelivery(r.Context(), d.ID, d.Status, d.ErrorCode); err != nil {
+		s.log.Error("sms: cannot record a delivery status", "status", d.Status, "err", err)
 		// Twilio retries a failed callback; the store will be back.
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	s.metrics.callbacks.Add(1)
-	if status == "failed" || status == "undelivered" {
-		s.log.Warn("sms: message not delivered", "to", lifeline.MaskPhone(r.PostForm.Get("To")), "error_code", r.PostForm.Get("ErrorCode"))
+	s.metrics.callbacks.Inc()
+	if d.Status == "failed" || d.Status == "undelivered" {
+		s.log.Warn("sms: message not delivered", "to", lifeline.MaskPhone(d.To), "error_code", d.ErrorCode)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleHealth answers 200 "ok", or 503 when the store does not answer a
-// ping within a second (a store without Ping is taken as up).
+// handleHealth says whether the gateway accepts messages: 200 while it
+// does, saying how ("ok"; "saturated" when messages find no slot to be
+// answered inline and go through the outbox; "store unavailable" while
+// they go to the spool), and 503 only when a message could not be stored
+// at all (the store is away and there is no spool, or it is full).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if p, ok := s.cfg.Store.(interface{ Ping(context.Context) error }); ok {
-		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		defer cancel()
-		if err := p.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "store unavailable")
-			return
+	storeUp := !s.storeDown()
+	if storeUp {
+		if p, ok := s.cfg.Store.(interface{ Ping(context.Context) error }); ok {
+			ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			storeUp = p.Ping(ctx) == nil
+			cancel()
 		}
 	}
-	fmt.Fprintln(w, "ok")
-}
-
-func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.write(r.Context(), w, s.cfg.Store.OutboxDepth)
+	var lines []string
+	if !storeUp {
+		if s.spool == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "store unavailable and no spool: messages cannot be accepted")
+			return
+		}
+		n, size := s.spool.Stats()
+		if size >= s.spool.max {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "store unavailable and the spool is full (%d messages): messages cannot be accepted\n", n)
+			return
+		}
+		lines = append(lines, fmt.Sprintf("store unavailable: accepting into the spool (%d messages, %d bytes)", n, size))
+	}
+	if s.admit.saturated() {
+		inUse, waiting := s.admit.load()
+		lines = append(lines, fmt.Sprintf("saturated: %d answering inline, %d waiting; new messages are accepted and answered through the outbox", inUse, waiting))
+	}
+	if len(lines) == 0 {
+		lines = []string{"ok"}
+	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }

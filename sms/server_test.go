@@ -443,7 +443,56 @@ func TestRateLimitTellsOnceThenGoesSilent(t *testing.T) {
 	}
 }
 
-// slowStore holds every status lookup until release is closed.
+// TestRateLimitNoticeIsTheAnswer: the message over the limit that is told
+// to wait has that notice for its answer, recorded as given inline: a
+// retry of it hears the notice again and counts no second notice, nothing
+// more goes through the outbox for it, and a retry of a message answered
+// before the limit gets its own answer without taking a token or the
+// notice another message is owed.
+func TestRateLimitNoticeIsTheAnswer(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	seedFamily(t, db)
+	g := newGateway(t, db, func(c *sms.Config) { c.RateBurst, c.RateRefill = 2, time.Minute })
+	first := g.textSid("SMlimit0000000000000000000000001", phone(1), "查询")
+	g.textSid("SMlimit0000000000000000000000002", phone(1), "查询")
+	if again := g.textSid("SMlimit0000000000000000000000001", phone(1), "查询"); again != first {
+		t.Fatalf("a retry over the limit: %q, want its answer %q", again, first)
+	}
+	const notice = "发得太频繁，请1分钟后再发。"
+	if got := g.textSid("SMlimit0000000000000000000000003", phone(1), "查询"); got != notice {
+		t.Fatalf("first message over the limit: %q, want the notice (a retry must not have taken it)", got)
+	}
+	if got := g.textSid("SMlimit0000000000000000000000003", phone(1), "查询"); got != notice {
+		t.Fatalf("a retry of the noticed message: %q, want the notice again", got)
+	}
+	if got := g.textSid("SMlimit0000000000000000000000004", phone(1), "查询"); got != "" {
+		t.Fatalf("the next message over the limit: %q, want silence", got)
+	}
+	prev, firstTime, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SMlimit0000000000000000000000003", From: phone(1), ReceivedAt: testNow})
+	if err != nil || firstTime || prev.State != lifeline.InboundInline || prev.Reply != notice {
+		t.Fatalf("the noticed message in the log: %+v, first=%v, %v; want answered inline with the notice", prev, firstTime, err)
+	}
+	prev, _, err = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SMlimit0000000000000000000000004", From: phone(1), ReceivedAt: testNow})
+	if err != nil || prev.State != lifeline.InboundSilent {
+		t.Fatalf("the silent message in the log: %+v, %v", prev, err)
+	}
+	if n, err := g.srv.AnswerOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("AnswerOnce = %d, %v: nothing over the limit is owed an answer", n, err)
+	}
+	if n, err := db.OutboxDepth(ctx); err != nil || n != 0 {
+		t.Fatalf("outbox depth %d, %v: a limited message got a second answer", n, err)
+	}
+	_, _, metrics := get(t, g.ts.URL+"/metrics")
+	for _, want := range []string{"lifeline_sms_rate_limited_total 2", "lifeline_sms_rate_limit_notices_total 1", `lifeline_sms_answers_total{path="inline"} 5`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+}
+
+// slowStore holds every status lookup until release is closed (or the
+// caller gives up).
 type slowStore struct {
 	*store.DB
 	entered chan struct{}
@@ -452,17 +501,27 @@ type slowStore struct {
 
 func (s *slowStore) StatusByPhone(ctx context.Context, p string) ([]*lifeline.Resident, error) {
 	s.entered <- struct{}{}
-	<-s.release
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return s.DB.StatusByPhone(ctx, p)
 }
 
-func TestOverloadShedsFast(t *testing.T) {
+// TestOverloadAnswersThroughTheOutbox: when every inline slot is busy, a
+// message is not refused: it is accepted at once with an empty response,
+// and its answer is queued in the outbox, once, under its MessageSid. A
+// retry of it gets nothing more, and the per-number limit is asked only
+// after the duplicate check.
+func TestOverloadAnswersThroughTheOutbox(t *testing.T) {
 	db := openStore(t)
 	seedFamily(t, db)
 	slow := &slowStore{DB: db, entered: make(chan struct{}, 10), release: make(chan struct{})}
 	g := newGateway(t, db, func(c *sms.Config) {
 		c.Store = slow
-		c.MaxInFlight, c.MaxQueue, c.QueueWait = 2, 1, 20*time.Millisecond
+		c.MaxInFlight, c.MaxQueue = 2, -1
+		c.InlineBudget = time.Minute
 		c.RateBurst = 100
 	})
 	var wg sync.WaitGroup
@@ -470,38 +529,131 @@ func TestOverloadShedsFast(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			code, _, _ := g.post("/sms", inbound(fmt.Sprintf("SMheld%d", i), phone(1), "查询"), true)
-			if code != 200 {
-				t.Errorf("held request %d: %d", i, code)
+			if got := g.textSid(fmt.Sprintf("SMheld%028d", i), phone(1), "查询"); !strings.Contains(got, "绿码") {
+				t.Errorf("held request %d: %q", i, got)
 			}
 		}(i)
 	}
 	<-slow.entered
 	<-slow.entered
-	// Both slots are busy: the next request waits its 20 ms in the queue,
-	// then is shed with 503 and Retry-After.
+	// Both slots are busy: the next message is accepted at once, empty.
+	const sid = "SMqueued0000000000000000000000001"
 	start := time.Now()
-	code, hdr, body := g.post("/sms", inbound("SMshed", phone(1), "查询"), true)
-	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || body != "" {
-		t.Fatalf("over capacity: %d %q %q", code, hdr.Get("Retry-After"), body)
+	if code, _, body := g.post("/sms", inbound(sid, phone(1), "查询"), true); code != 200 || replyText(t, body) != "" {
+		t.Fatalf("over capacity: %d %q", code, body)
 	}
 	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("shedding took %v", d)
+		t.Fatalf("accepting took %v", d)
 	}
-	// Health and metrics still answer while the gateway is full.
-	if code, _, _ := get(t, g.ts.URL+"/healthz"); code != 200 {
-		t.Fatalf("healthz: %d", code)
-	}
-	_, _, m := get(t, g.ts.URL+"/metrics")
-	if !strings.Contains(m, "lifeline_sms_shed_total 1") {
-		t.Fatalf("shed not counted:\n%s", m)
+	if code, _, body := get(t, g.ts.URL+"/healthz"); code != 200 || !strings.Contains(body, "saturated") {
+		t.Fatalf("healthz while saturated: %d %q", code, body)
 	}
 	close(slow.release)
 	wg.Wait()
+	ctx := context.Background()
+	if n, err := g.srv.AnswerOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("AnswerOnce = %d, %v; want the one pending message", n, err)
+	}
+	answer := outboxAnswer(t, db, sid)
+	if answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") || answer.Kind != lifeline.OutboxAnswer {
+		t.Fatalf("the queued answer: %+v", answer)
+	}
+	// Answering again adds nothing: the message is no longer pending.
+	if n, _ := g.srv.AnswerOnce(ctx); n != 0 {
+		t.Fatalf("a second AnswerOnce claimed %d", n)
+	}
+	// A retry, even from a number over its limit, gets an empty response
+	// and no second answer; the same sid from another number gets nothing.
+	g2 := newGateway(t, db, func(c *sms.Config) { c.RateBurst, c.RateRefill = 1, time.Hour })
+	g2.text(phone(1), "帮助") // uses the number's one token
+	if got := g2.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("retry of a queued message: %q", got)
+	}
+	if got := g2.textSid(sid, phone(2), "查询"); got != "" {
+		t.Fatalf("the sid from another number: %q", got)
+	}
+	if n, _ := db.OutboxDepth(ctx); n != 1 {
+		t.Fatalf("outbox depth %d after retries; want the one answer", n)
+	}
+	_, _, m := get(t, g.ts.URL+"/metrics")
+	for _, want := range []string{`lifeline_sms_requests_total{command="status",outcome="queued"} 1`, `lifeline_sms_answers_total{path="inline"} 2`,
+		"lifeline_sms_answers_waiting 1", "lifeline_sms_shed_total 0", "lifeline_sms_outbox_depth 1"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
+		}
+	}
 	// A body past the limit is refused without being read whole.
 	big := inbound("SMbig", phone(1), strings.Repeat("查", 20000))
 	if code, _, _ := g.post("/sms", big, true); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("huge body: %d", code)
+	}
+}
+
+// outboxAnswer reads the answer queued for a MessageSid, by queueing its
+// key again (which adds nothing).
+func outboxAnswer(t *testing.T, db *store.DB, sid string) lifeline.OutboxMessage {
+	t.Helper()
+	ctx := context.Background()
+	probe := &lifeline.OutboxMessage{To: "+8613800000000", Body: "probe", Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey(sid)}
+	if err := db.Enqueue(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	if !probe.CreatedAt.IsZero() {
+		t.Fatalf("no answer was queued for %s", sid)
+	}
+	got, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "probe", Max: 100, Lease: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got {
+		if m.ID == probe.ID {
+			return m
+		}
+	}
+	t.Fatalf("the answer to %s is not queued", sid)
+	return lifeline.OutboxMessage{}
+}
+
+// TestInlineBudget: an answer that takes longer than the budget goes
+// through the outbox, and a paper-code request is carried out once,
+// whichever path answers it.
+func TestInlineBudget(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	slow := &slowStore{DB: db, entered: make(chan struct{}, 10), release: make(chan struct{})}
+	g := newGateway(t, db, func(c *sms.Config) {
+		c.Store = slow
+		c.InlineBudget = 50 * time.Millisecond
+	})
+	for _, c := range []struct{ sid, body string }{{"SMbudget000000000000000000000001", "查询"}, {"SMbudget000000000000000000000002", "离线码"}} {
+		if got := g.textSid(c.sid, phone(1), c.body); got != "" {
+			t.Fatalf("%s: answered inline past the budget: %q", c.body, got)
+		}
+		<-slow.entered
+	}
+	close(slow.release)
+	ctx := context.Background()
+	// The paper-code request is held by its handler for a moment after
+	// its budget; then the answerer takes it.
+	deadline := time.Now().Add(10 * time.Second)
+	for answered := 0; answered < 2; {
+		n, err := g.srv.AnswerOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered += n
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 answered", answered)
+		}
+		if n == 0 {
+			time.Sleep(50 * time.Millisecond) // waiting for the hold to run out
+		}
+	}
+	if a := outboxAnswer(t, db, "SMbudget000000000000000000000002"); !strings.Contains(a.Body, "纸质码") {
+		t.Fatalf("paper-code answer: %q", a.Body)
+	}
+	if q, _ := db.PrintQueue(ctx, ""); len(q) != 2 {
+		t.Fatalf("%d print requests; want one each for the two people", len(q))
 	}
 }
 
@@ -514,7 +666,7 @@ func TestMetricsAndStatusCallback(t *testing.T) {
 	if err := db.Enqueue(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	claimed, _ := db.ClaimOutbox(ctx, "w", 1, time.Minute)
+	claimed, _ := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "w", Max: 1, Lease: time.Minute})
 	if len(claimed) != 1 {
 		t.Fatal("nothing claimed")
 	}
@@ -562,6 +714,9 @@ func get(t *testing.T, u string) (int, http.Header, string) {
 	return res.StatusCode, res.Header, b.String()
 }
 
+// TestHealthzFollowsTheStore: without a spool, a gateway whose store is
+// gone cannot accept a message: /healthz says 503, and so does the
+// webhook, the one 5xx a signed message can get.
 func TestHealthzFollowsTheStore(t *testing.T) {
 	db := openStore(t)
 	g := newGateway(t, db, nil)
@@ -572,9 +727,8 @@ func TestHealthzFollowsTheStore(t *testing.T) {
 	if code, _, _ := get(t, g.ts.URL+"/healthz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("healthz with the store closed: %d", code)
 	}
-	// A message still gets an answer: the busy text, not a crash or a 500.
-	if got := g.text(phone(1), "查询"); got != "系统繁忙，请过几分钟再发。" {
-		t.Fatalf("store down: %q", got)
+	if code, hdr, _ := g.post("/sms", inbound("SMnowhere", phone(1), "查询"), true); code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+		t.Fatalf("a message with nowhere to go: %d", code)
 	}
 }
 

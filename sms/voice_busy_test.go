@@ -91,7 +91,7 @@ func TestVoiceBusyTextsTheStatus(t *testing.T) {
 		if len(queued) != 1 || queued[0].To != phone(1) || !queued[0].NextAttemptAt.Equal(testNow.Add(15*time.Minute)) {
 			t.Fatalf("queued for busy calls: %+v, want one text to phone 1, due in 15 minutes", queued)
 		}
-		if due, err := db.ClaimOutbox(ctx, "test", 10, time.Minute); err != nil || len(due) != 0 {
+		if due, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "test", Max: 10, Lease: time.Minute}); err != nil || len(due) != 0 {
 			t.Fatalf("claimed while waiting for the status: %+v, %v", due, err)
 		}
 
@@ -99,7 +99,7 @@ func TestVoiceBusyTextsTheStatus(t *testing.T) {
 		if n, err := g.srv.AnswerCallbacks(ctx); err != nil || n != 1 {
 			t.Fatalf("AnswerCallbacks = %d, %v", n, err)
 		}
-		due, err := db.ClaimOutbox(ctx, "test", 10, time.Minute)
+		due, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "test", Max: 10, Lease: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestVoiceBusyNeverSilent(t *testing.T) {
 	g.call("/voice", phone(3)).said(t, "The line is very busy right now.", "We will text your status to this phone shortly.")
 	ctx := context.Background()
 	g.clock.Add(16 * time.Minute)
-	due, err := db.ClaimOutbox(ctx, "test", 10, time.Minute)
+	due, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "test", Max: 10, Lease: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ type inboundStore interface {
 	// answer records how a pending message was answered (see
 	// DB.AnswerInbound).
 	answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error
+	// finishInline records an inline answer if the hold is still held
+	// (see DB.FinishInline).
+	finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error)
 	// reopen turns an inline message from from back into a pending one
 	// (see DB.ReopenInbound).
 	reopen(ctx context.Context, sid, from string) error
@@ -97,6 +100,18 @@ func (db *DB) AnswerInbound(ctx context.Context, sid string, state lifeline.Inbo
 	return db.sids.answer(ctx, sid, state, reply)
 }
 
+// FinishInline records the inline answer of a pending message whose
+// handler recorded it with HeldUntil, if the hold is still the one it
+// took: an answerer that claimed the message after the hold ran out
+// changed it, and then the answer is the answerer's to give, through the
+// outbox. It reports whether the answer was recorded.
+func (db *DB) FinishInline(ctx context.Context, sid string, held time.Time, reply string) (bool, error) {
+	if held.IsZero() {
+		return false, lifeline.Errorf(lifeline.EINVALID, lifeline.T("缺少保留期限", "no hold to finish"))
+	}
+	return db.sids.finishInline(ctx, sid, ms(held), reply)
+}
+
 // ReopenInbound makes a message recorded as answered inline pending again,
 // when the response that was to carry the answer was never sent: the
 // gateway could not learn whether its record was committed and answered
@@ -165,8 +180,8 @@ func (t inboundTable) record(batch []*inboundWait) {
 	ctx, cancel := db.batchContext()
 	defer cancel()
 	now := ms(db.Now())
-	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at, state)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
+	insert, err := db.prepared(ctx, db.log, db.SQL(`INSERT INTO inbound_messages (sid, from_phone, command, reply, received_at, finished_at, state, claimed_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sid) DO NOTHING`))
 	if err == nil {
 		err = db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 			return t.insert(ctx, tx, tx.StmtContext(ctx, insert), batch, now)
@@ -191,7 +206,7 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 		if m.Reply != "" {
 			finished = now
 		}
-		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State))
+		res, err := ins.ExecContext(ctx, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State), ms(m.HeldUntil))
 		if err != nil {
 			return fmt.Errorf("insert inbound message: %w", err)
 		}
@@ -221,6 +236,17 @@ func (t inboundTable) answer(ctx context.Context, sid string, state lifeline.Inb
 		return db.unavailable(fmt.Errorf("answer inbound message: %w", err))
 	}
 	return nil
+}
+
+func (t inboundTable) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {
+	db := t.db
+	res, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = 1, reply = ?, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 0 AND claimed_until = ?`),
+		reply, ms(db.Now()), sid, held)
+	if err != nil {
+		return false, db.unavailable(fmt.Errorf("finish inbound message: %w", err))
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func (t inboundTable) reopen(ctx context.Context, sid, from string) error {

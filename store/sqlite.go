@@ -36,6 +36,18 @@ func sqliteDSN(path string) string {
 // change (see DB.log).
 func LogPath(path string) string { return path + "-log" }
 
+// SpoolDir is where the SMS gateway of the store named by dsn keeps, by
+// default, the messages it accepts while the store cannot take them (see
+// sms.Spool): beside a SQLite store (PATH-spool), whose disk it shares, or
+// lifeline-spool in the working directory of a replica of a PostgreSQL
+// store, which it does not.
+func SpoolDir(dsn string) string {
+	if IsPostgres(dsn) {
+		return "lifeline-spool"
+	}
+	return dsn + "-spool"
+}
+
 // logSchema is the schema of a SQLite store's log file. The tables are
 // those of migrations 0001 (audit_log) and 0003 (inbound_messages), which
 // PostgreSQL keeps in the store itself; the audit_log here has no foreign

@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS inbound_gens (
 // given the columns it lacks (see upgradeLog): only pending messages are
 // in the index, so a message answered at once costs no entry in it.
 // inbound_messages, read here but no longer written, keeps the shape
-// migration 0005 gives it in the store.
+// migration 0010 gives it in the store.
 const inboundLogIndexes = `CREATE INDEX IF NOT EXISTS inbound_log_pending ON inbound_log (id) WHERE state = 0;
 CREATE INDEX IF NOT EXISTS inbound_messages_pending ON inbound_messages (received_at) WHERE state = 0;`
 
@@ -519,16 +519,16 @@ func (l *inboundLog) insertFresh(ctx context.Context, tx *sql.Tx, one *sql.Stmt,
 	next := l.lastID + 1
 	for from := 0; from < len(fresh); from += inboundInsertRows {
 		part := fresh[from:min(from+inboundInsertRows, len(fresh))]
-		args := make([]any, 0, 8*len(part))
+		args := make([]any, 0, 9*len(part))
 		for _, w := range part {
 			m := w.m
 			finished := int64(0)
 			if m.Reply != "" {
 				finished = now
 			}
-			args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State))
+			args = append(args, l.cur.gen, m.Sid, m.From, m.Command, m.Reply, ms(m.ReceivedAt), finished, int(m.State), ms(m.HeldUntil))
 		}
-		res, err := execRows(ctx, tx, l.db.log, inboundInsertSQL, one, 8, args)
+		res, err := execRows(ctx, tx, l.db.log, inboundInsertSQL, one, 9, args)
 		if err != nil {
 			return fmt.Errorf("insert inbound message: %w", err)
 		}
@@ -581,7 +581,7 @@ const inboundInsertRows = 64
 
 // inboundInsertSQL inserts n messages into the log.
 func inboundInsertSQL(n int) string {
-	return `INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at, state) VALUES ` + tuples(n, 8)
+	return `INSERT INTO inbound_log (gen, sid, from_phone, command, reply, received_at, finished_at, state, claimed_until) VALUES ` + tuples(n, 9)
 }
 
 // inboundSealSQL writes n sids of a sealed generation.
@@ -669,6 +669,21 @@ func (l *inboundLog) answer(ctx context.Context, sid string, state lifeline.Inbo
 		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(state), reply, at, id)
 		return err
 	})
+}
+
+func (l *inboundLog) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {
+	at := ms(l.db.Now())
+	done := false
+	err := l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
+		res, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 1, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0 AND claimed_until = ?`, reply, at, id, held)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		done = n == 1
+		return err
+	})
+	return done, err
 }
 
 func (l *inboundLog) reopen(ctx context.Context, sid, from string) error {

@@ -176,7 +176,7 @@ func TestResultsRedRevokesAndNotifies(t *testing.T) {
 		if n, _ := db.OutboxDepth(ctx); n != 1 {
 			t.Fatalf("after a retry the outbox holds %d messages, want the 1 from before", n)
 		}
-		msgs, err := db.ClaimOutbox(ctx, "t", 10, time.Minute)
+		msgs, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "t", Max: 10, Lease: time.Minute})
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("claim: %v %v", msgs, err)
 		}

@@ -14,12 +14,16 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
 	"github.com/lifeline-health/lifeline/sshd"
+	"github.com/lifeline-health/lifeline/store"
 	"github.com/lifeline-health/lifeline/upstream"
 )
 
 // serveFlags are serve's settings.
 type serveFlags struct {
 	addr, public, from, service, upstream string
+	metricsAddr, spoolDir                 string
+	spoolMB                               int64
+	sendRate                              float64
 	insecure                              bool
 	cfg                                   sms.Config // the limits
 	desk                                  tuiFlags   // the staff screen over SSH
@@ -36,14 +40,38 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.StringVar(&f.service, "messaging-service", os.Getenv("TWILIO_MESSAGING_SERVICE_SID"), app.T("代替 --from 的 Twilio 消息服务 SID", "a Twilio messaging service SID instead of --from"))
 	fs.IntVar(&f.cfg.RateBurst, "rate-burst", 5, app.T("每个号码短时间内最多回复几条", "replies per number before the limit applies"))
 	fs.DurationVar(&f.cfg.RateRefill, "rate-refill", time.Minute, app.T("每个号码每隔多久多回复一条", "one more reply per number every"))
-	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 256, app.T("同时处理的请求数上限", "requests handled at once"))
-	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, app.T("排队等待的请求数上限，超出即回 503", "requests that may wait; past that, 503"))
+	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 128, app.T("同时当场作答的短信数上限", "messages answered inline at once"))
+	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 64, app.T("可稍候当场作答的短信数；其余照样收下，经发件箱回复", "messages that may wait to be answered inline; the rest are accepted all the same and answered through the outbox"))
+	fs.DurationVar(&f.cfg.InlineBudget, "inline-budget", 300*time.Millisecond, app.T("回复须在此时间内备好才当场作答，否则经发件箱回复（0：一律经发件箱）", "an answer ready within this goes back inline, otherwise through the outbox (0: always through the outbox)"))
+	fs.Float64Var(&f.sendRate, "send-rate", 1, app.T("发件箱每秒发送条数（整个账户，所有副本合计）：长号码约 1，短号码或多号码消息服务数十至数百", "messages a second the outbox sends for the account, all replicas together: about 1 for a long code, tens to hundreds for a short code or a Messaging Service"))
+	fs.StringVar(&f.spoolDir, "spool", "", app.T("数据库不可用时暂存短信的本地目录（默认：SQLite 库旁的 PATH-spool，PostgreSQL 时为当前目录下的 lifeline-spool）", "local directory for messages accepted while the store is unreachable (default: PATH-spool beside a SQLite store, lifeline-spool in the working directory with PostgreSQL)"))
+	fs.Int64Var(&f.spoolMB, "spool-max-mb", 256, app.T("暂存文件上限（MiB）", "the spool's size bound in MiB"))
+	fs.DurationVar(&f.cfg.HoldAfter, "hold-after", 2*time.Minute, app.T("短信因数据库不可用等待超过此时间，给该号码发一条“已收到，稍后回复”（0：不发）", "after a message has waited this long for the store, its number gets one holding text (0: never)"))
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", app.T("只在此内部地址提供 /metrics（默认与短信回调同一地址）", "serve /metrics on this internal address only (default: on --addr)"))
+	fs.IntVar(&f.cfg.MaxConnsPerSource, "max-conns-per-source", 256, app.T("同一来源地址最多同时占用的连接数（0：不限；经代理时应放宽）", "connections one source address may hold at once (0: no cap; raise it behind a proxy)"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	f.cfg.VoiceFlags(fs, app.Lang)
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
 	f.desk, f.ssh = addTUIFlags(app, fs), sshd.AddFlags(fs, app.Lang)
 	if err := app.parse(fs, args); err != nil {
 		return nil, err
+	}
+	if f.insecure {
+		if err := sms.CheckLoopback(f.addr); err != nil {
+			return nil, &usageError{msg: lifeline.ErrorMessage(err, app.Lang)}
+		}
+	}
+	if f.cfg.InlineBudget == 0 {
+		f.cfg.InlineBudget = -1 // always through the outbox
+	}
+	if f.cfg.HoldAfter == 0 {
+		f.cfg.HoldAfter = -1
+	}
+	if f.cfg.MaxConnsPerSource == 0 {
+		f.cfg.MaxConnsPerSource = -1
+	}
+	if f.sendRate < 0 || f.spoolMB < 1 {
+		return nil, app.usagef("--send-rate 不能为负，--spool-max-mb 至少为 1", "--send-rate cannot be negative and --spool-max-mb must be at least 1")
 	}
 	if f.public == "" {
 		if !f.insecure {
@@ -119,21 +147,34 @@ func runServe(ctx context.Context, app *App, args []string) error {
 func newGateway(app *App, db gatewayStore, f *serveFlags, token string, log *slog.Logger) (*sms.Server, error) {
 	cfg := f.cfg
 	cfg.Store, cfg.AuthToken, cfg.Insecure, cfg.PublicURL, cfg.Log = db, token, f.insecure, f.public, log
+	cfg.SeparateMetrics = f.metricsAddr != ""
 	account := os.Getenv("TWILIO_ACCOUNT_SID")
 	if account != "" && token != "" && (f.from != "" || f.service != "") {
-		tw, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
+		rest, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
 		if err != nil {
 			return nil, err
 		}
-		cfg.Sender, err = sms.NewSender(sms.SenderConfig{Store: db, Twilio: tw, From: f.from, MessagingServiceSid: f.service,
-			StatusCallback: f.base() + "/sms/status", Log: log})
+		tw := &sms.Twilio{REST: rest, AccountSid: account, From: f.from, MessagingServiceSid: f.service, StatusCallback: f.base() + "/sms/status"}
+		cfg.Sender, err = sms.NewSender(sms.SenderConfig{Store: db, Messenger: tw, Rate: f.sendRate, Log: log})
 		if err != nil {
 			return nil, err
 		}
 	} else {
 		fmt.Fprintln(app.Stderr, app.T(
-			"未设置 TWILIO_ACCOUNT_SID、TWILIO_AUTH_TOKEN 和发信号码（--from）：只回复短信，不发送通知；通知留在发件箱里。",
-			"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number (--from) are not all set: replying only; notifications wait in the outbox."))
+			"未设置 TWILIO_ACCOUNT_SID、TWILIO_AUTH_TOKEN 和发信号码（--from）：本副本只当场作答；经发件箱的回复与通知留在发件箱里，等有发信凭据的副本发送。",
+			"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number (--from) are not all set: this replica answers inline only; answers and notices in the outbox wait for a replica that can send."))
+	}
+	dir := f.spoolDir
+	if dir == "" {
+		dir = store.SpoolDir(app.DBPath)
+	}
+	sp, err := sms.OpenSpool(dir, f.spoolMB<<20)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Spool = sp
+	if n, _ := sp.Stats(); n > 0 {
+		fmt.Fprintf(app.Stderr, app.T("暂存目录 %s 中有 %d 条短信，数据库可用后写入并回复。\n", "%[2]d messages wait in the spool %[1]s; they are written to the store and answered once it takes them.\n"), dir, n)
 	}
 	srv, err := sms.NewServer(cfg)
 	if err != nil {
@@ -160,6 +201,15 @@ func listenAndServe(ctx context.Context, app *App, srv *sms.Server, f *serveFlag
 	fmt.Fprintf(app.Stdout, app.T("短信网关在 %[1]s 运行；Twilio 短信回调：%[2]s/sms，状态回调：%[2]s/sms/status，语音回调：%[2]s/voice。按 Ctrl-C 停止。\n",
 		"SMS gateway on %[1]s; Twilio webhooks: messaging %[2]s/sms, status callback %[2]s/sms/status, voice %[2]s/voice. Ctrl-C stops it.\n"),
 		ln.Addr(), f.base())
+	if f.metricsAddr != "" {
+		mln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+f.metricsAddr+"：地址被占用或不可用", "cannot listen on "+f.metricsAddr+": the address is busy or unavailable"))
+		}
+		go srv.ServeMetrics(ctx, mln)
+		fmt.Fprintf(app.Stdout, app.T("指标（/metrics）在 %s。\n", "metrics (/metrics) on %s\n"), mln.Addr())
+	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
