@@ -179,7 +179,7 @@ func (s *Server) drainLoop(ctx context.Context) {
 			if _, err := s.DrainOnce(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("sms: the store is still unavailable; messages wait in the spool", "dir", s.spool.Dir(), "err", err)
 			}
-			s.sendHolding(ctx)
+			s.SendHolding(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -266,15 +266,17 @@ func (s *Server) storeBack() {
 	}
 }
 
-// sendHolding sends one holding text to each number whose oldest message
+// SendHolding sends one holding text to each number whose oldest message
 // in the spool has waited HoldAfter, unless it got one since the spool was
-// last emptied. The mark is on disk before the text goes (a crash between
+// last emptied, and says how many it sent; the drain loop runs it every
+// second while messages wait in the spool. The mark is on disk before the text goes (a crash between
 // the two sends none rather than two); the real answer follows once the
 // store is back.
-func (s *Server) sendHolding(ctx context.Context) {
-	if s.cfg.HoldAfter < 0 || s.cfg.Sender == nil {
-		return
+func (s *Server) SendHolding(ctx context.Context) int {
+	if s.cfg.HoldAfter < 0 || s.cfg.Sender == nil || s.spool == nil {
+		return 0
 	}
+	sent := 0
 	now := s.cfg.Now()
 	seen := map[string]bool{}
 	for _, r := range s.spool.Waiting() {
@@ -287,15 +289,17 @@ func (s *Server) sendHolding(ctx context.Context) {
 		}
 		if err := s.spool.Append(SpoolRecord{Kind: 'h', From: r.From}); err != nil {
 			s.log.Error("sms: cannot mark a holding text", "err", err)
-			return
+			return sent
 		}
 		if err := s.cfg.Sender.SendNow(ctx, r.From, holdingText(DecodeCommand(r.Command).Lang)); err != nil {
 			if errors.Is(err, context.Canceled) {
-				return
+				return sent
 			}
 			s.log.Warn("sms: holding text not sent", "to", lifeline.MaskPhone(r.From), "err", err)
 			continue
 		}
 		s.metrics.holding.Inc()
+		sent++
 	}
+	return sent
 }

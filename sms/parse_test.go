@@ -176,3 +176,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCommandEncoding: what the inbound log keeps of a command reads back
+// as the same command; what earlier versions kept, and anything else,
+// reads as something the answerer can answer.
+func TestCommandEncoding(t *testing.T) {
+	for _, body := range []string{"查询", "2", "9", "STATUS", "帮助", "help", "离线码", "code", "退订", "STOP", "订阅", "start", "你好", "what"} {
+		c := Parse(body)
+		if got := DecodeCommand(c.Encode()); got != c {
+			t.Errorf("%q: %+v encoded %q reads back as %+v", body, c, c.Encode(), got)
+		}
+	}
+	for _, c := range []struct {
+		stored string
+		want   Command
+	}{
+		{"status", Command{Kind: KindStatus, Page: 1, Lang: lifeline.Zh}},
+		{"code", Command{Kind: KindCode, Lang: lifeline.Zh}},
+		{"", Command{Kind: KindUnknown, Lang: lifeline.Zh}},
+		{"status/99/xx", Command{Kind: KindStatus, Page: 1, Lang: lifeline.Zh}},
+		{"stop/3/en", Command{Kind: KindStop, Lang: lifeline.En}},
+	} {
+		if got := DecodeCommand(c.stored); got != c.want {
+			t.Errorf("DecodeCommand(%q) = %+v, want %+v", c.stored, got, c.want)
+		}
+	}
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	for _, s := range []string{"status/2/zh", "help/0/en", "status", "", "/", "code//"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := DecodeCommand(s)
+		if c.Kind == KindStatus && (c.Page < 1 || c.Page > 9) || c.Kind != KindStatus && c.Page != 0 {
+			t.Fatalf("%q reads as %+v", s, c)
+		}
+		if again := DecodeCommand(c.Encode()); again != c {
+			t.Fatalf("%q: %+v does not read back: %+v", s, c, again)
+		}
+	})
+}

@@ -461,3 +461,75 @@ func TestSenderCrashRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderThrottledAndPaced: refusals for the account's rate (HTTP 429,
+// Twilio 20429 and 63018) put the message back without using up its
+// attempts; the sender sends answers before notices, and no faster than
+// its rate.
+func TestSenderThrottledAndPaced(t *testing.T) {
+	db := openStore(t)
+	api := newTwilioStandIn(t)
+	api.configure(func(api *twilioStandIn) {
+		api.answer = func(n int) (int, int) {
+			switch n {
+			case 1:
+				return 429, 20429
+			case 2:
+				return 400, 63018
+			case 3:
+				return 429, 0
+			}
+			return 201, 0
+		}
+	})
+	clock := &testClock{t: testNow}
+	db.Now = clock.Now
+	s, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: standInTwilio(t, api.ts.URL), Now: clock.Now,
+		Lease: time.Minute, MaxAttempts: 2, BackoffBase: time.Second, ThrottleBase: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.Enqueue(ctx, &lifeline.OutboxMessage{To: phone(1), Body: "throttled", DedupeKey: "t1"}); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, db, s, clock)
+	if posts, _, created := api.counts(); posts != 4 || len(created) != 1 {
+		t.Fatalf("%d posts, %d created; want 3 throttled and 1 accepted, though MaxAttempts is 2", posts, len(created))
+	}
+	if got := stateOf(t, db, "t1"); got != lifeline.OutboxAccepted {
+		t.Fatalf("state %s", got)
+	}
+
+	// Paced at 2 a second: answers first.
+	paced, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: standInTwilio(t, api.ts.URL), Now: clock.Now, Rate: 2, Batch: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Enqueue(ctx, &lifeline.OutboxMessage{To: phone(2), Body: "notice", Kind: "result", DedupeKey: "n1"})
+	for i := range 3 {
+		db.Enqueue(ctx, &lifeline.OutboxMessage{To: phone(3), Body: fmt.Sprint("answer ", i), Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey(fmt.Sprint("SMp", i))})
+	}
+	sent := func() []string {
+		t.Helper()
+		if _, err := paced.SendBatch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, _, created := api.counts()
+		var out []string
+		for _, m := range created[1:] {
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	if got := sent(); fmt.Sprint(got) != "[answer 0 answer 1]" {
+		t.Fatalf("first second: %v", got)
+	}
+	if got := sent(); len(got) != 2 {
+		t.Fatalf("more sent within the same second: %v", got)
+	}
+	clock.Add(time.Second)
+	if got := sent(); fmt.Sprint(got) != "[answer 0 answer 1 answer 2 notice]" {
+		t.Fatalf("after a second: %v", got)
+	}
+}

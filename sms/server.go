@@ -499,7 +499,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		n, size := s.spool.Stats()
-		if size >= s.spool.max {
+		if s.spool.Full() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "store unavailable and the spool is full (%d messages): messages cannot be accepted\n", n)
 			return

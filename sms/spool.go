@@ -274,6 +274,14 @@ func (s *Spool) Stats() (messages int, bytes int64) {
 	return len(s.msgs), s.size
 }
 
+// Full reports whether the spool has no room for another message (a
+// record is some hundred bytes).
+func (s *Spool) Full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.max-s.size < 512
+}
+
 // Close closes the file.
 func (s *Spool) Close() error {
 	s.mu.Lock()

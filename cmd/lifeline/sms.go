@@ -53,7 +53,8 @@ func runSMS(ctx context.Context, app *App, args []string) error {
 		return err
 	}
 	if len(replies) == 0 {
-		fmt.Fprintln(app.Stderr, app.T("（没有回复：该号码短时间内发得太多，网关暂不回复）", "(no reply: this number sent too many messages in a short time, so the gateway stays silent)"))
+		fmt.Fprintln(app.Stderr, app.T("（网关已收下，没有当场回复：回复稍后经短信接口另发；若该号码短时间内发得太多，则不回复）",
+			"(accepted, no answer inline: the answer comes separately through the provider's API, or none if this number sent too many messages in a short time)"))
 		return nil
 	}
 	for _, m := range replies {
