@@ -174,6 +174,10 @@ type MessageService interface {
 	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxMessage, error)
 	// MarkAccepted records that the provider accepted a message.
 	MarkAccepted(ctx context.Context, id int64, providerID string) error
+	// MarkFound records the provider's id of a message found sent after
+	// its sender died, unless another message holds that id; it reports
+	// whether it did.
+	MarkFound(ctx context.Context, id int64, providerID string) (bool, error)
 	// MarkRetry puts a message back with the error and the next attempt time.
 	MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error
 	// MarkThrottled puts a message back for next without counting the

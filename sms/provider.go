@@ -41,10 +41,11 @@ type Messenger interface {
 	// Send hands one message to the provider and returns the provider's id
 	// for it. A refusal is a *SendError.
 	Send(ctx context.Context, to, body string) (id string, err error)
-	// FindSent returns the id of a message to to, with body, that the
-	// provider accepted since since, or "": whether a message that was
-	// being sent when the sender died was taken after all.
-	FindSent(ctx context.Context, to, body string, since time.Time) (id string, err error)
+	// FindSent returns the ids of the messages to to, with body, that the
+	// provider accepted since since, newest first: whether a message that
+	// was being sent when the sender died was taken after all (the sender
+	// takes the first that no other message holds).
+	FindSent(ctx context.Context, to, body string, since time.Time) (ids []string, err error)
 	// Account names the sending account: senders of one account share one
 	// rate (see lifeline.OutboxClaim).
 	Account() string

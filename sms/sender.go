@@ -29,9 +29,11 @@ type SenderConfig struct {
 	// takes them.
 	Rate float64
 	// Batch messages are claimed at a time (default 20) and leased for
-	// Lease (default 2 minutes, well over the HTTP timeout of 20 s).
-	Batch int
-	Lease time.Duration
+	// Lease (default 2 minutes, well over the HTTP timeout of 20 s), and
+	// Concurrency of them are sent at once (default 8).
+	Batch       int
+	Lease       time.Duration
+	Concurrency int
 	// Poll is the pause when the outbox is empty (default 1 s).
 	Poll time.Duration
 	// MaxAttempts before a message fails for good (default 8); retries wait
@@ -83,6 +85,9 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -152,30 +157,60 @@ func (s *Sender) pausedUntil() time.Time {
 	return s.paused
 }
 
-// SendBatch claims one batch and sends it, returning how many were claimed.
+// SendBatch claims one batch and sends it, Concurrency messages at a
+// time, returning how many were claimed. A provider's API answers a
+// create in a tenth of a second or more: one at a time, that alone would
+// cap the sender far below a short code's rate.
 func (s *Sender) SendBatch(ctx context.Context) (int, error) {
 	msgs, err := s.cfg.Store.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: s.cfg.Worker, Max: s.cfg.Batch, Lease: s.cfg.Lease,
 		Account: s.cfg.Messenger.Account(), Rate: s.cfg.Rate})
-	if err != nil {
+	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
-	for i, m := range msgs {
-		throttled, err := s.send(ctx, m)
-		if err != nil {
-			return len(msgs), err
+	var (
+		mu        sync.Mutex
+		first     error
+		throttled bool
+		next      int
+		wg        sync.WaitGroup
+	)
+	// take hands out the next message, answers first, until the account
+	// is throttled or a store error stops the batch.
+	take := func() (lifeline.OutboxMessage, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(msgs) || throttled || first != nil {
+			return lifeline.OutboxMessage{}, false
 		}
-		if throttled {
-			// The account is over its rate: the rest of the batch goes
-			// back, uncounted, for when the pause ends.
-			for _, rest := range msgs[i+1:] {
-				if err := s.cfg.Store.MarkThrottled(ctx, rest.ID, "paused: the account is over its rate", s.pausedUntil()); err != nil {
-					return len(msgs), err
+		next++
+		return msgs[next-1], true
+	}
+	for range min(s.cfg.Concurrency, len(msgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m, ok := take(); ok; m, ok = take() {
+				th, err := s.send(ctx, m)
+				mu.Lock()
+				throttled = throttled || th
+				if err != nil && first == nil {
+					first = err
 				}
+				mu.Unlock()
 			}
-			return len(msgs), nil
+		}()
+	}
+	wg.Wait()
+	if throttled && first == nil {
+		// The account is over its rate: the rest of the batch goes back,
+		// uncounted, for when the pause ends.
+		for _, rest := range msgs[next:] {
+			if err := s.cfg.Store.MarkThrottled(ctx, rest.ID, "paused: the account is over its rate", s.pausedUntil()); err != nil {
+				return len(msgs), err
+			}
 		}
 	}
-	return len(msgs), nil
+	return len(msgs), first
 }
 
 // send delivers one claimed message and records the outcome before moving
@@ -197,14 +232,20 @@ func (s *Sender) send(ctx context.Context, m lifeline.OutboxMessage) (throttled 
 		return false, s.cfg.Store.MarkFailed(ctx, m.ID, "gave up after "+fmt.Sprint(m.Attempts-1)+" attempts: "+m.Error)
 	}
 	if m.InDoubt {
-		id, err := s.cfg.Messenger.FindSent(ctx, m.To, m.Body, m.CreatedAt)
+		ids, err := s.cfg.Messenger.FindSent(ctx, m.To, m.Body, m.CreatedAt)
 		if err != nil {
 			return false, s.retry(ctx, m, fmt.Errorf("look for an earlier send: %w", err))
 		}
-		if id != "" {
-			s.logger().Warn("sms: message was accepted before a crash; not sending it again", "id", m.ID, "to", lifeline.MaskPhone(m.To))
-			s.accepted(m)
-			return false, s.cfg.Store.MarkAccepted(ctx, m.ID, id)
+		for _, id := range ids {
+			found, err := s.cfg.Store.MarkFound(ctx, m.ID, id)
+			if err != nil {
+				return false, err
+			}
+			if found {
+				s.logger().Warn("sms: message was accepted before a crash; not sending it again", "id", m.ID, "to", lifeline.MaskPhone(m.To))
+				s.accepted(m)
+				return false, nil
+			}
 		}
 	}
 	id, err := s.cfg.Messenger.Send(ctx, m.To, m.Body)

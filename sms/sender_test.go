@@ -502,7 +502,7 @@ func TestSenderThrottledAndPaced(t *testing.T) {
 	}
 
 	// Paced at 2 a second: answers first.
-	paced, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: standInTwilio(t, api.ts.URL), Now: clock.Now, Rate: 2, Batch: 10})
+	paced, err := sms.NewSender(sms.SenderConfig{Store: db, Messenger: standInTwilio(t, api.ts.URL), Now: clock.Now, Rate: 2, Batch: 10, Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

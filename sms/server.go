@@ -69,7 +69,7 @@ type Config struct {
 	InlineBudget time.Duration
 	// MaxInFlight messages are composed inline at once (default 128), and
 	// MaxQueue more may wait up to QueueWait for a slot (default 64,
-	// 20ms): a message that finds no slot is accepted all the same and
+	// negative for none; 20ms): a message that finds no slot is accepted all the same and
 	// answered through the outbox, so under a surge the gateway's work in
 	// flight stays bounded without refusing anyone.
 	MaxInFlight int
@@ -87,7 +87,7 @@ type Config struct {
 	// MaxConns is how many connections Serve holds open at once (default
 	// 2048); more wait in the kernel's accept queue, so a flood of
 	// connections cannot grow memory without bound. MaxConnsPerSource of
-	// them at most come from one address (default 256; negative: no cap).
+	// them at most come from one address (default 512; negative: no cap).
 	MaxConns          int
 	MaxConnsPerSource int
 	// SeparateMetrics leaves GET /metrics off the webhook's handler, for
@@ -226,7 +226,7 @@ func defaults(cfg *Config) {
 	def(&cfg.RateNumbers, 100000)
 	def(&cfg.MaxConns, 2048)
 	if cfg.MaxConnsPerSource == 0 {
-		cfg.MaxConnsPerSource = 256
+		cfg.MaxConnsPerSource = 512
 	}
 	defD(&cfg.QueueWait, 20*time.Millisecond)
 	defD(&cfg.InlineBudget, 300*time.Millisecond)

@@ -601,7 +601,7 @@ func outboxAnswer(t *testing.T, db *store.DB, sid string) lifeline.OutboxMessage
 	if !probe.CreatedAt.IsZero() {
 		t.Fatalf("no answer was queued for %s", sid)
 	}
-	got, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "probe", Max: 100, Lease: time.Millisecond})
+	got, err := db.ClaimOutbox(ctx, lifeline.OutboxClaim{Worker: "probe", Max: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

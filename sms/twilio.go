@@ -224,11 +224,11 @@ func twilioSendError(err error) error {
 	return e
 }
 
-// FindSent asks Twilio for a message to to with body created since since
-// (among the newest 200 to that number).
-func (t *Twilio) FindSent(_ context.Context, to, body string, since time.Time) (string, error) {
+// FindSent asks Twilio for the messages to to with body created since
+// since (among the newest 200 to that number).
+func (t *Twilio) FindSent(_ context.Context, to, body string, since time.Time) ([]string, error) {
 	if t.REST == nil {
-		return "", errors.New("no Twilio REST credentials")
+		return nil, errors.New("no Twilio REST credentials")
 	}
 	p := &api.ListMessageParams{}
 	p.SetTo(to)
@@ -241,8 +241,9 @@ func (t *Twilio) FindSent(_ context.Context, to, body string, since time.Time) (
 	p.SetLimit(200)
 	list, err := t.REST.Api.ListMessage(p)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	var ids []string
 	for _, x := range list {
 		if x.Sid == nil || x.Body == nil || strings.TrimSpace(*x.Body) != strings.TrimSpace(body) {
 			continue
@@ -252,7 +253,7 @@ func (t *Twilio) FindSent(_ context.Context, to, body string, since time.Time) (
 				continue
 			}
 		}
-		return *x.Sid, nil
+		ids = append(ids, *x.Sid)
 	}
-	return "", nil
+	return ids, nil
 }

@@ -162,11 +162,14 @@ func (db *DB) PruneInbound(ctx context.Context, before time.Time) (int64, error)
 	return db.sids.prune(ctx, ms(before))
 }
 
-// LoadInboundLog reads what the store keeps in memory of MessageSids, as
-// the first message would, so that a gateway started in a surge does it
-// before it listens. A SQLite store reads the sids of its log's newest
-// generations, in time proportional to the log; PostgreSQL has nothing to
-// read.
+// LoadInboundLog readies the store for a gateway that is starting: it
+// reads what the store keeps in memory of MessageSids, as the first
+// message would, so that a gateway started in a surge does it before it
+// listens. A SQLite store reads the sids of its log's newest generations,
+// in time proportional to the log, and gives back the leases the last
+// gateway held on pending messages and queued outbound ones (one gateway
+// serves a SQLite store, so that one is gone); PostgreSQL has nothing to
+// read, and its leases run out, as other replicas may hold them.
 func (db *DB) LoadInboundLog(ctx context.Context) error {
 	return db.sids.load(ctx)
 }

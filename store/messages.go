@@ -209,6 +209,31 @@ func (db *DB) MarkAccepted(ctx context.Context, id int64, providerID string) err
 	return db.outcome(ctx, id, `provider_id = ?, error = '', state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END`, providerID)
 }
 
+// MarkFound records, for a message that was being sent when its sender
+// died, the provider's id of a message found at the provider with the same
+// recipient and body, unless another message holds that id already, and
+// reports whether it did. Messages to one number often read the same (two
+// status answers), so a sent message found is taken by one of them only,
+// and the number gets as many of them as were queued.
+func (db *DB) MarkFound(ctx context.Context, id int64, providerID string) (bool, error) {
+	found := false
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.SQL(`UPDATE outbox SET provider_id = ?, error = '', state = CASE WHEN state = 'queued' THEN 'accepted' ELSE state END,
+			claimed_by = '', claimed_until = 0, sending = 0, in_doubt = 0, updated_at = ?
+			WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.provider_id = ? AND o.id <> ?)`), providerID, ms(db.Now()), id, providerID, id)
+		if err != nil {
+			return fmt.Errorf("update outbox message %d: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		found = n == 1
+		return err
+	})
+	if err != nil {
+		return false, db.unavailable(err)
+	}
+	return found, nil
+}
+
 // MarkRetry puts a message back in the queue for another attempt at next.
 func (db *DB) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
 	return db.outcome(ctx, id, `error = ?, next_attempt_at = ?`, errMsg, ms(next))

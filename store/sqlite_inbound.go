@@ -312,9 +312,11 @@ func (l *inboundLog) filterOf(ctx context.Context, tx *sql.Tx, q string, args ..
 }
 
 // load reads the log on first use (see DB.LoadInboundLog), and drops the
-// leases on pending messages: they were taken by a process that is gone,
-// as one process writes a SQLite log, and its messages are answered now
-// instead of when the leases run out.
+// leases on pending messages and on the outbox's queued ones: they were
+// taken by a process that is gone, as one gateway process serves a SQLite
+// store, and its messages are answered and sent now instead of when the
+// leases run out (a message that was being sent comes back in doubt, as
+// after any lease).
 func (l *inboundLog) load(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -322,6 +324,9 @@ func (l *inboundLog) load(ctx context.Context) error {
 		return err
 	}
 	if _, err := l.db.log.ExecContext(ctx, `UPDATE inbound_log SET claimed_until = 0 WHERE state = 0 AND claimed_until > 0`); err != nil {
+		return l.db.unavailable(err)
+	}
+	if _, err := l.db.w.ExecContext(ctx, `UPDATE outbox SET claimed_until = 0 WHERE state = 'queued' AND claimed_until > 0`); err != nil {
 		return l.db.unavailable(err)
 	}
 	return nil

@@ -48,7 +48,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.Int64Var(&f.spoolMB, "spool-max-mb", 256, app.T("暂存文件上限（MiB）", "the spool's size bound in MiB"))
 	fs.DurationVar(&f.cfg.HoldAfter, "hold-after", 2*time.Minute, app.T("短信因数据库不可用等待超过此时间，给该号码发一条“已收到，稍后回复”（0：不发）", "after a message has waited this long for the store, its number gets one holding text (0: never)"))
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", app.T("只在此内部地址提供 /metrics（默认与短信回调同一地址）", "serve /metrics on this internal address only (default: on --addr)"))
-	fs.IntVar(&f.cfg.MaxConnsPerSource, "max-conns-per-source", 256, app.T("同一来源地址最多同时占用的连接数（0：不限；经代理时应放宽）", "connections one source address may hold at once (0: no cap; raise it behind a proxy)"))
+	fs.IntVar(&f.cfg.MaxConnsPerSource, "max-conns-per-source", 512, app.T("同一来源地址最多同时占用的连接数（0：不限；经代理时应放宽）", "connections one source address may hold at once (0: no cap; raise it behind a proxy)"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	f.cfg.VoiceFlags(fs, app.Lang)
 	fs.StringVar(&f.upstream, "upstream", os.Getenv("LIFELINE_UPSTREAM_URL"), app.T("同时向此市级平台地址上送现场登记（环境变量 LIFELINE_UPSTREAM_URL，令牌 LIFELINE_UPSTREAM_TOKEN）", "also deliver on-site registrations to this platform URL (env LIFELINE_UPSTREAM_URL, token LIFELINE_UPSTREAM_TOKEN)"))
@@ -63,6 +63,9 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	}
 	if f.cfg.InlineBudget == 0 {
 		f.cfg.InlineBudget = -1 // always through the outbox
+	}
+	if f.cfg.MaxQueue == 0 {
+		f.cfg.MaxQueue = -1 // none wait: a message without a slot goes through the outbox
 	}
 	if f.cfg.HoldAfter == 0 {
 		f.cfg.HoldAfter = -1

@@ -16,6 +16,11 @@ ALTER TABLE outbox ADD COLUMN asked_at BIGINT NOT NULL DEFAULT 0;
 DROP INDEX outbox_due;
 CREATE INDEX outbox_due ON outbox (state, priority, next_attempt_at, id);
 
+-- A provider's message id belongs to one outbox message: a sender that
+-- looks for a message it may have sent before a crash cannot take another
+-- message's (answers to one number often read the same).
+CREATE UNIQUE INDEX outbox_provider_once ON outbox (provider_id) WHERE provider_id <> '';
+
 -- The sending rate of an account, shared by every sender on every
 -- replica: a token bucket in thousandths of a message.
 CREATE TABLE send_pace (
