@@ -221,9 +221,9 @@ func freeAddr(t *testing.T) string {
 
 // text is one signed message sent, and what came back.
 type text struct {
-	sid, from string
-	status    int    // 0: no answer (connection failed or timed out)
-	reply     string // the inline answer, "" for an empty <Response/>
+	sid, from, body string
+	status          int    // 0: no answer (connection failed or timed out)
+	reply           string // the inline answer, "" for an empty <Response/>
 }
 
 // texter plays Twilio's webhook: signed messages from bound phones, a
@@ -243,12 +243,16 @@ func newTexter(phones []string, conns int) *texter {
 		salt: fmt.Sprintf("%08x", rand.Uint32()), texts: map[string]*text{}}
 }
 
-// send posts one text to the gateway at addr and records what came back.
-func (x *texter) send(addr, sid, from string) *text {
+// send posts one 查询 to the gateway at addr and records what came back.
+func (x *texter) send(addr, sid, from string) *text { return x.sendBody(addr, sid, from, "查询") }
+
+// sendBody posts one text to the gateway at addr and records what came
+// back.
+func (x *texter) sendBody(addr, sid, from, body string) *text {
 	form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {intakeAccount}, "From": {from},
-		"To": {intakeFrom}, "Body": {"查询"}, "NumSegments": {"1"}}
+		"To": {intakeFrom}, "Body": {body}, "NumSegments": {"1"}}
 	target := "http://" + addr + "/sms"
-	tx := &text{sid: sid, from: from}
+	tx := &text{sid: sid, from: from, body: body}
 	req, _ := http.NewRequest("POST", target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Twilio-Signature", sms.Signature(intakeToken, target, form))
@@ -312,7 +316,7 @@ func (x *texter) retryUnanswered(addr string) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			x.send(addr, tx.sid, tx.from)
+			x.sendBody(addr, tx.sid, tx.from, tx.body)
 		}()
 	}
 	wg.Wait()
