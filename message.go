@@ -132,6 +132,8 @@ type OutboxClaim struct {
 // when the oldest of them has waited.
 type AnswerBacklog struct {
 	Waiting int
+	// Pending of them are not composed yet (the rest are in the outbox).
+	Pending int
 	Oldest  time.Time
 }
 

@@ -130,13 +130,14 @@ type gauges struct{ s *Server }
 var (
 	descDepth    = prometheus.NewDesc("lifeline_sms_outbox_depth", "Outbound messages waiting to be sent (answers and notices).", nil, nil)
 	descWaiting  = prometheus.NewDesc("lifeline_sms_answers_waiting", "Accepted texts whose answer is not yet sent: pending in the inbound log or queued in the outbox.", nil, nil)
+	descPending  = prometheus.NewDesc("lifeline_sms_answers_pending", "Accepted texts whose answer is not yet composed (the answerer's queue).", nil, nil)
 	descOldest   = prometheus.NewDesc("lifeline_sms_oldest_waiting_answer_seconds", "How long the oldest accepted text without a sent answer has waited (0 when none waits).", nil, nil)
 	descSpool    = prometheus.NewDesc("lifeline_sms_spool_messages", "Messages in the local spool, waiting for the store.", nil, nil)
 	descSpoolB   = prometheus.NewDesc("lifeline_sms_spool_bytes", "Size of the local spool's files.", nil, nil)
 	descInUse    = prometheus.NewDesc("lifeline_sms_admission_in_use", "Messages being answered inline now.", nil, nil)
 	descQueued   = prometheus.NewDesc("lifeline_sms_admission_waiting", "Messages waiting for a slot to be answered inline.", nil, nil)
 	descStoreUp  = prometheus.NewDesc("lifeline_sms_store_up", "1 when the last write to the store succeeded, 0 while messages go to the spool.", nil, nil)
-	allGaugeDesc = []*prometheus.Desc{descDepth, descWaiting, descOldest, descSpool, descSpoolB, descInUse, descQueued, descStoreUp}
+	allGaugeDesc = []*prometheus.Desc{descDepth, descWaiting, descPending, descOldest, descSpool, descSpoolB, descInUse, descQueued, descStoreUp}
 )
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
@@ -155,6 +156,7 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	if b, err := s.cfg.Store.AnswerBacklog(ctx); err == nil {
 		gauge(descWaiting, float64(b.Waiting))
+		gauge(descPending, float64(b.Pending))
 		age := 0.0
 		if !b.Oldest.IsZero() {
 			age = max(0, s.cfg.Now().Sub(b.Oldest).Seconds())

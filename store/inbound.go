@@ -148,7 +148,7 @@ func (db *DB) AnswerBacklog(ctx context.Context) (lifeline.AnswerBacklog, error)
 	if asked.Valid && asked.Int64 > 0 && (oldest == 0 || asked.Int64 < oldest) {
 		oldest = asked.Int64
 	}
-	return lifeline.AnswerBacklog{Waiting: n + queued, Oldest: fromMS(oldest)}, nil
+	return lifeline.AnswerBacklog{Waiting: n + queued, Pending: n, Oldest: fromMS(oldest)}, nil
 }
 
 // pruneBatch bounds one pruning transaction, so that forgetting a surge's

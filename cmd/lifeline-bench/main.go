@@ -35,7 +35,7 @@ type benchmark struct {
 var benchmarks = []benchmark{
 	{"print", lifeline.T("批量打印：端到端速率与仅 go-qrcode 的比值、内存", "batch printing: end-to-end rate against go-qrcode alone, memory"), runPrint},
 	{"ssh", lifeline.T("SSH 上的工作人员界面：多个会话同时输入查找时每次按键的延迟，每个会话的内存", "the staff screen over SSH: per-keystroke latency with many sessions typing searches at once, memory per session"), runSSH},
-	{"sms", lifeline.T("短信网关：与空白 net/http 处理器的吞吐量之比、80% 负载下的延迟、10 倍过载", "SMS gateway: throughput against a bare net/http handler, latency at 80% load, 10x overload"), runSMS},
+	{"sms", lifeline.T("短信网关：收下一条短信的 CPU 与空白 net/http 处理器之比、全程、10 倍过载下的处理器 p99、收下即作答、发件箱排空", "SMS gateway: CPU to take in a text against a bare net/http handler, the whole path, handler p99 at 10x overload, accepted = answered, the outbox drain"), runSMS},
 	{"verify", lifeline.T("离线核验：与裸 Ed25519 之比；吊销列表的大小与载入时间", "offline verification against bare Ed25519; the revocation list's size and load time"), runVerify},
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -88,4 +89,35 @@ func bucketBound(d time.Duration, after []histBucket) string {
 		return "> " + time.Duration(after[len(after)-2].le*float64(time.Second)).String()
 	}
 	return "≤ " + d.String()
+}
+
+// gauge reads one sample, named with its labels as the exposition writes
+// them, from a /metrics page.
+func gauge(metricsURL, name string) (float64, bool) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// waitGauge polls a gauge until it reads want (or limit passes, or ctx
+// ends) and returns how long that took.
+func waitGauge(ctx context.Context, metricsURL, name string, want float64, limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		if v, ok := gauge(metricsURL, name); ok && v == want {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -27,28 +29,33 @@ type smsFlags struct {
 	phones, conns, rounds int
 	duration, overload    time.Duration
 	body                  string
-	load                  float64
+	sendRate              float64
 	cpuprofile, lifeline  string
 }
 
+// benchAccount is the account the gateway sends answers from, to the
+// benchmark's stand-in for Twilio's REST API.
+const benchAccount = "AC0123456789abcdef0123456789abcdef"
+
 // runSMS measures the SMS gateway on loopback against a bare net/http
 // handler that answers a constant TwiML, in the same run and on the same
-// load generator: both run as child processes of this one (the real
-// `lifeline serve`, built from this source tree, on a seeded SQLite store,
+// load generator: all run as child processes of this one (the real
+// `lifeline serve`, built from this source tree, on seeded SQLite stores,
 // and this command again with --bare-serve), so each is measured as a
-// process of its own, memory included.
+// process of its own, memory included. Answers sent through the REST API
+// go to a stand-in for Twilio's in this process, which counts them.
 func runSMS(ctx context.Context, app *Bench, args []string) error {
 	fs := app.newFlagSet("sms")
 	var f smsFlags
 	fs.IntVar(&f.phones, "phones", 5000, app.T("绑定了居民的不同手机号数量", "distinct phones bound to residents"))
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, app.T("每个吞吐量阶段的时长", "length of each throughput phase"))
 	fs.DurationVar(&f.overload, "overload", 30*time.Second, app.T("10 倍过载阶段的时长", "length of the 10x overload phase"))
-	fs.IntVar(&f.rounds, "rounds", 4, app.T("最大吞吐量阶段分几轮交替测量空白处理器与网关（抵消机器上其他负载的起伏）", "rounds in which the maximum-throughput phase alternates between the bare handler and the gateway (evens out other load on the machine)"))
+	fs.IntVar(&f.rounds, "rounds", 4, app.T("第 1 阶段分几轮交替测量空白处理器与网关（抵消机器上其他负载的起伏）", "rounds in which phase 1 alternates between the bare handler and the gateway (evens out other load on the machine)"))
 	fs.IntVar(&f.conns, "conns", 256, app.T("测最大吞吐量时的并发连接数", "concurrent connections when measuring the maximum"))
 	fs.StringVar(&f.body, "text", "查询", app.T("发送的短信内容", "the text sent"))
 	bare := fs.String("bare-serve", "", app.T("（内部）在此地址运行空白处理器", "(internal) run the bare handler on this address"))
-	fs.Float64Var(&f.load, "load", 0.8, app.T("第 2 阶段的负载，占网关最大吞吐量的比例", "phase 2's load, as a fraction of the gateway's maximum"))
-	fs.StringVar(&f.cpuprofile, "cpuprofile", "", app.T("把网关在最大吞吐量阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over the maximum-throughput phase (warm-up included) to this file"))
+	fs.Float64Var(&f.sendRate, "send-rate", 500, app.T("网关发件箱的发送速率（条/秒），用于测排空时间", "the gateway's --send-rate, for the outbox's drain time"))
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", app.T("把网关在第 2 阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over phase 2 (warm-up included) to this file"))
 	fs.StringVar(&f.lifeline, "lifeline", "", app.T("要测的 lifeline 可执行文件（默认：从本源码树构建）", "the lifeline executable to measure (default: built from this source tree)"))
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,7 +63,7 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	if *bare != "" {
 		return serveBare(ctx, *bare)
 	}
-	if f.phones < 1 || f.duration <= 0 || f.overload <= 0 || f.conns < 1 || f.rounds < 1 || f.load <= 0 {
+	if f.phones < 1 || f.duration <= 0 || f.overload <= 0 || f.conns < 1 || f.rounds < 1 || f.sendRate <= 0 {
 		return app.usagef("参数必须为正", "the numbers must be positive")
 	}
 	if f.cpuprofile != "" && f.lifeline != "" {
@@ -75,22 +82,30 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	return r.measure(ctx, app, &f)
 }
 
-// smsRig is what the benchmark drives: the gateway and the bare handler,
-// running, and the load generator.
+// smsRig is what the benchmark drives: the bare handler, a gateway that
+// answers nothing inline (its intake alone: every text accepted and
+// answered later), the gateway as deployed (inline when it can, through
+// the outbox when not, sending to the REST stand-in), and the load
+// generator.
 type smsRig struct {
-	gw, bare       *child
-	gwAddr         string
-	gwURL, bareURL string
-	gen            *loadGen
+	bare, intake, gw          *child
+	gwAddr, intakeAddr        string
+	gwMetrics, intakeMetrics  string // each gateway's /metrics, on an address of its own
+	bareURL, intakeURL, gwURL string
+	rest                      *restCounter
+	gen                       *loadGen
 }
 
-// startSMSRig seeds the store, builds lifeline, and starts both servers.
+// startSMSRig seeds the stores, builds lifeline, and starts the servers.
 func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*smsRig, error) {
-	dbPath := filepath.Join(dir, "bench.db")
-	app.say("准备：%d 个绑定手机号的居民写入 %s …\n", "seeding %d residents with bound phones into %s …\n", f.phones, dbPath)
-	numbers, err := seedBenchPhones(ctx, dbPath, f.phones)
-	if err != nil {
-		return nil, err
+	var numbers []string
+	var err error
+	for _, name := range []string{"intake.db", "gateway.db"} {
+		path := filepath.Join(dir, name)
+		app.say("准备：%d 个绑定手机号的居民写入 %s …\n", "seeding %d residents with bound phones into %s …\n", f.phones, path)
+		if numbers, err = seedBenchPhones(ctx, path, f.phones); err != nil {
+			return nil, err
+		}
 	}
 	if f.cpuprofile != "" {
 		if f.cpuprofile, err = filepath.Abs(f.cpuprofile); err != nil {
@@ -100,7 +115,19 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 	}
 	exe := f.lifeline
 	if exe == "" {
-		if exe, err = buildLifeline(ctx, dir, f.cpuprofile); err != nil {
+		// The intake gateway is built without the profile: only the
+		// deployed one is profiled.
+		if exe, err = buildLifeline(ctx, dir, ""); err != nil {
+			return nil, err
+		}
+	}
+	profiled := exe
+	if f.cpuprofile != "" {
+		pdir := filepath.Join(dir, "profiled")
+		if err := os.Mkdir(pdir, 0o700); err != nil {
+			return nil, err
+		}
+		if profiled, err = buildLifeline(ctx, pdir, f.cpuprofile); err != nil {
 			return nil, err
 		}
 	}
@@ -108,62 +135,116 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 	if err != nil {
 		return nil, err
 	}
-	r := &smsRig{gen: newLoadGen(numbers, f.body, 4096)}
-	if r.gwAddr, err = freeAddr(); err != nil {
-		return nil, err
-	}
+	r := &smsRig{gen: newLoadGen(numbers, f.body, 4096), rest: &restCounter{}}
+	rest := httptest.NewServer(r.rest)
 	// The per-number limit is set out of the way (it still runs on every
-	// request): this measures the gateway, not the limit.
-	r.gw, err = startChild(ctx, exe, r.gwAddr, "--db", dbPath, "serve", "--addr", r.gwAddr, "--public-url", "http://"+r.gwAddr, "--rate-burst", "1000000000")
-	if err != nil {
-		return nil, err
+	// text): this measures the gateway, not the limit.
+	// The load generator is one source address, as a proxy in front of
+	// the gateway would be: no cap per source. /metrics is read on an
+	// address of its own, which a flood of texts does not queue behind.
+	common := func(db, addr, metrics string) []string {
+		return []string{"--db", filepath.Join(dir, db), "serve", "--addr", addr, "--public-url", "http://" + addr, "--rate-burst", "1000000000",
+			"--spool", filepath.Join(dir, db+"-spool"), "--max-conns-per-source", "0", "--metrics-addr", metrics}
 	}
-	bareAddr, err := freeAddr()
+	var bareAddr string
+	for _, a := range []*string{&r.intakeAddr, &r.gwAddr, &bareAddr, &r.gwMetrics, &r.intakeMetrics} {
+		if *a, err = freeAddr(); err != nil {
+			rest.Close()
+			return nil, err
+		}
+	}
+	// The intake gateway has no sending credentials: its answers wait in
+	// its outbox, and its CPU is what accepting (and composing) costs.
+	r.intake, err = startChild(ctx, exe, r.intakeAddr, nil, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")...)
 	if err == nil {
-		r.bare, err = startChild(ctx, self, bareAddr, "sms", "--bare-serve", bareAddr)
+		r.gw, err = startChild(ctx, profiled, r.gwAddr, []string{"TWILIO_ACCOUNT_SID=" + benchAccount, "TWILIO_FROM=+12025550100", "LIFELINE_TWILIO_API_URL=" + rest.URL},
+			append(common("gateway.db", r.gwAddr, r.gwMetrics), "--send-rate", strconv.FormatFloat(f.sendRate, 'f', -1, 64))...)
+	}
+	if err == nil {
+		r.bare, err = startChild(ctx, self, bareAddr, nil, "sms", "--bare-serve", bareAddr)
 	}
 	if err != nil {
-		r.gw.stop()
+		r.stop()
+		rest.Close()
 		return nil, err
 	}
-	r.gwURL, r.bareURL = "http://"+r.gwAddr+"/sms", "http://"+bareAddr+"/sms"
+	r.intakeURL, r.gwURL, r.bareURL = "http://"+r.intakeAddr+"/sms", "http://"+r.gwAddr+"/sms", "http://"+bareAddr+"/sms"
 	return r, nil
 }
 
 func (r *smsRig) stop() {
 	r.bare.stop()
+	r.intake.stop()
 	r.gw.stop()
 }
 
 // measure runs the three phases.
 func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
-	// A short warm-up of both, so connection setup and first-use costs are
-	// not measured.
-	r.gen.closed(ctx, r.bareURL, f.conns, time.Second/2)
-	r.gen.closed(ctx, r.gwURL, f.conns, time.Second/2)
-	gwRes := r.maxThroughput(ctx, app, f)
-	if gwRes.ok == 0 {
-		return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关没有成功应答任何请求", "the gateway answered no request successfully"))
+	// A short warm-up of each, so connection setup and first-use costs
+	// are not measured.
+	for _, u := range []string{r.bareURL, r.intakeURL, r.gwURL} {
+		r.gen.closed(ctx, u, f.conns, time.Second/2)
 	}
-	r.atLoad(ctx, app, f.load*gwRes.rps(), f.duration)
-	r.overload(ctx, app, 10*gwRes.rps(), f.overload)
+	if err := r.intakeCPU(ctx, app, f); err != nil {
+		return err
+	}
+	gwRes := r.fullPath(ctx, app, f)
+	if gwRes.taken() == 0 {
+		return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关没有收下任何短信", "the gateway took no text"))
+	}
+	return r.overload(ctx, app, 10*float64(gwRes.taken())/gwRes.elapsed.Seconds(), f)
+}
+
+// intakeCPU is phase 1: the CPU a text costs the gateway to take in
+// (read, verify, record), against the CPU a bare handler spends on a
+// request, side by side.
+func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
+	app.say("\n1. 收下一条短信的 CPU（%d 个并发连接，各 %s，分 %d 轮交替）\n", "\n1. CPU to take in a text (%d connections, %s each, alternating in %d rounds)\n", f.conns, f.duration, f.rounds)
+	bareRes, inRes := &result{}, &result{}
+	var bareCPU, inCPU time.Duration
+	slice := f.duration / time.Duration(f.rounds)
+	metrics := "http://" + r.intakeMetrics + "/metrics"
+	composed := 0.0
+	for i := 0; i < f.rounds; i++ {
+		bareCPU += r.bare.during(func() { bareRes.addPhase(r.gen.closed(ctx, r.bareURL, f.conns, slice)) })
+		p0, _ := gauge(metrics, "lifeline_sms_answers_pending")
+		var got *result
+		inCPU += r.intake.during(func() { got = r.gen.closed(ctx, r.intakeURL, f.conns, slice) })
+		p1, _ := gauge(metrics, "lifeline_sms_answers_pending")
+		inRes.addPhase(got)
+		composed += p0 + float64(got.taken()) - p1
+	}
+	// What is still pending is composed now: the answerer's cost per
+	// answer, which the CPU above also paid for the answers it composed
+	// meanwhile.
+	pending, _ := gauge(metrics, "lifeline_sms_answers_pending")
+	var drained time.Duration
+	answerCPU := r.intake.during(func() { drained = waitGauge(ctx, metrics, "lifeline_sms_answers_pending", 0, 10*time.Minute) })
+	app.say("   空白 net/http 处理器：%8.0f 次/秒  p99 %s  错误 %d\n", "   bare net/http handler: %8.0f req/s  p99 %s  errors %d\n", bareRes.rps(), bareRes.pct(99), bareRes.errors)
+	app.say("   网关收下：            %8.0f 条/秒  p99 %s  错误 %d  503 %d\n", "   gateway, taking in:    %8.0f texts/s  p99 %s  errors %d  503 %d\n",
+		float64(inRes.taken())/inRes.elapsed.Seconds(), inRes.pct(99), inRes.errors, inRes.shed)
+	if bareRes.ok == 0 || inRes.taken() == 0 || bareCPU <= 0 || inCPU <= 0 || pending <= 0 {
+		app.say("   （测不出 CPU）\n", "   (no CPU figure)\n")
+		return nil
+	}
+	perBare := float64(bareCPU) / float64(bareRes.ok)
+	perAnswer := float64(answerCPU) / pending
+	perIntake := (float64(inCPU) - perAnswer*composed) / float64(inRes.taken())
+	app.say("   服务进程 CPU：空白处理器每次请求 %s；网关每条 %s（含同时作答 %.0f 条），作答每条 %s（积压 %.0f 条用了 %s）\n",
+		"   server CPU: bare handler %s a request; gateway %s a text (with %.0f answers composed meanwhile), composing %s an answer (%.0f left took %s)\n",
+		us(perBare), us(float64(inCPU)/float64(inRes.taken())), composed, us(perAnswer), pending, drained.Round(time.Millisecond))
+	ratio := perIntake / perBare
+	app.say("   收下一条短信的 CPU（扣除作答）：%s，为空白处理器的 %.2f 倍（目标 ≤ 1.5 倍）%s\n", "   CPU to take in a text (composing taken out): %s, %.2f× the bare handler's (target <= 1.5×) %s\n",
+		us(perIntake), ratio, verdict(app, ratio <= 1.5))
 	return nil
 }
 
-// maxThroughput is phase 1: the most each server answers, and the ratio.
-func (r *smsRig) maxThroughput(ctx context.Context, app *Bench, f *smsFlags) *result {
-	app.say("\n1. 最大吞吐量（%d 个并发连接，各 %s，分 %d 轮交替）\n", "\n1. maximum throughput (%d connections, %s each, alternating in %d rounds)\n", f.conns, f.duration, f.rounds)
-	// Both are measured by the same client, with the same connections
-	// (kept alive), in alternating slices: a burst of other work on this
-	// machine then lands on both alike instead of on whichever ran at the
-	// time.
-	bareRes, gwRes := &result{}, &result{}
-	var bareCPU, gwCPU time.Duration
-	slice := f.duration / time.Duration(f.rounds)
-	for i := 0; i < f.rounds; i++ {
-		bareCPU += r.bare.during(func() { bareRes.addPhase(r.gen.closed(ctx, r.bareURL, f.conns, slice)) })
-		gwCPU += r.gw.during(func() { gwRes.addPhase(r.gen.closed(ctx, r.gwURL, f.conns, slice)) })
-	}
+// fullPath is phase 2: the gateway as deployed, at its maximum: the CPU
+// of a text answered inline against the bare handler's request.
+func (r *smsRig) fullPath(ctx context.Context, app *Bench, f *smsFlags) *result {
+	app.say("\n2. 网关全程（当场作答，必要时经发件箱），%d 个并发连接，%s\n", "\n2. the whole gateway (inline answers, the outbox when needed), %d connections, %s\n", f.conns, f.duration)
+	var res *result
+	cpu := r.gw.during(func() { res = r.gen.closed(ctx, r.gwURL, f.conns, f.duration) })
 	if f.cpuprofile != "" {
 		r.gw.stopProfile()
 		if waitFile(f.cpuprofile, 10*time.Second) {
@@ -172,59 +253,28 @@ func (r *smsRig) maxThroughput(ctx context.Context, app *Bench, f *smsFlags) *re
 			app.say("   未能写出网关 CPU 剖析\n", "   the gateway's CPU profile was not written\n")
 		}
 	}
-	ratio := gwRes.rps() / bareRes.rps()
-	app.say("   空白 net/http 处理器：%8.0f 次/秒  p50 %s  p99 %s  错误 %d\n", "   bare net/http handler: %8.0f req/s  p50 %s  p99 %s  errors %d\n", bareRes.rps(), bareRes.pct(50), bareRes.pct(99), bareRes.errors)
-	app.say("   短信网关：            %8.0f 次/秒  p50 %s  p99 %s  错误 %d  503 %d\n", "   SMS gateway:           %8.0f req/s  p50 %s  p99 %s  errors %d  503 %d\n", gwRes.rps(), gwRes.pct(50), gwRes.pct(99), gwRes.errors, gwRes.shed)
-	app.say("   服务进程每次应答耗用 CPU：空白处理器 %s，网关 %s（其余为负载生成器与内核）\n", "   server CPU per answered request: bare handler %s, gateway %s (the rest goes to the load generator and the kernel)\n", perRequest(bareCPU, bareRes.ok), perRequest(gwCPU, gwRes.ok))
-	if bareCPU > 0 && gwCPU > 0 && bareRes.ok > 0 && gwRes.ok > 0 {
-		// What the ratio would be with the load generator elsewhere and
-		// the servers CPU-bound: their CPU per request, inverted. The
-		// ratio itself counts the generator's share of the same cores
-		// against both servers alike, which pulls it towards 100%.
-		perCore := (float64(bareCPU) / float64(bareRes.ok)) / (float64(gwCPU) / float64(gwRes.ok))
-		app.say("   按服务进程 CPU 计：网关每核应答量为空白处理器的 %.1f%%\n", "   by server CPU alone: the gateway answers %.1f%% as many requests per core as the bare handler\n", 100*perCore)
-	}
-	app.say("   比值：%.1f%%（目标 ≥ 60%%）%s\n", "   ratio: %.1f%% (target >= 60%%) %s\n", 100*ratio, verdict(app, ratio >= 0.6))
-	return gwRes
+	app.say("   收下 %.0f 条/秒（当场作答 %d，稍后作答 %d）  p50 %s  p99 %s  错误 %d  503 %d；每条 CPU %s\n", "   took %.0f texts/s (%d answered inline, %d later)  p50 %s  p99 %s  errors %d  503 %d; CPU %s a text\n",
+		float64(res.taken())/res.elapsed.Seconds(), res.ok, res.accepted, res.pct(50), res.pct(99), res.errors, res.shed, perRequest(cpu, res.taken()))
+	return res
 }
 
-// atLoad is phase 2: latency at a fixed fraction of the gateway's maximum.
-func (r *smsRig) atLoad(ctx context.Context, app *Bench, rate float64, d time.Duration) {
-	app.say("\n2. 80%% 负载：每秒 %.0f 次，按时发出（开环），%s（之前以同样速率预热 1 秒，不计入）\n", "\n2. 80%% load: %.0f req/s on a fixed schedule (open loop), %s (after 1 s at the same rate, not counted)\n", rate, d)
-	// The first fraction of a second of an open-loop phase measures this
-	// generator opening hundreds of new connections on the cores the
-	// gateway runs on; a surge's callers arrive on connections of their
-	// own.
-	r.gen.open(ctx, r.gwURL, rate, time.Second, 1024)
-	metrics := "http://" + r.gwAddr + "/metrics"
-	before, _ := handlerHistogram(metrics)
-	var at80 *result
-	g0 := processCPU()
-	gwCPU := r.gw.during(func() { at80 = r.gen.open(ctx, r.gwURL, rate, d, 1024) })
-	genCPU := processCPU() - g0
-	after, _ := handlerHistogram(metrics)
-	app.say("   完成 %d  p50 %s  p99 %s（自发出起 p99 %s）  503 %d  错误 %d  发不出 %d\n", "   done %d  p50 %s  p99 %s (from send: p99 %s)  503 %d  errors %d  not sent %d\n",
-		at80.ok, at80.pct(50), at80.pct(99), percentile(at80.sendLat, 99), at80.shed, at80.errors, at80.dropped)
-	// The gateway's own histogram counts from its handler's start: the
-	// rest of what the client saw was spent queued before it (in the
-	// kernel, waiting for a CPU the load generator shares).
-	if p50, p99, ok := histogramQuantiles(before, after); ok {
-		app.say("   网关处理器自身计时（/metrics 直方图）：p50 %s，p99 %s\n", "   the gateway's handler time (its /metrics histogram): p50 %s, p99 %s\n", bucketBound(p50, after), bucketBound(p99, after))
-	}
-	app.say("   网关每次应答耗用 CPU %s，占 %.0f%% 个核；负载生成器占 %.0f%% 个核\n", "   gateway CPU per answered request %s, %.0f%% of a core; the load generator used %.0f%% of a core\n",
-		perRequest(gwCPU, at80.ok+at80.shed), 100*gwCPU.Seconds()/at80.elapsed.Seconds(), 100*genCPU.Seconds()/at80.elapsed.Seconds())
-	app.say("   p99 < 50 ms：%s\n", "   p99 < 50 ms: %s\n", verdict(app, at80.pct(99) < 50*time.Millisecond))
-}
-
-// overload is phase 3: ten times the maximum, then recovery.
-func (r *smsRig) overload(ctx context.Context, app *Bench, rate float64, d time.Duration) {
+// overload is phase 3: ten times phase 2's rate, open loop: the handler's
+// own p99, every text accepted answered, the outbox's drain, memory, and
+// recovery.
+func (r *smsRig) overload(ctx context.Context, app *Bench, rate float64, f *smsFlags) error {
+	metrics := "http://" + r.gwMetrics + "/metrics"
+	// Phase 2's answers are sent first, so that what is counted below is
+	// this phase's.
+	waitGauge(ctx, metrics, "lifeline_sms_answers_waiting", 0, 30*time.Minute)
+	answered0, _ := gauge(metrics, `lifeline_sms_answers_total{path="outbox"}`)
+	rest0 := r.rest.count()
 	rssBefore := r.gw.rss()
-	app.say("\n3. 10 倍过载：每秒 %.0f 次，%s\n", "\n3. 10x overload: %.0f req/s offered, %s\n", rate, d)
+	app.say("\n3. 10 倍过载：每秒 %.0f 条，%s，按时发出（开环）\n", "\n3. 10x overload: %.0f texts/s offered on a fixed schedule (open loop), %s\n", rate, f.overload)
+	before, _ := handlerHistogram(metrics)
 	var over *result
-	peak := r.gw.peakRSS(ctx, func() { over = r.gen.open(ctx, r.gwURL, rate, d, 4096) })
+	peak := r.gw.peakRSS(ctx, func() { over = r.gen.open(ctx, r.gwURL, rate, f.overload, 4096) })
+	after, _ := handlerHistogram(metrics)
 	r.gen.client.CloseIdleConnections()
-	// The flood leaves connections queued in the kernel; the gateway must
-	// drain them and answer /healthz again, without restarting.
 	recovered := time.Now()
 	alive := false
 	for r.gw.alive() && time.Since(recovered) < 30*time.Second {
@@ -233,14 +283,45 @@ func (r *smsRig) overload(ctx context.Context, app *Bench, rate float64, d time.
 		}
 	}
 	recovery := time.Since(recovered)
-	app.say("   实际发出 %.0f 次/秒；成功 %d（%.0f 次/秒），拒绝（503）%d，其他错误 %d，发不出 %d\n", "   offered %.0f req/s; answered %d (%.0f req/s), shed (503) %d, other errors %d, not sent %d\n",
-		over.offered(), over.ok, float64(over.ok)/over.elapsed.Seconds(), over.shed, over.errors, over.dropped)
-	app.say("   成功请求 p50 %s p99 %s（自发出起 p50 %s p99 %s）；拒绝 p99 %s\n", "   answered p50 %s p99 %s (from send: p50 %s p99 %s); shed p99 %s\n",
-		over.pct(50), over.pct(99), percentile(over.sendLat, 50), percentile(over.sendLat, 99), over.shedPct(99))
+	app.say("   实际发出 %.0f 条/秒；收下 %d（当场作答 %d，稍后作答 %d），503 %d，其他错误 %d，发不出 %d\n", "   offered %.0f texts/s; taken %d (%d answered inline, %d later), 503 %d, other errors %d, not sent %d\n",
+		over.offered(), over.taken(), over.ok, over.accepted, over.shed, over.errors, over.dropped)
+	app.say("   客户端所见 p50 %s p99 %s（自发出起 p99 %s）\n", "   as the client saw it: p50 %s p99 %s (from send: p99 %s)\n", over.pct(50), over.pct(99), percentile(over.sendLat, 99))
+	p99ok := false
+	if p50, p99, ok := histogramQuantiles(before, after); ok {
+		p99ok = p99 >= 0 && p99 < 50*time.Millisecond
+		app.say("   网关处理器自身计时（/metrics 直方图）：p50 %s，p99 %s；p99 < 50 ms：%s\n", "   the gateway's handler time (its /metrics histogram): p50 %s, p99 %s; p99 < 50 ms: %s\n",
+			bucketBound(p50, after), bucketBound(p99, after), verdict(app, p99ok))
+	}
+	// Every text taken is answered: inline, or through the outbox once it
+	// drains at the account's rate.
+	drain := waitGauge(ctx, metrics, "lifeline_sms_answers_waiting", 0, 30*time.Minute)
+	answered1, _ := gauge(metrics, `lifeline_sms_answers_total{path="outbox"}`)
+	viaREST := r.rest.count() - rest0
+	answered := over.ok + viaREST
+	app.say("   发件箱以 --send-rate %.0f 排空用时 %s；经接口回复 %d 条（网关计 %.0f 条）\n", "   the outbox drained at --send-rate %.0f in %s; %d answers through the REST API (the gateway counted %.0f)\n",
+		f.sendRate, drain.Round(time.Millisecond), viaREST, answered1-answered0)
+	app.say("   收下 %d = 作答 %d（当场 %d + 经接口 %d）：%s\n", "   taken %d = answered %d (inline %d + REST %d): %s\n", over.taken(), answered, over.ok, viaREST, verdict(app, answered == over.taken() && over.shed == 0))
 	app.say("   网关内存：过载前 %s，过载中峰值 %s，进程峰值 (VmHWM) %s\n", "   gateway memory: %s before, peak %s during, process high-water mark (VmHWM) %s\n",
 		mib(rssBefore), mib(peak), mib(r.gw.hwm()))
 	app.say("   网关进程存活、未重启，过载结束 %s 后 /healthz 正常：%s\n", "   gateway process alive, never restarted, /healthz ok %s after the flood: %s\n", recovery.Round(time.Millisecond), verdict(app, alive && r.gw.alive()))
+	return nil
 }
+
+// restCounter stands in for Twilio's REST API: it accepts every message
+// created and counts them.
+type restCounter struct{ n atomic.Int64 }
+
+func (c *restCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	n := c.n.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	fmt.Fprintf(w, `{"sid": "SM%032d", "status": "queued"}`, n)
+}
+
+func (c *restCounter) count() int { return int(c.n.Load()) }
+
+func us(ns float64) string { return fmt.Sprintf("%.0f µs", ns/1e3) }
 
 func verdict(app *Bench, ok bool) string {
 	if ok {
