@@ -355,6 +355,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// ZeroMeansNone reads settings as a command line gives them, where 0
+// turns a thing off rather than asking for the default: no inline answers
+// (InlineBudget), no wait for a slot (MaxQueue), no holding texts
+// (HoldAfter), no cap per source (MaxConnsPerSource).
+func (c *Config) ZeroMeansNone() {
+	for _, d := range []*time.Duration{&c.InlineBudget, &c.HoldAfter} {
+		if *d == 0 {
+			*d = -1
+		}
+	}
+	for _, n := range []*int{&c.MaxQueue, &c.MaxConnsPerSource} {
+		if *n == 0 {
+			*n = -1
+		}
+	}
+}
+
+// ListenMetrics serves GET /metrics alone on addr (an internal address)
+// in the background until ctx ends.
+func (s *Server) ListenMetrics(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+addr+"：地址被占用或不可用", "cannot listen on "+addr+": the address is busy or unavailable"))
+	}
+	go s.ServeMetrics(ctx, ln)
+	return nil
+}
+
 // ServeMetrics serves GET /metrics alone on ln (an internal address)
 // until ctx ends.
 func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {

@@ -104,8 +104,8 @@ func (g *loadGen) do(ctx context.Context, target string) outcome {
 type result struct {
 	// ok were answered inline, accepted answered later.
 	ok, accepted, shed, errors, dropped, sent int
-	elapsed                         time.Duration
-	lat, shedLat                    []time.Duration
+	elapsed                                   time.Duration
+	lat, shedLat                              []time.Duration
 	// sendLat is the latency of answered requests from the moment they
 	// were sent, not scheduled: the server's part, without the generator's
 	// own lag.

@@ -61,18 +61,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 			return nil, &usageError{msg: lifeline.ErrorMessage(err, app.Lang)}
 		}
 	}
-	if f.cfg.InlineBudget == 0 {
-		f.cfg.InlineBudget = -1 // always through the outbox
-	}
-	if f.cfg.MaxQueue == 0 {
-		f.cfg.MaxQueue = -1 // none wait: a message without a slot goes through the outbox
-	}
-	if f.cfg.HoldAfter == 0 {
-		f.cfg.HoldAfter = -1
-	}
-	if f.cfg.MaxConnsPerSource == 0 {
-		f.cfg.MaxConnsPerSource = -1
-	}
+	f.cfg.ZeroMeansNone()
 	if f.sendRate < 0 || f.spoolMB < 1 {
 		return nil, app.usagef("--send-rate 不能为负，--spool-max-mb 至少为 1", "--send-rate cannot be negative and --spool-max-mb must be at least 1")
 	}
@@ -205,13 +194,11 @@ func listenAndServe(ctx context.Context, app *App, srv *sms.Server, f *serveFlag
 		"SMS gateway on %[1]s; Twilio webhooks: messaging %[2]s/sms, status callback %[2]s/sms/status, voice %[2]s/voice. Ctrl-C stops it.\n"),
 		ln.Addr(), f.base())
 	if f.metricsAddr != "" {
-		mln, err := net.Listen("tcp", f.metricsAddr)
-		if err != nil {
+		if err := srv.ListenMetrics(ctx, f.metricsAddr); err != nil {
 			ln.Close()
-			return lifeline.Wrapf(lifeline.EUNAVAILABLE, err, lifeline.T("无法监听 "+f.metricsAddr+"：地址被占用或不可用", "cannot listen on "+f.metricsAddr+": the address is busy or unavailable"))
+			return err
 		}
-		go srv.ServeMetrics(ctx, mln)
-		fmt.Fprintf(app.Stdout, app.T("指标（/metrics）在 %s。\n", "metrics (/metrics) on %s\n"), mln.Addr())
+		fmt.Fprintf(app.Stdout, app.T("指标（/metrics）在 %s。\n", "metrics (/metrics) on %s\n"), f.metricsAddr)
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
