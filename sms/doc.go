@@ -32,32 +32,50 @@
 // nothing. Names are masked (张*丰); replies and logs never hold an ID
 // number or a full phone (logs use lifeline.MaskPhone).
 //
-// Twilio retries a webhook it got no answer to: the reply is stored by
-// MessageSid and a retry gets the same reply, the command processed once.
+// Every text is answered exactly once (intake.go, answer.go; docs/sms.md):
+// a signed text is recorded in the inbound log in the one state that
+// decides its answer, inline (composed within InlineBudget, in a free
+// slot) or pending (answered by the answerer through the outbox, under
+// its AnswerKey), before any response is written; a retried MessageSid
+// gets its inline answer again or nothing, and nothing from another
+// sender. When the store cannot record a text it goes to the local Spool
+// and is drained into the store once it is back. Only a text that can be
+// stored nowhere gets a 5xx.
 //
-// Load: a bounded admission (MaxInFlight running, MaxQueue waiting up to
-// QueueWait) answers 503 with Retry-After past capacity instead of slowing
-// everyone; bodies are capped at MaxBody; a token bucket per number
-// (RateBurst, RateRefill, at most RateNumbers remembered) tells a number
-// that texts too often once to wait, then goes silent, with an empty
-// <Response/>, for the rest of the window, so a carrier auto-reply cannot
-// loop with us.
+// Load: the body is read (MaxBody, within BodyTimeout) and the signature
+// checked before anything else; then a bounded admission (MaxInFlight
+// composing, MaxQueue waiting up to QueueWait) decides who is answered
+// inline, and the rest are accepted and answered through the outbox.
+// Connections are capped in all (MaxConns) and per source address
+// (MaxConnsPerSource). A token bucket per number (RateBurst, RateRefill,
+// at most RateNumbers remembered), asked after the duplicate check, tells
+// a number that texts too often once how long to wait (that notice is the
+// message's answer, given inline), then leaves it unanswered for the rest
+// of the window, so a carrier auto-reply cannot loop with us.
+//
+// The provider is behind Provider (provider.go): Twilio's signature,
+// TwiML and REST calls are in twilio.go, and another provider is one file.
 //
 // # Outbound
 //
-// Notices ("result is in", "paper code expires in 3 days") are found by
-// Server.ScanOnce and queued in the store's outbox under a key, so each is
-// queued once. A Sender claims due messages under a lease (several senders
-// never share one), sends them with twilio-go, and records Twilio's SID at
-// once. 429 and 5xx are retried with exponential backoff and jitter; error
-// 21610 (the recipient opted out at the carrier) records the opt-out and
-// stops; other 4xx fail for good. Opted-out numbers are never claimed.
+// Answers, and notices ("result is in", "paper code expires in 3 days",
+// found by Server.ScanOnce), are queued in the store's outbox under a key,
+// so each is queued once. A Sender claims due messages under a lease
+// (several senders never share one), answers before notices, at the
+// account's Rate shared by every replica, sends them through the
+// provider's Messenger, and records the provider's id at once. A
+// refusal for the account's rate (429, 20429, 63018) pauses the sender
+// without counting the attempt; 5xx is retried with exponential backoff
+// and jitter; error 21610 (the recipient opted out at the carrier)
+// records the opt-out and stops; other refusals fail for good. Numbers
+// that opted out get no notices, but still the answers to what they ask.
 //
-// The one window no code can close: Twilio has accepted a message and the
-// sender dies (or the answer is lost) before the SID is committed. Such a
-// message comes back after its lease marked InDoubt, and the sender first
-// lists Twilio's messages to that number: if one with the same body was
-// created since the message was queued, it is recorded as accepted and not
-// sent again. Only a message whose twin (same number, same body) was sent
-// separately in that time could be mistaken for it.
+// The one window no code can close: the provider has accepted a message
+// and the sender dies (or the answer is lost) before the id is committed.
+// Such a message comes back after its lease marked InDoubt, and the
+// sender first lists the provider's messages to that number with the same
+// body since the message was queued, and takes the first whose id no other
+// outbox message holds. Answers to one number often read alike, so which
+// of two such messages takes which id can be wrong; how many the number
+// gets cannot.
 package sms
