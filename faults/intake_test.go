@@ -619,7 +619,8 @@ func (s *slowConns) summary() string {
 }
 
 // TestKillDuringSurge kills the gateway with SIGKILL at a random moment of
-// a surge, again and again (LIFELINE_FAULT_KILLS times, 20 by default),
+// a surge, again and again (LIFELINE_SURGE_KILLS or LIFELINE_FAULT_KILLS
+// times, 20 by default),
 // restarting it on the same store each time, so kills land between a
 // text's acceptance and its answer, between an answer's queueing and its
 // sending, and between Twilio accepting a send and the gateway recording
@@ -627,6 +628,12 @@ func (s *slowConns) summary() string {
 // then every text that got a 200 has exactly one answer.
 func TestKillDuringSurge(t *testing.T) {
 	n := kills(t)
+	if s := os.Getenv("LIFELINE_SURGE_KILLS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("LIFELINE_SURGE_KILLS=%q: want a positive number", s)
+		}
+	}
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "lifeline.db")
 	phones := seedPhones(t, dsn, 500)
