@@ -14,6 +14,7 @@
 // skips them. LIFELINE_FAULT_KILLS sets the kills per scenario (default
 // 20; LIFELINE_SURGE_KILLS for the gateway's surge alone), LIFELINE_SURGE
 // how long a surge lasts (default 30s), LIFELINE_FAULT_PG_OUTAGE how long
-// PostgreSQL stays away (default 30s). Tests on the shared PostgreSQL need LIFELINE_TEST_POSTGRES
-// (scripts/pg.sh); the outage test starts a cluster of its own.
+// PostgreSQL stays away (default 30s). Tests on the shared PostgreSQL
+// need LIFELINE_TEST_POSTGRES (scripts/pg.sh); the outage test starts a
+// cluster of its own.
 package faults
