@@ -14,7 +14,6 @@ import (
 	lifeline "github.com/lifeline-health/lifeline"
 	"github.com/lifeline-health/lifeline/sms"
 	"github.com/lifeline-health/lifeline/sshd"
-	"github.com/lifeline-health/lifeline/store"
 	"github.com/lifeline-health/lifeline/upstream"
 )
 
@@ -140,35 +139,8 @@ func newGateway(app *App, db gatewayStore, f *serveFlags, token string, log *slo
 	cfg := f.cfg
 	cfg.Store, cfg.AuthToken, cfg.Insecure, cfg.PublicURL, cfg.Log = db, token, f.insecure, f.public, log
 	cfg.SeparateMetrics = f.metricsAddr != ""
-	account := os.Getenv("TWILIO_ACCOUNT_SID")
-	if account != "" && token != "" && (f.from != "" || f.service != "") {
-		rest, err := sms.NewTwilioClient(account, token, os.Getenv("LIFELINE_TWILIO_API_URL"))
-		if err != nil {
-			return nil, err
-		}
-		tw := &sms.Twilio{REST: rest, AccountSid: account, From: f.from, MessagingServiceSid: f.service, StatusCallback: f.base() + "/sms/status"}
-		cfg.Sender, err = sms.NewSender(sms.SenderConfig{Store: db, Messenger: tw, Rate: f.sendRate, Log: log})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		fmt.Fprintln(app.Stderr, app.T(
-			"未设置 TWILIO_ACCOUNT_SID、TWILIO_AUTH_TOKEN 和发信号码（--from）：本副本只当场作答；经发件箱的回复与通知留在发件箱里，等有发信凭据的副本发送。",
-			"TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number (--from) are not all set: this replica answers inline only; answers and notices in the outbox wait for a replica that can send."))
-	}
-	dir := f.spoolDir
-	if dir == "" {
-		dir = store.SpoolDir(app.DBPath)
-	}
-	sp, err := sms.OpenSpool(dir, f.spoolMB<<20)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Spool = sp
-	if n, _ := sp.Stats(); n > 0 {
-		fmt.Fprintf(app.Stderr, app.T("暂存目录 %s 中有 %d 条短信，数据库可用后写入并回复。\n", "%[2]d messages wait in the spool %[1]s; they are written to the store and answered once it takes them.\n"), dir, n)
-	}
-	srv, err := sms.NewServer(cfg)
+	srv, err := sms.NewTwilioGateway(cfg, sms.TwilioAccount{AccountSid: os.Getenv("TWILIO_ACCOUNT_SID"), AuthToken: token, APIURL: os.Getenv("LIFELINE_TWILIO_API_URL"),
+		From: f.from, MessagingServiceSid: f.service, StatusCallback: f.base() + "/sms/status", Rate: f.sendRate}, app.DBPath, f.spoolDir, f.spoolMB<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +170,6 @@ func listenAndServe(ctx context.Context, app *App, srv *sms.Server, f *serveFlag
 			ln.Close()
 			return err
 		}
-		fmt.Fprintf(app.Stdout, app.T("指标（/metrics）在 %s。\n", "metrics (/metrics) on %s\n"), f.metricsAddr)
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
