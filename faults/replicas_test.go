@@ -39,7 +39,8 @@ func openReplicas(t *testing.T, n int) (string, []*store.DB) {
 // TestReplicasProcessInboundOnce sends every message to two gateway
 // replicas on one PostgreSQL at the same moment, as Twilio does when it
 // retries a webhook that timed out and the load balancer picks the other
-// replica: both answers are the same and the message is recorded once.
+// replica: the message is answered by one (the other answers empty, or
+// gives the same stored answer) and recorded once.
 func TestReplicasProcessInboundOnce(t *testing.T) {
 	dsn, dbs := openReplicas(t, 2)
 	res := &lifeline.Resident{Name: "王秀英", Doc: lifeline.Document{Type: lifeline.DocMainlandID, Number: "11010519491231002X"}, Phones: []string{"+8613812345678"}}
@@ -80,8 +81,16 @@ func TestReplicasProcessInboundOnce(t *testing.T) {
 			go func() { defer wg.Done(); answers[j] = post(u, sid, bodies[i%len(bodies)]) }()
 		}
 		wg.Wait()
-		if answers[0] != answers[1] || !strings.Contains(answers[0], "<Message>") {
-			t.Fatalf("%s (%s): replicas answered differently:\n%s\n%s", sid, bodies[i%len(bodies)], answers[0], answers[1])
+		// One of them answers (the other finds the message recorded and
+		// answers empty, or gives the same stored answer again).
+		var got []string
+		for _, a := range answers {
+			if strings.Contains(a, "<Message>") {
+				got = append(got, a)
+			}
+		}
+		if len(got) == 0 || len(got) == 2 && got[0] != got[1] {
+			t.Fatalf("%s (%s): replicas answered\n%s\n%s", sid, bodies[i%len(bodies)], answers[0], answers[1])
 		}
 	}
 	var rows, sids int
