@@ -46,21 +46,8 @@ COMMUNITY=$(first_json 1-1-101 | json_field community)
 printf 'e2e-password-1\n' | "$BIN" staff add --user e2e --community "$COMMUNITY" --password-stdin >/dev/null
 echo "community: $COMMUNITY; 1-1-101 is home to $("$BIN" find --limit 10 1-1-101 | tail -n +2 | wc -l) people"
 
-screen() { tmux -L "$SOCK" capture-pane -p -t "$S"; }
-keys() { tmux -L "$SOCK" send-keys -t "$S" "$@"; }
-type_text() { tmux -L "$SOCK" send-keys -t "$S" -l "$1"; }
-wait_for() {
-	local want=$1 secs=${2:-10} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if screen | grep -qF -- "$want"; then return 0; fi
-		sleep 0.05
-	done
-	echo "e2e-rounds: FAIL: the screen never showed \"$want\" within ${secs}s. Screen:" >&2
-	echo "--------------------------------------------------------------------------------" >&2
-	screen >&2 || true
-	echo "--------------------------------------------------------------------------------" >&2
-	exit 1
-}
+E2E=e2e-rounds
+. scripts/e2e-screen.sh
 start_tui() {
 	tmux -L "$SOCK" kill-session -t "$S" 2>/dev/null || true
 	tmux -L "$SOCK" -u new-session -d -s "$S" -x 80 -y 24 \

@@ -53,22 +53,8 @@ NAME=$(first_json "$TAIL" | json_field name)
 [[ -n "$TAIL" && -n "$NAME" ]] || { echo "e2e-tui: could not pick a resident from the seeded store" >&2; exit 1; }
 echo "resident: $NAME (ID ending $TAIL)"
 
-screen() { tmux -L "$SOCK" capture-pane -p -t "$S"; }
-keys() { tmux -L "$SOCK" send-keys -t "$S" "$@"; }
-type_text() { tmux -L "$SOCK" send-keys -t "$S" -l "$1"; }
-# wait_for TEXT [SECONDS]: poll the screen until it shows TEXT.
-wait_for() {
-	local want=$1 secs=${2:-10} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if screen | grep -qF -- "$want"; then return 0; fi
-		sleep 0.05
-	done
-	echo "e2e-tui: FAIL: the screen never showed \"$want\" within ${secs}s. Screen:" >&2
-	echo "--------------------------------------------------------------------------------" >&2
-	screen >&2 || true
-	echo "--------------------------------------------------------------------------------" >&2
-	exit 1
-}
+E2E=e2e-tui
+. scripts/e2e-screen.sh
 
 step "start a private CUPS scheduler with a printer that writes files"
 eval "$(LIFELINE_CUPSD_DIR="$TMP/cupsd" scripts/cupsd.sh start)"
