@@ -124,7 +124,12 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		// Not answered inline, and nobody to send an answer to later.
 		m.State, outcome = lifeline.InboundSilent, "unanswerable"
 	}
-	actx, cancel := context.WithTimeout(ctx, s.cfg.AcceptTimeout)
+	// A signed message is recorded even if its caller hangs up meanwhile
+	// (the batch it joined commits it anyway): a caller gone is no store
+	// failure, and must not send the gateway into the spool. Without the
+	// request's cancellation the timeout is also a plain timer, not one
+	// more child of the request's context on every message.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AcceptTimeout)
 	prev, first, err := s.cfg.Store.BeginInbound(actx, m)
 	cancel()
 	if err != nil {

@@ -2,6 +2,8 @@ package sms_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,5 +197,86 @@ func TestSpoolBoundsAndTornTail(t *testing.T) {
 	}
 	if code, _, body := get(t, g.ts.URL+"/healthz"); code != 503 || !strings.Contains(body, "spool is full") {
 		t.Fatalf("healthz with the spool full: %d %q", code, body)
+	}
+}
+
+// slowRecordStore is a real store whose recording of a message waits at a gate
+// (or until its context ends), and says when one has arrived.
+type slowRecordStore struct {
+	*store.DB
+	arrived chan struct{}
+	gate    chan struct{}
+}
+
+func (s *slowRecordStore) BeginInbound(ctx context.Context, m *lifeline.InboundMessage) (*lifeline.InboundMessage, bool, error) {
+	s.arrived <- struct{}{}
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	return s.DB.BeginInbound(ctx, m)
+}
+
+// TestCallerHangsUpWhileRecorded: a caller that hangs up while its signed
+// message is being recorded is no store failure: the message is recorded
+// all the same, nothing goes to the spool, and the next message is
+// answered inline as usual.
+func TestCallerHangsUpWhileRecorded(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	sp, err := sms.OpenSpool(filepath.Join(t.TempDir(), "spool"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := &slowRecordStore{DB: db, arrived: make(chan struct{}, 1), gate: make(chan struct{})}
+	g := newGateway(t, db, func(c *sms.Config) { c.Store, c.Spool = held, sp })
+	// The handler, wrapped to tell when the server has seen the caller go
+	// and when it has finished.
+	seen, finished := make(chan struct{}), make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		go func() {
+			<-r.Context().Done()
+			close(seen)
+		}()
+		g.srv.Handler().ServeHTTP(w, r)
+		close(finished)
+	}))
+	defer ts.Close()
+	const sid = "SMhangup000000000000000000000001"
+	form := inbound(sid, phone(1), "查询")
+	ctx, hangUp := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", ts.URL+"/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
+	errc := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		errc <- err
+	}()
+	<-held.arrived
+	hangUp()
+	<-errc
+	<-seen
+	close(held.gate)
+	<-finished
+	if n, _ := sp.Stats(); n != 0 {
+		t.Fatalf("the spool holds %d messages after a caller hung up; want none", n)
+	}
+	if code, _, body := get(t, g.ts.URL+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Fatalf("healthz after a caller hung up: %d %q", code, body)
+	}
+	if _, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: sid, From: phone(1), ReceivedAt: testNow}); err != nil || first {
+		t.Fatalf("the message of the caller who hung up: first %v, err %v; want recorded before", first, err)
+	}
+	held.arrived = make(chan struct{}, 1)
+	if got := g.text(phone(1), "查询"); got == "" {
+		t.Fatal("the next message got no inline answer")
 	}
 }
