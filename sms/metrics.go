@@ -12,8 +12,12 @@ import (
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the handler's
-// latency histogram: fine below 50 ms, where the gateway's answers belong.
-var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// latency histogram: fine below 50 ms, where the gateway's answers belong,
+// and fine enough above it (no bucket more than half again its lower
+// bound, up to 2 s) that a p99 read from them under a surge is a figure,
+// not just "somewhere below a second".
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075,
+	0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10}
 
 // metrics is what GET /metrics shows, with the Go runtime's and the
 // process's own metrics that operators expect beside them.

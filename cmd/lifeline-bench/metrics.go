@@ -79,14 +79,21 @@ func histogramQuantiles(before, after []histBucket) (p50, p99 time.Duration, ok 
 	return bound(0.5), bound(0.99), true
 }
 
-// bucketBound says where a quantile from histogramQuantiles lies: at most
-// its bucket's bound, or beyond the largest finite one.
+// bucketBound says where a quantile from histogramQuantiles lies: within
+// its bucket (above the bound below it, at most its own), or beyond the
+// largest finite one.
 func bucketBound(d time.Duration, after []histBucket) string {
+	sec := func(le float64) time.Duration { return time.Duration(le * float64(time.Second)) }
 	switch {
 	case d < 0 && len(after) < 2: // only a +Inf bucket
 		return "?"
 	case d < 0:
-		return "> " + time.Duration(after[len(after)-2].le*float64(time.Second)).String()
+		return "> " + sec(after[len(after)-2].le).String()
+	}
+	for i := 1; i < len(after); i++ {
+		if sec(after[i].le) == d {
+			return sec(after[i-1].le).String() + "–" + d.String()
+		}
 	}
 	return "≤ " + d.String()
 }

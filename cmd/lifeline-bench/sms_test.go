@@ -58,6 +58,12 @@ func TestHistogramQuantiles(t *testing.T) {
 	if !ok || p50 != 5*time.Millisecond || p99 != 50*time.Millisecond {
 		t.Fatalf("p50 %v p99 %v ok %v; want 5ms and 50ms", p50, p99, ok)
 	}
+	if got := bucketBound(p99, after); got != "5ms–50ms" {
+		t.Fatalf("bucketBound(p99) = %q; want the bucket's range 5ms–50ms", got)
+	}
+	if got := bucketBound(p50, after); got != "≤ 5ms" {
+		t.Fatalf("bucketBound(p50) = %q; want ≤ 5ms (the first bucket)", got)
+	}
 	after[1].count = 118 // now 2 of 100 are slower than 50 ms
 	if _, p99, _ := histogramQuantiles(before, after); p99 != -1 {
 		t.Fatalf("p99 %v with 2%% over 50 ms, the largest bound; want -1 (beyond it)", p99)
