@@ -563,7 +563,10 @@ func surge(t *testing.T, slow bool) {
 	g.stop(t)
 	inline, outbox := checkEveryTextAnswered(t, dsn, x, api)
 	counts := x.counts()
-	if inline == 0 || outbox == 0 {
+	// Both paths, in the plain surge. With the slow connections held, the
+	// machine's cores go to them and the genuine texts may come too slowly
+	// to fill the inline slots: what counts there is that each is answered.
+	if !slow && (inline == 0 || outbox == 0) {
 		t.Errorf("answers inline %d, through the REST API %d: the surge did not use both paths", inline, outbox)
 	}
 	if counts[200] < len(x.texts)*95/100 {
