@@ -130,7 +130,9 @@ func report(b *Bench, err error) int {
 		return 130
 	}
 	fmt.Fprintln(b.Stderr, lifeline.ErrorMessage(err, b.Lang))
-	if os.Getenv("LIFELINE_DEBUG") != "" {
+	// The benchmark is an engineer's tool: an error of no known kind says
+	// what it was, where lifeline itself would only say "internal error".
+	if lifeline.ErrorCode(err) == lifeline.EINTERNAL || os.Getenv("LIFELINE_DEBUG") != "" {
 		fmt.Fprintln(b.Stderr, "debug:", err)
 	}
 	return 1

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
 )
 
 // TestBenchSidsUnique: the load generator's MessageSids never repeat (a
@@ -105,5 +109,22 @@ func TestChildCPU(t *testing.T) {
 	}
 	if s := perRequest(0, 1000); s != "?" {
 		t.Fatalf("perRequest with no CPU time = %q", s)
+	}
+}
+
+// TestReportSaysWhatAnUnknownErrorWas: a benchmark failing with an error
+// of no known kind says what it was, beside lifeline's "internal error";
+// a known one is its sentence alone.
+func TestReportSaysWhatAnUnknownErrorWas(t *testing.T) {
+	var out strings.Builder
+	b := &Bench{Lang: lifeline.En, Stdout: io.Discard, Stderr: &out}
+	if rc := report(b, errors.New("staff add: exit status 1")); rc != 1 || !strings.Contains(out.String(), "staff add: exit status 1") {
+		t.Fatalf("exit %d, said %q", rc, out.String())
+	}
+	out.Reset()
+	t.Setenv("LIFELINE_DEBUG", "")
+	report(b, lifeline.Errorf(lifeline.ENOTFOUND, lifeline.T("没有", "nothing there")))
+	if out.String() != "nothing there\n" {
+		t.Fatalf("a known error said %q", out.String())
 	}
 }
