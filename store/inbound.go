@@ -271,13 +271,7 @@ func (t inboundTable) claim(ctx context.Context, worker string, n int, now, unti
 	var out []lifeline.InboundMessage
 	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		var err error
-		out, err = queryRows(ctx, db, tx, func(s scanner) (lifeline.InboundMessage, error) {
-			m, err := scanInbound(s)
-			if err != nil {
-				return lifeline.InboundMessage{}, err
-			}
-			return *m, nil
-		}, q, now, n, worker, until)
+		out, err = queryRows(ctx, db, tx, scanInboundValue, q, now, n, worker, until)
 		return err
 	})
 	if err != nil {
@@ -324,6 +318,15 @@ func (inboundTable) load(context.Context) error { return nil }
 
 // inboundCols are the columns scanInbound reads.
 const inboundCols = `sid, from_phone, command, reply, received_at, state`
+
+// scanInboundValue is scanInbound for queryRows, which collects values.
+func scanInboundValue(s scanner) (lifeline.InboundMessage, error) {
+	m, err := scanInbound(s)
+	if err != nil {
+		return lifeline.InboundMessage{}, err
+	}
+	return *m, nil
+}
 
 func scanInbound(row scanner) (*lifeline.InboundMessage, error) {
 	m := &lifeline.InboundMessage{}

@@ -711,13 +711,7 @@ func (l *inboundLog) claim(ctx context.Context, _ string, n int, now, until int6
 	var out []lifeline.InboundMessage
 	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		var err error
-		out, err = queryRows(ctx, db, tx, func(s scanner) (lifeline.InboundMessage, error) {
-			m, err := scanInbound(s)
-			if err != nil {
-				return lifeline.InboundMessage{}, err
-			}
-			return *m, nil
-		}, `UPDATE inbound_log SET claimed_until = ? WHERE id IN (SELECT id FROM inbound_log WHERE state = 0 AND claimed_until <= ? ORDER BY id LIMIT ?) RETURNING `+inboundCols, until, now, n)
+		out, err = queryRows(ctx, db, tx, scanInboundValue, `UPDATE inbound_log SET claimed_until = ? WHERE id IN (SELECT id FROM inbound_log WHERE state = 0 AND claimed_until <= ? ORDER BY id LIMIT ?) RETURNING `+inboundCols, until, now, n)
 		return err
 	})
 	if err != nil {
