@@ -28,6 +28,15 @@ type InboundMessage struct {
 	HeldUntil time.Time
 }
 
+// InboundAnswer is how the answerer answered one Pending message: Outbox,
+// with the answer it queues (Out, under AnswerKey(Sid)), or Silent, with
+// none.
+type InboundAnswer struct {
+	Sid   string
+	State InboundState
+	Out   *OutboxMessage
+}
+
 // InboundState is how an accepted message is answered. It is decided once
 // per MessageSid, which is what makes the answer exactly one: a message
 // recorded Inline was answered in the webhook's response and never goes to
@@ -155,6 +164,11 @@ type MessageService interface {
 	// AnswerInbound records how a Pending message was answered (Outbox or
 	// Silent, with its reply). A message no longer Pending is left as it is.
 	AnswerInbound(ctx context.Context, sid string, state InboundState, reply string) error
+	// AnswerAll queues the answers of a batch of Pending messages in the
+	// outbox and records each message as answered, as AnswerInbound would:
+	// the answerer's work for a batch, in a transaction or two rather than
+	// two for every message.
+	AnswerAll(ctx context.Context, answers []InboundAnswer) error
 	// ReopenInbound turns a message recorded Inline back into Pending when
 	// the response that was to carry its reply was never sent (the record
 	// was committed, but the one who wrote it could not know). Only a

@@ -1,8 +1,10 @@
 package sms
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	lifeline "github.com/lifeline-health/lifeline"
@@ -47,26 +49,39 @@ func (s *Server) answerLoop(ctx context.Context) {
 }
 
 // AnswerOnce answers one batch of pending messages and says how many it
-// claimed.
+// claimed. Their answers are composed at once, and then queued and
+// recorded together: two commits a batch, not two a message.
 func (s *Server) AnswerOnce(ctx context.Context) (int, error) {
 	msgs, err := s.cfg.Store.ClaimInbound(ctx, s.worker, answerBatch, answerLease)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
-	errs := make(chan error, len(msgs))
+	answers := make([]lifeline.InboundAnswer, len(msgs))
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, answerWorkers)
 	for i := range msgs {
 		sem <- struct{}{}
-		go func(m *lifeline.InboundMessage) {
-			defer func() { <-sem }()
-			errs <- s.answerPending(ctx, m)
-		}(&msgs[i])
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			answers[i], errs[i] = s.answerOf(ctx, &msgs[i])
+		}()
 	}
+	wg.Wait()
+	// A message whose answer could not be composed stays pending, and
+	// comes back when its lease runs out; the others are answered now.
+	done := answers[:0]
 	var first error
-	for range msgs {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	for i, a := range answers {
+		if errs[i] != nil {
+			first = cmp.Or(first, errs[i])
+			continue
 		}
+		done = append(done, a)
+	}
+	if err := s.cfg.Store.AnswerAll(ctx, done); err != nil {
+		return len(msgs), err
 	}
 	if s.cfg.Sender != nil {
 		s.cfg.Sender.Wake()
@@ -74,24 +89,17 @@ func (s *Server) AnswerOnce(ctx context.Context) (int, error) {
 	return len(msgs), first
 }
 
-// answerPending composes one pending message's answer and queues it. On
-// an error the message stays pending and comes back when its lease runs
-// out.
-func (s *Server) answerPending(ctx context.Context, m *lifeline.InboundMessage) error {
+// answerOf composes one pending message's answer.
+func (s *Server) answerOf(ctx context.Context, m *lifeline.InboundMessage) (lifeline.InboundAnswer, error) {
 	if m.From == "" {
-		return s.cfg.Store.AnswerInbound(ctx, m.Sid, lifeline.InboundSilent, "")
+		return lifeline.InboundAnswer{Sid: m.Sid, State: lifeline.InboundSilent}, nil
 	}
 	reply, _, err := s.compose(ctx, m.From, DecodeCommand(m.Command))
 	if err != nil {
-		return err
+		return lifeline.InboundAnswer{}, err
 	}
-	a := &lifeline.OutboxMessage{To: m.From, Body: reply, Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey(m.Sid), AskedAt: m.ReceivedAt}
-	if err := s.cfg.Store.Enqueue(ctx, a); err != nil {
-		return err
-	}
-	// What is queued under the key is the answer (an earlier attempt may
-	// have composed it before a crash): that is the one recorded.
-	return s.cfg.Store.AnswerInbound(ctx, m.Sid, lifeline.InboundOutbox, reply)
+	out := &lifeline.OutboxMessage{To: m.From, Body: reply, Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey(m.Sid), AskedAt: m.ReceivedAt}
+	return lifeline.InboundAnswer{Sid: m.Sid, State: lifeline.InboundOutbox, Out: out}, nil
 }
 
 // compose builds the reply to cmd from phone and carries out what it asks.

@@ -20,9 +20,9 @@ type inboundStore interface {
 	// record writes a batch of messages in one transaction (the context:
 	// DB.batchContext) and marks each call done, with its outcome.
 	record(batch []*inboundWait)
-	// answer records how a pending message was answered (see
-	// DB.AnswerInbound).
-	answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error
+	// answer records how pending messages were answered, in one
+	// transaction (see DB.AnswerInbound).
+	answer(ctx context.Context, answers []inboundAnswer) error
 	// finishInline records an inline answer if the hold is still held
 	// (see DB.FinishInline).
 	finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error)
@@ -97,7 +97,56 @@ func (db *DB) AnswerInbound(ctx context.Context, sid string, state lifeline.Inbo
 	if state == lifeline.InboundPending {
 		return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信的回复状态无效", "an answered message cannot be pending"))
 	}
-	return db.sids.answer(ctx, sid, state, reply)
+	return db.sids.answer(ctx, []inboundAnswer{{sid, state, reply}})
+}
+
+// inboundAnswer is one message's answer as the log records it.
+type inboundAnswer struct {
+	sid   string
+	state lifeline.InboundState
+	reply string
+}
+
+// AnswerAll queues the answers of a batch of pending messages, then
+// records each message as answered: a transaction for each (on SQLite the
+// outbox and the log are two files). A crash between the two leaves the
+// messages pending with their answers queued: the next claim composes
+// them again, and queueing them again under their keys adds nothing. A
+// message no longer pending is left as it is.
+func (db *DB) AnswerAll(ctx context.Context, answers []lifeline.InboundAnswer) error {
+	logged := make([]inboundAnswer, 0, len(answers))
+	queue := false
+	for _, a := range answers {
+		switch {
+		case a.State == lifeline.InboundOutbox && a.Out != nil && a.Out.To != "" && a.Out.Body != "":
+			logged, queue = append(logged, inboundAnswer{a.Sid, a.State, a.Out.Body}), true
+		case a.State == lifeline.InboundSilent && a.Out == nil:
+			logged = append(logged, inboundAnswer{a.Sid, a.State, ""})
+		default:
+			return lifeline.Errorf(lifeline.EINVALID, lifeline.T("短信的回复状态无效", "an answered message must be silent, or queued with a number and a body"))
+		}
+	}
+	if len(logged) == 0 {
+		return nil
+	}
+	if queue {
+		now := db.Now()
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			for _, a := range answers {
+				if a.Out == nil {
+					continue
+				}
+				if err := db.enqueueTx(ctx, tx, a.Out, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return db.sids.answer(ctx, logged)
 }
 
 // FinishInline records the inline answer of a pending message whose
@@ -231,14 +280,20 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 	return nil
 }
 
-func (t inboundTable) answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error {
+func (t inboundTable) answer(ctx context.Context, answers []inboundAnswer) error {
 	db := t.db
-	_, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = ?, reply = ?, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 0`),
-		int(state), reply, ms(db.Now()), sid)
-	if err != nil {
-		return db.unavailable(fmt.Errorf("answer inbound message: %w", err))
-	}
-	return nil
+	at := ms(db.Now())
+	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+		for _, a := range answers {
+			_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = ?, reply = ?, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 0`),
+				int(a.state), a.reply, at, a.sid)
+			if err != nil {
+				return db.unavailable(fmt.Errorf("answer inbound message: %w", err))
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 func (t inboundTable) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {

@@ -105,6 +105,56 @@ func TestInboundIsProcessedOnce(t *testing.T) {
 	})
 }
 
+// TestAnswerAll: the answerer's batch queues every answer once and
+// records every message answered; repeated after a crash between the two
+// (the answers queued, the messages still pending) it queues nothing more;
+// a message answered before keeps its first answer; a batch with a bad
+// answer writes nothing.
+func TestAnswerAll(t *testing.T) {
+	eachMessageStore(t, func(t *testing.T, db *store.DB, _ *msgClock) {
+		ctx := context.Background()
+		for i := range 3 {
+			if _, first, err := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: fmt.Sprintf("SMa%d", i), From: "+8613800000001", Command: "status"}); err != nil || !first {
+				t.Fatalf("BeginInbound %d: %v %v", i, first, err)
+			}
+		}
+		if err := db.AnswerInbound(ctx, "SMa2", lifeline.InboundSilent, ""); err != nil {
+			t.Fatal(err)
+		}
+		answer := func(sid, body string) lifeline.InboundAnswer {
+			return lifeline.InboundAnswer{Sid: sid, State: lifeline.InboundOutbox, Out: &lifeline.OutboxMessage{
+				To: "+8613800000001", Body: body, Kind: lifeline.OutboxAnswer, DedupeKey: lifeline.AnswerKey(sid)}}
+		}
+		bad := []lifeline.InboundAnswer{answer("SMa0", "x"), {Sid: "SMa1", State: lifeline.InboundOutbox}}
+		if err := db.AnswerAll(ctx, bad); lifeline.ErrorCode(err) != lifeline.EINVALID {
+			t.Fatalf("a batch with an answer with no message: %v", err)
+		}
+		if b, _ := db.AnswerBacklog(ctx); b.Waiting != 2 || b.Pending != 2 {
+			t.Fatalf("after a refused batch: %+v, want the two pending and nothing queued", b)
+		}
+		batch := []lifeline.InboundAnswer{answer("SMa0", "zero"), answer("SMa2", "late"), {Sid: "SMa1", State: lifeline.InboundSilent}}
+		for range 2 {
+			if err := db.AnswerAll(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// SMa2's late answer is queued (a crash could always leave one so),
+		// but its record keeps the first answer: silent.
+		if b, _ := db.AnswerBacklog(ctx); b.Pending != 0 || b.Waiting != 2 {
+			t.Fatalf("after the batch, twice: %+v, want nothing pending and the two answers queued once", b)
+		}
+		for sid, want := range map[string]lifeline.InboundState{"SMa0": lifeline.InboundOutbox, "SMa1": lifeline.InboundSilent, "SMa2": lifeline.InboundSilent} {
+			prev, _, _ := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: sid})
+			if prev == nil || prev.State != want {
+				t.Fatalf("%s = %+v, want state %v", sid, prev, want)
+			}
+		}
+		if prev, _, _ := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SMa0"}); prev.Reply != "zero" {
+			t.Fatalf("SMa0's reply = %q", prev.Reply)
+		}
+	})
+}
+
 // TestInboundQueue: pending messages are the answerer's queue, claimed
 // oldest first under a lease, never by two claims at once, counted in the
 // backlog with the answers queued in the outbox, and never pruned.

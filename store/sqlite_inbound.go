@@ -668,11 +668,25 @@ func (l *inboundLog) byID(ctx context.Context, sid string, fn func(tx *sql.Tx, i
 	})
 }
 
-func (l *inboundLog) answer(ctx context.Context, sid string, state lifeline.InboundState, reply string) error {
-	at := ms(l.db.Now())
-	return l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
-		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(state), reply, at, id)
+func (l *inboundLog) answer(ctx context.Context, answers []inboundAnswer) error {
+	db := l.db
+	at := ms(db.Now())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ensure(ctx); err != nil {
 		return err
+	}
+	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+		for _, a := range answers {
+			id, ok := l.find(ctx, tx, a.sid)
+			if !ok {
+				continue // a row of inbound_messages: answered long ago
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(a.state), a.reply, at, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

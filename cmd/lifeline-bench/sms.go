@@ -31,6 +31,7 @@ type smsFlags struct {
 	body                  string
 	sendRate              float64
 	cpuprofile, lifeline  string
+	intakeProfile         string
 }
 
 // benchAccount is the account the gateway sends answers from, to the
@@ -56,6 +57,7 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	bare := fs.String("bare-serve", "", app.T("（内部）在此地址运行空白处理器", "(internal) run the bare handler on this address"))
 	fs.Float64Var(&f.sendRate, "send-rate", 500, app.T("网关发件箱的发送速率（条/秒），用于测排空时间", "the gateway's --send-rate, for the outbox's drain time"))
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", app.T("把网关在第 2 阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over phase 2 (warm-up included) to this file"))
+	fs.StringVar(&f.intakeProfile, "intake-cpuprofile", "", app.T("把只收不答的网关在第 1 阶段的 CPU 剖析写入此文件", "write the taking-in gateway's CPU profile over phase 1 to this file"))
 	fs.StringVar(&f.lifeline, "lifeline", "", app.T("要测的 lifeline 可执行文件（默认：从本源码树构建）", "the lifeline executable to measure (default: built from this source tree)"))
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,7 +68,7 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	if f.phones < 1 || f.duration <= 0 || f.overload <= 0 || f.conns < 1 || f.rounds < 1 || f.sendRate <= 0 {
 		return app.usagef("参数必须为正", "the numbers must be positive")
 	}
-	if f.cpuprofile != "" && f.lifeline != "" {
+	if (f.cpuprofile != "" || f.intakeProfile != "") && f.lifeline != "" {
 		return app.usagef("--cpuprofile 需要从源码构建 lifeline，不能与 --lifeline 同用", "--cpuprofile builds lifeline from source, so it cannot go with --lifeline")
 	}
 	dir, err := os.MkdirTemp("", "lifeline-bench-sms-")
@@ -107,29 +109,30 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 			return nil, err
 		}
 	}
-	if f.cpuprofile != "" {
-		if f.cpuprofile, err = filepath.Abs(f.cpuprofile); err != nil {
+	for _, p := range []*string{&f.cpuprofile, &f.intakeProfile} {
+		if *p == "" {
+			continue
+		}
+		if *p, err = filepath.Abs(*p); err != nil {
 			return nil, err
 		}
-		os.Remove(f.cpuprofile)
+		os.Remove(*p)
 	}
 	exe := f.lifeline
 	if exe == "" {
-		// The intake gateway is built without the profile: only the
-		// deployed one is profiled.
 		if exe, err = buildLifeline(ctx, dir, ""); err != nil {
 			return nil, err
 		}
 	}
-	profiled := exe
-	if f.cpuprofile != "" {
-		pdir := filepath.Join(dir, "profiled")
-		if err := os.Mkdir(pdir, 0o700); err != nil {
-			return nil, err
-		}
-		if profiled, err = buildLifeline(ctx, pdir, f.cpuprofile); err != nil {
-			return nil, err
-		}
+	// Each gateway profiled is a build of its own, so that a profile asked
+	// for one does not slow the other.
+	profiled, err := buildProfiled(ctx, dir, "profiled", f.cpuprofile, exe)
+	if err != nil {
+		return nil, err
+	}
+	intakeExe, err := buildProfiled(ctx, dir, "intake-profiled", f.intakeProfile, exe)
+	if err != nil {
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -155,7 +158,7 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 	}
 	// The intake gateway has no sending credentials: its answers wait in
 	// its outbox, and its CPU is what accepting (and composing) costs.
-	r.intake, err = startChild(ctx, exe, r.intakeAddr, nil, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")...)
+	r.intake, err = startChild(ctx, intakeExe, r.intakeAddr, nil, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")...)
 	if err == nil {
 		r.gw, err = startChild(ctx, profiled, r.gwAddr, []string{"TWILIO_ACCOUNT_SID=" + benchAccount, "TWILIO_FROM=+12025550100", "LIFELINE_TWILIO_API_URL=" + rest.URL},
 			append(common("gateway.db", r.gwAddr, r.gwMetrics), "--send-rate", strconv.FormatFloat(f.sendRate, 'f', -1, 64))...)
@@ -170,6 +173,19 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 	}
 	r.intakeURL, r.gwURL, r.bareURL = "http://"+r.intakeAddr+"/sms", "http://"+r.gwAddr+"/sms", "http://"+bareAddr+"/sms"
 	return r, nil
+}
+
+// buildProfiled builds lifeline into dir/sub writing its CPU profile to
+// profile, or returns exe when no profile is asked for.
+func buildProfiled(ctx context.Context, dir, sub, profile, exe string) (string, error) {
+	if profile == "" {
+		return exe, nil
+	}
+	pdir := filepath.Join(dir, sub)
+	if err := os.Mkdir(pdir, 0o700); err != nil {
+		return "", err
+	}
+	return buildLifeline(ctx, pdir, profile)
 }
 
 func (r *smsRig) stop() {
@@ -213,6 +229,12 @@ func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 		p1, _ := gauge(metrics, "lifeline_sms_answers_pending")
 		inRes.addPhase(got)
 		composed += p0 + float64(got.taken()) - p1
+	}
+	if f.intakeProfile != "" {
+		r.intake.stopProfile()
+		if waitFile(f.intakeProfile, 10*time.Second) {
+			app.say("   只收不答的网关 CPU 剖析：%s\n", "   taking-in gateway CPU profile: %s\n", f.intakeProfile)
+		}
 	}
 	// What is still pending is composed now: the answerer's cost per
 	// answer, which the CPU above also paid for the answers it composed
