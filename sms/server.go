@@ -67,6 +67,11 @@ type Config struct {
 	// message is answered through the outbox. Negative: always through the
 	// outbox.
 	InlineBudget time.Duration
+	// LeavePending leaves the messages not answered inline to another
+	// replica on the same store to answer: this one takes texts in and
+	// composes no answers through the outbox (a city's intake replicas,
+	// near the provider, beside answering ones near the store).
+	LeavePending bool
 	// MaxInFlight messages are composed inline at once (default 128), and
 	// MaxQueue more may wait up to QueueWait for a slot (default 64,
 	// negative for none; 20ms): a message that finds no slot is accepted all the same and
@@ -281,7 +286,13 @@ func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 // notifications, and the status texts the busy voice line promised.
 func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, fn := range []func(context.Context){s.scanLoop, s.answerLoop, s.drainLoop, s.callbackLoop} {
+	loops := []func(context.Context){s.scanLoop, s.drainLoop, s.callbackLoop}
+	if s.cfg.LeavePending {
+		s.log.Warn("sms: this gateway answers inline only; texts left pending wait for another gateway on the store")
+	} else {
+		loops = append(loops, s.answerLoop)
+	}
+	for _, fn := range loops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

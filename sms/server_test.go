@@ -760,3 +760,41 @@ func TestOldMessageSidsAreForgotten(t *testing.T) {
 		t.Fatalf("after it was forgotten the sid got %q, want a new answer with 黄码", fresh)
 	}
 }
+
+// TestLeavePendingAnswersNothingLater: a gateway that leaves pending
+// messages to another one composes no answer through the outbox, however
+// long it runs; the other, started on the same store, answers them once.
+func TestLeavePendingAnswersNothingLater(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	intake := newGateway(t, db, func(c *sms.Config) { c.InlineBudget, c.LeavePending = -1, true })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go intake.srv.Run(ctx)
+	const sid = "SMleft00000000000000000000000001"
+	if got := intake.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("answered inline: %q", got)
+	}
+	// The answerer, were it running, is woken by the message and answers
+	// it at once; it looks anyway every second.
+	time.Sleep(1500 * time.Millisecond)
+	if b, err := db.AnswerBacklog(ctx); err != nil || b.Pending != 1 {
+		t.Fatalf("backlog with the answerer left out: %+v, %v; want the message pending", b, err)
+	}
+	answerer := newGateway(t, db, nil)
+	go answerer.srv.Run(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := db.AnswerBacklog(ctx)
+		if err == nil && b.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other gateway never answered: %+v, %v", b, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a := outboxAnswer(t, db, sid); a.To != phone(1) || !strings.Contains(a.Body, "绿码") {
+		t.Fatalf("the answer queued: %+v", a)
+	}
+}

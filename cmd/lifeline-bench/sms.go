@@ -85,12 +85,14 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 }
 
 // smsRig is what the benchmark drives: the bare handler, a gateway that
-// answers nothing inline (its intake alone: every text accepted and
-// answered later), the gateway as deployed (inline when it can, through
+// answers nothing inline and leaves its texts pending (its intake alone:
+// every text accepted, and answered when it is started again), the gateway as deployed (inline when it can, through
 // the outbox when not, sending to the REST stand-in), and the load
 // generator.
 type smsRig struct {
 	bare, intake, gw          *child
+	intakeExe                 string
+	intakeArgs                []string // without --leave-pending: the taking-in gateway as it answers
 	gwAddr, intakeAddr        string
 	gwMetrics, intakeMetrics  string // each gateway's /metrics, on an address of its own
 	bareURL, intakeURL, gwURL string
@@ -158,7 +160,8 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 	}
 	// The intake gateway has no sending credentials: its answers wait in
 	// its outbox, and its CPU is what accepting (and composing) costs.
-	r.intake, err = startChild(ctx, intakeExe, r.intakeAddr, nil, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")...)
+	r.intakeExe, r.intakeArgs = exe, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")
+	r.intake, err = startChild(ctx, intakeExe, r.intakeAddr, nil, append(r.intakeArgs, "--leave-pending")...)
 	if err == nil {
 		r.gw, err = startChild(ctx, profiled, r.gwAddr, []string{"TWILIO_ACCOUNT_SID=" + benchAccount, "TWILIO_FROM=+12025550100", "LIFELINE_TWILIO_API_URL=" + rest.URL},
 			append(common("gateway.db", r.gwAddr, r.gwMetrics), "--send-rate", strconv.FormatFloat(f.sendRate, 'f', -1, 64))...)
@@ -213,22 +216,32 @@ func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
 
 // intakeCPU is phase 1: the CPU a text costs the gateway to take in
 // (read, verify, record), against the CPU a bare handler spends on a
-// request, side by side.
+// request, side by side in alternating slices: first each at its own
+// maximum (closed loop), then both at one rate (open loop, 80% of the
+// gateway's maximum). The taking-in gateway leaves its texts pending
+// (--leave-pending), so its CPU is taking in alone; then it is started
+// again to answer them, and that CPU is the answerer's.
 func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 	app.say("\n1. 收下一条短信的 CPU（%d 个并发连接，各 %s，分 %d 轮交替）\n", "\n1. CPU to take in a text (%d connections, %s each, alternating in %d rounds)\n", f.conns, f.duration, f.rounds)
-	bareRes, inRes := &result{}, &result{}
-	var bareCPU, inCPU time.Duration
 	slice := f.duration / time.Duration(f.rounds)
-	metrics := "http://" + r.intakeMetrics + "/metrics"
-	composed := 0.0
-	for i := 0; i < f.rounds; i++ {
-		bareCPU += r.bare.during(func() { bareRes.addPhase(r.gen.closed(ctx, r.bareURL, f.conns, slice)) })
-		p0, _ := gauge(metrics, "lifeline_sms_answers_pending")
-		var got *result
-		inCPU += r.intake.during(func() { got = r.gen.closed(ctx, r.intakeURL, f.conns, slice) })
-		p1, _ := gauge(metrics, "lifeline_sms_answers_pending")
-		inRes.addPhase(got)
-		composed += p0 + float64(got.taken()) - p1
+	closed := func(url string) func() *result {
+		return func() *result { return r.gen.closed(ctx, url, f.conns, slice) }
+	}
+	bareMax, inMax := r.sideBySide(f.rounds, closed(r.bareURL), closed(r.intakeURL))
+	app.say("   各自最大吞吐：空白 net/http 处理器 %.0f 次/秒，每次 %s；网关收下 %.0f 条/秒（错误 %d，503 %d），每条 %s：%.2f 倍\n",
+		"   each at its maximum: bare net/http handler %.0f req/s, %s a request; gateway taking in %.0f texts/s (errors %d, 503 %d), %s a text: %.2f×\n",
+		bareMax.rate(), us(bareMax.perText()), inMax.rate(), inMax.res.errors, inMax.res.shed, us(inMax.perText()), inMax.perText()/bareMax.perText())
+	rate := 0.8 * inMax.rate()
+	var bareAt, inAt cpuRun
+	if rate > 0 {
+		open := func(url string) func() *result {
+			return func() *result { return r.gen.open(ctx, url, rate, slice, f.conns) }
+		}
+		bareAt, inAt = r.sideBySide(f.rounds, open(r.bareURL), open(r.intakeURL))
+		ratio := inAt.perText() / bareAt.perText()
+		app.say("   同一速率（每秒 %.0f 条）：空白处理器每次 %s，网关每条 %s（错误 %d，503 %d）：%.2f 倍（目标 ≤ 1.5 倍）%s\n",
+			"   at one rate (%.0f a second): bare handler %s a request, gateway %s a text (errors %d, 503 %d): %.2f× (target <= 1.5×) %s\n",
+			rate, us(bareAt.perText()), us(inAt.perText()), inAt.res.errors, inAt.res.shed, ratio, verdict(app, ratio <= 1.5))
 	}
 	if f.intakeProfile != "" {
 		r.intake.stopProfile()
@@ -236,28 +249,59 @@ func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 			app.say("   只收不答的网关 CPU 剖析：%s\n", "   taking-in gateway CPU profile: %s\n", f.intakeProfile)
 		}
 	}
-	// What is still pending is composed now: the answerer's cost per
-	// answer, which the CPU above also paid for the answers it composed
-	// meanwhile.
-	pending, _ := gauge(metrics, "lifeline_sms_answers_pending")
-	var drained time.Duration
-	answerCPU := r.intake.during(func() { drained = waitGauge(ctx, metrics, "lifeline_sms_answers_pending", 0, 10*time.Minute) })
-	app.say("   空白 net/http 处理器：%8.0f 次/秒  p99 %s  错误 %d\n", "   bare net/http handler: %8.0f req/s  p99 %s  errors %d\n", bareRes.rps(), bareRes.pct(99), bareRes.errors)
-	app.say("   网关收下：            %8.0f 条/秒  p99 %s  错误 %d  503 %d\n", "   gateway, taking in:    %8.0f texts/s  p99 %s  errors %d  503 %d\n",
-		float64(inRes.taken())/inRes.elapsed.Seconds(), inRes.pct(99), inRes.errors, inRes.shed)
-	if bareRes.ok == 0 || inRes.taken() == 0 || bareCPU <= 0 || inCPU <= 0 || pending <= 0 {
-		app.say("   （测不出 CPU）\n", "   (no CPU figure)\n")
-		return nil
+	return r.answerBacklog(ctx, app)
+}
+
+// cpuRun is what a server took in over some slices, and the CPU it spent.
+type cpuRun struct {
+	res *result
+	cpu time.Duration
+}
+
+func (c cpuRun) rate() float64 {
+	if c.res == nil || c.res.elapsed <= 0 {
+		return 0
 	}
-	perBare := float64(bareCPU) / float64(bareRes.ok)
-	perAnswer := float64(answerCPU) / pending
-	perIntake := (float64(inCPU) - perAnswer*composed) / float64(inRes.taken())
-	app.say("   服务进程 CPU：空白处理器每次请求 %s；网关每条 %s（含同时作答 %.0f 条），作答每条 %s（积压 %.0f 条用了 %s）\n",
-		"   server CPU: bare handler %s a request; gateway %s a text (with %.0f answers composed meanwhile), composing %s an answer (%.0f left took %s)\n",
-		us(perBare), us(float64(inCPU)/float64(inRes.taken())), composed, us(perAnswer), pending, drained.Round(time.Millisecond))
-	ratio := perIntake / perBare
-	app.say("   收下一条短信的 CPU（扣除作答）：%s，为空白处理器的 %.2f 倍（目标 ≤ 1.5 倍）%s\n", "   CPU to take in a text (composing taken out): %s, %.2f× the bare handler's (target <= 1.5×) %s\n",
-		us(perIntake), ratio, verdict(app, ratio <= 1.5))
+	return float64(c.res.taken()) / c.res.elapsed.Seconds()
+}
+
+func (c cpuRun) perText() float64 {
+	if c.res == nil || c.res.taken() == 0 {
+		return 0
+	}
+	return float64(c.cpu) / float64(c.res.taken())
+}
+
+// sideBySide runs the bare handler's load and the taking-in gateway's in
+// alternating slices, so that other load on the machine falls on both.
+func (r *smsRig) sideBySide(rounds int, bare, intake func() *result) (cpuRun, cpuRun) {
+	b, in := cpuRun{res: &result{}}, cpuRun{res: &result{}}
+	for i := 0; i < rounds; i++ {
+		var got *result
+		b.cpu += r.bare.during(func() { got = bare() })
+		b.res.addPhase(got)
+		in.cpu += r.intake.during(func() { got = intake() })
+		in.res.addPhase(got)
+	}
+	return b, in
+}
+
+// answerBacklog starts the taking-in gateway again, answering this time,
+// and measures the CPU it spends composing the answers it left pending.
+func (r *smsRig) answerBacklog(ctx context.Context, app *Bench) error {
+	metrics := "http://" + r.intakeMetrics + "/metrics"
+	pending, _ := gauge(metrics, "lifeline_sms_answers_pending")
+	r.intake.stop()
+	var err error
+	if r.intake, err = startChild(ctx, r.intakeExe, r.intakeAddr, nil, r.intakeArgs...); err != nil {
+		return err
+	}
+	var drained time.Duration
+	cpu := r.intake.during(func() { drained = waitGauge(ctx, metrics, "lifeline_sms_answers_pending", 0, 10*time.Minute) })
+	if pending > 0 {
+		app.say("   作答：积压 %.0f 条用了 %s，每条 CPU %s\n", "   answering: %.0f left pending took %s, %s of CPU an answer\n",
+			pending, drained.Round(time.Millisecond), us(float64(cpu)/pending))
+	}
 	return nil
 }
 

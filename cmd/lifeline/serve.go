@@ -42,6 +42,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 128, app.T("同时当场作答的短信数上限", "messages answered inline at once"))
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 64, app.T("可稍候当场作答的短信数；其余照样收下，经发件箱回复", "messages that may wait to be answered inline; the rest are accepted all the same and answered through the outbox"))
 	fs.DurationVar(&f.cfg.InlineBudget, "inline-budget", 300*time.Millisecond, app.T("回复须在此时间内备好才当场作答，否则经发件箱回复（0：一律经发件箱）", "an answer ready within this goes back inline, otherwise through the outbox (0: always through the outbox)"))
+	fs.BoolVar(&f.cfg.LeavePending, "leave-pending", false, app.T("本副本只收短信、当场作答，稍后的回复留给共用数据库的其他副本", "take texts in and answer inline only: answers through the outbox are left to another replica sharing the store"))
 	fs.Float64Var(&f.sendRate, "send-rate", 1, app.T("发件箱每秒发送条数（整个账户，所有副本合计）：长号码约 1，短号码或多号码消息服务数十至数百", "messages a second the outbox sends for the account, all replicas together: about 1 for a long code, tens to hundreds for a short code or a Messaging Service"))
 	fs.StringVar(&f.spoolDir, "spool", "", app.T("数据库不可用时暂存短信的本地目录（默认：SQLite 库旁的 PATH-spool，PostgreSQL 时为当前目录下的 lifeline-spool）", "local directory for messages accepted while the store is unreachable (default: PATH-spool beside a SQLite store, lifeline-spool in the working directory with PostgreSQL)"))
 	fs.Int64Var(&f.spoolMB, "spool-max-mb", 256, app.T("暂存文件上限（MiB）", "the spool's size bound in MiB"))
