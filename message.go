@@ -161,13 +161,11 @@ type MessageService interface {
 	// still held it (an answerer claims it once the hold runs out, and
 	// then the answer goes through the outbox instead).
 	FinishInline(ctx context.Context, sid string, held time.Time, reply string) (bool, error)
-	// AnswerInbound records how a Pending message was answered (Outbox or
-	// Silent, with its reply). A message no longer Pending is left as it is.
-	AnswerInbound(ctx context.Context, sid string, state InboundState, reply string) error
 	// AnswerAll queues the answers of a batch of Pending messages in the
-	// outbox and records each message as answered, as AnswerInbound would:
-	// the answerer's work for a batch, in a transaction or two rather than
-	// two for every message.
+	// outbox and records how each was answered (Outbox or Silent, with its
+	// reply): the answerer's work for a batch, in a transaction or two
+	// rather than two for every message. A message no longer Pending is
+	// left as it is.
 	AnswerAll(ctx context.Context, answers []InboundAnswer) error
 	// ReopenInbound turns a message recorded Inline back into Pending when
 	// the response that was to carry its reply was never sent (the record

@@ -283,7 +283,7 @@ func (t inboundTable) insert(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, bat
 func (t inboundTable) answer(ctx context.Context, answers []inboundAnswer) error {
 	db := t.db
 	at := ms(db.Now())
-	err := db.txOn(ctx, db.log, func(tx *sql.Tx) error {
+	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
 		for _, a := range answers {
 			_, err := tx.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = ?, reply = ?, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 0`),
 				int(a.state), a.reply, at, a.sid)
@@ -293,7 +293,6 @@ func (t inboundTable) answer(ctx context.Context, answers []inboundAnswer) error
 		}
 		return nil
 	})
-	return err
 }
 
 func (t inboundTable) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {

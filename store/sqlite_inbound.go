@@ -650,10 +650,11 @@ func (l *inboundLog) find(ctx context.Context, tx *sql.Tx, sid string) (int64, b
 	return 0, false
 }
 
-// byID runs fn in a transaction of the log on the row of sid in
-// inbound_log, if the log holds it (rows of inbound_messages, from an
-// earlier version, were all answered, and stay as they are).
-func (l *inboundLog) byID(ctx context.Context, sid string, fn func(tx *sql.Tx, id int64) error) error {
+// byID runs fn in one transaction of the log on the row of each of sids in
+// inbound_log (i is its place in sids), for those the log holds (rows of
+// inbound_messages, from an earlier version, were all answered, and stay
+// as they are).
+func (l *inboundLog) byID(ctx context.Context, sids []string, fn func(tx *sql.Tx, i int, id int64) error) error {
 	db := l.db
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -661,28 +662,12 @@ func (l *inboundLog) byID(ctx context.Context, sid string, fn func(tx *sql.Tx, i
 		return err
 	}
 	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-		if id, ok := l.find(ctx, tx, sid); ok {
-			return fn(tx, id)
-		}
-		return nil
-	})
-}
-
-func (l *inboundLog) answer(ctx context.Context, answers []inboundAnswer) error {
-	db := l.db
-	at := ms(db.Now())
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := l.ensure(ctx); err != nil {
-		return err
-	}
-	return db.txOn(ctx, db.log, func(tx *sql.Tx) error {
-		for _, a := range answers {
-			id, ok := l.find(ctx, tx, a.sid)
+		for i, sid := range sids {
+			id, ok := l.find(ctx, tx, sid)
 			if !ok {
-				continue // a row of inbound_messages: answered long ago
+				continue
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(a.state), a.reply, at, id); err != nil {
+			if err := fn(tx, i, id); err != nil {
 				return err
 			}
 		}
@@ -690,10 +675,23 @@ func (l *inboundLog) answer(ctx context.Context, answers []inboundAnswer) error 
 	})
 }
 
+func (l *inboundLog) answer(ctx context.Context, answers []inboundAnswer) error {
+	at := ms(l.db.Now())
+	sids := make([]string, len(answers))
+	for i, a := range answers {
+		sids[i] = a.sid
+	}
+	return l.byID(ctx, sids, func(tx *sql.Tx, i int, id int64) error {
+		a := answers[i]
+		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = ?, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0`, int(a.state), a.reply, at, id)
+		return err
+	})
+}
+
 func (l *inboundLog) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {
 	at := ms(l.db.Now())
 	done := false
-	err := l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
+	err := l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 1, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0 AND claimed_until = ?`, reply, at, id, held)
 		if err != nil {
 			return err
@@ -706,7 +704,7 @@ func (l *inboundLog) finishInline(ctx context.Context, sid string, held int64, r
 }
 
 func (l *inboundLog) reopen(ctx context.Context, sid, from string) error {
-	return l.byID(ctx, sid, func(tx *sql.Tx, id int64) error {
+	return l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE id = ? AND state = 1 AND from_phone = ?`, id, from)
 		return err
 	})

@@ -112,7 +112,13 @@ type result struct {
 	sendLat []time.Duration
 }
 
-func (r *result) rps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+// rate is how many texts a second the server took.
+func (r *result) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.taken()) / r.elapsed.Seconds()
+}
 
 // taken is how many texts the server took: answered inline or accepted.
 func (r *result) taken() int { return r.ok + r.accepted }

@@ -69,7 +69,7 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 		return app.usagef("参数必须为正", "the numbers must be positive")
 	}
 	if (f.cpuprofile != "" || f.intakeProfile != "") && f.lifeline != "" {
-		return app.usagef("--cpuprofile 需要从源码构建 lifeline，不能与 --lifeline 同用", "--cpuprofile builds lifeline from source, so it cannot go with --lifeline")
+		return app.usagef("--cpuprofile 与 --intake-cpuprofile 需要从源码构建 lifeline，不能与 --lifeline 同用", "--cpuprofile and --intake-cpuprofile build lifeline from source, so they cannot go with --lifeline")
 	}
 	dir, err := os.MkdirTemp("", "lifeline-bench-sms-")
 	if err != nil {
@@ -86,9 +86,9 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 
 // smsRig is what the benchmark drives: the bare handler, a gateway that
 // answers nothing inline and leaves its texts pending (its intake alone:
-// every text accepted, and answered when it is started again), the gateway as deployed (inline when it can, through
-// the outbox when not, sending to the REST stand-in), and the load
-// generator.
+// every text accepted, and answered when it is started again), the
+// gateway as deployed (inline when it can, through the outbox when not,
+// sending to the REST stand-in), and the load generator.
 type smsRig struct {
 	bare, intake, gw          *child
 	intakeExe                 string
@@ -158,8 +158,8 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags) (*sms
 			return nil, err
 		}
 	}
-	// The intake gateway has no sending credentials: its answers wait in
-	// its outbox, and its CPU is what accepting (and composing) costs.
+	// The intake gateway has no sending credentials: the answers it
+	// composes once started again wait in its outbox.
 	r.intakeExe, r.intakeArgs = exe, append(common("intake.db", r.intakeAddr, r.intakeMetrics), "--inline-budget", "0")
 	r.intake, err = startChild(ctx, intakeExe, r.intakeAddr, nil, append(r.intakeArgs, "--leave-pending")...)
 	if err == nil {
@@ -211,7 +211,7 @@ func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
 	if gwRes.taken() == 0 {
 		return lifeline.Errorf(lifeline.EUNAVAILABLE, lifeline.T("网关没有收下任何短信", "the gateway took no text"))
 	}
-	return r.overload(ctx, app, 10*float64(gwRes.taken())/gwRes.elapsed.Seconds(), f)
+	return r.overload(ctx, app, 10*gwRes.rate(), f)
 }
 
 // intakeCPU is phase 1: the CPU a text costs the gateway to take in
@@ -230,14 +230,12 @@ func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 	bareMax, inMax := r.sideBySide(f.rounds, closed(r.bareURL), closed(r.intakeURL))
 	app.say("   各自最大吞吐：空白 net/http 处理器 %.0f 次/秒，每次 %s；网关收下 %.0f 条/秒（错误 %d，503 %d），每条 %s：%.2f 倍\n",
 		"   each at its maximum: bare net/http handler %.0f req/s, %s a request; gateway taking in %.0f texts/s (errors %d, 503 %d), %s a text: %.2f×\n",
-		bareMax.rate(), us(bareMax.perText()), inMax.rate(), inMax.res.errors, inMax.res.shed, us(inMax.perText()), inMax.perText()/bareMax.perText())
-	rate := 0.8 * inMax.rate()
-	var bareAt, inAt cpuRun
-	if rate > 0 {
+		bareMax.res.rate(), us(bareMax.perText()), inMax.res.rate(), inMax.res.errors, inMax.res.shed, us(inMax.perText()), inMax.perText()/bareMax.perText())
+	if rate := 0.8 * inMax.res.rate(); rate > 0 {
 		open := func(url string) func() *result {
 			return func() *result { return r.gen.open(ctx, url, rate, slice, f.conns) }
 		}
-		bareAt, inAt = r.sideBySide(f.rounds, open(r.bareURL), open(r.intakeURL))
+		bareAt, inAt := r.sideBySide(f.rounds, open(r.bareURL), open(r.intakeURL))
 		ratio := inAt.perText() / bareAt.perText()
 		app.say("   同一速率（每秒 %.0f 条）：空白处理器每次 %s，网关每条 %s（错误 %d，503 %d）：%.2f 倍（目标 ≤ 1.5 倍）%s\n",
 			"   at one rate (%.0f a second): bare handler %s a request, gateway %s a text (errors %d, 503 %d): %.2f× (target <= 1.5×) %s\n",
@@ -258,15 +256,8 @@ type cpuRun struct {
 	cpu time.Duration
 }
 
-func (c cpuRun) rate() float64 {
-	if c.res == nil || c.res.elapsed <= 0 {
-		return 0
-	}
-	return float64(c.res.taken()) / c.res.elapsed.Seconds()
-}
-
 func (c cpuRun) perText() float64 {
-	if c.res == nil || c.res.taken() == 0 {
+	if c.res.taken() == 0 {
 		return 0
 	}
 	return float64(c.cpu) / float64(c.res.taken())
@@ -320,7 +311,7 @@ func (r *smsRig) fullPath(ctx context.Context, app *Bench, f *smsFlags) *result 
 		}
 	}
 	app.say("   收下 %.0f 条/秒（当场作答 %d，稍后作答 %d）  p50 %s  p99 %s  错误 %d  503 %d；每条 CPU %s\n", "   took %.0f texts/s (%d answered inline, %d later)  p50 %s  p99 %s  errors %d  503 %d; CPU %s a text\n",
-		float64(res.taken())/res.elapsed.Seconds(), res.ok, res.accepted, res.pct(50), res.pct(99), res.errors, res.shed, perRequest(cpu, res.taken()))
+		res.rate(), res.ok, res.accepted, res.pct(50), res.pct(99), res.errors, res.shed, perRequest(cpu, res.taken()))
 	return res
 }
 
