@@ -44,14 +44,14 @@ func waitFile(path string, d time.Duration) bool {
 	return false
 }
 
-// startChild starts a server process, with env added to this one's, and
-// waits until it answers on addr.
-func startChild(ctx context.Context, exe, addr string, env []string, args ...string) (*child, error) {
+// startChild starts a server process where place puts servers, with env
+// added to this one's, and waits until it answers on addr.
+func startChild(ctx context.Context, place placement, exe, addr string, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), "TWILIO_AUTH_TOKEN="+benchToken, "TWILIO_ACCOUNT_SID="), env...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	orphanProof(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := place.start(cmd); err != nil {
 		return nil, err
 	}
 	c := &child{cmd: cmd, done: make(chan struct{})}

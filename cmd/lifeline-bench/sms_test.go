@@ -128,3 +128,19 @@ func TestReportSaysWhatAnUnknownErrorWas(t *testing.T) {
 		t.Fatalf("a known error said %q", out.String())
 	}
 }
+
+// TestEveryTextAnswered: a flood passes when every text taken is answered,
+// with at most the failed requests' texts answered besides, and none
+// refused.
+func TestEveryTextAnswered(t *testing.T) {
+	r := &result{ok: 60, accepted: 40, errors: 5}
+	for answered, want := range map[int]bool{99: false, 100: true, 103: true, 105: true, 106: false} {
+		if got := everyTextAnswered(r, answered); got != want {
+			t.Errorf("100 taken, 5 failed, %d answered: %v, want %v", answered, got, want)
+		}
+	}
+	r.shed = 1
+	if everyTextAnswered(r, 100) {
+		t.Error("a flood with a text refused passed")
+	}
+}

@@ -48,6 +48,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.Int64Var(&f.spoolMB, "spool-max-mb", 256, app.T("暂存文件上限（MiB）", "the spool's size bound in MiB"))
 	fs.DurationVar(&f.cfg.HoldAfter, "hold-after", 2*time.Minute, app.T("短信因数据库不可用等待超过此时间，给该号码发一条“已收到，稍后回复”（0：不发）", "after a message has waited this long for the store, its number gets one holding text (0: never)"))
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", app.T("只在此内部地址提供 /metrics（默认与短信回调同一地址）", "serve /metrics on this internal address only (default: on --addr)"))
+	fs.IntVar(&f.cfg.MaxConns, "max-conns", 2048, app.T("同时保持的连接数上限，更多的在内核队列里等（调低则洪峰中每条短信处理得更快、占内存更少，但慢速连接更易占满）", "connections held open at once, more wait in the kernel's queue (fewer handle each text sooner in a flood and use less memory, but slow connections fill them sooner)"))
 	fs.IntVar(&f.cfg.MaxConnsPerSource, "max-conns-per-source", 512, app.T("同一来源地址最多同时占用的连接数（0：不限；经代理时应放宽）", "connections one source address may hold at once (0: no cap; raise it behind a proxy)"))
 	fs.DurationVar(&f.cfg.KeepInbound, "keep-inbound", 48*time.Hour, app.T("记住短信 MessageSid 多久（重发得到同一回复），过后清除", "how long a MessageSid is remembered (a retry gets the same reply); older ones are forgotten"))
 	f.cfg.VoiceFlags(fs, app.Lang)

@@ -171,3 +171,58 @@ func TestServeAndSMSSend(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestServeMaxConns: --max-conns bounds the connections the gateway holds;
+// one more waits, unserved, until a held one closes.
+func TestServeMaxConns(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "lifeline.db")
+	openStore(t, db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--db", db, "--lang", "en", "serve", "--insecure-no-signature", "--addr", addr, "--max-conns", "1"}, strings.NewReader(""), &out, &errOut)
+	}()
+	healthy := func() bool {
+		c := &http.Client{Timeout: 500 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := c.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !healthy() {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	held, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // accepted, and holding the one slot
+	if healthy() {
+		t.Fatal("a second connection was served while --max-conns 1 was held")
+	}
+	held.Close()
+	deadline = time.Now().Add(5 * time.Second)
+	for !healthy() {
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway served nothing after the held connection closed")
+		}
+	}
+}
