@@ -73,31 +73,9 @@ func TestServeAndSMSSend(t *testing.T) {
 	t.Setenv("LIFELINE_TWILIO_API_URL", api.URL)
 	t.Setenv("LIFELINE_API_TOKEN", "api-token-1")
 	// Twilio signs the public URL; here the public URL is the listening
-	// address itself, so take a free port first.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out, errOut lockedBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"--db", db, "--lang", "en", "serve", "--addr", addr, "--public-url", "http://" + addr}, strings.NewReader(""), &out, &errOut)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "SMS gateway on") {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	// address itself.
+	g := startServe(t, db, func(addr string) []string { return []string{"--public-url", "http://" + addr} })
+	addr, stop, done, out, errOut := g.addr, g.stop, g.done, &g.out, &g.errOut
 	code, reply, e := cli(t, context.Background(), db, "sms", "send", "--url", "http://"+addr+"/sms", "--from", "13812345678", "查询")
 	if code != 0 || !strings.Contains(reply, "张*丰 黄码 4/9 08:30采样 阴性") {
 		t.Fatalf("sms send: exit %d, %q %q", code, reply, e)
@@ -112,7 +90,7 @@ func TestServeAndSMSSend(t *testing.T) {
 	if err := st.Enqueue(context.Background(), &lifeline.OutboxMessage{To: "+8613812345678", Body: "测试通知", DedupeKey: "t1"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		apiMu.Lock()
 		n := len(sent)
@@ -177,19 +155,7 @@ func TestServeAndSMSSend(t *testing.T) {
 func TestServeMaxConns(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "lifeline.db")
 	openStore(t, db)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var out, errOut lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--db", db, "--lang", "en", "serve", "--insecure-no-signature", "--addr", addr, "--max-conns", "1"}, strings.NewReader(""), &out, &errOut)
-	}()
+	addr := startServe(t, db, func(string) []string { return []string{"--insecure-no-signature", "--max-conns", "1"} }).addr
 	healthy := func() bool {
 		c := &http.Client{Timeout: 500 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
 		res, err := c.Get("http://" + addr + "/healthz")
@@ -198,17 +164,6 @@ func TestServeMaxConns(t *testing.T) {
 		}
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !healthy() {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 	held, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -219,10 +174,48 @@ func TestServeMaxConns(t *testing.T) {
 		t.Fatal("a second connection was served while --max-conns 1 was held")
 	}
 	held.Close()
-	deadline = time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for !healthy() {
 		if time.Now().After(deadline) {
 			t.Fatal("the gateway served nothing after the held connection closed")
 		}
 	}
+}
+
+// servedGateway is a `lifeline serve` a test runs in this process.
+type servedGateway struct {
+	addr        string
+	stop        context.CancelFunc
+	done        chan int // its exit code
+	out, errOut lockedBuffer
+}
+
+// startServe runs `lifeline serve` on a free loopback port, with the flags
+// extra gives for that address, until the test ends, and returns once it
+// serves.
+func startServe(t *testing.T, db string, extra func(addr string) []string) *servedGateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &servedGateway{addr: ln.Addr().String(), done: make(chan int, 1)}
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	g.stop = stop
+	t.Cleanup(stop)
+	args := append([]string{"--db", db, "--lang", "en", "serve", "--addr", g.addr}, extra(g.addr)...)
+	go func() { g.done <- run(ctx, args, strings.NewReader(""), &g.out, &g.errOut) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(g.out.String(), "SMS gateway on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s %s", g.out.String(), g.errOut.String())
+		}
+		select {
+		case code := <-g.done:
+			t.Fatalf("serve exited %d: %s", code, g.errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return g
 }
