@@ -13,7 +13,8 @@ import (
 // How a text is taken in. The webhook's request is read (within
 // BodyTimeout, at most MaxBody) and its signature checked before anything
 // else, and before any slot is taken: a caller that sends slowly, or
-// without a signature, costs a connection and nothing more. Then:
+// without a signature, costs a connection and nothing more. It then waits
+// for a turn (MaxActive), and:
 //
 //  1. The per-number limit is asked (its token is given back below if the
 //     message turns out to be a retry).
@@ -43,7 +44,18 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	waited := time.Now()
+	select {
+	case s.turns <- struct{}{}:
+		defer func() { <-s.turns }()
+	case <-r.Context().Done():
+		// Gone before its turn, nothing recorded: its provider sends it
+		// again, as for a connection that waited in the kernel's queue.
+		s.metrics.refused.WithLabelValues("left_waiting").Inc()
+		return
+	}
 	start := time.Now()
+	s.metrics.turnWait.Observe(start.Sub(waited).Seconds())
 	in, ok := s.webhook.Inbound(form)
 	if !ok {
 		s.metrics.refused.WithLabelValues("malformed").Inc()

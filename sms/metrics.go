@@ -26,8 +26,11 @@ type metrics struct {
 
 	requests *prometheus.CounterVec // command, outcome
 	duration prometheus.Histogram
+	// turnWait is how long signed texts waited for a turn (MaxActive)
+	// before the handler worked on them: the queue in front of duration.
+	turnWait prometheus.Histogram
 	answers  *prometheus.CounterVec // path: inline, outbox
-	refused  *prometheus.CounterVec // reason: unsigned, malformed, too_large, slow_body, unstorable
+	refused  *prometheus.CounterVec // reason: unsigned, malformed, too_large, slow_body, unstorable, left_waiting
 	shed     prometheus.Counter
 	badSig   prometheus.Counter
 	limited  prometheus.Counter
@@ -63,7 +66,9 @@ func newMetrics() *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_requests_total",
 			Help: "Inbound messages accepted, by command and outcome (ok, unknown, queued, replay, limited, spooled…)."}, []string{"command", "outcome"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_request_duration_seconds",
-			Help: "Time the webhook handler took for a signed message, from its start to its answer.", Buckets: latencyBuckets}),
+			Help: "Time the webhook handler took for a signed message, from its turn to its answer.", Buckets: latencyBuckets}),
+		turnWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_turn_wait_seconds",
+			Help: "Time a signed message waited for its turn (--max-active) before the handler worked on it.", Buckets: latencyBuckets}),
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_answers_total",
 			Help: "Answers to texts, by the path they went: inline in the webhook's response, or through the outbox (counted when the provider accepts them)."}, []string{"path"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_refused_total",
@@ -71,6 +76,7 @@ func newMetrics() *metrics {
 	}
 	f(m.requests)
 	f(m.duration)
+	f(m.turnWait)
 	f(m.answers)
 	f(m.refused)
 	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_unrecognised_total",

@@ -80,6 +80,14 @@ type Config struct {
 	MaxInFlight int
 	MaxQueue    int
 	QueueWait   time.Duration
+	// MaxActive signed messages are worked on at once (default
+	// MaxInFlight + MaxQueue + 64: room for texts answered through the
+	// outbox while every inline slot waits on a slow store); the others
+	// wait for a turn, parked. In a flood every connection held has a
+	// request ready, and Go's scheduler has no priorities: without turns a
+	// handler that waits for the group commit or a timer waits again, to
+	// run, behind all of them (docs/performance.md).
+	MaxActive int
 	// MaxBody is the largest request body read (default 32 KiB), within
 	// BodyTimeout of the handler's start (default 2 s): the body is read
 	// before any slot is taken, so a body sent a byte at a time holds a
@@ -139,6 +147,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *rateLimiter
 	admit   *admission
+	turns   chan struct{} // one a message being worked on (MaxActive)
 	metrics *metrics
 	mux     *http.ServeMux
 	spool   *Spool
@@ -184,6 +193,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:     cfg.Log,
 		limiter: newRateLimiter(cfg.RateBurst, cfg.RateRefill, cfg.RateNumbers),
 		admit:   newAdmission(cfg.MaxInFlight, cfg.MaxQueue, cfg.QueueWait),
+		turns:   make(chan struct{}, cfg.MaxActive),
 		metrics: newMetrics(),
 		mux:     http.NewServeMux(),
 		spool:   cfg.Spool,
@@ -227,6 +237,7 @@ func defaults(cfg *Config) {
 	if cfg.MaxQueue == 0 {
 		cfg.MaxQueue = 64
 	}
+	def(&cfg.MaxActive, cfg.MaxInFlight+max(cfg.MaxQueue, 0)+64)
 	def(&cfg.RateBurst, 5)
 	def(&cfg.RateNumbers, 100000)
 	def(&cfg.MaxConns, 2048)

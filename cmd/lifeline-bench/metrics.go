@@ -12,15 +12,22 @@ import (
 	"time"
 )
 
-// handlerHistogram reads the gateway's request-duration histogram from its
-// /metrics: cumulative counts by upper bound, in the order given.
-func handlerHistogram(metricsURL string) ([]histBucket, error) {
+// Histograms the benchmark reads: the handler's time from its turn to its
+// answer, and the wait for that turn before it.
+const (
+	handlerSeconds  = "lifeline_sms_request_duration_seconds"
+	turnWaitSeconds = "lifeline_sms_turn_wait_seconds"
+)
+
+// histogram reads one of the gateway's histograms from its /metrics:
+// cumulative counts by upper bound, in the order given.
+func histogram(metricsURL, name string) ([]histBucket, error) {
 	resp, err := http.Get(metricsURL)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return parseHistogram(resp.Body, "lifeline_sms_request_duration_seconds_bucket")
+	return parseHistogram(resp.Body, name+"_bucket")
 }
 
 type histBucket struct {

@@ -40,6 +40,7 @@ func parseServeFlags(app *App, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.cfg.RateBurst, "rate-burst", 5, app.T("每个号码短时间内最多回复几条", "replies per number before the limit applies"))
 	fs.DurationVar(&f.cfg.RateRefill, "rate-refill", time.Minute, app.T("每个号码每隔多久多回复一条", "one more reply per number every"))
 	fs.IntVar(&f.cfg.MaxInFlight, "max-inflight", 128, app.T("同时当场作答的短信数上限", "messages answered inline at once"))
+	fs.IntVar(&f.cfg.MaxActive, "max-active", 0, app.T("签名核对后同时处理的短信数，其余排队等候（默认：max-inflight + max-queue + 64）", "signed messages worked on at once; the others wait their turn (default: max-inflight + max-queue + 64)"))
 	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 64, app.T("可稍候当场作答的短信数；其余照样收下，经发件箱回复", "messages that may wait to be answered inline; the rest are accepted all the same and answered through the outbox"))
 	fs.DurationVar(&f.cfg.InlineBudget, "inline-budget", 300*time.Millisecond, app.T("回复须在此时间内备好才当场作答，否则经发件箱回复（0：一律经发件箱）", "an answer ready within this goes back inline, otherwise through the outbox (0: always through the outbox)"))
 	fs.BoolVar(&f.cfg.LeavePending, "leave-pending", false, app.T("本副本只收短信、当场作答，稍后的回复留给共用数据库的其他副本", "take texts in and answer inline only: answers through the outbox are left to another replica sharing the store"))
