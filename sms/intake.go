@@ -136,6 +136,19 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		// Not answered inline, and nobody to send an answer to later.
 		m.State, outcome = lifeline.InboundSilent, "unanswerable"
 	}
+	if inline && ctx.Err() != nil {
+		// The caller hung up while the answer was composed (its provider
+		// gave up waiting): an answer written now would reach nobody, and
+		// unless the provider retries, nobody would ever be answered.
+		// Recorded pending, it goes through the outbox instead, and a
+		// retry gets an empty response. (A caller who hangs up once the
+		// record is committed is not caught: a provider's retry gets the
+		// recorded answer.)
+		m.State, m.Reply, m.HeldUntil, outcome = lifeline.InboundPending, "", time.Time{}, "caller_gone"
+		if from == "" {
+			m.State = lifeline.InboundSilent
+		}
+	}
 	// A signed message is recorded even if its caller hangs up meanwhile
 	// (the batch it joined commits it anyway): a caller gone is no store
 	// failure, and must not send the gateway into the spool. Without the
@@ -191,7 +204,7 @@ const inlineHoldMargin = 2 * time.Second
 // out (acting again is harmless: every action is idempotent).
 func (s *Server) actInline(ctx context.Context, m *lifeline.InboundMessage, cmd Command) (string, string, error) {
 	st, reply, outcome := s.composeInline(ctx, m.From, cmd)
-	if st == lifeline.InboundInline {
+	if st == lifeline.InboundInline && ctx.Err() == nil {
 		done, err := s.cfg.Store.FinishInline(ctx, m.Sid, m.HeldUntil, reply)
 		if err == nil && done {
 			return reply, outcome, nil
@@ -208,7 +221,7 @@ func (s *Server) composeInline(ctx context.Context, from string, cmd Command) (l
 	defer cancel()
 	reply, outcome, err := s.compose(cctx, from, cmd)
 	if err != nil {
-		if !errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 			s.log.Warn("sms: cannot answer inline; answering through the outbox", "from", lifeline.MaskPhone(from), "err", err)
 		}
 		return lifeline.InboundPending, "", "queued"

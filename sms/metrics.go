@@ -64,7 +64,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_requests_total",
-			Help: "Inbound messages accepted, by command and outcome (ok, unknown, queued, replay, limited, spooled…)."}, []string{"command", "outcome"}),
+			Help: "Inbound messages accepted, by command and outcome (ok, unknown, queued, replay, limited, spooled, caller_gone…)."}, []string{"command", "outcome"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_request_duration_seconds",
 			Help: "Time the webhook handler took for a signed message, from its turn to its answer.", Buckets: latencyBuckets}),
 		turnWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_turn_wait_seconds",

@@ -1,0 +1,85 @@
+package sms_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	lifeline "github.com/lifeline-health/lifeline"
+	"github.com/lifeline-health/lifeline/sms"
+	"github.com/lifeline-health/lifeline/store"
+)
+
+// goneStore finishes its first status lookup only once the text's caller
+// has hung up: the answer is composed, and nobody is left to take it
+// inline. Later lookups (the answerer's) go straight through.
+type goneStore struct {
+	*store.DB
+	first   sync.Once
+	entered chan struct{}
+}
+
+func (s *goneStore) StatusByPhone(ctx context.Context, p string) ([]*lifeline.Resident, error) {
+	s.first.Do(func() {
+		close(s.entered)
+		<-ctx.Done()
+	})
+	return s.DB.StatusByPhone(context.WithoutCancel(ctx), p)
+}
+
+// TestCallerGoneIsAnsweredThroughTheOutbox: a text whose caller hangs up
+// (its provider gave up waiting) while its answer is composed is not
+// recorded as answered inline, which would leave the person unanswered
+// unless the provider retries: its answer goes through the outbox, once,
+// and a retry gets an empty response.
+func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	gone := &goneStore{DB: db, entered: make(chan struct{})}
+	g := newGateway(t, db, func(c *sms.Config) {
+		c.Store = gone
+		c.InlineBudget = time.Minute
+	})
+	const sid = "SMgone00000000000000000000000001"
+	form := inbound(sid, phone(1), "查询")
+	ctx, hangUp := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", g.ts.URL+"/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
+	sent := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+	<-gone.entered
+	hangUp()
+	if err := <-sent; err == nil {
+		t.Fatal("the caller who hung up got a response")
+	}
+	g.ts.Close() // returns once the handler is done with the text
+
+	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("AnswerOnce = %d, %v; want the text whose caller hung up", n, err)
+	}
+	answer := outboxAnswer(t, db, sid)
+	if answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
+		t.Fatalf("the answer sent through the outbox: %+v", answer)
+	}
+	// The provider's retry, at this replica or another: no second answer.
+	g2 := newGateway(t, db, nil)
+	if got := g2.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("the retry of a text answered through the outbox got %q inline", got)
+	}
+	if n, _ := db.OutboxDepth(context.Background()); n != 1 {
+		t.Fatalf("outbox depth %d; want the one answer", n)
+	}
+}
