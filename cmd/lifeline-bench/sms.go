@@ -57,6 +57,8 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	fs.IntVar(&f.conns, "conns", 256, app.T("测最大吞吐量时的并发连接数", "concurrent connections when measuring the maximum"))
 	fs.StringVar(&f.body, "text", "查询", app.T("发送的短信内容", "the text sent"))
 	bare := fs.String("bare-serve", "", app.T("（内部）在此地址运行空白处理器", "(internal) run the bare handler on this address"))
+	floor := fs.String("floor-serve", "", app.T("（内部）在此地址运行收件下限处理器", "(internal) run the intake floor on this address"))
+	floorDir := fs.String("floor-dir", "", app.T("（内部）收件下限处理器存放记录的目录", "(internal) where the intake floor keeps what it takes in"))
 	fs.Float64Var(&f.sendRate, "send-rate", 500, app.T("网关发件箱的发送速率（条/秒），用于测排空时间", "the gateway's --send-rate, for the outbox's drain time"))
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", app.T("把网关在第 2 阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over phase 2 (warm-up included) to this file"))
 	fs.StringVar(&f.intakeProfile, "intake-cpuprofile", "", app.T("把只收不答的网关在第 1 阶段的 CPU 剖析写入此文件", "write the taking-in gateway's CPU profile over phase 1 to this file"))
@@ -68,6 +70,9 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	}
 	if *bare != "" {
 		return serveBare(ctx, *bare)
+	}
+	if *floor != "" {
+		return serveFloor(ctx, *floor, *floorDir)
 	}
 	if f.phones < 1 || f.duration <= 0 || f.overload <= 0 || f.conns < 1 || f.rounds < 1 || f.sendRate <= 0 || f.maxConns < 0 {
 		return app.usagef("参数必须为正", "the numbers must be positive")
@@ -96,19 +101,21 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	return r.measure(ctx, app, &f)
 }
 
-// smsRig is what the benchmark drives: the bare handler, a gateway that
-// answers nothing inline and leaves its texts pending (its intake alone:
-// every text accepted, and answered when it is started again), the
-// gateway as deployed (inline when it can, through the outbox when not,
-// sending to the REST stand-in), and the load generator.
+// smsRig is what the benchmark drives: the bare handler, the intake floor
+// (serveFloor), a gateway that answers nothing inline and leaves its
+// texts pending (its intake alone: every text accepted, and answered when
+// it is started again), the gateway as deployed (inline when it can,
+// through the outbox when not, sending to the REST stand-in), and the
+// load generator.
 type smsRig struct {
-	bare, intake, gw          *child
+	bare, floor, intake, gw   *child
 	place                     placement // where the servers run
 	intakeExe                 string
 	intakeArgs                []string // without --leave-pending: the taking-in gateway as it answers
 	gwAddr, intakeAddr        string
 	gwMetrics, intakeMetrics  string // each gateway's /metrics, on an address of its own
 	bareURL, intakeURL, gwURL string
+	floorURL, floorSyncURL    string // the intake floor's two paths
 	rest                      *restCounter
 	gen                       *loadGen
 }
@@ -168,8 +175,8 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags, place
 		}
 		return args
 	}
-	var bareAddr string
-	for _, a := range []*string{&r.intakeAddr, &r.gwAddr, &bareAddr, &r.gwMetrics, &r.intakeMetrics} {
+	var bareAddr, floorAddr string
+	for _, a := range []*string{&r.intakeAddr, &r.gwAddr, &bareAddr, &floorAddr, &r.gwMetrics, &r.intakeMetrics} {
 		if *a, err = freeAddr(); err != nil {
 			rest.Close()
 			return nil, err
@@ -186,12 +193,16 @@ func startSMSRig(ctx context.Context, app *Bench, dir string, f *smsFlags, place
 	if err == nil {
 		r.bare, err = startChild(ctx, r.place, self, bareAddr, nil, "sms", "--bare-serve", bareAddr)
 	}
+	if err == nil {
+		r.floor, err = startChild(ctx, r.place, self, floorAddr, nil, "sms", "--floor-serve", floorAddr, "--floor-dir", filepath.Join(dir, "floor"))
+	}
 	if err != nil {
 		r.stop()
 		rest.Close()
 		return nil, err
 	}
-	r.intakeURL, r.gwURL, r.bareURL = "http://"+r.intakeAddr+"/sms", "http://"+r.gwAddr+"/sms", "http://"+bareAddr+"/sms"
+	r.intakeURL, r.gwURL, r.bareURL, r.floorURL = "http://"+r.intakeAddr+"/sms", "http://"+r.gwAddr+"/sms", "http://"+bareAddr+"/sms", "http://"+floorAddr+floorWritePath
+	r.floorSyncURL = "http://" + floorAddr + floorSyncPath
 	return r, nil
 }
 
@@ -210,6 +221,7 @@ func buildProfiled(ctx context.Context, dir, sub, profile, exe string) (string, 
 
 func (r *smsRig) stop() {
 	r.bare.stop()
+	r.floor.stop()
 	r.intake.stop()
 	r.gw.stop()
 }
@@ -218,7 +230,7 @@ func (r *smsRig) stop() {
 func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
 	// A short warm-up of each, so connection setup and first-use costs
 	// are not measured.
-	for _, u := range []string{r.bareURL, r.intakeURL, r.gwURL} {
+	for _, u := range []string{r.bareURL, r.floorURL, r.floorSyncURL, r.intakeURL, r.gwURL} {
 		r.gen.closed(ctx, u, f.conns, time.Second/2)
 	}
 	if err := r.intakeCPU(ctx, app, f); err != nil {
@@ -233,30 +245,37 @@ func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
 
 // intakeCPU is phase 1: the CPU a text costs the gateway to take in
 // (read, verify, record), against the CPU a bare handler spends on a
-// request, side by side in alternating slices: first each at its own
-// maximum (closed loop), then both at one rate (open loop, 80% of the
+// request and the intake floor on a text (serveFloor, keeping it written
+// and fsynced), side by side in alternating slices: first each at its own
+// maximum (closed loop), then all at one rate (open loop, 80% of the
 // gateway's maximum). The taking-in gateway leaves its texts pending
 // (--leave-pending), so its CPU is taking in alone; then it is started
 // again to answer them, and that CPU is the answerer's.
 func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 	app.say("\n1. 收下一条短信的 CPU（%d 个并发连接，各 %s，分 %d 轮交替）\n", "\n1. CPU to take in a text (%d connections, %s each, alternating in %d rounds)\n", f.conns, f.duration, f.rounds)
 	slice := f.duration / time.Duration(f.rounds)
+	servers := []*child{r.bare, r.floor, r.floor, r.intake}
+	urls := []string{r.bareURL, r.floorURL, r.floorSyncURL, r.intakeURL}
 	closed := func(url string) func() *result {
 		return func() *result { return r.gen.closed(ctx, url, f.conns, slice) }
 	}
-	bareMax, inMax := r.sideBySide(f.rounds, closed(r.bareURL), closed(r.intakeURL))
+	runs := sideBySide(f.rounds, servers, urls, closed)
+	bare, in := runs[0], runs[3]
 	app.say("   各自最大吞吐：空白 net/http 处理器 %.0f 次/秒，每次 %s；网关收下 %.0f 条/秒（错误 %d，503 %d），每条 %s：%.2f 倍\n",
 		"   each at its maximum: bare net/http handler %.0f req/s, %s a request; gateway taking in %.0f texts/s (errors %d, 503 %d), %s a text: %.2f×\n",
-		bareMax.res.rate(), us(bareMax.perText()), inMax.res.rate(), inMax.res.errors, inMax.res.shed, us(inMax.perText()), inMax.perText()/bareMax.perText())
-	if rate := 0.8 * inMax.res.rate(); rate > 0 {
+		bare.res.rate(), us(bare.perText()), in.res.rate(), in.res.errors, in.res.shed, us(in.perText()), in.perText()/bare.perText())
+	sayFloor(app, runs)
+	if rate := 0.8 * in.res.rate(); rate > 0 {
 		open := func(url string) func() *result {
 			return func() *result { return r.gen.open(ctx, url, rate, slice, f.conns) }
 		}
-		bareAt, inAt := r.sideBySide(f.rounds, open(r.bareURL), open(r.intakeURL))
-		ratio := inAt.perText() / bareAt.perText()
+		runs := sideBySide(f.rounds, servers, urls, open)
+		bare, in := runs[0], runs[3]
+		ratio := in.perText() / bare.perText()
 		app.say("   同一速率（每秒 %.0f 条）：空白处理器每次 %s，网关每条 %s（错误 %d，503 %d）：%.2f 倍（目标 ≤ 1.5 倍）%s\n",
 			"   at one rate (%.0f a second): bare handler %s a request, gateway %s a text (errors %d, 503 %d): %.2f× (target <= 1.5×) %s\n",
-			rate, us(bareAt.perText()), us(inAt.perText()), inAt.res.errors, inAt.res.shed, ratio, verdict(app, ratio <= 1.5))
+			rate, us(bare.perText()), us(in.perText()), in.res.errors, in.res.shed, ratio, verdict(app, ratio <= 1.5))
+		sayFloor(app, runs)
 	}
 	if f.intakeProfile != "" {
 		r.intake.stopProfile()
@@ -265,6 +284,16 @@ func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 		}
 	}
 	return r.answerBacklog(ctx, app)
+}
+
+// sayFloor prints the intake floor's CPU a text, kept written and kept
+// fsynced, against the bare handler's, and the gateway's against the
+// written floor (the same durability as the gateway's SQLite store).
+func sayFloor(app *Bench, runs []cpuRun) {
+	bare, written, synced, in := runs[0].perText(), runs[1].perText(), runs[2].perText(), runs[3].perText()
+	app.say("     收件下限（验签并记下即回空响应）：写入文件每条 %s（%.2f 倍），落盘 fsync 每条 %s（%.2f 倍）；网关是写入下限的 %.2f 倍\n",
+		"     intake floor (verify, keep, answer empty): written %s a text (%.2f×), fsynced %s (%.2f×); the gateway is %.2f× the written floor\n",
+		us(written), written/bare, us(synced), synced/bare, in/written)
 }
 
 // cpuRun is what a server took in over some slices, and the CPU it spent.
@@ -280,18 +309,22 @@ func (c cpuRun) perText() float64 {
 	return float64(c.cpu) / float64(c.res.taken())
 }
 
-// sideBySide runs the bare handler's load and the taking-in gateway's in
-// alternating slices, so that other load on the machine falls on both.
-func (r *smsRig) sideBySide(rounds int, bare, intake func() *result) (cpuRun, cpuRun) {
-	b, in := cpuRun{res: &result{}}, cpuRun{res: &result{}}
-	for i := 0; i < rounds; i++ {
-		var got *result
-		b.cpu += r.bare.during(func() { got = bare() })
-		b.res.addPhase(got)
-		in.cpu += r.intake.during(func() { got = intake() })
-		in.res.addPhase(got)
+// sideBySide runs load against each of urls, served by the matching one
+// of servers, in alternating slices, so that other load on the machine
+// falls on all of them.
+func sideBySide(rounds int, servers []*child, urls []string, load func(url string) func() *result) []cpuRun {
+	runs := make([]cpuRun, len(urls))
+	for i := range runs {
+		runs[i].res = &result{}
 	}
-	return b, in
+	for range rounds {
+		for i, url := range urls {
+			var got *result
+			runs[i].cpu += servers[i].during(func() { got = load(url)() })
+			runs[i].res.addPhase(got)
+		}
+	}
+	return runs
 }
 
 // answerBacklog starts the taking-in gateway again, answering this time,
