@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,5 +82,94 @@ func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
 	}
 	if n, _ := db.OutboxDepth(context.Background()); n != 1 {
 		t.Fatalf("outbox depth %d; want the one answer", n)
+	}
+}
+
+// TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox: a signed text
+// whose caller gives up while it waits for a turn is not dropped (Twilio
+// sends it again only if its retry policy names the timeout): it is
+// recorded pending at once, without waiting on for a turn, and answered
+// through the outbox, once.
+func TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox(t *testing.T) {
+	db := openStore(t)
+	seedFamily(t, db)
+	var reads atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	g := newGateway(t, db, func(c *sms.Config) {
+		c.MaxActive = 1
+		clock := c.Now
+		// The first text holds the one turn at its first clock read.
+		c.Now = func() time.Time {
+			if reads.Add(1) == 1 {
+				close(entered)
+				<-release
+			}
+			return clock()
+		}
+	})
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	defer let() // a failure below must not leave the first text held
+	first := make(chan string, 1)
+	go func() { first <- g.textSid("SMturn00000000000000000000000001", phone(1), "查询") }()
+	<-entered
+
+	const sid = "SMturn00000000000000000000000002"
+	form := inbound(sid, phone(1), "查询")
+	ctx, hangUp := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", g.ts.URL+"/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
+	sent := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+	waitMetric(t, g, "lifeline_sms_waiting_for_turn 1")
+	hangUp()
+	if err := <-sent; err == nil {
+		t.Fatal("the caller who hung up got a response")
+	}
+	// Recorded while the first text still holds the one turn.
+	waitMetric(t, g, `lifeline_sms_requests_total{command="status",outcome="caller_gone"} 1`)
+	let()
+	if got := <-first; !strings.Contains(got, "绿码") {
+		t.Fatalf("the text that held the turn got %q", got)
+	}
+
+	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("AnswerOnce = %d, %v; want the text whose caller gave up waiting", n, err)
+	}
+	if answer := outboxAnswer(t, db, sid); answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
+		t.Fatalf("the answer sent through the outbox: %+v", answer)
+	}
+	if got := g.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("the retry of a text answered through the outbox got %q inline", got)
+	}
+	if n, _ := db.OutboxDepth(context.Background()); n != 1 {
+		t.Fatalf("outbox depth %d; want the one answer", n)
+	}
+}
+
+// waitMetric waits until the gateway's /metrics shows line, and fails the
+// test if it does not within 10 s.
+func waitMetric(t *testing.T, g *gateway, line string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, _, m := get(t, g.ts.URL+"/metrics")
+		if strings.Contains(m, line+"\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %q:\n%s", line, m)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

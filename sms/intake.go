@@ -14,12 +14,13 @@ import (
 // BodyTimeout, at most MaxBody) and its signature checked before anything
 // else, and before any slot is taken: a caller that sends slowly, or
 // without a signature, costs a connection and nothing more. It then waits
-// for a turn (MaxActive), and:
+// for a turn (MaxActive), and (with no turn, and nothing composed, if its
+// caller hangs up meanwhile):
 //
 //  1. The per-number limit is asked (its token is given back below if the
 //     message turns out to be a retry).
-//  2. If a slot is free for it (admission), the answer is composed, within
-//     InlineBudget.
+//  2. If a slot is free for it (admission) and its caller is still there,
+//     the answer is composed, within InlineBudget.
 //  3. The message is recorded in the inbound log, in the one state that
 //     decides its answer: Inline with the answer (composed in time),
 //     Pending (to be answered through the outbox), or Silent (over the
@@ -45,15 +46,20 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	waited := time.Now()
+	s.metrics.waiting.Inc()
 	select {
 	case s.turns <- struct{}{}:
 		defer func() { <-s.turns }()
 	case <-r.Context().Done():
-		// Gone before its turn, nothing recorded: its provider sends it
-		// again, as for a connection that waited in the kernel's queue.
-		s.metrics.refused.WithLabelValues("left_waiting").Inc()
-		return
+		// Gone before its turn (its provider gave up waiting). The text is
+		// signed and read, so it is kept all the same, and at once: accept
+		// composes nothing for a caller gone and records it pending, to be
+		// answered through the outbox (a retry of it gets an empty
+		// response). Waiting on for a turn would hold its connection's
+		// slot, that a caller still waiting could have, for a record that
+		// nobody waits for.
 	}
+	s.metrics.waiting.Dec()
 	start := time.Now()
 	s.metrics.turnWait.Observe(start.Sub(waited).Seconds())
 	in, ok := s.webhook.Inbound(form)
@@ -111,7 +117,7 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 	verdict := s.limiter.take(key, s.cfg.Now())
 	limited := !verdict.ok
 	outcome = "queued"
-	inline := !limited && s.cfg.InlineBudget > 0 && s.admit.acquire(ctx.Done())
+	inline := !limited && s.cfg.InlineBudget > 0 && ctx.Err() == nil && s.admit.acquire(ctx.Done())
 	if inline {
 		defer s.admit.release()
 	}
@@ -136,18 +142,15 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		// Not answered inline, and nobody to send an answer to later.
 		m.State, outcome = lifeline.InboundSilent, "unanswerable"
 	}
-	if inline && ctx.Err() != nil {
-		// The caller hung up while the answer was composed (its provider
-		// gave up waiting): an answer written now would reach nobody, and
-		// unless the provider retries, nobody would ever be answered.
-		// Recorded pending, it goes through the outbox instead, and a
-		// retry gets an empty response. (A caller who hangs up once the
-		// record is committed is not caught: a provider's retry gets the
-		// recorded answer.)
+	if !limited && from != "" && ctx.Err() != nil {
+		// The caller hung up before its text was recorded (its provider
+		// gave up waiting for a turn or for the answer): an answer written
+		// now would reach nobody, and unless the provider retries, nobody
+		// would ever be answered. Recorded pending, it goes through the
+		// outbox instead, and a retry gets an empty response. (A caller
+		// who hangs up once the record is committed is not caught: a
+		// provider's retry gets the recorded answer.)
 		m.State, m.Reply, m.HeldUntil, outcome = lifeline.InboundPending, "", time.Time{}, "caller_gone"
-		if from == "" {
-			m.State = lifeline.InboundSilent
-		}
 	}
 	// A signed message is recorded even if its caller hangs up meanwhile
 	// (the batch it joined commits it anyway): a caller gone is no store
@@ -176,7 +179,7 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		return replayOf(prev, from)
 	}
 	if !limited {
-		defer s.rememberLang(ctx, from, cmd)
+		defer s.rememberLang(context.WithoutCancel(ctx), from, cmd)
 	}
 	if !m.HeldUntil.IsZero() {
 		return s.actInline(ctx, m, cmd)

@@ -29,11 +29,13 @@ type metrics struct {
 	// turnWait is how long signed texts waited for a turn (MaxActive)
 	// before the handler worked on them: the queue in front of duration.
 	turnWait prometheus.Histogram
-	answers  *prometheus.CounterVec // path: inline, outbox
-	refused  *prometheus.CounterVec // reason: unsigned, malformed, too_large, slow_body, unstorable, left_waiting
-	shed     prometheus.Counter
-	badSig   prometheus.Counter
-	limited  prometheus.Counter
+	// waiting is how many signed texts wait for a turn right now.
+	waiting prometheus.Gauge
+	answers *prometheus.CounterVec // path: inline, outbox
+	refused *prometheus.CounterVec // reason: unsigned, malformed, too_large, slow_body, unstorable
+	shed    prometheus.Counter
+	badSig  prometheus.Counter
+	limited prometheus.Counter
 	// limitNotices counts the limited messages told to wait (once per
 	// number and window); the rest of limited went unanswered.
 	limitNotices prometheus.Counter
@@ -69,6 +71,8 @@ func newMetrics() *metrics {
 			Help: "Time the webhook handler took for a signed message, from its turn to its answer.", Buckets: latencyBuckets}),
 		turnWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lifeline_sms_turn_wait_seconds",
 			Help: "Time a signed message waited for its turn (--max-active) before the handler worked on it.", Buckets: latencyBuckets}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lifeline_sms_waiting_for_turn",
+			Help: "Signed messages waiting for their turn (--max-active) right now."}),
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_answers_total",
 			Help: "Answers to texts, by the path they went: inline in the webhook's response, or through the outbox (counted when the provider accepts them)."}, []string{"path"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_refused_total",
@@ -77,6 +81,7 @@ func newMetrics() *metrics {
 	f(m.requests)
 	f(m.duration)
 	f(m.turnWait)
+	f(m.waiting)
 	f(m.answers)
 	f(m.refused)
 	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lifeline_sms_unrecognised_total",
