@@ -2,10 +2,8 @@ package sms_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,25 +43,9 @@ func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
 		c.InlineBudget = time.Minute
 	})
 	const sid = "SMgone00000000000000000000000001"
-	form := inbound(sid, phone(1), "查询")
-	ctx, hangUp := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "POST", g.ts.URL+"/sms", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
-	sent := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		sent <- err
-	}()
+	hangUp := g.sendHangingUp(g.ts.URL, sid, phone(1), "查询")
 	<-gone.entered
-	hangUp()
-	if err := <-sent; err == nil {
+	if err := hangUp(); err == nil {
 		t.Fatal("the caller who hung up got a response")
 	}
 	g.ts.Close() // returns once the handler is done with the text
@@ -93,52 +75,25 @@ func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
 func TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox(t *testing.T) {
 	db := openStore(t)
 	seedFamily(t, db)
-	var reads atomic.Int32
-	entered, release := make(chan struct{}), make(chan struct{})
+	var held *heldClock
 	g := newGateway(t, db, func(c *sms.Config) {
 		c.MaxActive = 1
-		clock := c.Now
-		// The first text holds the one turn at its first clock read.
-		c.Now = func() time.Time {
-			if reads.Add(1) == 1 {
-				close(entered)
-				<-release
-			}
-			return clock()
-		}
+		held = holdFirstClockRead(c)
 	})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	defer let() // a failure below must not leave the first text held
+	defer held.let()
 	first := make(chan string, 1)
 	go func() { first <- g.textSid("SMturn00000000000000000000000001", phone(1), "查询") }()
-	<-entered
+	<-held.entered
 
 	const sid = "SMturn00000000000000000000000002"
-	form := inbound(sid, phone(1), "查询")
-	ctx, hangUp := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "POST", g.ts.URL+"/sms", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
-	sent := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		sent <- err
-	}()
+	hangUp := g.sendHangingUp(g.ts.URL, sid, phone(1), "查询")
 	waitMetric(t, g, "lifeline_sms_waiting_for_turn 1")
-	hangUp()
-	if err := <-sent; err == nil {
+	if err := hangUp(); err == nil {
 		t.Fatal("the caller who hung up got a response")
 	}
 	// Recorded while the first text still holds the one turn.
 	waitMetric(t, g, `lifeline_sms_requests_total{command="status",outcome="caller_gone"} 1`)
-	let()
+	held.let()
 	if got := <-first; !strings.Contains(got, "绿码") {
 		t.Fatalf("the text that held the turn got %q", got)
 	}

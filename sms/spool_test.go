@@ -244,25 +244,9 @@ func TestCallerHangsUpWhileRecorded(t *testing.T) {
 	}))
 	defer ts.Close()
 	const sid = "SMhangup000000000000000000000001"
-	form := inbound(sid, phone(1), "查询")
-	ctx, hangUp := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "POST", ts.URL+"/sms", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
-	errc := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		errc <- err
-	}()
+	hangUp := g.sendHangingUp(ts.URL, sid, phone(1), "查询")
 	<-held.arrived
 	hangUp()
-	<-errc
 	<-seen
 	close(held.gate)
 	<-finished

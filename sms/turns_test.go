@@ -2,9 +2,7 @@ package sms_test
 
 import (
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/lifeline-health/lifeline/sms"
 )
@@ -15,29 +13,17 @@ import (
 func TestTurnsBoundTheTextsWorkedOn(t *testing.T) {
 	db := openStore(t)
 	seedFamily(t, db)
-	var inside atomic.Int32
-	entered, release := make(chan struct{}), make(chan struct{})
+	var held *heldClock
 	g := newGateway(t, db, func(c *sms.Config) {
 		c.MaxActive = 1
-		clock := c.Now
-		// The handler reads the clock first thing in its turn: the first
-		// text holds its turn there until released.
-		c.Now = func() time.Time {
-			if inside.Add(1) == 1 {
-				close(entered)
-				<-release
-			}
-			return clock()
-		}
+		held = holdFirstClockRead(c)
 	})
-	var once sync.Once
-	let := func() { once.Do(func() { close(release) }) }
-	defer let() // a failure below must not leave the first text held
+	defer held.let()
 	var wg sync.WaitGroup
 	replies := make([]string, 2)
 	for i := range replies {
 		if i == 1 {
-			<-entered
+			<-held.entered
 		}
 		wg.Add(1)
 		go func() {
@@ -45,11 +31,11 @@ func TestTurnsBoundTheTextsWorkedOn(t *testing.T) {
 			replies[i] = g.text(phone(1), "查询")
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
-	if n := inside.Load(); n != 1 {
+	waitMetric(t, g, "lifeline_sms_waiting_for_turn 1")
+	if n := held.reads.Load(); n != 1 {
 		t.Fatalf("the second text was worked on (%d clock reads) while the one turn was held", n)
 	}
-	let()
+	held.let()
 	wg.Wait()
 	for i, r := range replies {
 		if r == "" {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,3 +183,59 @@ func inbound(sid, from, body string) url.Values {
 		"SomeFieldAddedLater": {"x"},
 	}
 }
+
+// sendHangingUp sends a signed text as Twilio would, to the gateway's
+// handler served at base, in the background; the function it returns
+// hangs up and returns what the caller got: an error, if no answer had
+// come.
+func (g *gateway) sendHangingUp(base, sid, from, body string) (hangUp func() error) {
+	g.t.Helper()
+	form := inbound(sid, from, body)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sms.Signature(testToken, g.public+"/sms", form))
+	sent := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+	return func() error {
+		cancel()
+		return <-sent
+	}
+}
+
+// heldClock holds the first read of a gateway's clock until let is
+// called: the text that makes it holds its turn there (the handler reads
+// the clock first thing in its turn).
+type heldClock struct {
+	reads   atomic.Int32
+	entered chan struct{} // closed at the first read
+	release chan struct{}
+	once    sync.Once
+}
+
+// holdFirstClockRead makes c's clock a heldClock. The test defers let, so
+// that a failure does not leave a handler held (a cleanup would run after
+// the server's, which waits for that handler).
+func holdFirstClockRead(c *sms.Config) *heldClock {
+	h := &heldClock{entered: make(chan struct{}), release: make(chan struct{})}
+	clock := c.Now
+	c.Now = func() time.Time {
+		if h.reads.Add(1) == 1 {
+			close(h.entered)
+			<-h.release
+		}
+		return clock()
+	}
+	return h
+}
+
+func (h *heldClock) let() { h.once.Do(func() { close(h.release) }) }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -62,15 +61,7 @@ func serveFloor(ctx context.Context, addr, dir string) error {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+floorWritePath, floorHandler("http://"+addr+floorWritePath, written))
 	mux.Handle("POST "+floorSyncPath, floorHandler("http://"+addr+floorSyncPath, spool.Append))
-	hs := &http.Server{Addr: addr, Handler: mux}
-	go func() {
-		<-ctx.Done()
-		hs.Close()
-	}()
-	if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveUntilDone(ctx, addr, mux)
 }
 
 // floorHandler takes in a text signed for target and keeps it with keep.

@@ -502,11 +502,16 @@ func seedBenchPhones(ctx context.Context, path string, n int) ([]string, error) 
 // serveBare answers every request with the constant TwiML, the fastest a
 // Go HTTP server on this machine can answer.
 func serveBare(ctx context.Context, addr string) error {
-	hs := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveUntilDone(ctx, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		io.WriteString(w, bareTwiML)
-	})}
+	}))
+}
+
+// serveUntilDone serves h on addr until ctx is done.
+func serveUntilDone(ctx context.Context, addr string, h http.Handler) error {
+	hs := &http.Server{Addr: addr, Handler: h}
 	go func() {
 		<-ctx.Done()
 		hs.Close()
