@@ -548,7 +548,9 @@ func (w *writer) revokePrevious(ctx context.Context) (int, error) {
 // temporary name, or for a device or pipe in memory) and syncs it; on any
 // failure nothing is left.
 func writePDF(final string, pdf *gofpdf.Fpdf, wrap func(io.Writer) io.Writer) (*outfile.File, error) {
-	f, err := outfile.Create(final, 0o644) // a print shop must read it
+	// Cards and their list hold personal data: 0600, as every file
+	// lifeline writes that does.
+	f, err := outfile.Create(final, 0o600)
 	if err != nil {
 		return nil, err
 	}

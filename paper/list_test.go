@@ -3,6 +3,7 @@ package paper
 import (
 	"context"
 	"image/color"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,14 @@ func TestStartAtOffsetAndList(t *testing.T) {
 	// 7 cards fill positions 4-10 of the first sheet, 6 go on the second.
 	if res.Codes != 13 || res.Pages != 2 || res.List != filepath.Join(dir, "building-list.pdf") {
 		t.Fatalf("result = %+v", res)
+	}
+	// Both hold personal data: the codes, and the list's names and rooms.
+	for _, p := range []string{opt.Out, res.List} {
+		if st, err := os.Stat(p); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, want mode 0600", p, st.Mode().Perm())
+		}
 	}
 	const dpi = 200
 	for _, c := range []struct{ page, slot, card int }{{1, 3, 0}, {1, 9, 6}, {2, 0, 7}} {
