@@ -169,9 +169,17 @@ type MessageService interface {
 	AnswerAll(ctx context.Context, answers []InboundAnswer) error
 	// ReopenInbound turns a message recorded Inline back into Pending when
 	// the response that was to carry its reply was never sent (the record
-	// was committed, but the one who wrote it could not know). Only a
-	// message from the same sender is touched.
-	ReopenInbound(ctx context.Context, sid, from string) error
+	// was committed, but the one who wrote it could not know, or its
+	// caller had hung up), and reports whether it did. Only a message from
+	// the same sender, and whose answer no retry was given
+	// (ReplayInline), is touched.
+	ReopenInbound(ctx context.Context, sid, from string) (bool, error)
+	// ReplayInline gives a retry of a message recorded Inline its answer
+	// again: it marks the message as answered by a retry, so that it is
+	// never reopened after, and returns its reply; ok is false when the
+	// message is no longer Inline (it was reopened) or is from another
+	// sender.
+	ReplayInline(ctx context.Context, sid, from string) (reply string, ok bool, err error)
 	// AnswerBacklog counts the accepted texts whose answer is not yet sent.
 	AnswerBacklog(ctx context.Context) (AnswerBacklog, error)
 	// PruneInbound forgets the MessageSids received before a time and says

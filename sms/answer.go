@@ -262,7 +262,8 @@ func (s *Server) drainRecord(ctx context.Context, r *SpoolRecord) error {
 		return err
 	}
 	if !first && r.Uncertain && prev.State == lifeline.InboundInline && prev.From == r.From {
-		return s.cfg.Store.ReopenInbound(ctx, r.Sid, r.From)
+		_, err := s.cfg.Store.ReopenInbound(ctx, r.Sid, r.From)
+		return err
 	}
 	return nil
 }

@@ -27,11 +27,15 @@ import (
 //     limit). One write per message, committed with the others arriving
 //     at the same moment (the store's group commit).
 //  4. If its MessageSid was recorded before (a provider's retry, maybe at
-//     another replica), nothing is written, and the stored record decides:
+//     another replica), no new record is written, and the stored one decides:
 //     an inline answer is given again (the provider did not get the first
-//     response, or it would not retry), a pending or silent one gets an
-//     empty response, and a sender other than the first gets nothing.
-//  5. Only then does the response go out: the answer, or an empty one.
+//     response, or it would not retry) and marked so, a pending or silent
+//     one gets an empty response, and a sender other than the first gets
+//     nothing.
+//  5. If the caller hung up meanwhile, an inline answer is not written to
+//     its closed connection: the message is reopened, to be answered
+//     through the outbox, unless a retry was given the answer already.
+//  6. Only then does the response go out: the answer, or an empty one.
 //
 // So an inline answer is on disk before it is sent, a pending message is
 // the answerer's to answer through the outbox, and no MessageSid is
@@ -147,9 +151,8 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		// gave up waiting for a turn or for the answer): an answer written
 		// now would reach nobody, and unless the provider retries, nobody
 		// would ever be answered. Recorded pending, it goes through the
-		// outbox instead, and a retry gets an empty response. (A caller
-		// who hangs up once the record is committed is not caught: a
-		// provider's retry gets the recorded answer.)
+		// outbox instead, and a retry gets an empty response. (One who
+		// hangs up while it is recorded: callerGone, below.)
 		m.State, m.Reply, m.HeldUntil, outcome = lifeline.InboundPending, "", time.Time{}, "caller_gone"
 	}
 	// A signed message is recorded even if its caller hangs up meanwhile
@@ -176,13 +179,16 @@ func (s *Server) accept(ctx context.Context, in Inbound, from string, cmd Comman
 		// gets no notice of its own (the limit runs after the duplicate
 		// check, so a retry gets its stored answer even over the limit).
 		s.limiter.unsay(key, verdict)
-		return replayOf(prev, from)
+		return s.replayOf(ctx, m.Sid, prev, from)
 	}
 	if !limited {
 		defer s.rememberLang(context.WithoutCancel(ctx), from, cmd)
 	}
 	if !m.HeldUntil.IsZero() {
 		return s.actInline(ctx, m, cmd)
+	}
+	if m.State == lifeline.InboundInline && !limited && s.callerGone(ctx, m.Sid, from) {
+		return "", "caller_gone", nil
 	}
 	if m.State == lifeline.InboundPending {
 		s.wakeAnswerer()
@@ -209,6 +215,9 @@ func (s *Server) actInline(ctx context.Context, m *lifeline.InboundMessage, cmd 
 	st, reply, outcome := s.composeInline(ctx, m.From, cmd)
 	if st == lifeline.InboundInline && ctx.Err() == nil {
 		done, err := s.cfg.Store.FinishInline(ctx, m.Sid, m.HeldUntil, reply)
+		if err == nil && done && s.callerGone(ctx, m.Sid, m.From) {
+			return "", "caller_gone", nil
+		}
 		if err == nil && done {
 			return reply, outcome, nil
 		}
@@ -232,15 +241,45 @@ func (s *Server) composeInline(ctx context.Context, from string, cmd Command) (l
 	return lifeline.InboundInline, reply, outcome
 }
 
+// callerGone reports whether the caller of a message just recorded with
+// its inline answer has hung up, and the message was reopened, to be
+// answered through the outbox: an answer written to a closed connection
+// reaches nobody, and unless the provider retries, nobody would ever be
+// answered. A retry that was given the answer meanwhile (replayOf) keeps
+// the message as it is, as that retry may have delivered it.
+func (s *Server) callerGone(ctx context.Context, sid, from string) bool {
+	if ctx.Err() == nil || from == "" {
+		return false
+	}
+	reopened, err := s.cfg.Store.ReopenInbound(context.WithoutCancel(ctx), sid, from)
+	if err != nil {
+		s.log.Warn("sms: the caller hung up before its answer, which could not be sent through the outbox instead", "from", lifeline.MaskPhone(from), "err", err)
+		return false
+	}
+	if reopened {
+		s.wakeAnswerer()
+	}
+	return reopened
+}
+
 // replayOf answers a MessageSid recorded before: its inline answer again,
-// for the same sender only; nothing for one whose answer is pending, in
-// the outbox or none.
-func replayOf(prev *lifeline.InboundMessage, from string) (string, string, error) {
+// for the same sender only, marked as given to a retry so that it is not
+// reopened after (callerGone); nothing for one whose answer is pending,
+// in the outbox or none.
+func (s *Server) replayOf(ctx context.Context, sid string, prev *lifeline.InboundMessage, from string) (string, string, error) {
 	switch {
 	case prev.From != from:
 		return "", "other_sender", nil
 	case prev.State == lifeline.InboundInline:
-		return prev.Reply, "replay", nil
+		reply, ok, err := s.cfg.Store.ReplayInline(context.WithoutCancel(ctx), sid, from)
+		if err != nil {
+			// The store fails, so the handler that recorded the answer
+			// cannot reopen it either: the answer is this retry's.
+			return prev.Reply, "replay", nil
+		}
+		if ok {
+			return reply, "replay", nil
+		}
 	}
 	return "", "replay_queued", nil
 }

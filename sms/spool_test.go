@@ -221,7 +221,9 @@ func (s *slowRecordStore) BeginInbound(ctx context.Context, m *lifeline.InboundM
 // TestCallerHangsUpWhileRecorded: a caller that hangs up while its signed
 // message is being recorded is no store failure: the message is recorded
 // all the same, nothing goes to the spool, and the next message is
-// answered inline as usual.
+// answered inline as usual. The inline answer it was recorded with
+// reached nobody: the message is reopened and answered through the
+// outbox, once.
 func TestCallerHangsUpWhileRecorded(t *testing.T) {
 	db := openStore(t)
 	seedFamily(t, db)
@@ -259,8 +261,17 @@ func TestCallerHangsUpWhileRecorded(t *testing.T) {
 	if _, first, err := db.BeginInbound(context.Background(), &lifeline.InboundMessage{Sid: sid, From: phone(1), ReceivedAt: testNow}); err != nil || first {
 		t.Fatalf("the message of the caller who hung up: first %v, err %v; want recorded before", first, err)
 	}
-	held.arrived = make(chan struct{}, 1)
+	held.arrived = make(chan struct{}, 2) // the next message's record and the retry's
 	if got := g.text(phone(1), "查询"); got == "" {
 		t.Fatal("the next message got no inline answer")
+	}
+	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("AnswerOnce = %d, %v; want the message whose caller hung up", n, err)
+	}
+	if answer := outboxAnswer(t, db, sid); answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
+		t.Fatalf("the answer sent through the outbox: %+v", answer)
+	}
+	if got := g.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("the retry of a message answered through the outbox got %q inline", got)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -26,9 +27,12 @@ type inboundStore interface {
 	// finishInline records an inline answer if the hold is still held
 	// (see DB.FinishInline).
 	finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error)
-	// reopen turns an inline message from from back into a pending one
-	// (see DB.ReopenInbound).
-	reopen(ctx context.Context, sid, from string) error
+	// reopen turns an inline message from from, not replayed, back into
+	// a pending one (see DB.ReopenInbound).
+	reopen(ctx context.Context, sid, from string) (bool, error)
+	// replay marks an inline message from from as replayed and returns
+	// its reply (see DB.ReplayInline).
+	replay(ctx context.Context, sid, from string) (string, bool, error)
 	// claim leases up to n pending messages, oldest first, until until
 	// (Unix ms).
 	claim(ctx context.Context, worker string, n int, now, until int64) ([]lifeline.InboundMessage, error)
@@ -164,11 +168,27 @@ func (db *DB) FinishInline(ctx context.Context, sid string, held time.Time, repl
 // ReopenInbound makes a message recorded as answered inline pending again,
 // when the response that was to carry the answer was never sent: the
 // gateway could not learn whether its record was committed and answered
-// empty, spooling the message (see sms.Spool). Only a message from the
-// same sender is reopened.
-func (db *DB) ReopenInbound(ctx context.Context, sid, from string) error {
+// empty, spooling the message (see sms.Spool), or its caller hung up
+// before the answer was written. Only a message from the same sender, and
+// not replayed, is reopened: a retry that was given the answer
+// (ReplayInline) may have delivered it. It reports whether it reopened.
+//
+// A replayed message is marked with claimed_until = replayedMark, a value
+// no lease takes (an inline message holds no lease: its claimed_until is
+// 0 otherwise).
+func (db *DB) ReopenInbound(ctx context.Context, sid, from string) (bool, error) {
 	return db.sids.reopen(ctx, sid, from)
 }
+
+// ReplayInline marks a message recorded inline from from as replayed,
+// and returns its reply, for a retry of it; ok is false when it is no
+// longer inline or is from another sender.
+func (db *DB) ReplayInline(ctx context.Context, sid, from string) (string, bool, error) {
+	return db.sids.replay(ctx, sid, from)
+}
+
+// replayedMark is claimed_until of an inline message given to a retry.
+const replayedMark = -1
 
 // ClaimInbound leases up to n pending messages, oldest first, to worker
 // for lease: the answerer's queue. A claim that runs out (the answerer
@@ -306,13 +326,27 @@ func (t inboundTable) finishInline(ctx context.Context, sid string, held int64, 
 	return n == 1, err
 }
 
-func (t inboundTable) reopen(ctx context.Context, sid, from string) error {
+func (t inboundTable) reopen(ctx context.Context, sid, from string) (bool, error) {
 	db := t.db
-	_, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = 0, reply = '', finished_at = 0, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 1 AND from_phone = ?`), sid, from)
+	res, err := db.log.ExecContext(ctx, db.SQL(`UPDATE inbound_messages SET state = 0, reply = '', finished_at = 0, claimed_by = '', claimed_until = 0 WHERE sid = ? AND state = 1 AND from_phone = ? AND claimed_until <> ?`), sid, from, replayedMark)
 	if err != nil {
-		return db.unavailable(fmt.Errorf("reopen inbound message: %w", err))
+		return false, db.unavailable(fmt.Errorf("reopen inbound message: %w", err))
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t inboundTable) replay(ctx context.Context, sid, from string) (string, bool, error) {
+	db := t.db
+	var reply string
+	err := db.log.QueryRowContext(ctx, db.SQL(`UPDATE inbound_messages SET claimed_until = ? WHERE sid = ? AND state = 1 AND from_phone = ? RETURNING reply`), replayedMark, sid, from).Scan(&reply)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, db.unavailable(fmt.Errorf("replay inbound message: %w", err))
+	}
+	return reply, true, nil
 }
 
 // claim leases pending rows; on PostgreSQL the choice skips the rows

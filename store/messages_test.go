@@ -84,17 +84,40 @@ func TestInboundIsProcessedOnce(t *testing.T) {
 		}
 		// An inline record whose response was never sent goes back to the
 		// queue, but only for its own sender.
-		if err := db.ReopenInbound(ctx, "SM2", "+8613800000009"); err != nil {
-			t.Fatal(err)
+		if ok, err := db.ReopenInbound(ctx, "SM2", "+8613800000009"); err != nil || ok {
+			t.Fatalf("reopened for another sender: %v, %v", ok, err)
 		}
 		if prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2"}); prev.State != lifeline.InboundInline {
 			t.Fatalf("reopened for another sender: %+v", prev)
 		}
-		if err := db.ReopenInbound(ctx, "SM2", "+8613800000002"); err != nil {
-			t.Fatal(err)
+		if ok, err := db.ReopenInbound(ctx, "SM2", "+8613800000002"); err != nil || !ok {
+			t.Fatalf("reopening: %v, %v", ok, err)
 		}
 		if prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM2"}); prev.State != lifeline.InboundPending || prev.Reply != "" {
 			t.Fatalf("reopened: %+v", prev)
+		}
+		// Reopened, its answer is the outbox's: a retry is given nothing.
+		if reply, ok, err := db.ReplayInline(ctx, "SM2", "+8613800000002"); err != nil || ok || reply != "" {
+			t.Fatalf("replaying a reopened message: %q, %v, %v", reply, ok, err)
+		}
+		// An inline answer given to a retry may have reached its sender:
+		// it is never reopened after, and later retries get it again.
+		if _, first, _ := db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM3", From: "+8613800000003", State: lifeline.InboundInline, Reply: "three"}); !first {
+			t.Fatal("SM3 not first")
+		}
+		if _, ok, err := db.ReplayInline(ctx, "SM3", "+8613800000009"); err != nil || ok {
+			t.Fatalf("replayed to another sender: %v, %v", ok, err)
+		}
+		for range 2 {
+			if reply, ok, err := db.ReplayInline(ctx, "SM3", "+8613800000003"); err != nil || !ok || reply != "three" {
+				t.Fatalf("replaying: %q, %v, %v", reply, ok, err)
+			}
+		}
+		if ok, err := db.ReopenInbound(ctx, "SM3", "+8613800000003"); err != nil || ok {
+			t.Fatalf("reopened after a replay: %v, %v", ok, err)
+		}
+		if prev, _, _ = db.BeginInbound(ctx, &lifeline.InboundMessage{Sid: "SM3"}); prev.State != lifeline.InboundInline || prev.Reply != "three" {
+			t.Fatalf("SM3 after a replay and a reopen: %+v", prev)
 		}
 		if err := db.AnswerInbound(ctx, "SM2", lifeline.InboundPending, ""); lifeline.ErrorCode(err) != lifeline.EINVALID {
 			t.Fatalf("answering with pending: %v", err)

@@ -703,11 +703,32 @@ func (l *inboundLog) finishInline(ctx context.Context, sid string, held int64, r
 	return done, err
 }
 
-func (l *inboundLog) reopen(ctx context.Context, sid, from string) error {
-	return l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
-		_, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE id = ? AND state = 1 AND from_phone = ?`, id, from)
+func (l *inboundLog) reopen(ctx context.Context, sid, from string) (bool, error) {
+	done := false
+	err := l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
+		res, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE id = ? AND state = 1 AND from_phone = ? AND claimed_until <> ?`, id, from, replayedMark)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		done = n == 1
 		return err
 	})
+	return done, err
+}
+
+func (l *inboundLog) replay(ctx context.Context, sid, from string) (string, bool, error) {
+	var reply string
+	found := false
+	err := l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
+		err := tx.QueryRowContext(ctx, `UPDATE inbound_log SET claimed_until = ? WHERE id = ? AND state = 1 AND from_phone = ? RETURNING reply`, replayedMark, id, from).Scan(&reply)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return reply, found, err
 }
 
 // claim leases pending rows. One process writes a SQLite log, so the
