@@ -50,21 +50,8 @@ func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
 	}
 	g.ts.Close() // returns once the handler is done with the text
 
-	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
-		t.Fatalf("AnswerOnce = %d, %v; want the text whose caller hung up", n, err)
-	}
-	answer := outboxAnswer(t, db, sid)
-	if answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
-		t.Fatalf("the answer sent through the outbox: %+v", answer)
-	}
-	// The provider's retry, at this replica or another: no second answer.
-	g2 := newGateway(t, db, nil)
-	if got := g2.textSid(sid, phone(1), "查询"); got != "" {
-		t.Fatalf("the retry of a text answered through the outbox got %q inline", got)
-	}
-	if n, _ := db.OutboxDepth(context.Background()); n != 1 {
-		t.Fatalf("outbox depth %d; want the one answer", n)
-	}
+	// The provider's retry, at this replica or another.
+	answeredOnceThroughTheOutbox(t, g, newGateway(t, db, nil), sid)
 }
 
 // TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox: a signed text
@@ -98,18 +85,7 @@ func TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox(t *testing.T) {
 		t.Fatalf("the text that held the turn got %q", got)
 	}
 
-	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
-		t.Fatalf("AnswerOnce = %d, %v; want the text whose caller gave up waiting", n, err)
-	}
-	if answer := outboxAnswer(t, db, sid); answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
-		t.Fatalf("the answer sent through the outbox: %+v", answer)
-	}
-	if got := g.textSid(sid, phone(1), "查询"); got != "" {
-		t.Fatalf("the retry of a text answered through the outbox got %q inline", got)
-	}
-	if n, _ := db.OutboxDepth(context.Background()); n != 1 {
-		t.Fatalf("outbox depth %d; want the one answer", n)
-	}
+	answeredOnceThroughTheOutbox(t, g, g, sid)
 }
 
 // waitMetric waits until the gateway's /metrics shows line, and fails the
@@ -126,5 +102,25 @@ func waitMetric(t *testing.T, g *gateway, line string) {
 			t.Fatalf("/metrics never showed %q:\n%s", line, m)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// answeredOnceThroughTheOutbox checks that g's answerer answers the one
+// pending message, phone(1)'s status query sid, through the outbox, and
+// that the provider's retry of it, to retry, gets no answer inline and
+// queues none.
+func answeredOnceThroughTheOutbox(t *testing.T, g, retry *gateway, sid string) {
+	t.Helper()
+	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("AnswerOnce = %d, %v; want the message whose caller hung up", n, err)
+	}
+	if answer := outboxAnswer(t, g.db, sid); answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
+		t.Fatalf("the answer sent through the outbox: %+v", answer)
+	}
+	if got := retry.textSid(sid, phone(1), "查询"); got != "" {
+		t.Fatalf("the retry of a message answered through the outbox got %q inline", got)
+	}
+	if n, _ := g.db.OutboxDepth(context.Background()); n != 1 {
+		t.Fatalf("outbox depth %d; want the one answer", n)
 	}
 }

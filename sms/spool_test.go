@@ -265,13 +265,5 @@ func TestCallerHangsUpWhileRecorded(t *testing.T) {
 	if got := g.text(phone(1), "查询"); got == "" {
 		t.Fatal("the next message got no inline answer")
 	}
-	if n, err := g.srv.AnswerOnce(context.Background()); err != nil || n != 1 {
-		t.Fatalf("AnswerOnce = %d, %v; want the message whose caller hung up", n, err)
-	}
-	if answer := outboxAnswer(t, db, sid); answer.To != phone(1) || !strings.Contains(answer.Body, "张*丰 绿码") {
-		t.Fatalf("the answer sent through the outbox: %+v", answer)
-	}
-	if got := g.textSid(sid, phone(1), "查询"); got != "" {
-		t.Fatalf("the retry of a message answered through the outbox got %q inline", got)
-	}
+	answeredOnceThroughTheOutbox(t, g, g, sid)
 }

@@ -689,24 +689,21 @@ func (l *inboundLog) answer(ctx context.Context, answers []inboundAnswer) error 
 }
 
 func (l *inboundLog) finishInline(ctx context.Context, sid string, held int64, reply string) (bool, error) {
-	at := ms(l.db.Now())
-	done := false
-	err := l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 1, reply = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state = 0 AND claimed_until = ?`, reply, at, id, held)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		done = n == 1
-		return err
-	})
-	return done, err
+	return l.updateOne(ctx, sid, `UPDATE inbound_log SET state = 1, reply = ?, finished_at = ?, claimed_until = 0 WHERE state = 0 AND claimed_until = ? AND id = ?`,
+		reply, ms(l.db.Now()), held)
 }
 
 func (l *inboundLog) reopen(ctx context.Context, sid, from string) (bool, error) {
+	return l.updateOne(ctx, sid, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE state = 1 AND from_phone = ? AND claimed_until <> ? AND id = ?`,
+		from, replayedMark)
+}
+
+// updateOne runs an UPDATE of the row of sid, whose id is the query's
+// last parameter, after args, and reports whether it changed the row.
+func (l *inboundLog) updateOne(ctx context.Context, sid, query string, args ...any) (bool, error) {
 	done := false
 	err := l.byID(ctx, []string{sid}, func(tx *sql.Tx, _ int, id int64) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inbound_log SET state = 0, reply = '', finished_at = 0, claimed_until = 0 WHERE id = ? AND state = 1 AND from_phone = ? AND claimed_until <> ?`, id, from, replayedMark)
+		res, err := tx.ExecContext(ctx, query, append(args, id)...)
 		if err != nil {
 			return err
 		}
