@@ -60,13 +60,7 @@ func TestCallerGoneIsAnsweredThroughTheOutbox(t *testing.T) {
 // recorded pending at once, without waiting on for a turn, and answered
 // through the outbox, once.
 func TestCallerGoneBeforeItsTurnIsAnsweredThroughTheOutbox(t *testing.T) {
-	db := openStore(t)
-	seedFamily(t, db)
-	var held *heldClock
-	g := newGateway(t, db, func(c *sms.Config) {
-		c.MaxActive = 1
-		held = holdFirstClockRead(c)
-	})
+	g, held := oneTurnGateway(t)
 	defer held.let()
 	first := make(chan string, 1)
 	go func() { first <- g.textSid("SMturn00000000000000000000000001", phone(1), "查询") }()

@@ -3,21 +3,13 @@ package sms_test
 import (
 	"sync"
 	"testing"
-
-	"github.com/lifeline-health/lifeline/sms"
 )
 
 // TestTurnsBoundTheTextsWorkedOn: with --max-active 1, a second signed
 // text waits, untouched, while the first is worked on, and is answered
 // once the first is done.
 func TestTurnsBoundTheTextsWorkedOn(t *testing.T) {
-	db := openStore(t)
-	seedFamily(t, db)
-	var held *heldClock
-	g := newGateway(t, db, func(c *sms.Config) {
-		c.MaxActive = 1
-		held = holdFirstClockRead(c)
-	})
+	g, held := oneTurnGateway(t)
 	defer held.let()
 	var wg sync.WaitGroup
 	replies := make([]string, 2)

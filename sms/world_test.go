@@ -239,3 +239,16 @@ func holdFirstClockRead(c *sms.Config) *heldClock {
 }
 
 func (h *heldClock) let() { h.once.Do(func() { close(h.release) }) }
+
+// oneTurnGateway is a gateway on a seeded store that works on one signed
+// text at a time (MaxActive 1), whose first clock read is held.
+func oneTurnGateway(t *testing.T) (*gateway, *heldClock) {
+	db := openStore(t)
+	seedFamily(t, db)
+	var held *heldClock
+	g := newGateway(t, db, func(c *sms.Config) {
+		c.MaxActive = 1
+		held = holdFirstClockRead(c)
+	})
+	return g, held
+}

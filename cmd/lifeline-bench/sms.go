@@ -63,7 +63,7 @@ func runSMS(ctx context.Context, app *Bench, args []string) error {
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", app.T("把网关在第 2 阶段（含预热）的 CPU 剖析写入此文件", "write the gateway's CPU profile over phase 2 (warm-up included) to this file"))
 	fs.StringVar(&f.intakeProfile, "intake-cpuprofile", "", app.T("把只收不答的网关在第 1 阶段的 CPU 剖析写入此文件", "write the taking-in gateway's CPU profile over phase 1 to this file"))
 	fs.IntVar(&f.maxConns, "max-conns", 0, app.T("两个网关的 --max-conns（默认：网关自己的默认值）", "both gateways' --max-conns (default: the gateway's own default)"))
-	fs.StringVar(&f.serverCPUs, "server-cpus", "", app.T("让服务端进程（两个网关与空白处理器）只在这些 CPU 上运行（如 0 或 0-1），负载生成器用其余的；默认全部共用", "run the servers (both gateways and the bare handler) on these CPUs only (such as 0 or 0-1), and the load generator on the others; by default all share every CPU"))
+	fs.StringVar(&f.serverCPUs, "server-cpus", "", app.T("让服务端进程（两个网关、空白处理器与收件下限）只在这些 CPU 上运行（如 0 或 0-1），负载生成器用其余的；默认全部共用", "run the servers (both gateways, the bare handler and the intake floor) on these CPUs only (such as 0 or 0-1), and the load generator on the others; by default all share every CPU"))
 	fs.StringVar(&f.lifeline, "lifeline", "", app.T("要测的 lifeline 可执行文件（默认：从本源码树构建）", "the lifeline executable to measure (default: built from this source tree)"))
 	if err := parse(fs, args); err != nil {
 		return err
@@ -254,12 +254,12 @@ func (r *smsRig) measure(ctx context.Context, app *Bench, f *smsFlags) error {
 func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 	app.say("\n1. 收下一条短信的 CPU（%d 个并发连接，各 %s，分 %d 轮交替）\n", "\n1. CPU to take in a text (%d connections, %s each, alternating in %d rounds)\n", f.conns, f.duration, f.rounds)
 	slice := f.duration / time.Duration(f.rounds)
-	servers := []*child{r.bare, r.floor, r.floor, r.intake}
-	urls := []string{r.bareURL, r.floorURL, r.floorSyncURL, r.intakeURL}
+	// In this order: sayFloor reads the runs by place.
+	servers := []served{{r.bare, r.bareURL}, {r.floor, r.floorURL}, {r.floor, r.floorSyncURL}, {r.intake, r.intakeURL}}
 	closed := func(url string) func() *result {
 		return func() *result { return r.gen.closed(ctx, url, f.conns, slice) }
 	}
-	runs := sideBySide(f.rounds, servers, urls, closed)
+	runs := sideBySide(f.rounds, servers, closed)
 	bare, in := runs[0], runs[3]
 	app.say("   各自最大吞吐：空白 net/http 处理器 %.0f 次/秒，每次 %s；网关收下 %.0f 条/秒（错误 %d，503 %d），每条 %s：%.2f 倍\n",
 		"   each at its maximum: bare net/http handler %.0f req/s, %s a request; gateway taking in %.0f texts/s (errors %d, 503 %d), %s a text: %.2f×\n",
@@ -269,7 +269,7 @@ func (r *smsRig) intakeCPU(ctx context.Context, app *Bench, f *smsFlags) error {
 		open := func(url string) func() *result {
 			return func() *result { return r.gen.open(ctx, url, rate, slice, f.conns) }
 		}
-		runs := sideBySide(f.rounds, servers, urls, open)
+		runs := sideBySide(f.rounds, servers, open)
 		bare, in := runs[0], runs[3]
 		ratio := in.perText() / bare.perText()
 		app.say("   同一速率（每秒 %.0f 条）：空白处理器每次 %s，网关每条 %s（错误 %d，503 %d）：%.2f 倍（目标 ≤ 1.5 倍）%s\n",
@@ -309,18 +309,23 @@ func (c cpuRun) perText() float64 {
 	return float64(c.cpu) / float64(c.res.taken())
 }
 
-// sideBySide runs load against each of urls, served by the matching one
-// of servers, in alternating slices, so that other load on the machine
-// falls on all of them.
-func sideBySide(rounds int, servers []*child, urls []string, load func(url string) func() *result) []cpuRun {
-	runs := make([]cpuRun, len(urls))
+// served is a URL and the server process that serves it.
+type served struct {
+	server *child
+	url    string
+}
+
+// sideBySide runs load against each of servers in alternating slices, so
+// that other load on the machine falls on all of them.
+func sideBySide(rounds int, servers []served, load func(url string) func() *result) []cpuRun {
+	runs := make([]cpuRun, len(servers))
 	for i := range runs {
 		runs[i].res = &result{}
 	}
 	for range rounds {
-		for i, url := range urls {
+		for i, s := range servers {
 			var got *result
-			runs[i].cpu += servers[i].during(func() { got = load(url)() })
+			runs[i].cpu += s.server.during(func() { got = load(s.url)() })
 			runs[i].res.addPhase(got)
 		}
 	}
