@@ -74,9 +74,6 @@ func (s landlineScreen) update(msg tea.Msg) (landlineScreen, tea.Cmd) {
 		}
 		return s, s.e.goTo(navMsg{to: screenResident, id: s.r.ID, keepStatus: true})
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		switch {
 		case key.Matches(msg, k.Back):
 			if s.r != nil {

@@ -60,9 +60,6 @@ func (s loginScreen) update(msg tea.Msg) (loginScreen, tea.Cmd) {
 		s.password.Reset()
 		return s, nil
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		switch {
 		case key.Matches(msg, k.Next):
 			if s.user.Focused() {

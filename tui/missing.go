@@ -58,6 +58,10 @@ func (s missingScreen) load(reveal bool) tea.Cmd {
 	}
 }
 
+// waiting reports whether the list is read or a visit stored: keys (a
+// mark typed on) wait for it.
+func (s missingScreen) waiting() bool { return s.busy || !s.loaded }
+
 func (s missingScreen) keys() []key.Binding {
 	k := s.e.keys
 	if len(s.list) == 0 {
@@ -85,17 +89,16 @@ func (s missingScreen) update(msg tea.Msg) (missingScreen, tea.Cmd) {
 		}
 		return s, nil
 	case visitMarkedMsg:
-		s.busy = false
 		if msg.err != nil {
+			s.busy = false
 			s.e.setError(msg.err)
 			return s, nil
 		}
+		// Busy until the list is read again: a key typed ahead marks the
+		// door as the list now stands.
 		s.e.setStatus(fmt.Sprintf(s.e.t("已记录：%s %s %s", "Recorded: %s %s %s"), lifeline.Printable(msg.name), msg.visit.Mark.Label(s.e.lang), msg.visit.At.In(lifeline.ChinaTime).Format("15:04")))
 		return s, s.load(s.revealed)
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return s, s.e.goTo(navMsg{to: screenRounds, round: s.roundID})

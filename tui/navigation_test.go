@@ -129,3 +129,68 @@ func TestEnglishHasNoChinese(t *testing.T) {
 		t.Fatalf("Chinese on the English screen: %q\n%s", m, v)
 	}
 }
+
+// release runs a command held back to play a slow store, and hands the
+// model what it returns, with what that loads in turn.
+func release(t *testing.T, m tea.Model, held tea.Cmd) tea.Model {
+	t.Helper()
+	return press(t, m, drain(held)...)
+}
+
+// Keys pressed while a screen reads the store wait for it: t pressed
+// right after Enter on find opens the landline form of the resident once
+// they are read, and a tube's barcode with its Enter, scanned before the
+// round is read, opens the tube.
+func TestKeysTypedAheadWaitForTheScreen(t *testing.T) {
+	f := newFixture(t)
+	m, held := loggedIn(t, f).Update(navMsg{to: screenResident, id: f.zhang.ID})
+	m = press(t, m, runes("t"))
+	if mm := m.(Model); mm.current != screenResident {
+		t.Fatalf("t acted before the resident was read: screen %d", mm.current)
+	}
+	m = release(t, m, held)
+	if mm := m.(Model); mm.current != screenLandline || mm.landline.r == nil || mm.landline.r.ID != f.zhang.ID {
+		t.Fatalf("t pressed while the resident was read: screen %d, want the landline form of 张三丰", mm.current)
+	}
+
+	r := f.openRound(t)
+	m, held = m.Update(navMsg{to: screenTube, round: r.ID})
+	m = press(t, m, runes("P-0001"), enter)
+	m = release(t, m, held)
+	mm := m.(Model)
+	if mm.tube.tube == nil || mm.tube.tube.Code != "P-0001" {
+		t.Fatalf("a barcode scanned before the round was read: tube %+v, status %q", mm.tube.tube, mm.e.status)
+	}
+	open, err := f.db.OpenTubes(staffCtx(), r.ID)
+	if err != nil || len(open) != 1 || open[0].Code != "P-0001" {
+		t.Fatalf("open tubes in the store: %+v, %v", open, err)
+	}
+}
+
+// A key that leaves the screen acts at once though the screen is busy,
+// and what was typed ahead for the screen left goes with it; past a few
+// scans' worth, keys are not kept and the status line says so.
+func TestTypedAheadIsDroppedOnLeavingAndBounded(t *testing.T) {
+	f := newFixture(t)
+	m, held := loggedIn(t, f).Update(navMsg{to: screenResident, id: f.zhang.ID})
+	m = press(t, m, runes("t"), fkey(5))
+	if mm := m.(Model); mm.current != screenQueue {
+		t.Fatalf("F5 while the resident was read: screen %d, want the print queue at once", mm.current)
+	}
+	m = release(t, m, held)
+	if mm := m.(Model); mm.current != screenQueue || len(mm.typedAhead) != 0 {
+		t.Fatalf("after leaving: screen %d, %d keys still held", mm.current, len(mm.typedAhead))
+	}
+
+	m, held = press(t, m, esc).Update(navMsg{to: screenResident, id: f.zhang.ID})
+	for range maxTypedAhead + 1 {
+		m = press(t, m, runes("x"))
+	}
+	if msg, isErr := m.(Model).Status(); !isErr || !strings.Contains(msg, "按键未记录") {
+		t.Fatalf("keys past the bound: status %q (error %v)", msg, isErr)
+	}
+	m = release(t, m, held)
+	if mm := m.(Model); mm.current != screenResident || len(mm.typedAhead) != 0 {
+		t.Fatalf("after the resident was read: screen %d, %d keys still held", mm.current, len(mm.typedAhead))
+	}
+}

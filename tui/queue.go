@@ -77,6 +77,7 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 	k := s.e.keys
 	switch msg := msg.(type) {
 	case queueLoadedMsg:
+		s.busy = false
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil
@@ -87,7 +88,8 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 		}
 		return s, nil
 	case queuePrintedMsg:
-		s.busy = false
+		// Busy until the list is read again: a key typed ahead (Enter on
+		// the next one) must not act on the request just printed.
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, s.init() // a card written and marked done leaves the list
@@ -105,9 +107,6 @@ func (s queueScreen) update(msg tea.Msg) (queueScreen, tea.Cmd) {
 		s.e.setStatus(status)
 		return s, s.init()
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		if c, moved := s.e.moveCursor(msg, s.cursor, len(s.requests), s.e.listRows(2)); moved {
 			s.cursor = c
 			return s, nil

@@ -179,9 +179,6 @@ func (s registerScreen) update(msg tea.Msg) (registerScreen, tea.Cmd) {
 		s, _ = s.start(nil)
 		return s, tea.Batch(s.query.Focus(), s.loadBacklog())
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		if s.walkIn != nil {
 			return s.updateWalkIn(msg)
 		}

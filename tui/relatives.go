@@ -68,9 +68,6 @@ func (s relativesScreen) update(msg tea.Msg) (relativesScreen, tea.Cmd) {
 		}
 		return s, s.e.goBack(true)
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return s, s.e.goBack(false)
@@ -249,6 +246,7 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 	k := s.e.keys
 	switch msg := msg.(type) {
 	case reviewLoadedMsg:
+		s.busy = false
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil
@@ -259,11 +257,13 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 		}
 		return s, nil
 	case reviewedMsg:
-		s.busy = false
 		if msg.err != nil {
+			s.busy = false
 			s.e.setError(msg.err)
 			return s, nil
 		}
+		// Busy until the list is read again, so that a key typed ahead
+		// acts on the next link, not on this one.
 		// Who, so the worker knows which it was; the link leaves the list
 		// and the cursor, where it is, is on the next one.
 		who := s.linkLine(msg.rel)
@@ -274,9 +274,6 @@ func (s reviewScreen) update(msg tea.Msg) (reviewScreen, tea.Cmd) {
 		}
 		return s, s.init()
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		if s.rejecting {
 			switch {
 			case key.Matches(msg, k.Back):

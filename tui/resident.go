@@ -63,6 +63,10 @@ func newResidentScreen(e *env, id int64) residentScreen {
 
 func (s residentScreen) init() tea.Cmd { return s.load() }
 
+// waiting reports whether the resident is still being read: a key pressed
+// meanwhile (t, p, s, right after Enter on find) waits for them.
+func (s residentScreen) waiting() bool { return s.loading && s.r == nil }
+
 func (s residentScreen) keys() []key.Binding {
 	k := s.e.keys
 	if s.confirm {

@@ -75,9 +75,6 @@ func (s roundNewScreen) update(msg tea.Msg) (roundNewScreen, tea.Cmd) {
 			r.ID, lifeline.Printable(r.Where(s.e.lang)), r.Residents, r.DueAt.In(lifeline.ChinaTime).Format("01-02 15:04")))
 		return s, s.e.goTo(navMsg{to: screenRounds, round: r.ID, keepStatus: true})
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return s, s.e.goTo(navMsg{to: screenRounds})

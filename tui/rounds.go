@@ -20,6 +20,9 @@ type roundsScreen struct {
 	progress []lifeline.BuildingProgress
 	cursor   int // the building selected
 	loaded   bool
+	// loading: a read of the rounds is in flight; keys wait for it, so
+	// that t or Enter acts on the round the worker asked for.
+	loading bool
 	// want is the round to show once loaded (one just opened, or the one
 	// the worker came back from).
 	want int64
@@ -51,6 +54,7 @@ func (s roundsScreen) start(round int64) (roundsScreen, tea.Cmd) {
 // load reads the rounds and the progress of the one to show.
 func (s *roundsScreen) load() tea.Cmd {
 	s.seq++
+	s.loading = true
 	ctx, store, seq, want := s.e.ctx, s.e.store, s.seq, s.want
 	return func() tea.Msg {
 		rs, err := store.Rounds(ctx, "") // the worker's community's: the store sees to it
@@ -92,7 +96,7 @@ func (s roundsScreen) update(msg tea.Msg) (roundsScreen, tea.Cmd) {
 		if msg.seq != s.seq {
 			return s, nil
 		}
-		s.loaded = true
+		s.loaded, s.loading = true, false
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil

@@ -43,6 +43,10 @@ type screen struct {
 	// typing reports whether the focused field takes free text, where ? is
 	// a character and not the help key; nil means never.
 	typing func(*Model) bool
+	// busy reports whether the screen waits on the store (loading what it
+	// shows, saving what was entered): keys typed meanwhile wait for it
+	// (Model.typedAhead). nil means never.
+	busy func(*Model) bool
 }
 
 // screens is the table of screens, one row each, in screenID order.
@@ -51,6 +55,7 @@ var screens = [screenCount]screen{
 		title:  lifeline.T("登录", "Log in"),
 		model:  modelAt(func(m *Model) *loginScreen { return &m.login }),
 		typing: always,
+		busy:   func(m *Model) bool { return m.login.busy },
 	},
 	screenFind: {
 		title:  lifeline.T("查找居民", "Find a resident"),
@@ -69,6 +74,7 @@ var screens = [screenCount]screen{
 			m.resident = newResidentScreen(m.e, id)
 			return m.resident.init()
 		},
+		busy: func(m *Model) bool { return m.resident.waiting() },
 	},
 	screenPrint: {
 		title: lifeline.T("打印纸质码", "Print paper codes"),
@@ -82,7 +88,11 @@ var screens = [screenCount]screen{
 		title:  lifeline.T("打印队列", "Print queue"),
 		model:  modelAt(func(m *Model) *queueScreen { return &m.queue }),
 		navKey: func(k keyMap) key.Binding { return k.Queue },
-		enter:  func(m *Model, _ navMsg) tea.Cmd { return m.queue.init() },
+		enter: func(m *Model, _ navMsg) tea.Cmd {
+			m.queue.busy = true // until the list is read
+			return m.queue.init()
+		},
+		busy: func(m *Model) bool { return m.queue.busy },
 	},
 	screenRegister: {
 		title:  lifeline.T("现场登记", "Register on site"),
@@ -93,6 +103,7 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+		busy:   func(m *Model) bool { return m.register.busy },
 	},
 	screenRelatives: {
 		title: lifeline.T("关联亲属", "Link a relative"),
@@ -102,13 +113,18 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+		busy:   func(m *Model) bool { return m.relatives.busy },
 	},
 	screenReview: {
 		title:  lifeline.T("亲属审核", "Review relatives"),
 		model:  modelAt(func(m *Model) *reviewScreen { return &m.review }),
 		navKey: func(k keyMap) key.Binding { return k.Review },
-		enter:  func(m *Model, _ navMsg) tea.Cmd { return m.review.init() },
+		enter: func(m *Model, _ navMsg) tea.Cmd {
+			m.review.busy = true // until the list is read
+			return m.review.init()
+		},
 		typing: func(m *Model) bool { return m.review.rejecting },
+		busy:   func(m *Model) bool { return m.review.busy },
 	},
 	screenCheck: {
 		title:  lifeline.T("验码", "Check a code"),
@@ -125,6 +141,7 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+		busy:   func(m *Model) bool { return m.landline.busy },
 	},
 	screenRounds: {
 		title:  lifeline.T("检测轮次", "Testing rounds"),
@@ -134,6 +151,7 @@ var screens = [screenCount]screen{
 			m.rounds, cmd = m.rounds.start(n.round)
 			return cmd
 		},
+		busy: func(m *Model) bool { return m.rounds.loading },
 	},
 	screenRoundNew: {
 		title: lifeline.T("开启检测轮次", "Open a testing round"),
@@ -143,6 +161,7 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+		busy:   func(m *Model) bool { return m.roundNew.busy },
 	},
 	screenTube: {
 		title: lifeline.T("混管采样", "Pooled tubes"),
@@ -152,6 +171,7 @@ var screens = [screenCount]screen{
 			return cmd
 		},
 		typing: always,
+		busy:   func(m *Model) bool { return m.tube.waiting() },
 	},
 	screenMissing: {
 		title: lifeline.T("未采样名单", "Not yet sampled"),
@@ -160,6 +180,7 @@ var screens = [screenCount]screen{
 			m.missing, cmd = m.missing.start(n.round, n.building)
 			return cmd
 		},
+		busy: func(m *Model) bool { return m.missing.busy },
 	},
 }
 

@@ -34,7 +34,9 @@ type tubeScreen struct {
 	seq, running int
 	query        string
 	addWhenReady bool
-	busy         bool
+	// busy: a tube is opened, added to or closed; loading: the round is
+	// read, which the first tube needs.
+	busy, loading bool
 }
 
 type tubeRoundMsg struct {
@@ -80,6 +82,7 @@ func (s tubeScreen) start(roundID int64) (tubeScreen, tea.Cmd) {
 	}
 	s.input.Reset()
 	s.results, s.query = nil, ""
+	s.loading = true
 	ctx, store := s.e.ctx, s.e.store
 	load := func() tea.Msg {
 		r, err := store.Round(ctx, roundID)
@@ -92,6 +95,10 @@ func (s tubeScreen) start(roundID int64) (tubeScreen, tea.Cmd) {
 	return s, tea.Batch(s.input.Focus(), load)
 }
 
+// waiting reports whether the screen waits on the store: keys typed
+// meanwhile, a tube's barcode and Enter among them, wait for it.
+func (s tubeScreen) waiting() bool { return s.busy || s.loading }
+
 func (s tubeScreen) keys() []key.Binding {
 	k := s.e.keys
 	if s.tube == nil {
@@ -103,6 +110,7 @@ func (s tubeScreen) keys() []key.Binding {
 func (s tubeScreen) update(msg tea.Msg) (tubeScreen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tubeRoundMsg:
+		s.loading = false
 		if msg.err != nil {
 			s.e.setError(msg.err)
 			return s, nil
@@ -124,9 +132,6 @@ func (s tubeScreen) update(msg tea.Msg) (tubeScreen, tea.Cmd) {
 	case tubeSearchMsg:
 		return s.found(msg)
 	case tea.KeyMsg:
-		if s.busy {
-			return s, nil
-		}
 		if next, cmd, done := s.key(msg); done {
 			return next, cmd
 		}

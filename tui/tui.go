@@ -226,6 +226,11 @@ type Model struct {
 	// history holds how to show again each screen the worker came
 	// through, most recent last: Esc goes back one.
 	history []navMsg
+	// typedAhead holds, in order, the keys pressed while the screen was
+	// busy with the store (loading, saving): a scanner's burst or a worker
+	// typing on does not wait for the screen, and a slow store must not
+	// lose what they typed. They reach the screen once it is ready.
+	typedAhead []tea.KeyMsg
 
 	login     loginScreen
 	find      findScreen
@@ -306,8 +311,76 @@ func (m Model) Staff() *lifeline.Staff { return m.e.staff }
 // Status returns the status line's sentence and whether it is an error.
 func (m Model) Status() (string, bool) { return m.e.status, m.e.statusErr }
 
-// Update handles a message: global keys first, then the current screen.
+// maxTypedAhead bounds the keys held for a busy screen: a few scans'
+// worth. A store that answers nothing is not a reason to hold more.
+const maxTypedAhead = 256
+
+// Update handles a message. A key pressed while the screen is busy waits
+// for it (typedAhead), unless it quits or leaves the screen; a key the
+// screen can take goes to it as before.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		m.e.lastKey = m.e.now()
+		if m.leaves(k) {
+			m.typedAhead = nil
+		} else if m.busy() || len(m.typedAhead) > 0 {
+			if len(m.typedAhead) == maxTypedAhead {
+				m.e.setProblem(m.e.t("上一步仍在处理，之后的按键未记录，请稍后再输入", "Still working on the last step: keys after this were not kept, type them again shortly"))
+				return m, nil
+			}
+			m.typedAhead = append(m.typedAhead, k)
+			return m, nil
+		}
+	}
+	mm, cmd := m.update(msg)
+	return mm.(Model).catchUp(cmd)
+}
+
+// catchUp hands the screen the keys typed ahead while it was busy, in
+// order, until it is busy again or has them all.
+func (m Model) catchUp(cmd tea.Cmd) (tea.Model, tea.Cmd) {
+	cmds := []tea.Cmd{cmd}
+	for len(m.typedAhead) > 0 && !m.busy() {
+		k := m.typedAhead[0]
+		m.typedAhead = m.typedAhead[1:]
+		mm, next := m.update(k)
+		m = mm.(Model)
+		cmds = append(cmds, next)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// busy reports whether the current screen waits on the store and takes no
+// keys meanwhile.
+func (m Model) busy() bool {
+	busy := screens[m.current].busy
+	return busy != nil && busy(&m)
+}
+
+// leaves reports whether a key ends or leaves the screen at once, busy or
+// not: quit, log out, or a key that opens another screen. What was typed
+// ahead for the screen left is dropped with it.
+func (m Model) leaves(msg tea.KeyMsg) bool {
+	k := m.e.keys
+	if key.Matches(msg, k.Quit) {
+		return true
+	}
+	if m.e.staff == nil {
+		return false
+	}
+	if key.Matches(msg, k.Logout) {
+		return true
+	}
+	for _, sc := range screens {
+		if sc.navKey != nil && key.Matches(msg, sc.navKey(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// update handles a message: global keys first, then the current screen.
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	k := m.e.keys
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -315,7 +388,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Width = msg.Width
 		return m, nil
 	case tea.KeyMsg:
-		m.e.lastKey = m.e.now()
 		if key.Matches(msg, k.Quit) {
 			m.print.stop()
 			return m, tea.Quit
@@ -396,7 +468,7 @@ func (m Model) logout(why lifeline.Text) (tea.Model, tea.Cmd) {
 	e.ctx = e.cfg.Context
 	m.showHelp = false
 	m.current = screenLogin
-	m.history = nil
+	m.history, m.typedAhead = nil, nil
 	m.newScreens()
 	// The stopped job still sends its last message, numbered with its run:
 	// the new print screen counts on past it, so that message is dropped
