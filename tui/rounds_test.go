@@ -181,7 +181,9 @@ func TestMissingListMarksVisits(t *testing.T) {
 	tm.Send(down)
 	tm.Send(down)
 	tm.Send(runes("1"))
-	waitFor(t, tm, "已记录："+f.li.Name+" 上门未遇 15:00")
+	// The sentence comes with the store's answer, the row's mark with the
+	// list read again after it.
+	waitFor(t, tm, "已记录："+f.li.Name+" 上门未遇 15:00", "复检 · 上门未遇")
 	fm := final(t, tm)
 	list, err := f.db.MissingList(staffCtx(), lifeline.MissingFilter{RoundID: r.ID, Building: "12"})
 	if err != nil || len(list) != 3 {
