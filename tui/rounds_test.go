@@ -137,6 +137,22 @@ func TestTubeFillAndClose(t *testing.T) {
 	requireGolden(t, fm)
 }
 
+// TestTubeFromABurst: t and a tube's barcode read by the terminal at
+// once, as one message, are the tubes key and then the barcode: the tube
+// opens, where the burst used to be no key at all and its Enter opened the
+// building's missing list.
+func TestTubeFromABurst(t *testing.T) {
+	f := newFixture(t)
+	f.openRound(t)
+	tm := atRounds(t, f)
+	tm.Send(runes("tP-0009"))
+	tm.Send(enter)
+	waitFor(t, tm, "P-0009", "0/10")
+	if fm := final(t, tm); fm.current != screenTube || fm.tube.tube == nil || fm.tube.tube.Code != "P-0009" {
+		t.Fatalf("after t and a barcode in one burst: screen %d, tube %+v", fm.current, fm.tube.tube)
+	}
+}
+
 // TestTubeRefusals: a person already in an open tube of the round is
 // refused with a sentence, and the scan leaves the field empty for the
 // next one.

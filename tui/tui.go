@@ -319,6 +319,9 @@ const maxTypedAhead = 256
 // for it (typedAhead), unless it quits or leaves the screen; a key the
 // screen can take goes to it as before.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+		return m.eachRune(k)
+	}
 	if k, ok := msg.(tea.KeyMsg); ok {
 		m.e.lastKey = m.e.now()
 		if m.leaves(k) {
@@ -334,6 +337,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	mm, cmd := m.update(msg)
 	return mm.(Model).catchUp(cmd)
+}
+
+// eachRune hands the screen a burst of characters read at once (a
+// scanner's, or keys typed faster than the screen draws) one key at a
+// time: the terminal reads them as one message, but on a screen whose
+// letters are commands, "t" followed by a tube's barcode is the tubes key
+// and then the barcode, not one word that is no key at all.
+func (m Model) eachRune(burst tea.KeyMsg) (tea.Model, tea.Cmd) {
+	var next tea.Model = m
+	cmds := make([]tea.Cmd, 0, len(burst.Runes))
+	for _, r := range burst.Runes {
+		var cmd tea.Cmd
+		next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: burst.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return next, tea.Batch(cmds...)
 }
 
 // catchUp hands the screen the keys typed ahead while it was busy, in
